@@ -1,0 +1,143 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { describeIssues, methods, type EventName, type EventPayloads, type MethodName, type MethodResults, type ParsedArgs } from '../../shared/contract'
+import { AppError, toApiError, type Result } from '../../shared/result'
+import type { AppInfo } from '../../shared/types'
+import { openDatabase, type Database } from './db/database'
+import { DatasetsRepo } from './db/datasets-repo'
+import { resolveImportRoot } from './datasets/import'
+import { JobManager } from './jobs/jobs'
+import { readMedia, type Media, type MediaKind } from './media'
+import { datasetDir, dbFile, projectRoot, resolveHome, sampleDatasetPath } from './paths'
+import { pidAlive } from './util/process'
+
+export interface CoreOptions {
+  home?: string
+  shell: AppInfo['shell']
+  /** Native folder picker, where the shell has one (Electron). */
+  pickFolder?: () => Promise<string | null>
+}
+
+type Handlers = { [M in MethodName]: (args: ParsedArgs<M>) => Promise<MethodResults[M]> | MethodResults[M] }
+
+/** The whole app behind the contract, with no Electron import: the shells only transport calls. */
+export class Core {
+  readonly home: string
+  readonly db: Database
+  readonly repo: DatasetsRepo
+  readonly jobs: JobManager
+  private readonly listeners: { [E in EventName]: Set<(p: EventPayloads[E]) => void> } = { job: new Set(), 'app.drop': new Set() }
+  private readonly handlers: Handlers
+
+  constructor(private readonly opts: CoreOptions) {
+    this.home = opts.home ?? resolveHome()
+    this.db = openDatabase(dbFile(this.home))
+    this.repo = new DatasetsRepo(this.db)
+    this.repo.recoverInterrupted((pid) => pid !== process.pid && pidAlive(pid))
+    this.jobs = new JobManager({ dbPath: dbFile(this.home), home: this.home })
+    this.jobs.on((e) => this.emit('job', e))
+    this.handlers = this.createHandlers()
+  }
+
+  /** Validates the arguments against the contract, then runs the method. Never throws. */
+  async call<M extends MethodName>(method: M, rawArgs: unknown): Promise<Result<MethodResults[M]>> {
+    if (!Object.hasOwn(methods, method)) return { ok: false, error: { code: 'not_found', message: `Unknown method: ${String(method)}` } }
+    const parsed = methods[method].safeParse(rawArgs ?? {})
+    if (!parsed.success) return { ok: false, error: { code: 'invalid_argument', message: describeIssues(method, parsed.error) } }
+    try {
+      const handler = this.handlers[method] as (a: unknown) => Promise<MethodResults[M]> | MethodResults[M]
+      return { ok: true, value: await handler(parsed.data) }
+    } catch (err) {
+      return { ok: false, error: toApiError(err) }
+    }
+  }
+
+  on<E extends EventName>(event: E, listener: (p: EventPayloads[E]) => void): () => void {
+    const set = this.listeners[event] as Set<(p: EventPayloads[E]) => void>
+    set.add(listener)
+    return () => set.delete(listener)
+  }
+
+  emit<E extends EventName>(event: E, payload: EventPayloads[E]): void {
+    for (const l of this.listeners[event] as Set<(p: EventPayloads[E]) => void>) l(payload)
+  }
+
+  media(kind: MediaKind, imageId: number): Promise<Media | null> {
+    return readMedia(this.home, this.repo, kind, imageId)
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.shutdown(true)
+    this.db.close()
+  }
+
+  private mustGet(id: number) {
+    const ds = this.repo.get(id)
+    if (!ds) throw new AppError('not_found', `No dataset with id ${id}.`)
+    return ds
+  }
+
+  private async startImport(args: ParsedArgs<'datasets.import'>): Promise<{ jobId: string }> {
+    const root = await resolveImportRoot(args.path)
+    if (root === this.home || root.startsWith(join(this.home, '/'))) {
+      throw new AppError('invalid_argument', 'That folder is Synthfold’s own data folder; choose a folder of images instead.')
+    }
+    if (this.jobs.importing(root)) throw new AppError('conflict', 'This folder is already being imported.')
+    const existing = this.repo.rowByRoot(root)
+    const label = args.name ?? existing?.name ?? root.split(/[\\/]/).filter(Boolean).pop() ?? root
+    return { jobId: this.jobs.startImport({ ...args, path: root }, label) }
+  }
+
+  private createHandlers(): Handlers {
+    return {
+      'app.info': () => ({
+        version: appVersion(),
+        home: this.home,
+        shell: this.opts.shell,
+        canPickFolder: Boolean(this.opts.pickFolder),
+        sample: { path: sampleDatasetPath(), available: existsSync(sampleDatasetPath()) },
+      }),
+      'datasets.list': () => this.repo.list(),
+      'datasets.get': ({ id }) => this.mustGet(id),
+      'datasets.images': ({ datasetId, classId, offset, limit }) => {
+        this.mustGet(datasetId)
+        return this.repo.images(datasetId, classId, offset, limit)
+      },
+      'datasets.skipped': ({ datasetId, offset, limit }) => {
+        this.mustGet(datasetId)
+        return this.repo.skipped(datasetId, offset, limit)
+      },
+      'datasets.rename': ({ id, name }) => {
+        this.mustGet(id)
+        this.repo.rename(id, name)
+        return this.mustGet(id)
+      },
+      'datasets.delete': ({ id }) => {
+        const ds = this.mustGet(id)
+        if (ds.status === 'importing' || this.jobs.importing(ds.root)) throw new AppError('conflict', 'Cancel the running import before deleting this dataset.')
+        this.repo.delete(id)
+        rmSync(datasetDir(this.home, id), { recursive: true, force: true })
+        return { deleted: true as const }
+      },
+      'datasets.import': (args) => this.startImport(args),
+      'datasets.importSample': async () => {
+        const path = sampleDatasetPath()
+        if (!existsSync(path)) throw new AppError('not_found', `The sample dataset is missing from this installation (${path}).`)
+        const known = this.repo.rowByRoot(await resolveImportRoot(path))
+        return this.startImport({ path, name: known ? undefined : 'Fashion-MNIST sample' })
+      },
+      'jobs.list': () => this.jobs.list(),
+      'jobs.cancel': ({ jobId }) => ({ cancelled: this.jobs.cancel(jobId) }),
+      'dialog.pickFolder': async () => {
+        if (!this.opts.pickFolder) throw new AppError('unsupported', 'A folder dialog is only available in the desktop app; paste the folder path instead.')
+        return { path: await this.opts.pickFolder() }
+      },
+    }
+  }
+}
+
+let version: string | undefined
+function appVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version
+  return version
+}

@@ -1,0 +1,121 @@
+import { inflateSync } from 'node:zlib'
+
+/**
+ * A fast path for the common machine-learning case: small, non-interlaced 8-bit PNGs already at
+ * the training size (MNIST, CIFAR, most exported datasets). For those, a libvips pipeline costs far
+ * more in per-call overhead than the decode itself. Returns null for anything it does not handle
+ * (the caller then uses sharp); throws for a PNG that is damaged.
+ */
+export interface RawImage {
+  width: number
+  height: number
+  channels: 1 | 2 | 3 | 4
+  data: Uint8Array
+}
+
+const SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
+const CHANNELS: Record<number, 1 | 2 | 3 | 4> = { 0: 1, 2: 3, 4: 2, 6: 4 }
+
+export function pngHeader(buf: Uint8Array): { width: number; height: number } | null {
+  if (buf.length < 24 || !SIG.every((v, i) => buf[i] === v)) return null
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  return { width: dv.getUint32(16), height: dv.getUint32(20) }
+}
+
+export function decodeSimplePng(buf: Uint8Array): RawImage | null {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  let pos = 8
+  let width = 0
+  let height = 0
+  let colorType = -1
+  let palette: Uint8Array | null = null
+  const idat: Uint8Array[] = []
+  let ended = false
+  while (pos + 8 <= buf.length) {
+    const len = dv.getUint32(pos)
+    const type = String.fromCharCode(buf[pos + 4], buf[pos + 5], buf[pos + 6], buf[pos + 7])
+    const start = pos + 8
+    if (start + len + 4 > buf.length) throw new Error('truncated PNG chunk')
+    if (type === 'IHDR') {
+      width = dv.getUint32(start)
+      height = dv.getUint32(start + 4)
+      const depth = buf[start + 8]
+      colorType = buf[start + 9]
+      const interlace = buf[start + 12]
+      if (depth !== 8 || interlace !== 0 || !(colorType in CHANNELS || colorType === 3)) return null
+    } else if (type === 'PLTE') {
+      palette = buf.subarray(start, start + len)
+    } else if (type === 'tRNS' || type === 'iCCP' || type === 'gAMA' || type === 'cHRM' || type === 'sBIT') {
+      // Colour management or transparency details: leave these to libvips.
+      return null
+    } else if (type === 'IDAT') {
+      idat.push(buf.subarray(start, start + len))
+    } else if (type === 'IEND') {
+      ended = true
+      break
+    }
+    pos = start + len + 4
+  }
+  if (!ended) throw new Error('truncated PNG (no end marker)')
+  if (width === 0 || height === 0 || idat.length === 0) throw new Error('PNG without image data')
+  if (colorType === 3 && !palette) throw new Error('palette PNG without a palette')
+  const inChannels = colorType === 3 ? 1 : CHANNELS[colorType]
+  const stride = width * inChannels
+  const raw = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat))
+  if (raw.length < (stride + 1) * height) throw new Error('truncated PNG image data')
+  const out = new Uint8Array(stride * height)
+  unfilter(raw, out, width, height, inChannels)
+  if (colorType !== 3) return { width, height, channels: inChannels, data: out }
+  const rgb = new Uint8Array(width * height * 3)
+  const pal = palette as Uint8Array
+  for (let i = 0; i < out.length; i++) {
+    const p = out[i] * 3
+    if (p + 2 >= pal.length) throw new Error('PNG palette index out of range')
+    rgb[i * 3] = pal[p]
+    rgb[i * 3 + 1] = pal[p + 1]
+    rgb[i * 3 + 2] = pal[p + 2]
+  }
+  return { width, height, channels: 3, data: rgb }
+}
+
+function unfilter(raw: Uint8Array, out: Uint8Array, width: number, height: number, bpp: number): void {
+  const stride = width * bpp
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)]
+    const src = y * (stride + 1) + 1
+    const dst = y * stride
+    const prev = dst - stride
+    for (let x = 0; x < stride; x++) {
+      const v = raw[src + x]
+      const a = x >= bpp ? out[dst + x - bpp] : 0
+      const b = y > 0 ? out[prev + x] : 0
+      let r: number
+      switch (filter) {
+        case 0:
+          r = v
+          break
+        case 1:
+          r = v + a
+          break
+        case 2:
+          r = v + b
+          break
+        case 3:
+          r = v + ((a + b) >> 1)
+          break
+        case 4: {
+          const c = y > 0 && x >= bpp ? out[prev + x - bpp] : 0
+          const p = a + b - c
+          const pa = Math.abs(p - a)
+          const pb = Math.abs(p - b)
+          const pc = Math.abs(p - c)
+          r = v + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)
+          break
+        }
+        default:
+          throw new Error(`bad PNG filter type ${filter}`)
+      }
+      out[dst + x] = r & 0xff
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/**
+ * The folder that holds the database and pixel stores: SYNTHFOLD_HOME when set (CLI, tests,
+ * portable use), else the platform's per-user app-data folder (the same one Electron's
+ * app.getPath('userData') gives for an app named Synthfold).
+ */
+export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SYNTHFOLD_HOME) return resolve(env.SYNTHFOLD_HOME)
+  if (process.platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Synthfold')
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Synthfold')
+  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'Synthfold')
+}
+
+export const dbFile = (home: string): string => join(home, 'synthfold.db')
+export const datasetDir = (home: string, id: number): string => join(home, 'datasets', String(id))
+
+/** Walks up from this module to the folder holding package.json (works from src/ and out/). */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'resources'))) return dir
+    dir = dirname(dir)
+  }
+  return process.cwd()
+}
+
+export function resourcesDir(): string {
+  const packed = (process as { resourcesPath?: string }).resourcesPath
+  if (packed && existsSync(join(packed, 'sample-fashion-mnist'))) return packed
+  return join(projectRoot(), 'resources')
+}
+
+export const sampleDatasetPath = (): string => join(resourcesDir(), 'sample-fashion-mnist')
