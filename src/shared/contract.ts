@@ -3,6 +3,7 @@
  * `methods`: main validates the arguments with the method's schema before any work.
  */
 import { z } from 'zod'
+import type { EventName, MethodName } from './names'
 import type {
   AppInfo,
   DatasetSummary,
@@ -11,6 +12,8 @@ import type {
   JobProgress,
   SkippedFile,
 } from './types'
+
+export { eventNames, methodNames, type EventName, type MethodName } from './names'
 
 const id = z.number().int().positive()
 const page = { offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(2000).default(200) }
@@ -31,7 +34,7 @@ export const importArgs = z.strictObject({
   fit: z.enum(['cover', 'contain', 'fill']).optional(),
 })
 
-export const methods = {
+const schemas = {
   'app.info': z.strictObject({}),
   'datasets.list': z.strictObject({}),
   'datasets.get': z.strictObject({ id }),
@@ -44,11 +47,11 @@ export const methods = {
   'jobs.list': z.strictObject({}),
   'jobs.cancel': z.strictObject({ jobId: z.string().min(1).max(64) }),
   'dialog.pickFolder': z.strictObject({}),
-} as const
+} satisfies { [M in MethodName]: z.ZodType }
 
-export type MethodName = keyof typeof methods
-export type MethodArgs<M extends MethodName> = z.input<(typeof methods)[M]>
-export type ParsedArgs<M extends MethodName> = z.output<(typeof methods)[M]>
+type Schemas = typeof schemas
+export type MethodArgs<M extends MethodName> = z.input<Schemas[M]>
+export type ParsedArgs<M extends MethodName> = z.output<Schemas[M]>
 
 export interface MethodResults {
   'app.info': AppInfo
@@ -71,10 +74,9 @@ export interface EventPayloads {
   /** Folders dropped on the Electron window (paths resolved by the preload). */
   'app.drop': { paths: string[] }
 }
-export type EventName = keyof EventPayloads
 
-export const methodNames = Object.keys(methods) as MethodName[]
-export const eventNames: EventName[] = ['job', 'app.drop']
+/** The schemas, typed per method. */
+export const methods: { [M in MethodName]: Schemas[M] } = schemas
 
 /** Formats a schema failure as one sentence a person can act on. */
 export function describeIssues(method: string, error: z.ZodError): string {

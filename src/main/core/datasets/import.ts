@@ -158,8 +158,6 @@ export async function runImport(db: Database, home: string, req: ImportRequest, 
 
   const record = (f: Finished): void => {
     const old = existing.get(f.cand.relPath)
-    if (old) changed++
-    else added++
     const base = {
       dataset_id: dataset.id,
       class_id: f.classId,
@@ -176,6 +174,8 @@ export async function runImport(db: Database, home: string, req: ImportRequest, 
     }
     const d = f.decoded
     if (d.ok) {
+      if (old?.status === 'ok') changed++
+      else added++
       const slot = nextSlot++
       store.write(slot, d.pixels)
       const t = d.thumb ? thumbs.append(d.thumb) : null

@@ -1,0 +1,70 @@
+/** Electron shell: lifecycle, window, IPC and the media protocol; all real work is in ./core. */
+import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Core } from './core/core'
+import { CONTENT_SECURITY_POLICY } from './csp'
+import { bindIpc, forwardEvents } from './ipc'
+import { handleMediaProtocol, MEDIA_SCHEME } from './protocol'
+import { createMainWindow } from './window'
+
+protocol.registerSchemesAsPrivileged([{ scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
+if (!process.env.SYNTHFOLD_HOME) app.setName('Synthfold')
+
+const devUrl = process.env.ELECTRON_RENDERER_URL
+const indexHtml = join(import.meta.dirname, '../renderer/index.html')
+const appUrl = devUrl ?? pathToFileURL(indexHtml).href
+const isAppUrl = (url: string): boolean => {
+  try {
+    const u = new URL(url)
+    const a = new URL(appUrl)
+    return u.protocol === a.protocol && u.host === a.host && u.pathname === a.pathname
+  } catch {
+    return false
+  }
+}
+
+let core: Core
+let quitting = false
+
+async function main(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) return app.quit()
+  await app.whenReady()
+  core = new Core({
+    home: process.env.SYNTHFOLD_HOME ?? app.getPath('userData'),
+    shell: 'electron',
+    pickFolder: async () => {
+      const win = BrowserWindow.getFocusedWindow()
+      const opts = { title: 'Choose a folder with one subfolder per class', properties: ['openDirectory' as const] }
+      const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts)
+      return r.canceled ? null : (r.filePaths[0] ?? null)
+    },
+  })
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
+  })
+  handleMediaProtocol(protocol, core)
+  bindIpc(ipcMain, core, isAppUrl)
+  openWindow()
+  app.on('activate', () => BrowserWindow.getAllWindows().length === 0 && openWindow())
+  app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus())
+}
+
+function openWindow(): void {
+  const win = createMainWindow({ BrowserWindow, preload: join(import.meta.dirname, '../preload/index.cjs'), isAppUrl })
+  forwardEvents(core, win.webContents)
+  void (devUrl ? win.loadURL(devUrl) : win.loadFile(indexHtml))
+}
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit()
+})
+app.on('before-quit', (event) => {
+  if (quitting || !core) return
+  // Let a running import commit its last batch before the process ends.
+  event.preventDefault()
+  quitting = true
+  void core.close().finally(() => app.quit())
+})
+
+void main()

@@ -1,0 +1,26 @@
+/**
+ * Method and event names of the contract, with no schema library attached, so the sandboxed
+ * preload can build its one-function-per-method bridge without bundling zod.
+ */
+export const methodNames = [
+  'app.info',
+  'datasets.list',
+  'datasets.get',
+  'datasets.images',
+  'datasets.skipped',
+  'datasets.rename',
+  'datasets.delete',
+  'datasets.import',
+  'datasets.importSample',
+  'jobs.list',
+  'jobs.cancel',
+  'dialog.pickFolder',
+] as const
+
+export type MethodName = (typeof methodNames)[number]
+
+export const eventNames = ['job', 'app.drop'] as const
+export type EventName = (typeof eventNames)[number]
+
+export const ipcChannel = (method: MethodName): string => `synthfold:api:${method}`
+export const eventChannel = (event: EventName): string => `synthfold:event:${event}`
