@@ -24,7 +24,9 @@ let node = process.execPath
 if (Number(process.versions.node.split('.')[0]) < 22) {
   const local = join(root, 'node_modules', 'node', 'bin', 'node')
   if (!existsSync(local)) {
-    console.error(`synthfold needs Node.js 22 or newer (this is ${process.version}). Run npm ci, or install Node 22.`)
+    console.error(
+      `synthfold needs Node.js 22 or newer (this is ${process.version}). Run npm ci, or install Node 22.`,
+    )
     process.exit(1)
   }
   node = local

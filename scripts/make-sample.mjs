@@ -21,7 +21,9 @@ for (let i = 0; i < data.n && taken.some((t, c) => t < COUNTS[c]); i++) {
   if (taken[c] >= COUNTS[c]) continue
   const dir = join(out, CLASS_NAMES[c])
   mkdirSync(dir, { recursive: true })
-  const png = await sharp(Buffer.from(data.pixels(i)), { raw: { width: data.cols, height: data.rows, channels: 1 } })
+  const png = await sharp(Buffer.from(data.pixels(i)), {
+    raw: { width: data.cols, height: data.rows, channels: 1 },
+  })
     .png({ compressionLevel: 9 })
     .toBuffer()
   writeFileSync(join(dir, `t10k-${String(i).padStart(5, '0')}.png`), png)
@@ -29,8 +31,14 @@ for (let i = 0; i < data.n && taken.some((t, c) => t < COUNTS[c]); i++) {
 }
 // Two files that cannot be used, on purpose: a PNG cut short and a text file with an image name.
 const whole = readFileSync(join(out, 'Bag', readdirSync(join(out, 'Bag'))[0]))
-writeFileSync(join(out, 'Bag', 'broken-truncated.png'), whole.subarray(0, Math.floor(whole.length / 2)))
-writeFileSync(join(out, 'Coat', 'notes-not-an-image.png'), 'This file is text with an image extension.\n')
+writeFileSync(
+  join(out, 'Bag', 'broken-truncated.png'),
+  whole.subarray(0, Math.floor(whole.length / 2)),
+)
+writeFileSync(
+  join(out, 'Coat', 'notes-not-an-image.png'),
+  'This file is text with an image extension.\n',
+)
 writeFileSync(
   join(out, 'README.txt'),
   `Synthfold sample dataset: ${taken.reduce((a, b) => a + b, 0)} images from the Fashion-MNIST test split,\n` +

@@ -42,7 +42,11 @@ function parse(argv: string[], valued: string[], boolean: string[]): Parsed {
   return { positional, flags }
 }
 
-async function call<M extends MethodName>(core: Core, method: M, args: unknown): Promise<MethodResults[M]> {
+async function call<M extends MethodName>(
+  core: Core,
+  method: M,
+  args: unknown,
+): Promise<MethodResults[M]> {
   const r = await core.call(method, args)
   if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code })
   return r.value
@@ -53,7 +57,8 @@ async function importCommand(core: Core, argv: string[]): Promise<number> {
   if (positional.length !== 1) throw new UsageError('import needs exactly one folder')
   const json = flags.has('json')
   const size = flags.get('size')
-  if (size !== undefined && !/^\d+$/.test(String(size))) throw new UsageError('--size must be a whole number of pixels (28 to 128)')
+  if (size !== undefined && !/^\d+$/.test(String(size)))
+    throw new UsageError('--size must be a whole number of pixels (28 to 128)')
   const args = {
     path: positional[0],
     name: flags.get('name'),
@@ -66,7 +71,8 @@ async function importCommand(core: Core, argv: string[]): Promise<number> {
   const outcome = await new Promise<JobEvent>((resolve) => {
     const off = core.on('job', (e) => {
       if (e.type === 'progress') {
-        if (tty && e.progress.jobId === jobId) process.stderr.write(`\r\x1b[2K${renderBar(e.progress)}`)
+        if (tty && e.progress.jobId === jobId)
+          process.stderr.write(`\r\x1b[2K${renderBar(e.progress)}`)
         return
       }
       if (e.jobId !== jobId) return
@@ -79,7 +85,8 @@ async function importCommand(core: Core, argv: string[]): Promise<number> {
     })
   })
   if (tty) process.stderr.write('\r\x1b[2K')
-  if (outcome.type === 'failed') throw Object.assign(new Error(outcome.error.message), { code: outcome.error.code })
+  if (outcome.type === 'failed')
+    throw Object.assign(new Error(outcome.error.message), { code: outcome.error.code })
   const summary = outcome.type === 'progress' ? null : outcome.result
   if (!summary) throw new Error('The import stopped before it could report.')
   if (json) process.stdout.write(JSON.stringify(summary) + '\n')
@@ -89,15 +96,23 @@ async function importCommand(core: Core, argv: string[]): Promise<number> {
 
 function printSummary(s: ImportSummary): void {
   const out = process.stdout
-  out.write(`${s.cancelled ? 'Import cancelled' : 'Imported'}: dataset ${s.datasetId} "${s.name}" (${s.root})\n`)
-  out.write(`  ${s.imported} images in ${s.classes.length} classes at ${s.size}x${s.size} ${s.channels}, ${s.seconds.toFixed(1)} s\n`)
-  out.write(`  added ${s.added}, changed ${s.changed}, removed ${s.removed}, unchanged ${s.unchanged}, ignored non-image files ${s.ignored}\n`)
+  out.write(
+    `${s.cancelled ? 'Import cancelled' : 'Imported'}: dataset ${s.datasetId} "${s.name}" (${s.root})\n`,
+  )
+  out.write(
+    `  ${s.imported} images in ${s.classes.length} classes at ${s.size}x${s.size} ${s.channels}, ${s.seconds.toFixed(1)} s\n`,
+  )
+  out.write(
+    `  added ${s.added}, changed ${s.changed}, removed ${s.removed}, unchanged ${s.unchanged}, ignored non-image files ${s.ignored}\n`,
+  )
   const width = Math.max(...s.classes.map((c) => c.name.length), 5)
-  for (const c of s.classes) out.write(`  ${c.name.padEnd(width)}  ${String(c.count).padStart(7)}\n`)
+  for (const c of s.classes)
+    out.write(`  ${c.name.padEnd(width)}  ${String(c.count).padStart(7)}\n`)
   if (s.skipped.length) {
     out.write(`  Skipped ${s.skipped.length} file(s):\n`)
     for (const f of s.skipped.slice(0, 50)) out.write(`    ${f.path}: ${f.reason}\n`)
-    if (s.skipped.length > 50) out.write(`    … and ${s.skipped.length - 50} more (use --json for all)\n`)
+    if (s.skipped.length > 50)
+      out.write(`    … and ${s.skipped.length - 50} more (use --json for all)\n`)
   }
 }
 
@@ -129,7 +144,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n')
     return command ? 0 : 2
   }
-  const commands: Record<string, (core: Core, a: string[]) => Promise<number>> = { import: importCommand, datasets: datasetsCommand }
+  const commands: Record<string, (core: Core, a: string[]) => Promise<number>> = {
+    import: importCommand,
+    datasets: datasetsCommand,
+  }
   const run = commands[command]
   if (!run) {
     process.stderr.write(`Unknown command: ${command}\n${USAGE}\n`)
@@ -146,7 +164,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${e.message}\n${USAGE}\n`)
       return 2
     }
-    if (json) process.stdout.write(JSON.stringify({ error: { code: e.code ?? 'internal', message: e.message } }) + '\n')
+    if (json)
+      process.stdout.write(
+        JSON.stringify({ error: { code: e.code ?? 'internal', message: e.message } }) + '\n',
+      )
     process.stderr.write(`Error: ${e.message}\n`)
     return 1
   } finally {

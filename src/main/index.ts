@@ -8,7 +8,9 @@ import { bindIpc, forwardEvents } from './ipc'
 import { handleMediaProtocol, MEDIA_SCHEME } from './protocol'
 import { createMainWindow } from './window'
 
-protocol.registerSchemesAsPrivileged([{ scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
+protocol.registerSchemesAsPrivileged([
+  { scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+])
 if (!process.env.SYNTHFOLD_HOME) app.setName('Synthfold')
 
 const devUrl = process.env.ELECTRON_RENDERER_URL
@@ -35,13 +37,21 @@ async function main(): Promise<void> {
     shell: 'electron',
     pickFolder: async () => {
       const win = BrowserWindow.getFocusedWindow()
-      const opts = { title: 'Choose a folder with one subfolder per class', properties: ['openDirectory' as const] }
+      const opts = {
+        title: 'Choose a folder with one subfolder per class',
+        properties: ['openDirectory' as const],
+      }
       const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts)
       return r.canceled ? null : (r.filePaths[0] ?? null)
     },
   })
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
+    callback({
+      responseHeaders: {
+        ...details.responseHeaders,
+        'Content-Security-Policy': [CONTENT_SECURITY_POLICY],
+      },
+    })
   })
   handleMediaProtocol(protocol, core)
   bindIpc(ipcMain, core, isAppUrl)
@@ -51,7 +61,11 @@ async function main(): Promise<void> {
 }
 
 function openWindow(): void {
-  const win = createMainWindow({ BrowserWindow, preload: join(import.meta.dirname, '../preload/index.cjs'), isAppUrl })
+  const win = createMainWindow({
+    BrowserWindow,
+    preload: join(import.meta.dirname, '../preload/index.cjs'),
+    isAppUrl,
+  })
   forwardEvents(core, win.webContents)
   void (devUrl ? win.loadURL(devUrl) : win.loadFile(indexHtml))
 }

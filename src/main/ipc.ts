@@ -7,15 +7,28 @@ import type { Core } from './core/core'
  * Binds every contract method to its own ipcMain channel. Calls from any frame that is not the
  * app's own top-level renderer are refused before the core sees them.
  */
-export function bindIpc(ipcMain: IpcMain, core: Core, isAppUrl: (url: string) => boolean): () => void {
+export function bindIpc(
+  ipcMain: IpcMain,
+  core: Core,
+  isAppUrl: (url: string) => boolean,
+): () => void {
   for (const method of methodNames) {
-    ipcMain.handle(ipcChannel(method), async (event: IpcMainInvokeEvent, args: unknown): Promise<Result<unknown>> => {
-      const frame = event.senderFrame
-      if (!frame || frame.parent !== null || !isAppUrl(frame.url)) {
-        return { ok: false, error: { code: 'forbidden', message: 'Call refused: it did not come from the Synthfold window.' } }
-      }
-      return core.call(method, args)
-    })
+    ipcMain.handle(
+      ipcChannel(method),
+      async (event: IpcMainInvokeEvent, args: unknown): Promise<Result<unknown>> => {
+        const frame = event.senderFrame
+        if (!frame || frame.parent !== null || !isAppUrl(frame.url)) {
+          return {
+            ok: false,
+            error: {
+              code: 'forbidden',
+              message: 'Call refused: it did not come from the Synthfold window.',
+            },
+          }
+        }
+        return core.call(method, args)
+      },
+    )
   }
   return () => methodNames.forEach((m) => ipcMain.removeHandler(ipcChannel(m)))
 }

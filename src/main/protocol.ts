@@ -9,6 +9,8 @@ export function handleMediaProtocol(protocol: Protocol, core: Core): void {
     const m = /^synthfold-media:\/\/image\/(thumb|pixels)\/(\d+)$/.exec(request.url)
     const found = m ? await core.media(m[1] as 'thumb' | 'pixels', Number(m[2])) : null
     if (!found) return new Response('Not found', { status: 404 })
-    return new Response(new Uint8Array(found.body), { headers: { 'Content-Type': found.mime, 'Cache-Control': 'private, max-age=60' } })
+    return new Response(new Uint8Array(found.body), {
+      headers: { 'Content-Type': found.mime, 'Cache-Control': 'private, max-age=60' },
+    })
   })
 }

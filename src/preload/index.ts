@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The renderer's whole view of the app: one function per contract method, plus `on` for events.
  * No ipcRenderer, no generic send, no Node objects cross the bridge.

@@ -3,7 +3,7 @@
  * `methods`: main validates the arguments with the method's schema before any work.
  */
 import { z } from 'zod'
-import type { EventName, MethodName } from './names'
+import type { MethodName } from './names'
 import type {
   AppInfo,
   DatasetSummary,
@@ -16,7 +16,10 @@ import type {
 export { eventNames, methodNames, type EventName, type MethodName } from './names'
 
 const id = z.number().int().positive()
-const page = { offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(2000).default(200) }
+const page = {
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(2000).default(200),
+}
 
 export const MIN_SIZE = 28
 export const MAX_SIZE = 128

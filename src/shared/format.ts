@@ -8,6 +8,7 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`
 }
 
-export const formatRatio = (r: number): string => (r ? `${r < 10 ? r.toFixed(1) : Math.round(r)}:1` : '—')
+export const formatRatio = (r: number): string =>
+  r ? `${r < 10 ? r.toFixed(1) : Math.round(r)}:1` : '—'
 
 export const formatCount = (n: number): string => n.toLocaleString('en-US')

@@ -1,6 +1,14 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { describeIssues, methods, type EventName, type EventPayloads, type MethodName, type MethodResults, type ParsedArgs } from '../../shared/contract'
+import {
+  describeIssues,
+  methods,
+  type EventName,
+  type EventPayloads,
+  type MethodName,
+  type MethodResults,
+  type ParsedArgs,
+} from '../../shared/contract'
 import { AppError, toApiError, type Result } from '../../shared/result'
 import type { AppInfo } from '../../shared/types'
 import { openDatabase, type Database } from './db/database'
@@ -18,7 +26,9 @@ export interface CoreOptions {
   pickFolder?: () => Promise<string | null>
 }
 
-type Handlers = { [M in MethodName]: (args: ParsedArgs<M>) => Promise<MethodResults[M]> | MethodResults[M] }
+type Handlers = {
+  [M in MethodName]: (args: ParsedArgs<M>) => Promise<MethodResults[M]> | MethodResults[M]
+}
 
 /** The whole app behind the contract, with no Electron import: the shells only transport calls. */
 export class Core {
@@ -26,7 +36,10 @@ export class Core {
   readonly db: Database
   readonly repo: DatasetsRepo
   readonly jobs: JobManager
-  private readonly listeners: { [E in EventName]: Set<(p: EventPayloads[E]) => void> } = { job: new Set(), 'app.drop': new Set() }
+  private readonly listeners: { [E in EventName]: Set<(p: EventPayloads[E]) => void> } = {
+    job: new Set(),
+    'app.drop': new Set(),
+  }
   private readonly handlers: Handlers
 
   constructor(private readonly opts: CoreOptions) {
@@ -41,11 +54,21 @@ export class Core {
 
   /** Validates the arguments against the contract, then runs the method. Never throws. */
   async call<M extends MethodName>(method: M, rawArgs: unknown): Promise<Result<MethodResults[M]>> {
-    if (!Object.hasOwn(methods, method)) return { ok: false, error: { code: 'not_found', message: `Unknown method: ${String(method)}` } }
+    if (!Object.hasOwn(methods, method))
+      return {
+        ok: false,
+        error: { code: 'not_found', message: `Unknown method: ${String(method)}` },
+      }
     const parsed = methods[method].safeParse(rawArgs ?? {})
-    if (!parsed.success) return { ok: false, error: { code: 'invalid_argument', message: describeIssues(method, parsed.error) } }
+    if (!parsed.success)
+      return {
+        ok: false,
+        error: { code: 'invalid_argument', message: describeIssues(method, parsed.error) },
+      }
     try {
-      const handler = this.handlers[method] as (a: unknown) => Promise<MethodResults[M]> | MethodResults[M]
+      const handler = this.handlers[method] as (
+        a: unknown,
+      ) => Promise<MethodResults[M]> | MethodResults[M]
       return { ok: true, value: await handler(parsed.data) }
     } catch (err) {
       return { ok: false, error: toApiError(err) }
@@ -80,9 +103,13 @@ export class Core {
   private async startImport(args: ParsedArgs<'datasets.import'>): Promise<{ jobId: string }> {
     const root = await resolveImportRoot(args.path)
     if (root === this.home || root.startsWith(join(this.home, '/'))) {
-      throw new AppError('invalid_argument', 'That folder is Synthfold’s own data folder; choose a folder of images instead.')
+      throw new AppError(
+        'invalid_argument',
+        'That folder is Synthfold’s own data folder; choose a folder of images instead.',
+      )
     }
-    if (this.jobs.importing(root)) throw new AppError('conflict', 'This folder is already being imported.')
+    if (this.jobs.importing(root))
+      throw new AppError('conflict', 'This folder is already being imported.')
     const existing = this.repo.rowByRoot(root)
     const label = args.name ?? existing?.name ?? root.split(/[\\/]/).filter(Boolean).pop() ?? root
     return { jobId: this.jobs.startImport({ ...args, path: root }, label) }
@@ -114,7 +141,8 @@ export class Core {
       },
       'datasets.delete': ({ id }) => {
         const ds = this.mustGet(id)
-        if (ds.status === 'importing' || this.jobs.importing(ds.root)) throw new AppError('conflict', 'Cancel the running import before deleting this dataset.')
+        if (ds.status === 'importing' || this.jobs.importing(ds.root))
+          throw new AppError('conflict', 'Cancel the running import before deleting this dataset.')
         this.repo.delete(id)
         rmSync(datasetDir(this.home, id), { recursive: true, force: true })
         return { deleted: true as const }
@@ -122,14 +150,22 @@ export class Core {
       'datasets.import': (args) => this.startImport(args),
       'datasets.importSample': async () => {
         const path = sampleDatasetPath()
-        if (!existsSync(path)) throw new AppError('not_found', `The sample dataset is missing from this installation (${path}).`)
+        if (!existsSync(path))
+          throw new AppError(
+            'not_found',
+            `The sample dataset is missing from this installation (${path}).`,
+          )
         const known = this.repo.rowByRoot(await resolveImportRoot(path))
         return this.startImport({ path, name: known ? undefined : 'Fashion-MNIST sample' })
       },
       'jobs.list': () => this.jobs.list(),
       'jobs.cancel': ({ jobId }) => ({ cancelled: this.jobs.cancel(jobId) }),
       'dialog.pickFolder': async () => {
-        if (!this.opts.pickFolder) throw new AppError('unsupported', 'A folder dialog is only available in the desktop app; paste the folder path instead.')
+        if (!this.opts.pickFolder)
+          throw new AppError(
+            'unsupported',
+            'A folder dialog is only available in the desktop app; paste the folder path instead.',
+          )
         return { path: await this.opts.pickFolder() }
       },
     }
@@ -138,6 +174,8 @@ export class Core {
 
 let version: string | undefined
 function appVersion(): string {
-  version ??= (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version
+  version ??= (
+    JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }
+  ).version
   return version
 }

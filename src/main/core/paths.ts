@@ -10,8 +10,10 @@ import { fileURLToPath } from 'node:url'
  */
 export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SYNTHFOLD_HOME) return resolve(env.SYNTHFOLD_HOME)
-  if (process.platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Synthfold')
-  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Synthfold')
+  if (process.platform === 'win32')
+    return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Synthfold')
+  if (process.platform === 'darwin')
+    return join(homedir(), 'Library', 'Application Support', 'Synthfold')
   return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'Synthfold')
 }
 

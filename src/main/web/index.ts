@@ -9,15 +9,24 @@ const args = process.argv.slice(2)
 const portArg = args.indexOf('--port')
 const port = portArg >= 0 ? Number(args[portArg + 1]) : Number(process.env.SYNTHFOLD_PORT ?? 0)
 const here = dirname(fileURLToPath(import.meta.url))
-const rendererDir = [join(here, '../renderer'), join(here, '../../out/renderer'), join(here, '../../../out/renderer')].find((d) =>
-  existsSync(join(d, 'index.html')),
-)
+const rendererDir = [
+  join(here, '../renderer'),
+  join(here, '../../out/renderer'),
+  join(here, '../../../out/renderer'),
+].find((d) => existsSync(join(d, 'index.html')))
 if (!rendererDir) {
-  console.error('The renderer is not built. Run `npm run build` first (npm run serve does it for you).')
+  console.error(
+    'The renderer is not built. Run `npm run build` first (npm run serve does it for you).',
+  )
   process.exit(1)
 }
 const core = new Core({ shell: 'web' })
-const host = await startWebHost({ core, rendererDir, port, token: process.env.SYNTHFOLD_TOKEN || undefined })
+const host = await startWebHost({
+  core,
+  rendererDir,
+  port,
+  token: process.env.SYNTHFOLD_TOKEN || undefined,
+})
 console.log(`Synthfold web host (data: ${core.home})`)
 console.log(`Open: ${host.loginUrl}`)
 

@@ -52,7 +52,11 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   }
   const authorised = (req: IncomingMessage): boolean => {
     const host = req.headers.host ?? ''
-    if (`http://${host}` !== origin && `http://${host.replace(/^localhost/, '127.0.0.1')}` !== origin) return false
+    if (
+      `http://${host}` !== origin &&
+      `http://${host.replace(/^localhost/, '127.0.0.1')}` !== origin
+    )
+      return false
     const o = req.headers.origin
     if (o && o !== origin && o !== origin.replace('127.0.0.1', 'localhost')) return false
     const header = req.headers['x-synthfold-token']
@@ -61,7 +65,8 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 500, { ok: false, error: { code: 'internal', message: String(err) } })
+      if (!res.headersSent)
+        send(res, 500, { ok: false, error: { code: 'internal', message: String(err) } })
       else res.destroy()
     })
   })
@@ -69,7 +74,8 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', origin)
     if (req.method === 'GET' && url.pathname === '/' && url.searchParams.has('token')) {
-      if (!validToken(url.searchParams.get('token') ?? undefined)) return text(res, 403, 'Wrong token.')
+      if (!validToken(url.searchParams.get('token') ?? undefined))
+        return text(res, 403, 'Wrong token.')
       res.writeHead(303, {
         'Set-Cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
         Location: '/',
@@ -78,9 +84,14 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       return void res.end()
     }
     if (!authorised(req)) {
-      return text(res, 403, 'Forbidden. Open the address that `npm run serve` printed: it carries the access token.')
+      return text(
+        res,
+        403,
+        'Forbidden. Open the address that `npm run serve` printed: it carries the access token.',
+      )
     }
-    if (url.pathname.startsWith('/api/')) return api(req, res, decodeURIComponent(url.pathname.slice(5)))
+    if (url.pathname.startsWith('/api/'))
+      return api(req, res, decodeURIComponent(url.pathname.slice(5)))
     if (url.pathname.startsWith('/media/')) return media(res, url.pathname)
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'Method not allowed')
     return staticFile(res, url.pathname)
@@ -88,16 +99,26 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
 
   async function api(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
     if (req.method !== 'POST') return text(res, 405, 'Use POST')
-    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return text(res, 415, 'Send JSON')
+    if (!(req.headers['content-type'] ?? '').startsWith('application/json'))
+      return text(res, 415, 'Send JSON')
     if (!(methodNames as readonly string[]).includes(method)) {
-      return send(res, 404, { ok: false, error: { code: 'not_found', message: `Unknown method: ${method}` } })
+      return send(res, 404, {
+        ok: false,
+        error: { code: 'not_found', message: `Unknown method: ${method}` },
+      })
     }
     let body: unknown
     try {
       const raw = await readBody(req, 1 << 20)
       body = raw.length ? JSON.parse(raw) : {}
     } catch (err) {
-      return send(res, 400, { ok: false, error: { code: 'invalid_argument', message: `Request body is not valid JSON (${(err as Error).message})` } })
+      return send(res, 400, {
+        ok: false,
+        error: {
+          code: 'invalid_argument',
+          message: `Request body is not valid JSON (${(err as Error).message})`,
+        },
+      })
     }
     send(res, 200, await opts.core.call(method as MethodName, body))
   }
@@ -106,7 +127,11 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const m = /^\/media\/(thumb|pixels)\/(\d+)$/.exec(path)
     const found = m ? await opts.core.media(m[1] as 'thumb' | 'pixels', Number(m[2])) : null
     if (!found) return text(res, 404, 'No such image')
-    res.writeHead(200, { 'Content-Type': found.mime, 'Cache-Control': 'private, max-age=60', 'X-Content-Type-Options': 'nosniff' })
+    res.writeHead(200, {
+      'Content-Type': found.mime,
+      'Cache-Control': 'private, max-age=60',
+      'X-Content-Type-Options': 'nosniff',
+    })
     res.end(found.body)
   }
 
@@ -117,7 +142,11 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const st = await stat(file).catch(() => null)
     if (!st?.isFile()) return text(res, 404, 'Not found')
     const type = MIME[extname(file)] ?? 'application/octet-stream'
-    const headers: Record<string, string> = { 'Content-Type': type, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' }
+    const headers: Record<string, string> = {
+      'Content-Type': type,
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'no-cache',
+    }
     if (type.startsWith('text/html')) {
       headers['Content-Security-Policy'] = CONTENT_SECURITY_POLICY
       headers['X-Frame-Options'] = 'DENY'
@@ -190,7 +219,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' })
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+  })
   res.end(JSON.stringify(body))
 }
 

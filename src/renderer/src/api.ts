@@ -2,10 +2,18 @@
  * The only module that knows how the renderer reaches the core: the Electron preload bridge when
  * present, else the web host's HTTP API and WebSocket (same contract, same results).
  */
-import type { EventName, EventPayloads, MethodArgs, MethodName, MethodResults } from '../../shared/contract'
+import type {
+  EventName,
+  EventPayloads,
+  MethodArgs,
+  MethodName,
+  MethodResults,
+} from '../../shared/contract'
 import type { ApiError, Result } from '../../shared/result'
 
-export type ElectronBridge = { [M in MethodName]: (args: MethodArgs<M>) => Promise<Result<MethodResults[M]>> } & {
+export type ElectronBridge = {
+  [M in MethodName]: (args: MethodArgs<M>) => Promise<Result<MethodResults[M]>>
+} & {
   on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void
   shell: 'electron'
 }
@@ -39,11 +47,16 @@ function webTransport(): Transport {
   let socket: WebSocket | null = null
   let retry = 0
   const connect = (): void => {
-    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events`)
+    const ws = new WebSocket(
+      `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events`,
+    )
     socket = ws
     ws.onopen = () => (retry = 0)
     ws.onmessage = (m) => {
-      const { event, payload } = JSON.parse(String(m.data)) as { event: EventName; payload: unknown }
+      const { event, payload } = JSON.parse(String(m.data)) as {
+        event: EventName
+        payload: unknown
+      }
       listeners.get(event)?.forEach((l) => l(payload))
     }
     ws.onclose = () => {
@@ -62,10 +75,17 @@ function webTransport(): Transport {
           credentials: 'same-origin',
         })
       } catch (err) {
-        return { ok: false, error: { code: 'io', message: `Synthfold's web host is not reachable (${String(err)}).` } }
+        return {
+          ok: false,
+          error: { code: 'io', message: `Synthfold's web host is not reachable (${String(err)}).` },
+        }
       }
-      if (res.headers.get('content-type')?.startsWith('application/json')) return (await res.json()) as Result<unknown>
-      return { ok: false, error: { code: res.status === 403 ? 'forbidden' : 'internal', message: await res.text() } }
+      if (res.headers.get('content-type')?.startsWith('application/json'))
+        return (await res.json()) as Result<unknown>
+      return {
+        ok: false,
+        error: { code: res.status === 403 ? 'forbidden' : 'internal', message: await res.text() },
+      }
     },
     on(event, listener) {
       if (!socket) connect()
@@ -82,13 +102,19 @@ function webTransport(): Transport {
 const transport: Transport = window.synthfold ? electronTransport(window.synthfold) : webTransport()
 
 /** Calls a contract method; resolves with its value or throws an ApiCallError with a readable message. */
-export async function call<M extends MethodName>(method: M, args: MethodArgs<M>): Promise<MethodResults[M]> {
+export async function call<M extends MethodName>(
+  method: M,
+  args: MethodArgs<M>,
+): Promise<MethodResults[M]> {
   const r = (await transport.invoke(method, args)) as Result<MethodResults[M]>
   if (!r.ok) throw new ApiCallError(r.error)
   return r.value
 }
 
-export function on<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): () => void {
+export function on<E extends EventName>(
+  event: E,
+  listener: (payload: EventPayloads[E]) => void,
+): () => void {
   return transport.on(event, listener as (p: unknown) => void)
 }
 

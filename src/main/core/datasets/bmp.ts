@@ -31,7 +31,12 @@ export function decodeBmp(buf: Uint8Array): RawImage {
   let masks = [0x00ff0000, 0x0000ff00, 0x000000ff, 0]
   if (compression === 3 || compression === 6) {
     const at = headerSize >= 52 ? 54 : 14 + headerSize
-    masks = [dv.getUint32(at, true), dv.getUint32(at + 4, true), dv.getUint32(at + 8, true), headerSize >= 56 || compression === 6 ? dv.getUint32(at + 12, true) : 0]
+    masks = [
+      dv.getUint32(at, true),
+      dv.getUint32(at + 4, true),
+      dv.getUint32(at + 8, true),
+      headerSize >= 56 || compression === 6 ? dv.getUint32(at + 12, true) : 0,
+    ]
   } else if (bpp === 16) {
     masks = [0x7c00, 0x03e0, 0x001f, 0]
   } else if (bpp === 32) {

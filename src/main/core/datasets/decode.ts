@@ -1,4 +1,4 @@
-import sharp from 'sharp'
+import sharp, { type Sharp } from 'sharp'
 import type { ChannelMode, FitMode } from '../../../shared/types'
 import { bmpHeader, decodeBmp } from './bmp'
 import { formatForExtension, sniffFormat, type ImageFormat } from './formats'
@@ -15,10 +15,18 @@ export interface Geometry {
   fit: FitMode
 }
 
-export const channelCount = (mode: ChannelMode): 1 | 3 | 4 => (mode === 'gray' ? 1 : mode === 'rgb' ? 3 : 4)
+export const channelCount = (mode: ChannelMode): 1 | 3 | 4 =>
+  mode === 'gray' ? 1 : mode === 'rgb' ? 3 : 4
 
 export type Decoded =
-  | { ok: true; format: ImageFormat; width: number; height: number; pixels: Uint8Array; thumb: Buffer | null }
+  | {
+      ok: true
+      format: ImageFormat
+      width: number
+      height: number
+      pixels: Uint8Array
+      thumb: Buffer | null
+    }
   | { ok: false; reason: string }
 
 sharp.concurrency(1)
@@ -32,7 +40,8 @@ sharp.cache(false)
 export async function decodeImage(buf: Uint8Array, ext: string, geo: Geometry): Promise<Decoded> {
   if (buf.length === 0) return { ok: false, reason: 'empty file (0 bytes)' }
   const format = sniffFormat(buf.subarray(0, 512))
-  if (format === 'svg') return { ok: false, reason: 'SVG drawings are not supported; export them as PNG' }
+  if (format === 'svg')
+    return { ok: false, reason: 'SVG drawings are not supported; export them as PNG' }
   if (format === null) {
     const claimed = ext ? `its ${ext} extension` : 'any image format'
     return { ok: false, reason: `not an image: the content does not match ${claimed}` }
@@ -51,15 +60,34 @@ export async function decodeImage(buf: Uint8Array, ext: string, geo: Geometry): 
     const png = format === 'png' ? pngHeader(buf) : null
     if (png && png.width === geo.size && png.height === geo.size) {
       const raw = decodeSimplePng(buf)
-      if (raw) return { ok: true, format, width: raw.width, height: raw.height, pixels: convertRaw(raw, geo.channels), thumb: null }
+      if (raw)
+        return {
+          ok: true,
+          format,
+          width: raw.width,
+          height: raw.height,
+          pixels: convertRaw(raw, geo.channels),
+          thumb: null,
+        }
     }
     const meta = await sharp(buf, { limitInputPixels: false }).metadata()
-    if (!meta.width || !meta.height) return { ok: false, reason: 'damaged image: no valid size in its header' }
+    if (!meta.width || !meta.height)
+      return { ok: false, reason: 'damaged image: no valid size in its header' }
     const refused = overLimit(meta.width, meta.height)
     if (refused) return { ok: false, reason: refused }
-    const input = sharp(buf, { limitInputPixels: MAX_PIXELS, failOn: 'truncated', pages: 1 }).rotate()
+    const input = sharp(buf, {
+      limitInputPixels: MAX_PIXELS,
+      failOn: 'truncated',
+      pages: 1,
+    }).rotate()
     const swap = (meta.orientation ?? 1) >= 5
-    return await runPipeline(input, format, swap ? meta.height : meta.width, swap ? meta.width : meta.height, geo)
+    return await runPipeline(
+      input,
+      format,
+      swap ? meta.height : meta.width,
+      swap ? meta.width : meta.height,
+      geo,
+    )
   } catch (err) {
     return { ok: false, reason: describeDecodeError(err, format) }
   }
@@ -72,7 +100,13 @@ function overLimit(width: number, height: number): string | null {
   return `image is ${width}×${height} (${(pixels / 1e6).toFixed(0)} MP), over the ${MAX_PIXELS / 1e6} MP limit`
 }
 
-async function runPipeline(input: sharp.Sharp, format: ImageFormat, width: number, height: number, geo: Geometry): Promise<Decoded> {
+async function runPipeline(
+  input: Sharp,
+  format: ImageFormat,
+  width: number,
+  height: number,
+  geo: Geometry,
+): Promise<Decoded> {
   const normalised = normalise(input, geo.channels)
   let thumb: Buffer | null = null
   if (Math.min(width, height) > geo.size && geo.size < THUMB_SIZE) {
@@ -94,11 +128,18 @@ async function runPipeline(input: sharp.Sharp, format: ImageFormat, width: numbe
   if (data.length !== expected || info.channels !== channelCount(geo.channels)) {
     throw new Error(`unexpected decoder output (${info.width}x${info.height}x${info.channels})`)
   }
-  return { ok: true, format, width, height, pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), thumb }
+  return {
+    ok: true,
+    format,
+    width,
+    height,
+    pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    thumb,
+  }
 }
 
 /** Any input mode (gray, gray+alpha, palette, 16-bit, CMYK, RGB(A)) to the dataset's mode. */
-function normalise(img: sharp.Sharp, mode: ChannelMode): sharp.Sharp {
+function normalise(img: Sharp, mode: ChannelMode): Sharp {
   if (mode === 'rgba') return img.toColourspace('srgb').ensureAlpha()
   const flat = img.flatten({ background: '#ffffff' })
   return mode === 'gray' ? flat.toColourspace('b-w') : flat.toColourspace('srgb').removeAlpha()
@@ -150,11 +191,19 @@ export function convertRaw(raw: RawImage, mode: ChannelMode): Uint8Array {
 
 function describeDecodeError(err: unknown, format: ImageFormat): string {
   const msg = err instanceof Error ? err.message : String(err)
-  const first = msg.split('\n')[0].replace(/^Error: /, '').trim()
+  const first = msg
+    .split('\n')[0]
+    .replace(/^Error: /, '')
+    .trim()
   if (/pixel limit/i.test(msg)) return `image is over the ${MAX_PIXELS / 1e6} MP limit`
-  if (/premature end|truncat|unexpected end|not enough|incomplete|short read|end of (file|stream)|out of data|unable to read/i.test(msg))
+  if (
+    /premature end|truncat|unexpected end|not enough|incomplete|short read|end of (file|stream)|out of data|unable to read/i.test(
+      msg,
+    )
+  )
     return `damaged or truncated ${format.toUpperCase()} file (${first})`
-  if (/unsupported image format|bad seek|not a known file format/i.test(msg)) return `unsupported or damaged ${format.toUpperCase()} file (${first})`
+  if (/unsupported image format|bad seek|not a known file format/i.test(msg))
+    return `unsupported or damaged ${format.toUpperCase()} file (${first})`
   if (/compressed \(RLE\)|bit depth/i.test(msg)) return first
   return `could not decode ${format.toUpperCase()} file (${first})`
 }

@@ -1,4 +1,4 @@
-import sharp from 'sharp'
+import sharp, { type Sharp } from 'sharp'
 import { readFile } from 'node:fs/promises'
 import type { ChannelMode } from '../../../shared/types'
 import { MAX_SIZE, MIN_SIZE } from '../../../shared/contract'
@@ -14,7 +14,9 @@ const SAMPLE = 64
  * median shortest side (rounded down to a multiple of 4, within 28..64), grayscale unless some
  * sampled image has real colour. Transparency is flattened unless the person asks for rgba.
  */
-export async function chooseGeometry(files: string[]): Promise<{ size: number; channels: ChannelMode }> {
+export async function chooseGeometry(
+  files: string[],
+): Promise<{ size: number; channels: ChannelMode }> {
   const step = Math.max(1, Math.floor(files.length / SAMPLE))
   const sides: number[] = []
   let colour = false
@@ -35,20 +37,25 @@ export function pickSize(sides: number[]): number {
   return Math.min(Math.max(rounded, MIN_SIZE), Math.min(DEFAULT_MAX_SIZE, MAX_SIZE))
 }
 
-async function probe1(file: string): Promise<{ width: number; height: number; colour: boolean } | null> {
+async function probe1(
+  file: string,
+): Promise<{ width: number; height: number; colour: boolean } | null> {
   const buf = await readFile(file)
   const format = sniffFormat(buf.subarray(0, 512))
   if (!format || format === 'svg') return null
-  let img: sharp.Sharp
+  let img: Sharp
   if (format === 'bmp') {
     const raw = decodeBmp(buf)
-    img = sharp(Buffer.from(raw.data), { raw: { width: raw.width, height: raw.height, channels: raw.channels } })
+    img = sharp(Buffer.from(raw.data), {
+      raw: { width: raw.width, height: raw.height, channels: raw.channels },
+    })
   } else {
     img = sharp(buf, { limitInputPixels: 100_000_000, pages: 1 })
   }
   const meta = await img.metadata()
   if (!meta.width || !meta.height) return null
-  if (meta.space === 'b-w' || meta.space === 'grey16') return { width: meta.width, height: meta.height, colour: false }
+  if (meta.space === 'b-w' || meta.space === 'grey16')
+    return { width: meta.width, height: meta.height, colour: false }
   const { data, info } = await img
     .clone()
     .flatten({ background: '#ffffff' })

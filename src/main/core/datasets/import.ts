@@ -2,7 +2,13 @@ import { readFile, realpath, stat } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { basename, extname } from 'node:path'
 import type { Database } from 'better-sqlite3'
-import type { ChannelMode, FitMode, ImportSummary, JobPhase, SkippedFile } from '../../../shared/types'
+import type {
+  ChannelMode,
+  FitMode,
+  ImportSummary,
+  JobPhase,
+  SkippedFile,
+} from '../../../shared/types'
 import { AppError } from '../../../shared/result'
 import type { DatasetRow } from '../db/datasets-repo'
 import { datasetDir } from '../paths'
@@ -55,7 +61,11 @@ export async function resolveImportRoot(path: string): Promise<string> {
     throw new AppError('not_found', `Folder not found: ${path}`)
   }
   const st = await stat(real)
-  if (!st.isDirectory()) throw new AppError('invalid_argument', `Not a folder: ${path}. Choose the folder that holds one subfolder per class.`)
+  if (!st.isDirectory())
+    throw new AppError(
+      'invalid_argument',
+      `Not a folder: ${path}. Choose the folder that holds one subfolder per class.`,
+    )
   return real
 }
 
@@ -64,12 +74,25 @@ export async function resolveImportRoot(path: string): Promise<string> {
  * are not decoded again; changed files get new pixel records; files gone from disk are dropped.
  * Writes are committed in batches, so stopping at any point leaves a consistent database.
  */
-export async function runImport(db: Database, home: string, req: ImportRequest, hooks: ImportHooks): Promise<ImportSummary> {
+export async function runImport(
+  db: Database,
+  home: string,
+  req: ImportRequest,
+  hooks: ImportHooks,
+): Promise<ImportSummary> {
   const started = Date.now()
   const root = await resolveImportRoot(req.path)
   let ds = db.prepare('SELECT * FROM datasets WHERE root = ?').get(root) as DatasetRow | undefined
-  if (ds?.status === 'importing' && ds.import_pid !== null && ds.import_pid !== process.pid && pidAlive(ds.import_pid)) {
-    throw new AppError('conflict', `This folder is already being imported by another Synthfold process (pid ${ds.import_pid}).`)
+  if (
+    ds?.status === 'importing' &&
+    ds.import_pid !== null &&
+    ds.import_pid !== process.pid &&
+    pidAlive(ds.import_pid)
+  ) {
+    throw new AppError(
+      'conflict',
+      `This folder is already being imported by another Synthfold process (pid ${ds.import_pid}).`,
+    )
   }
 
   hooks.progress('scanning', 0, 0)
@@ -79,31 +102,44 @@ export async function runImport(db: Database, home: string, req: ImportRequest, 
   const now = Date.now()
   let geometryChanged = false
   if (!ds) {
-    const auto = req.size && req.channels ? null : await chooseGeometry(inClass.map((c) => c.absPath))
+    const auto =
+      req.size && req.channels ? null : await chooseGeometry(inClass.map((c) => c.absPath))
     const info = db
       .prepare(
         `INSERT INTO datasets (name, root, size, channels, fit, status, import_pid, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 'importing', ?, ?, ?)`,
       )
-      .run(req.name ?? (basename(root) || root), root, req.size ?? auto!.size, req.channels ?? auto!.channels, req.fit ?? 'cover', process.pid, now, now)
+      .run(
+        req.name ?? (basename(root) || root),
+        root,
+        req.size ?? auto!.size,
+        req.channels ?? auto!.channels,
+        req.fit ?? 'cover',
+        process.pid,
+        now,
+        now,
+      )
     ds = db.prepare('SELECT * FROM datasets WHERE id = ?').get(info.lastInsertRowid) as DatasetRow
   } else {
-    const next = { size: req.size ?? ds.size, channels: req.channels ?? ds.channels, fit: req.fit ?? ds.fit }
+    const next = {
+      size: req.size ?? ds.size,
+      channels: req.channels ?? ds.channels,
+      fit: req.fit ?? ds.fit,
+    }
     geometryChanged = next.size !== ds.size || next.channels !== ds.channels || next.fit !== ds.fit
     db.transaction(() => {
       if (geometryChanged) {
         // A new resolution or mode needs every image decoded again into a new store.
-        db.prepare(`UPDATE images SET slot = NULL, thumb_offset = NULL, thumb_length = NULL WHERE dataset_id = ?`).run(ds!.id)
+        db.prepare(
+          `UPDATE images SET slot = NULL, thumb_offset = NULL, thumb_length = NULL WHERE dataset_id = ?`,
+        ).run(ds!.id)
         db.prepare(
           `UPDATE datasets SET size = ?, channels = ?, fit = ?, store_generation = store_generation + 1, next_slot = 0 WHERE id = ?`,
         ).run(next.size, next.channels, next.fit, ds!.id)
       }
-      db.prepare(`UPDATE datasets SET status = 'importing', import_pid = ?, last_error = NULL, updated_at = ?, name = COALESCE(?, name) WHERE id = ?`).run(
-        process.pid,
-        now,
-        req.name ?? null,
-        ds!.id,
-      )
+      db.prepare(
+        `UPDATE datasets SET status = 'importing', import_pid = ?, last_error = NULL, updated_at = ?, name = COALESCE(?, name) WHERE id = ?`,
+      ).run(process.pid, now, req.name ?? null, ds!.id)
     })()
     ds = db.prepare('SELECT * FROM datasets WHERE id = ?').get(ds.id) as DatasetRow
   }
@@ -112,14 +148,19 @@ export async function runImport(db: Database, home: string, req: ImportRequest, 
 
   const geo: Geometry = { size: dataset.size, channels: dataset.channels, fit: dataset.fit }
   const dir = datasetDir(home, dataset.id)
-  const store = new PixelStore(PixelStore.fileFor(dir, dataset.store_generation, geo.size, channelCount(geo.channels)), geo.size * geo.size * channelCount(geo.channels))
+  const store = new PixelStore(
+    PixelStore.fileFor(dir, dataset.store_generation, geo.size, channelCount(geo.channels)),
+    geo.size * geo.size * channelCount(geo.channels),
+  )
   const thumbs = new ThumbPack(ThumbPack.fileFor(dir, dataset.store_generation))
   if (geometryChanged) removeStoreFiles(dir, [store.file, thumbs.file])
 
   const classIds = ensureClasses(db, dataset.id, scan.classFolders)
   const existing = new Map<string, ExistingRow>()
   for (const row of db
-    .prepare('SELECT id, rel_path, file_size, mtime_ms, status, slot, class_id FROM images WHERE dataset_id = ?')
+    .prepare(
+      'SELECT id, rel_path, file_size, mtime_ms, status, slot, class_id FROM images WHERE dataset_id = ?',
+    )
     .iterate(dataset.id) as IterableIterator<ExistingRow>) {
     existing.set(row.rel_path, row)
   }
@@ -132,7 +173,11 @@ export async function runImport(db: Database, home: string, req: ImportRequest, 
     const old = existing.get(c.relPath)
     const classId = c.classFolder === null ? null : classIds.get(c.classFolder)!
     const same =
-      old && old.file_size === c.size && old.mtime_ms === c.mtimeMs && old.class_id === classId && (old.status === 'skipped' || old.slot !== null)
+      old &&
+      old.file_size === c.size &&
+      old.mtime_ms === c.mtimeMs &&
+      old.class_id === classId &&
+      (old.status === 'skipped' || old.slot !== null)
     if (same) unchanged++
     else work.push(c)
   }
@@ -152,7 +197,11 @@ export async function runImport(db: Database, home: string, req: ImportRequest, 
   const pending: Record<string, unknown>[] = []
   const flush = db.transaction(() => {
     for (const row of pending) upsert.run(row)
-    db.prepare('UPDATE datasets SET next_slot = ?, updated_at = ? WHERE id = ?').run(nextSlot, Date.now(), dataset.id)
+    db.prepare('UPDATE datasets SET next_slot = ?, updated_at = ? WHERE id = ?').run(
+      nextSlot,
+      Date.now(),
+      dataset.id,
+    )
     pending.length = 0
   })
 
@@ -179,7 +228,17 @@ export async function runImport(db: Database, home: string, req: ImportRequest, 
       const slot = nextSlot++
       store.write(slot, d.pixels)
       const t = d.thumb ? thumbs.append(d.thumb) : null
-      pending.push({ ...base, width: d.width, height: d.height, format: d.format, status: 'ok', error: null, slot, thumb_offset: t?.offset ?? null, thumb_length: t?.length ?? null })
+      pending.push({
+        ...base,
+        width: d.width,
+        height: d.height,
+        format: d.format,
+        status: 'ok',
+        error: null,
+        slot,
+        thumb_offset: t?.offset ?? null,
+        thumb_length: t?.length ?? null,
+      })
     } else {
       pending.push({ ...base, status: 'skipped', error: d.reason })
     }
@@ -188,8 +247,20 @@ export async function runImport(db: Database, home: string, req: ImportRequest, 
   // Folders or links that could not be read are reported alongside the files.
   for (const p of scan.problems) {
     pending.push({
-      dataset_id: dataset.id, class_id: null, rel_path: p.relPath, file_size: 0, mtime_ms: 0, width: null, height: null,
-      format: null, sha256: null, status: 'skipped', error: p.reason, slot: null, thumb_offset: null, thumb_length: null,
+      dataset_id: dataset.id,
+      class_id: null,
+      rel_path: p.relPath,
+      file_size: 0,
+      mtime_ms: 0,
+      width: null,
+      height: null,
+      format: null,
+      sha256: null,
+      status: 'skipped',
+      error: p.reason,
+      slot: null,
+      thumb_offset: null,
+      thumb_length: null,
     })
   }
 
@@ -205,7 +276,13 @@ export async function runImport(db: Database, home: string, req: ImportRequest, 
           return
         }
         const cand = work[index++]
-        record(await processOne(cand, cand.classFolder === null ? null : classIds.get(cand.classFolder)!, geo))
+        record(
+          await processOne(
+            cand,
+            cand.classFolder === null ? null : classIds.get(cand.classFolder)!,
+            geo,
+          ),
+        )
         done++
         if (pending.length >= FLUSH_EVERY) {
           flush()
@@ -240,13 +317,21 @@ export async function runImport(db: Database, home: string, req: ImportRequest, 
   })()
 
   const summary = buildSummary(db, dataset.id, {
-    added, changed, removed, unchanged, ignored: scan.ignored, cancelled: stopped, seconds: (Date.now() - started) / 1000,
+    added,
+    changed,
+    removed,
+    unchanged,
+    ignored: scan.ignored,
+    cancelled: stopped,
+    seconds: (Date.now() - started) / 1000,
   })
   db.prepare(
     `UPDATE datasets SET status = ?, import_pid = NULL, last_error = ?, last_import = ?, updated_at = ?, imported_at = COALESCE(?, imported_at) WHERE id = ?`,
   ).run(
     stopped ? 'incomplete' : 'ready',
-    stopped ? 'The import was cancelled before it finished. Import the folder again to continue where it stopped.' : null,
+    stopped
+      ? 'The import was cancelled before it finished. Import the folder again to continue where it stopped.'
+      : null,
     JSON.stringify({ ...summary, skipped: undefined, skippedCount: summary.skipped.length }),
     Date.now(),
     stopped ? null : Date.now(),
@@ -255,16 +340,31 @@ export async function runImport(db: Database, home: string, req: ImportRequest, 
   return summary
 }
 
-async function processOne(cand: Candidate, classId: number | null, geo: Geometry): Promise<Finished> {
+async function processOne(
+  cand: Candidate,
+  classId: number | null,
+  geo: Geometry,
+): Promise<Finished> {
   if (classId === null) {
-    return { cand, classId, sha256: null, decoded: { ok: false, reason: 'not inside a class folder (put images in one subfolder per class)' } }
+    return {
+      cand,
+      classId,
+      sha256: null,
+      decoded: {
+        ok: false,
+        reason: 'not inside a class folder (put images in one subfolder per class)',
+      },
+    }
   }
   let buf: Buffer
   try {
     buf = await readFile(cand.absPath)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    const reason = code === 'EACCES' || code === 'EPERM' ? 'could not be read: permission denied' : `could not be read (${code ?? String(err)})`
+    const reason =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'could not be read: permission denied'
+        : `could not be read (${code ?? String(err)})`
     return { cand, classId, sha256: null, decoded: { ok: false, reason } }
   }
   const sha256 = buf.length ? createHash('sha256').update(buf).digest('hex') : null
@@ -273,18 +373,26 @@ async function processOne(cand: Candidate, classId: number | null, geo: Geometry
 }
 
 function ensureClasses(db: Database, datasetId: number, folders: string[]): Map<string, number> {
-  const insert = db.prepare('INSERT INTO classes (dataset_id, folder, name) VALUES (?, ?, ?) ON CONFLICT (dataset_id, folder) DO NOTHING')
+  const insert = db.prepare(
+    'INSERT INTO classes (dataset_id, folder, name) VALUES (?, ?, ?) ON CONFLICT (dataset_id, folder) DO NOTHING',
+  )
   db.transaction(() => {
     for (const f of folders) insert.run(datasetId, f, f.normalize('NFC'))
   })()
-  const rows = db.prepare('SELECT id, folder FROM classes WHERE dataset_id = ?').all(datasetId) as { id: number; folder: string }[]
+  const rows = db.prepare('SELECT id, folder FROM classes WHERE dataset_id = ?').all(datasetId) as {
+    id: number
+    folder: string
+  }[]
   return new Map(rows.map((r) => [r.folder, r.id]))
 }
 
 export function buildSummary(
   db: Database,
   datasetId: number,
-  counts: Pick<ImportSummary, 'added' | 'changed' | 'removed' | 'unchanged' | 'ignored' | 'cancelled' | 'seconds'>,
+  counts: Pick<
+    ImportSummary,
+    'added' | 'changed' | 'removed' | 'unchanged' | 'ignored' | 'cancelled' | 'seconds'
+  >,
 ): ImportSummary {
   const ds = db.prepare('SELECT * FROM datasets WHERE id = ?').get(datasetId) as DatasetRow
   const classes = db
@@ -294,7 +402,9 @@ export function buildSummary(
     )
     .all(datasetId) as { name: string; count: number }[]
   const skipped = db
-    .prepare(`SELECT rel_path AS path, error AS reason FROM images WHERE dataset_id = ? AND status = 'skipped' ORDER BY rel_path`)
+    .prepare(
+      `SELECT rel_path AS path, error AS reason FROM images WHERE dataset_id = ? AND status = 'skipped' ORDER BY rel_path`,
+    )
     .all(datasetId) as SkippedFile[]
   return {
     datasetId,

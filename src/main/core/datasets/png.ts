@@ -45,7 +45,13 @@ export function decodeSimplePng(buf: Uint8Array): RawImage | null {
       if (depth !== 8 || interlace !== 0 || !(colorType in CHANNELS || colorType === 3)) return null
     } else if (type === 'PLTE') {
       palette = buf.subarray(start, start + len)
-    } else if (type === 'tRNS' || type === 'iCCP' || type === 'gAMA' || type === 'cHRM' || type === 'sBIT') {
+    } else if (
+      type === 'tRNS' ||
+      type === 'iCCP' ||
+      type === 'gAMA' ||
+      type === 'cHRM' ||
+      type === 'sBIT'
+    ) {
       // Colour management or transparency details: leave these to libvips.
       return null
     } else if (type === 'IDAT') {
@@ -78,7 +84,13 @@ export function decodeSimplePng(buf: Uint8Array): RawImage | null {
   return { width, height, channels: 3, data: rgb }
 }
 
-function unfilter(raw: Uint8Array, out: Uint8Array, width: number, height: number, bpp: number): void {
+function unfilter(
+  raw: Uint8Array,
+  out: Uint8Array,
+  width: number,
+  height: number,
+  bpp: number,
+): void {
   const stride = width * bpp
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)]

@@ -28,27 +28,39 @@ export interface ScanResult {
   problems: ScanProblem[]
 }
 
-const isHidden = (name: string): boolean => name.startsWith('.') || name === '__MACOSX' || name === 'Thumbs.db' || name === 'desktop.ini'
+const isHidden = (name: string): boolean =>
+  name.startsWith('.') || name === '__MACOSX' || name === 'Thumbs.db' || name === 'desktop.ini'
 
 /**
  * Walks a labeled folder tree without modifying it. Follows symlinks but visits each real
  * directory and each real file once (by device and inode), so loops and aliases add nothing.
  */
-export async function scanTree(root: string, onCount?: (n: number) => void, shouldStop?: () => boolean): Promise<ScanResult> {
+export async function scanTree(
+  root: string,
+  onCount?: (n: number) => void,
+  shouldStop?: () => boolean,
+): Promise<ScanResult> {
   const result: ScanResult = { candidates: [], classFolders: [], ignored: 0, problems: [] }
   const seenDirs = new Set<string>()
   const seenFiles = new Set<string>()
   const rootStat = await stat(root)
   seenDirs.add(key(rootStat))
 
-  const walk = async (dirAbs: string, dirRel: string, classFolder: string | null): Promise<void> => {
+  const walk = async (
+    dirAbs: string,
+    dirRel: string,
+    classFolder: string | null,
+  ): Promise<void> => {
     let entries: Dirent[]
     try {
       entries = []
       const dir = await opendir(dirAbs)
       for await (const entry of dir) entries.push(entry)
     } catch (err) {
-      result.problems.push({ relPath: dirRel || '.', reason: `folder could not be read (${errCode(err)})` })
+      result.problems.push({
+        relPath: dirRel || '.',
+        reason: `folder could not be read (${errCode(err)})`,
+      })
       return
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -84,7 +96,13 @@ export async function scanTree(root: string, onCount?: (n: number) => void, shou
         const k = key(st)
         if (seenFiles.has(k)) continue
         seenFiles.add(k)
-        result.candidates.push({ relPath: rel, absPath: abs, classFolder, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) })
+        result.candidates.push({
+          relPath: rel,
+          absPath: abs,
+          classFolder,
+          size: st.size,
+          mtimeMs: Math.trunc(st.mtimeMs),
+        })
         if (result.candidates.length % 1000 === 0) onCount?.(result.candidates.length)
       }
     }

@@ -38,7 +38,8 @@ export class PixelStore {
   }
 
   write(slot: number, data: Uint8Array): void {
-    if (data.length !== this.recordBytes) throw new Error(`record is ${data.length} bytes, expected ${this.recordBytes}`)
+    if (data.length !== this.recordBytes)
+      throw new Error(`record is ${data.length} bytes, expected ${this.recordBytes}`)
     writeSync(this.open(true), data, 0, data.length, slot * this.recordBytes)
   }
 

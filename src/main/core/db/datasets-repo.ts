@@ -1,5 +1,12 @@
 import type { Database } from 'better-sqlite3'
-import type { ChannelMode, DatasetStatus, DatasetSummary, FitMode, ImageItem, SkippedFile } from '../../../shared/types'
+import type {
+  ChannelMode,
+  DatasetStatus,
+  DatasetSummary,
+  FitMode,
+  ImageItem,
+  SkippedFile,
+} from '../../../shared/types'
 
 export interface DatasetRow {
   id: number
@@ -38,11 +45,14 @@ export class DatasetsRepo {
   }
 
   rowByRoot(root: string): DatasetRow | undefined {
-    return this.db.prepare('SELECT * FROM datasets WHERE root = ?').get(root) as DatasetRow | undefined
+    return this.db.prepare('SELECT * FROM datasets WHERE root = ?').get(root) as
+      DatasetRow | undefined
   }
 
   list(): DatasetSummary[] {
-    const rows = this.db.prepare('SELECT * FROM datasets ORDER BY updated_at DESC, id DESC').all() as DatasetRow[]
+    const rows = this.db
+      .prepare('SELECT * FROM datasets ORDER BY updated_at DESC, id DESC')
+      .all() as DatasetRow[]
     return rows.map((r) => this.summarise(r))
   }
 
@@ -65,7 +75,9 @@ export class DatasetsRepo {
     const counts = classes.map((c) => c.count).filter((n) => n > 0)
     const imageCount = counts.reduce((a, b) => a + b, 0)
     const preview = this.db
-      .prepare(`SELECT id FROM images WHERE dataset_id = ? AND status = 'ok' ORDER BY class_id, id LIMIT 4`)
+      .prepare(
+        `SELECT id FROM images WHERE dataset_id = ? AND status = 'ok' ORDER BY class_id, id LIMIT 4`,
+      )
       .all(r.id) as { id: number }[]
     return {
       id: r.id,
@@ -88,10 +100,19 @@ export class DatasetsRepo {
     }
   }
 
-  images(datasetId: number, classId: number | undefined, offset: number, limit: number): { total: number; items: ImageItem[] } {
+  images(
+    datasetId: number,
+    classId: number | undefined,
+    offset: number,
+    limit: number,
+  ): { total: number; items: ImageItem[] } {
     const where = `dataset_id = ? AND status = 'ok'${classId ? ' AND class_id = ?' : ''}`
     const params = classId ? [datasetId, classId] : [datasetId]
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM images WHERE ${where}`).get(...params) as { n: number }).n
+    const total = (
+      this.db.prepare(`SELECT COUNT(*) AS n FROM images WHERE ${where}`).get(...params) as {
+        n: number
+      }
+    ).n
     const items = this.db
       .prepare(
         `SELECT id, class_id AS classId, rel_path AS relPath, width, height FROM images
@@ -101,9 +122,15 @@ export class DatasetsRepo {
     return { total, items }
   }
 
-  skipped(datasetId: number, offset: number, limit: number): { total: number; items: SkippedFile[] } {
+  skipped(
+    datasetId: number,
+    offset: number,
+    limit: number,
+  ): { total: number; items: SkippedFile[] } {
     const total = (
-      this.db.prepare(`SELECT COUNT(*) AS n FROM images WHERE dataset_id = ? AND status = 'skipped'`).get(datasetId) as {
+      this.db
+        .prepare(`SELECT COUNT(*) AS n FROM images WHERE dataset_id = ? AND status = 'skipped'`)
+        .get(datasetId) as {
         n: number
       }
     ).n
@@ -127,7 +154,9 @@ export class DatasetsRepo {
   }
 
   rename(id: number, name: string): void {
-    this.db.prepare('UPDATE datasets SET name = ?, updated_at = ? WHERE id = ?').run(name, Date.now(), id)
+    this.db
+      .prepare('UPDATE datasets SET name = ?, updated_at = ? WHERE id = ?')
+      .run(name, Date.now(), id)
   }
 
   delete(id: number): void {
@@ -136,7 +165,9 @@ export class DatasetsRepo {
 
   /** Imports that were running in a process that is gone are marked incomplete, to resume later. */
   recoverInterrupted(isAlive: (pid: number) => boolean): number {
-    const rows = this.db.prepare(`SELECT id, import_pid FROM datasets WHERE status = 'importing'`).all() as {
+    const rows = this.db
+      .prepare(`SELECT id, import_pid FROM datasets WHERE status = 'importing'`)
+      .all() as {
       id: number
       import_pid: number | null
     }[]

@@ -45,7 +45,18 @@ export class JobManager {
     const data: ImportWorkerData = { dbPath: this.ctx.dbPath, home: this.ctx.home, request }
     const worker = new Worker(spec.file, { workerData: data, execArgv: spec.execArgv })
     const run: Running = {
-      progress: { jobId, kind: 'import', datasetId: null, label, phase: 'starting', done: 0, total: 0, rate: 0, etaSeconds: null, startedAt: Date.now() },
+      progress: {
+        jobId,
+        kind: 'import',
+        datasetId: null,
+        label,
+        phase: 'starting',
+        done: 0,
+        total: 0,
+        rate: 0,
+        etaSeconds: null,
+        startedAt: Date.now(),
+      },
       worker,
       meter: new RateMeter(),
       root: request.path,
@@ -55,10 +66,25 @@ export class JobManager {
     }
     this.running.set(jobId, run)
     worker.on('message', (m: FromImportWorker) => this.onMessage(run, m))
-    worker.on('error', (err) => this.settle(run, { type: 'failed', jobId, kind: 'import', error: { code: 'internal', message: `The import stopped unexpectedly: ${err.message}` } }))
+    worker.on('error', (err) =>
+      this.settle(run, {
+        type: 'failed',
+        jobId,
+        kind: 'import',
+        error: { code: 'internal', message: `The import stopped unexpectedly: ${err.message}` },
+      }),
+    )
     worker.on('exit', (code) => {
       if (!run.settled) {
-        this.settle(run, { type: 'failed', jobId, kind: 'import', error: { code: 'internal', message: `The import worker exited (code ${code}) before finishing.` } })
+        this.settle(run, {
+          type: 'failed',
+          jobId,
+          kind: 'import',
+          error: {
+            code: 'internal',
+            message: `The import worker exited (code ${code}) before finishing.`,
+          },
+        })
       }
     })
     this.emit({ type: 'progress', progress: { ...run.progress } })
@@ -77,7 +103,11 @@ export class JobManager {
   async shutdown(cancel = true): Promise<void> {
     const all = [...this.running.values()]
     if (cancel) for (const r of all) this.cancel(r.progress.jobId)
-    await Promise.all(all.map((r) => new Promise<void>((res) => (r.settled ? res() : r.worker.once('exit', () => res())))))
+    await Promise.all(
+      all.map(
+        (r) => new Promise<void>((res) => (r.settled ? res() : r.worker.once('exit', () => res()))),
+      ),
+    )
   }
 
   private onMessage(run: Running, m: FromImportWorker): void {
@@ -88,7 +118,12 @@ export class JobManager {
       this.updateProgress(run, m.phase, m.done, m.total)
     } else if (m.type === 'done') {
       const summary: ImportSummary = m.summary
-      this.settle(run, summary.cancelled ? { type: 'cancelled', jobId, kind: 'import', result: summary } : { type: 'done', jobId, kind: 'import', result: summary })
+      this.settle(
+        run,
+        summary.cancelled
+          ? { type: 'cancelled', jobId, kind: 'import', result: summary }
+          : { type: 'done', jobId, kind: 'import', result: summary },
+      )
     } else if (m.type === 'error') {
       const error: ApiError = m.error
       this.settle(run, { type: 'failed', jobId, kind: 'import', error })

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
  */
 export function workerFile(name: string): { file: string; execArgv?: string[] } {
   const here = fileURLToPath(import.meta.url)
-  if (here.endsWith('.ts')) return { file: join(dirname(here), `${name}.ts`), execArgv: ['--import', 'tsx'] }
+  if (here.endsWith('.ts'))
+    return { file: join(dirname(here), `${name}.ts`), execArgv: ['--import', 'tsx'] }
   return { file: join(dirname(here), `${name}.js`) }
 }

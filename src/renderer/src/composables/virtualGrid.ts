@@ -19,6 +19,9 @@ export function gridWindow(opts: {
   const rows = Math.ceil(opts.total / columns)
   const overscan = opts.overscan ?? 3
   const firstRow = Math.max(0, Math.floor(opts.scrollTop / opts.cell) - overscan)
-  const lastRow = Math.min(rows - 1, Math.ceil((opts.scrollTop + opts.viewport) / opts.cell) + overscan)
+  const lastRow = Math.min(
+    rows - 1,
+    Math.ceil((opts.scrollTop + opts.viewport) / opts.cell) + overscan,
+  )
   return { columns, rows, firstRow, lastRow, totalHeight: rows * opts.cell }
 }

@@ -14,7 +14,10 @@ export const useDatasetsStore = defineStore('datasets', () => {
 
   async function load(): Promise<void> {
     try {
-      ;[list.value, info.value] = await Promise.all([call('datasets.list', {}), info.value ?? call('app.info', {})])
+      ;[list.value, info.value] = await Promise.all([
+        call('datasets.list', {}),
+        info.value ?? call('app.info', {}),
+      ])
       error.value = null
     } catch (err) {
       error.value = (err as Error).message
@@ -45,7 +48,10 @@ export const useDatasetsStore = defineStore('datasets', () => {
 
   const jobs = useJobsStore()
   jobs.onEvent((e) => {
-    const unknown = e.type === 'progress' && e.progress.datasetId !== null && !list.value.some((d) => d.id === e.progress.datasetId)
+    const unknown =
+      e.type === 'progress' &&
+      e.progress.datasetId !== null &&
+      !list.value.some((d) => d.id === e.progress.datasetId)
     if (e.type !== 'progress' || unknown) void load()
   })
 

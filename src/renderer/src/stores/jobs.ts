@@ -18,7 +18,9 @@ export const useJobsStore = defineStore('jobs', () => {
   const listeners = new Set<(e: JobEvent) => void>()
   let started = false
 
-  const active = computed(() => Object.values(running.value).sort((a, b) => a.startedAt - b.startedAt))
+  const active = computed(() =>
+    Object.values(running.value).sort((a, b) => a.startedAt - b.startedAt),
+  )
 
   function handle(e: JobEvent): void {
     if (e.type === 'progress') {
