@@ -63,7 +63,8 @@ export async function scanTree(
       })
       return
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    // Real entries before symlinks, so an alias never hides the file it points to.
+    entries.sort((a, b) => Number(a.isSymbolicLink()) - Number(b.isSymbolicLink()) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     for (const entry of entries) {
       if (shouldStop?.()) return
       if (isHidden(entry.name)) continue

@@ -1,0 +1,33 @@
+import { Core } from '../../../src/main/core/core'
+import type { ImportSummary, JobEvent } from '../../../src/shared/types'
+import type { MethodArgs } from '../../../src/shared/contract'
+
+export async function ok<T>(p: Promise<{ ok: true; value: T } | { ok: false; error: { message: string } }>): Promise<T> {
+  const r = await p
+  if (!r.ok) throw new Error(r.error.message)
+  return r.value
+}
+
+/** Starts an import through the contract and waits for its final event. */
+export async function importAndWait(
+  core: Core,
+  args: MethodArgs<'datasets.import'>,
+  onProgress?: (e: Extract<JobEvent, { type: 'progress' }>, jobId: string) => void,
+): Promise<{ event: JobEvent; summary: ImportSummary | null; progress: JobEvent[] }> {
+  const progress: JobEvent[] = []
+  let jobId = ''
+  const finished = new Promise<JobEvent>((resolve) => {
+    const off = core.on('job', (e) => {
+      if (e.type === 'progress') {
+        progress.push(e)
+        onProgress?.(e, jobId)
+        return
+      }
+      off()
+      resolve(e)
+    })
+  })
+  jobId = (await ok(core.call('datasets.import', args))).jobId
+  const event = await finished
+  return { event, summary: event.type === 'done' || event.type === 'cancelled' ? event.result : null, progress }
+}
