@@ -1,4 +1,5 @@
-import { readFile, realpath, stat } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { realpath, stat } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { basename, extname } from 'node:path'
 import type { Database } from 'better-sqlite3'
@@ -96,7 +97,7 @@ export async function runImport(
   }
 
   hooks.progress('scanning', 0, 0)
-  const scan = await scanTree(root, (n) => hooks.progress('scanning', n, 0), hooks.shouldStop)
+  const scan = scanTree(root, (n) => hooks.progress('scanning', n, 0), hooks.shouldStop)
   const inClass = scan.candidates.filter((c) => c.classFolder !== null)
 
   const now = Date.now()
@@ -358,7 +359,8 @@ async function processOne(
   }
   let buf: Buffer
   try {
-    buf = await readFile(cand.absPath)
+    // Synchronous on purpose: this runs in the import worker, and small reads are much cheaper so.
+    buf = readFileSync(cand.absPath)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     const reason =

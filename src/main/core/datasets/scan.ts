@@ -1,5 +1,4 @@
-import { opendir, stat } from 'node:fs/promises'
-import type { Dirent, Stats } from 'node:fs'
+import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs'
 import { extname, join } from 'node:path'
 import { IMAGE_EXTENSIONS } from './formats'
 
@@ -32,18 +31,20 @@ const isHidden = (name: string): boolean =>
   name.startsWith('.') || name === '__MACOSX' || name === 'Thumbs.db' || name === 'desktop.ini'
 
 /**
- * Walks a labeled folder tree without modifying it. Follows symlinks but visits each real
+ * Walks a labeled folder tree without modifying it. Uses synchronous fs calls on purpose: it runs
+ * in the import worker thread, where they are several times faster than promise-based ones for
+ * tens of thousands of small files, and no UI waits on this thread. Follows symlinks but visits each real
  * directory and each real file once (by device and inode), so loops and aliases add nothing.
  */
-export async function scanTree(
+export function scanTree(
   root: string,
   onCount?: (n: number) => void,
   shouldStop?: () => boolean,
-): Promise<ScanResult> {
+): ScanResult {
   const result: ScanResult = { candidates: [], classFolders: [], ignored: 0, problems: [] }
   const seenDirs = new Set<string>()
   const seenFiles = new Set<string>()
-  const rootStat = await stat(root)
+  const rootStat = statSync(root)
   seenDirs.add(key(rootStat))
 
   const walk = async (
@@ -53,9 +54,7 @@ export async function scanTree(
   ): Promise<void> => {
     let entries: Dirent[]
     try {
-      entries = []
-      const dir = await opendir(dirAbs)
-      for await (const entry of dir) entries.push(entry)
+      entries = readdirSync(dirAbs, { withFileTypes: true })
     } catch (err) {
       result.problems.push({
         relPath: dirRel || '.',
@@ -72,7 +71,7 @@ export async function scanTree(
       const rel = dirRel ? `${dirRel}/${entry.name}` : entry.name
       let st: Stats
       try {
-        st = await stat(abs)
+        st = statSync(abs)
       } catch (err) {
         if (entry.isSymbolicLink()) {
           if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase()))
@@ -88,7 +87,7 @@ export async function scanTree(
         seenDirs.add(k)
         const cls = classFolder ?? entry.name
         if (classFolder === null) result.classFolders.push(entry.name)
-        await walk(abs, rel, cls)
+        walk(abs, rel, cls)
       } else if (st.isFile()) {
         if (!IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
           result.ignored++
@@ -108,7 +107,7 @@ export async function scanTree(
       }
     }
   }
-  await walk(root, '', null)
+  walk(root, '', null)
   onCount?.(result.candidates.length)
   return result
 }

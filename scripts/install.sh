@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs everything Synthfold needs on a fresh Debian/Ubuntu machine: Debian's Chromium (for the
+# end-to-end tests; Playwright cannot download its own browser everywhere) and the npm packages.
+# Optional extras for benchmarks and demos: dataset-fashion-mnist, python3-pil, time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+if [ "${SYNTHFOLD_BENCH_DEPS:-0}" = 1 ]; then
+  [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
+  /usr/bin/python3 -c 'import PIL' 2>/dev/null || need+=(python3-pil)
+  [ -x /usr/bin/time ] || need+=(time)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+npm ci --no-audit --no-fund
