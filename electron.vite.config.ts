@@ -11,6 +11,7 @@ export default defineConfig({
           web: resolve('src/main/web/index.ts'),
           cli: resolve('src/cli/index.ts'),
           'import-worker': resolve('src/main/core/jobs/import-worker.ts'),
+          'decode-worker': resolve('src/main/core/jobs/decode-worker.ts'),
         },
         // Keep every chunk beside the entries: worker files are found relative to the chunk that starts them.
         output: { chunkFileNames: '[name]-[hash].js' },

@@ -10,11 +10,16 @@ export async function makeFolder(dir, n) {
   const data = loadFashionMnist('train')
   for (const name of CLASS_NAMES) mkdirSync(join(dir, name), { recursive: true })
   for (let i = 0; i < n; i++) {
-    const png = await sharp(Buffer.from(data.pixels(i)), { raw: { width: 28, height: 28, channels: 1 } })
+    const png = await sharp(Buffer.from(data.pixels(i)), {
+      raw: { width: 28, height: 28, channels: 1 },
+    })
       .toColourspace('b-w')
       .png()
       .toBuffer()
-    writeFileSync(join(dir, CLASS_NAMES[data.label(i)], `train-${String(i).padStart(5, '0')}.png`), png)
+    writeFileSync(
+      join(dir, CLASS_NAMES[data.label(i)], `train-${String(i).padStart(5, '0')}.png`),
+      png,
+    )
   }
   writeFileSync(marker, '')
   return dir

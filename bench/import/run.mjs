@@ -30,7 +30,16 @@ const ours = best(
   [0, 1, 2].map(() => {
     const home = mkdtempSync(join(tmpdir(), 'synthfold-bench-'))
     try {
-      const args = ['out/main/cli.js', 'import', dir, '--size', '28', '--channels', 'gray', '--json']
+      const args = [
+        'out/main/cli.js',
+        'import',
+        dir,
+        '--size',
+        '28',
+        '--channels',
+        'gray',
+        '--json',
+      ]
       return once(process.execPath, args, { SYNTHFOLD_HOME: home })
     } finally {
       rmSync(home, { recursive: true, force: true })
@@ -46,4 +55,6 @@ const line = (name, r) =>
 console.log(`bench/import: ${n} Fashion-MNIST PNGs (28x28 gray), best of 3`)
 console.log(line('synthfold', ours))
 console.log(line('PIL loop', pil))
-console.log(`  ratio      ${(rate(ours) / rate(pil)).toFixed(2)}x the PIL loop's speed (target >= 2x)`)
+console.log(
+  `  ratio      ${(rate(ours) / rate(pil)).toFixed(2)}x the PIL loop's speed (target >= 2x)`,
+)

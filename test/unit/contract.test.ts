@@ -23,7 +23,10 @@ describe('the API contract', () => {
   it('rejects bad arguments before any work, with a message that names the field', async () => {
     expect(await core.call('datasets.import', { path: '/x', size: 12 })).toEqual({
       ok: false,
-      error: { code: 'invalid_argument', message: 'Invalid arguments for datasets.import: size: the size must be at least 28 px' },
+      error: {
+        code: 'invalid_argument',
+        message: 'Invalid arguments for datasets.import: size: the size must be at least 28 px',
+      },
     })
     const r = await core.call('datasets.import', { path: 42 } as never)
     expect(r.ok).toBe(false)
@@ -37,8 +40,14 @@ describe('the API contract', () => {
   })
 
   it('answers unknown methods and missing datasets with typed errors', async () => {
-    expect(await core.call('nope' as never, {})).toEqual({ ok: false, error: { code: 'not_found', message: 'Unknown method: nope' } })
-    expect(await core.call('datasets.get', { id: 12345 })).toEqual({ ok: false, error: { code: 'not_found', message: 'No dataset with id 12345.' } })
+    expect(await core.call('nope' as never, {})).toEqual({
+      ok: false,
+      error: { code: 'not_found', message: 'Unknown method: nope' },
+    })
+    expect(await core.call('datasets.get', { id: 12345 })).toEqual({
+      ok: false,
+      error: { code: 'not_found', message: 'No dataset with id 12345.' },
+    })
   })
 
   it('says where the folder dialog is not available', async () => {

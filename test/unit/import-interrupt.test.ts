@@ -17,7 +17,10 @@ async function buildBigTree(root: string): Promise<void> {
   for (let i = 0; i < N; i++) {
     base[i % base.length] = i & 0xff
     base[(i * 7) % base.length] = (i >> 3) & 0xff
-    const png = await sharp(base, { raw: { width: 32, height: 32, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 1 }).toBuffer()
+    const png = await sharp(base, { raw: { width: 32, height: 32, channels: 1 } })
+      .toColourspace('b-w')
+      .png({ compressionLevel: 1 })
+      .toBuffer()
     writeFileSync(join(root, `class${i % 3}`, `img${i}.png`), png)
   }
 }
@@ -61,18 +64,26 @@ describe('stopping an import part way', () => {
   it('a killed import (SIGKILL) leaves a consistent database that the next start marks interrupted', async () => {
     const home = tmp('kill')
     try {
-      const child = fork(join(import.meta.dirname, '../../src/cli/index.ts'), ['import', root, '--size', '32'], {
-        execArgv: ['--import', 'tsx'],
-        env: { ...process.env, SYNTHFOLD_HOME: home },
-        stdio: 'ignore',
-      })
+      const child = fork(
+        join(import.meta.dirname, '../../src/cli/index.ts'),
+        ['import', root, '--size', '32'],
+        {
+          execArgv: ['--import', 'tsx'],
+          env: { ...process.env, SYNTHFOLD_HOME: home },
+          stdio: 'ignore',
+        },
+      )
       const dbPath = join(home, 'synthfold.db')
       // Kill it as soon as some images are committed.
       for (let i = 0; i < 600; i++) {
         await new Promise((r) => setTimeout(r, 50))
         try {
           const db = new BetterSqlite3(dbPath, { readonly: true, fileMustExist: true })
-          const n = (db.prepare(`SELECT COUNT(*) AS n FROM images WHERE status = 'ok'`).get() as { n: number }).n
+          const n = (
+            db.prepare(`SELECT COUNT(*) AS n FROM images WHERE status = 'ok'`).get() as {
+              n: number
+            }
+          ).n
           db.close()
           if (n > 0) break
         } catch {
@@ -91,14 +102,21 @@ describe('stopping an import part way', () => {
         expect(ds.imageCount).toBeLessThan(N)
         // every committed row points at a pixel record that exists on disk
         const row = core.repo.row(ds.id)!
-        const maxSlot = (core.db.prepare(`SELECT MAX(slot) AS m FROM images WHERE dataset_id = ?`).get(ds.id) as { m: number }).m
+        const maxSlot = (
+          core.db.prepare(`SELECT MAX(slot) AS m FROM images WHERE dataset_id = ?`).get(ds.id) as {
+            m: number
+          }
+        ).m
         expect(maxSlot).toBeLessThan(row.next_slot)
         const store = statSync(join(home, 'datasets', String(ds.id), `pixels-g1-32x32x1.u8`))
         expect(store.size).toBeGreaterThanOrEqual(row.next_slot * 32 * 32)
         expect(core.db.pragma('integrity_check', { simple: true })).toBe('ok')
         const again = await importAndWait(core, { path: root })
         expect(again.summary!.imported).toBe(N)
-        expect(new Set(core.db.prepare(`SELECT slot FROM images WHERE status = 'ok'`).pluck().all()).size).toBe(N)
+        expect(
+          new Set(core.db.prepare(`SELECT slot FROM images WHERE status = 'ok'`).pluck().all())
+            .size,
+        ).toBe(N)
       } finally {
         await core.close()
       }

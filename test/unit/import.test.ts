@@ -46,9 +46,14 @@ describe('importing a messy labeled folder', () => {
 
   function pixelsOf(datasetId: number, relPath: string): Uint8Array {
     const ds = core.repo.row(datasetId)!
-    const img = core.db.prepare('SELECT slot FROM images WHERE dataset_id = ? AND rel_path = ?').get(datasetId, relPath) as { slot: number }
+    const img = core.db
+      .prepare('SELECT slot FROM images WHERE dataset_id = ? AND rel_path = ?')
+      .get(datasetId, relPath) as { slot: number }
     const c = channelCount(ds.channels)
-    const store = new PixelStore(PixelStore.fileFor(datasetDir(home, datasetId), ds.store_generation, ds.size, c), ds.size * ds.size * c)
+    const store = new PixelStore(
+      PixelStore.fileFor(datasetDir(home, datasetId), ds.store_generation, ds.size, c),
+      ds.size * ds.size * c,
+    )
     try {
       return store.read(img.slot)
     } finally {
@@ -72,14 +77,17 @@ describe('importing a messy labeled folder', () => {
     expect(s.channels).toBe('rgb')
     expect(s.size).toBe(40)
     // progress events carried totals and rates
-    const decoding = progress.filter((e) => e.type === 'progress' && e.progress.phase === 'decoding')
+    const decoding = progress.filter(
+      (e) => e.type === 'progress' && e.progress.phase === 'decoding',
+    )
     expect(decoding.length).toBeGreaterThan(0)
   })
 
   it('normalises colour modes and applies EXIF orientation', async () => {
     const ds = (await ok(core.call('datasets.list', {})))[0]
     const px = (rel: string) => pixelsOf(ds.id, rel)
-    const at = (p: Uint8Array, x: number, y: number) => Array.from(p.subarray((y * 40 + x) * 3, (y * 40 + x) * 3 + 3))
+    const at = (p: Uint8Array, x: number, y: number) =>
+      Array.from(p.subarray((y * 40 + x) * 3, (y * 40 + x) * 3 + 3))
     expect(at(px('cat/red.png'), 20, 20)).toEqual([255, 0, 0])
     expect(at(px('cat/bmp24.bmp'), 5, 5)).toEqual([250, 10, 10])
     const cmyk = at(px('cat/cmyk.jpg'), 20, 20)
@@ -94,21 +102,37 @@ describe('importing a messy labeled folder', () => {
     const rot = px('cat/exif6.jpg')
     expect(at(rot, 20, 3)[0]).toBeGreaterThan(200)
     expect(at(rot, 20, 36)[0]).toBeLessThan(50)
-    const row = core.db.prepare(`SELECT width, height FROM images WHERE rel_path = 'cat/exif6.jpg'`).get() as { width: number; height: number }
+    const row = core.db
+      .prepare(`SELECT width, height FROM images WHERE rel_path = 'cat/exif6.jpg'`)
+      .get() as { width: number; height: number }
     expect(row).toEqual({ width: 20, height: 40 })
   })
 
   it('re-importing the same folder updates the dataset: added, changed and removed files', async () => {
-    writeFileSync(join(root, 'bird', 'new.png'), await sharp({ create: { width: 40, height: 40, channels: 3, background: '#0f0' } }).png().toBuffer())
+    writeFileSync(
+      join(root, 'bird', 'new.png'),
+      await sharp({ create: { width: 40, height: 40, channels: 3, background: '#0f0' } })
+        .png()
+        .toBuffer(),
+    )
     unlinkSync(join(root, 'dog', 'b.jpg'))
-    writeFileSync(join(root, 'cat', 'red.png'), await sharp({ create: { width: 44, height: 44, channels: 3, background: '#00f' } }).png().toBuffer())
+    writeFileSync(
+      join(root, 'cat', 'red.png'),
+      await sharp({ create: { width: 44, height: 44, channels: 3, background: '#00f' } })
+        .png()
+        .toBuffer(),
+    )
     const { summary } = await importAndWait(core, { path: root })
     const s = summary!
     expect(s.added).toBe(1)
     expect(s.changed).toBe(1)
     expect(s.removed).toBe(1)
     expect(s.unchanged).toBeGreaterThan(10)
-    expect(Object.fromEntries(s.classes.map((c) => [c.name, c.count]))).toEqual({ cat: 13, dog: 1, bird: 2 })
+    expect(Object.fromEntries(s.classes.map((c) => [c.name, c.count]))).toEqual({
+      cat: 13,
+      dog: 1,
+      bird: 2,
+    })
     const list = await ok(core.call('datasets.list', {}))
     expect(list).toHaveLength(1)
     expect(list[0].name).toBe('Messy')
@@ -127,7 +151,10 @@ describe('importing a messy labeled folder', () => {
 
   it('refuses a path that is not a folder with a clear message', async () => {
     const r = await core.call('datasets.import', { path: join(root, 'stray.png') })
-    expect(r).toEqual({ ok: false, error: { code: 'invalid_argument', message: expect.stringMatching(/Not a folder/) } })
+    expect(r).toEqual({
+      ok: false,
+      error: { code: 'invalid_argument', message: expect.stringMatching(/Not a folder/) },
+    })
     const missing = await core.call('datasets.import', { path: join(root, 'nope') })
     expect(missing.ok).toBe(false)
     if (!missing.ok) expect(missing.error.code).toBe('not_found')

@@ -15,11 +15,25 @@ describe('database migrations', () => {
     const db = openDatabase(join(dir, 'nested', 'synthfold.db'))
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
-    const tables = db.prepare(`SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'`).all()
-    expect(tables).toEqual(expect.arrayContaining([{ name: 'datasets', strict: 1 }, { name: 'classes', strict: 1 }, { name: 'images', strict: 1 }]))
+    const tables = db
+      .prepare(
+        `SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'`,
+      )
+      .all()
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        { name: 'datasets', strict: 1 },
+        { name: 'classes', strict: 1 },
+        { name: 'images', strict: 1 },
+      ]),
+    )
     // STRICT really bites: a text in an INTEGER column is refused
     expect(() =>
-      db.prepare(`INSERT INTO datasets (name, root, size, channels, fit, status, created_at, updated_at) VALUES ('x', '/x', 'big', 'gray', 'cover', 'ready', 0, 0)`).run(),
+      db
+        .prepare(
+          `INSERT INTO datasets (name, root, size, channels, fit, status, created_at, updated_at) VALUES ('x', '/x', 'big', 'gray', 'cover', 'ready', 0, 0)`,
+        )
+        .run(),
     ).toThrow(/cannot store TEXT value in INTEGER column/)
     db.close()
     // opening again is a no-op
@@ -32,7 +46,12 @@ describe('database migrations', () => {
     const dir = tmp('db')
     dirs.push(dir)
     const file = join(dir, 'x.db')
-    const steps = [(db: BetterSqlite3.Database) => db.exec('CREATE TABLE a (x INTEGER) STRICT'), () => { throw new Error('boom') }]
+    const steps = [
+      (db: BetterSqlite3.Database) => db.exec('CREATE TABLE a (x INTEGER) STRICT'),
+      () => {
+        throw new Error('boom')
+      },
+    ]
     expect(() => openDatabase(file, steps)).toThrow('boom')
     const raw = new BetterSqlite3(file)
     expect(raw.pragma('user_version', { simple: true })).toBe(1)
@@ -46,7 +65,9 @@ describe('database migrations', () => {
     const raw = new BetterSqlite3(file)
     raw.pragma('user_version = 99')
     raw.close()
-    expect(() => openDatabase(file)).toThrow(/newer version of Synthfold \(schema 99, this app knows \d+\)/)
+    expect(() => openDatabase(file)).toThrow(
+      /newer version of Synthfold \(schema 99, this app knows \d+\)/,
+    )
     const check = new BetterSqlite3(file)
     expect(check.pragma('user_version', { simple: true })).toBe(99)
     check.close()

@@ -6,7 +6,13 @@ type Handler = (...args: unknown[]) => unknown
 
 /** Just enough of BrowserWindow to record what the factory sets up. */
 function fakeWindowClass() {
-  const created: { options: BrowserWindowConstructorOptions; handlers: Record<string, Handler>; openHandler?: Handler; permission?: Handler; check?: Handler }[] = []
+  const created: {
+    options: BrowserWindowConstructorOptions
+    handlers: Record<string, Handler>
+    openHandler?: Handler
+    permission?: Handler
+    check?: Handler
+  }[] = []
   class Fake {
     webContents: unknown
     constructor(options: BrowserWindowConstructorOptions) {
@@ -23,7 +29,10 @@ function fakeWindowClass() {
     }
     once(): void {}
   }
-  return { Fake: Fake as unknown as new (o: BrowserWindowConstructorOptions) => BrowserWindow, created }
+  return {
+    Fake: Fake as unknown as new (o: BrowserWindowConstructorOptions) => BrowserWindow,
+    created,
+  }
 }
 
 describe('the window factory', () => {
@@ -44,7 +53,11 @@ describe('the window factory', () => {
 
   it('blocks navigation away from the app, new windows and permission requests', () => {
     const { Fake, created } = fakeWindowClass()
-    createMainWindow({ BrowserWindow: Fake, preload: '/p.cjs', isAppUrl: (u) => u.startsWith('file:///app/') })
+    createMainWindow({
+      BrowserWindow: Fake,
+      preload: '/p.cjs',
+      isAppUrl: (u) => u.startsWith('file:///app/'),
+    })
     const w = created[0]
     expect(w.options.webPreferences).toEqual(secureWebPreferences('/p.cjs'))
     let prevented = 0

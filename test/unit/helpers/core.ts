@@ -1,8 +1,10 @@
-import { Core } from '../../../src/main/core/core'
+import { type Core } from '../../../src/main/core/core'
 import type { ImportSummary, JobEvent } from '../../../src/shared/types'
 import type { MethodArgs } from '../../../src/shared/contract'
 
-export async function ok<T>(p: Promise<{ ok: true; value: T } | { ok: false; error: { message: string } }>): Promise<T> {
+export async function ok<T>(
+  p: Promise<{ ok: true; value: T } | { ok: false; error: { message: string } }>,
+): Promise<T> {
   const r = await p
   if (!r.ok) throw new Error(r.error.message)
   return r.value
@@ -29,5 +31,9 @@ export async function importAndWait(
   })
   jobId = (await ok(core.call('datasets.import', args))).jobId
   const event = await finished
-  return { event, summary: event.type === 'done' || event.type === 'cancelled' ? event.result : null, progress }
+  return {
+    event,
+    summary: event.type === 'done' || event.type === 'cancelled' ? event.result : null,
+    progress,
+  }
 }

@@ -9,7 +9,14 @@ import sharp from 'sharp'
 export const tmp = (prefix: string): string => mkdtempSync(join(tmpdir(), `synthfold-${prefix}-`))
 
 const solid = (w: number, h: number, rgb: [number, number, number], channels: 3 | 4 = 3) =>
-  sharp({ create: { width: w, height: h, channels, background: { r: rgb[0], g: rgb[1], b: rgb[2], alpha: 1 } } })
+  sharp({
+    create: {
+      width: w,
+      height: h,
+      channels,
+      background: { r: rgb[0], g: rgb[1], b: rgb[2], alpha: 1 },
+    },
+  })
 
 function write(root: string, rel: string, data: Buffer | string): void {
   const file = join(root, rel)
@@ -37,7 +44,8 @@ export async function writeHugePng(file: string, width: number, height: number):
   deflate.on('data', (d: Buffer) => parts.push(d))
   const done = new Promise((r) => deflate.on('end', r))
   const row = Buffer.alloc(width + 1)
-  for (let y = 0; y < height; y++) if (!deflate.write(row)) await new Promise((r) => deflate.once('drain', r))
+  for (let y = 0; y < height; y++)
+    if (!deflate.write(row)) await new Promise((r) => deflate.once('drain', r))
   deflate.end()
   await done
   const out = createWriteStream(file)
@@ -52,22 +60,59 @@ export async function writeHugePng(file: string, width: number, height: number):
  * A labeled tree with every case the importer must handle. Returns what a correct import reports.
  * cat: 13 usable images in every format and colour mode (one nested deeper), dog: 2 usable + 4 broken, bird: 1 + nested.
  */
-export async function buildMessyTree(root: string): Promise<{ imported: Record<string, number>; skipped: Record<string, RegExp> }> {
+export async function buildMessyTree(
+  root: string,
+): Promise<{ imported: Record<string, number>; skipped: Record<string, RegExp> }> {
   // cat: one usable image of each format and colour mode
   write(root, 'cat/red.png', await solid(40, 40, [255, 0, 0]).png().toBuffer())
   write(root, 'cat/photo.jpg', await solid(64, 48, [0, 128, 255]).jpeg().toBuffer())
   write(root, 'cat/web.webp', await solid(32, 32, [10, 200, 10]).webp().toBuffer())
   write(root, 'cat/anim.gif', await solid(30, 30, [200, 200, 0]).gif().toBuffer())
-  write(root, 'cat/tiff16.tif', await sharp(Buffer.alloc(36 * 36, 128), { raw: { width: 36, height: 36, channels: 1 } }).toColourspace('grey16').tiff().toBuffer())
+  write(
+    root,
+    'cat/tiff16.tif',
+    await sharp(Buffer.alloc(36 * 36, 128), { raw: { width: 36, height: 36, channels: 1 } })
+      .toColourspace('grey16')
+      .tiff()
+      .toBuffer(),
+  )
   write(root, 'cat/rgba.png', await solid(40, 40, [0, 0, 255], 4).png().toBuffer())
-  write(root, 'cat/palette.png', await solid(40, 40, [255, 0, 255]).png({ palette: true }).toBuffer())
-  write(root, 'cat/graya.png', await sharp(Buffer.from(new Uint8Array(40 * 40 * 2).map((_, i) => (i % 2 ? 128 : 90))), { raw: { width: 40, height: 40, channels: 2 } }).png().toBuffer())
-  write(root, 'cat/cmyk.jpg', await solid(40, 40, [0, 255, 255]).toColourspace('cmyk').jpeg().toBuffer())
-  write(root, 'cat/rgb16.png', await solid(40, 40, [20, 40, 60]).toColourspace('rgb16').png().toBuffer())
+  write(
+    root,
+    'cat/palette.png',
+    await solid(40, 40, [255, 0, 255]).png({ palette: true }).toBuffer(),
+  )
+  write(
+    root,
+    'cat/graya.png',
+    await sharp(Buffer.from(new Uint8Array(40 * 40 * 2).map((_, i) => (i % 2 ? 128 : 90))), {
+      raw: { width: 40, height: 40, channels: 2 },
+    })
+      .png()
+      .toBuffer(),
+  )
+  write(
+    root,
+    'cat/cmyk.jpg',
+    await solid(40, 40, [0, 255, 255]).toColourspace('cmyk').jpeg().toBuffer(),
+  )
+  write(
+    root,
+    'cat/rgb16.png',
+    await solid(40, 40, [20, 40, 60]).toColourspace('rgb16').png().toBuffer(),
+  )
   // Left half white, right half black, stored with EXIF orientation 6 (display rotated 90° clockwise).
   const half = Buffer.alloc(40 * 20 * 3)
-  for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++) half.fill(255, (y * 40 + x) * 3, (y * 40 + x) * 3 + 3)
-  write(root, 'cat/exif6.jpg', await sharp(half, { raw: { width: 40, height: 20, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer())
+  for (let y = 0; y < 20; y++)
+    for (let x = 0; x < 20; x++) half.fill(255, (y * 40 + x) * 3, (y * 40 + x) * 3 + 3)
+  write(
+    root,
+    'cat/exif6.jpg',
+    await sharp(half, { raw: { width: 40, height: 20, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer(),
+  )
   write(root, 'cat/bmp24.bmp', bmp24(30, 30, [250, 10, 10]))
   write(root, 'cat/deeper/nested/inner.png', await solid(40, 40, [1, 2, 3]).png().toBuffer())
   // hidden files and folders are skipped silently; non-image files ignored
@@ -85,13 +130,27 @@ export async function buildMessyTree(root: string): Promise<{ imported: Record<s
   write(root, 'dog/a.png', await solid(40, 40, [120, 80, 40]).png().toBuffer())
   write(root, 'dog/b.jpg', await solid(50, 40, [100, 100, 100]).jpeg().toBuffer())
   write(root, 'dog/empty.png', Buffer.alloc(0))
-  const jpeg = await sharp({ create: { width: 200, height: 200, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toBuffer()
+  const jpeg = await sharp({
+    create: {
+      width: 200,
+      height: 200,
+      channels: 3,
+      background: { r: 0, g: 0, b: 0 },
+      noise: { type: 'gaussian', mean: 128, sigma: 40 },
+    },
+  })
+    .jpeg()
+    .toBuffer()
   write(root, 'dog/truncated.jpg', jpeg.subarray(0, Math.floor(jpeg.length / 2)))
   write(root, 'dog/fake.png', 'this is text pretending to be a PNG')
   await writeHugePng(join(root, 'dog', 'huge.png'), 20000, 20000)
 
   // bird: one image in a nested folder only
-  write(root, 'bird/sub/deep/only.webp', await solid(40, 40, [5, 5, 5]).webp({ lossless: true }).toBuffer())
+  write(
+    root,
+    'bird/sub/deep/only.webp',
+    await solid(40, 40, [5, 5, 5]).webp({ lossless: true }).toBuffer(),
+  )
   // an image at the root belongs to no class
   write(root, 'stray.png', await solid(40, 40, [9, 9, 9]).png().toBuffer())
 

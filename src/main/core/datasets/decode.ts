@@ -147,6 +147,8 @@ function normalise(img: Sharp, mode: ChannelMode): Sharp {
 
 /** Channel conversion for already decoded pixels at the target size (the PNG fast path). */
 export function convertRaw(raw: RawImage, mode: ChannelMode): Uint8Array {
+  if (raw.channels === 1 && mode === 'gray') return raw.data
+  if (raw.channels === 3 && mode === 'rgb') return raw.data
   const n = raw.width * raw.height
   const outC = channelCount(mode)
   const out = new Uint8Array(n * outC)

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs'
 import { realpath, stat } from 'node:fs/promises'
-import { createHash } from 'node:crypto'
-import { basename, extname } from 'node:path'
+import { basename } from 'node:path'
 import type { Database } from 'better-sqlite3'
 import type {
   ChannelMode,
@@ -14,7 +12,9 @@ import { AppError } from '../../../shared/result'
 import type { DatasetRow } from '../db/datasets-repo'
 import { datasetDir } from '../paths'
 import { pidAlive } from '../util/process'
-import { channelCount, decodeImage, type Decoded, type Geometry } from './decode'
+import { channelCount, type Decoded, type Geometry } from './decode'
+import { decodeFile } from './decode-file'
+import { DecodePool } from './decode-pool'
 import { chooseGeometry } from './geometry'
 import { scanTree, type Candidate } from './scan'
 import { PixelStore, ThumbPack, removeStoreFiles } from './store'
@@ -52,6 +52,9 @@ interface Finished {
 
 const CONCURRENCY = 4
 const FLUSH_EVERY = 256
+/** From this many files on, decoding runs on one thread per core. */
+const POOL_THRESHOLD = 1000
+const BATCH = 128
 
 /** Checks a folder before any job starts, so a bad path is refused at once with a clear message. */
 export async function resolveImportRoot(path: string): Promise<string> {
@@ -184,20 +187,46 @@ export async function runImport(
   }
   for (const p of scan.problems) seen.add(p.relPath)
 
-  const upsert = db.prepare(
-    `INSERT INTO images (dataset_id, class_id, rel_path, file_size, mtime_ms, width, height, format, sha256, status, error, slot, thumb_offset, thumb_length)
-     VALUES (@dataset_id, @class_id, @rel_path, @file_size, @mtime_ms, @width, @height, @format, @sha256, @status, @error, @slot, @thumb_offset, @thumb_length)
-     ON CONFLICT (dataset_id, rel_path) DO UPDATE SET class_id = excluded.class_id, file_size = excluded.file_size,
-       mtime_ms = excluded.mtime_ms, width = excluded.width, height = excluded.height, format = excluded.format,
-       sha256 = excluded.sha256, status = excluded.status, error = excluded.error, slot = excluded.slot,
-       thumb_offset = excluded.thumb_offset, thumb_length = excluded.thumb_length`,
+  const COLUMNS =
+    'dataset_id, class_id, rel_path, file_size, mtime_ms, width, height, format, sha256, status, error, slot, thumb_offset, thumb_length'
+  const insert = db.prepare(
+    `INSERT INTO images (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  const update = db.prepare(
+    `UPDATE images SET class_id = ?, file_size = ?, mtime_ms = ?, width = ?, height = ?, format = ?, sha256 = ?,
+       status = ?, error = ?, slot = ?, thumb_offset = ?, thumb_length = ? WHERE dataset_id = ? AND rel_path = ?`,
   )
   let nextSlot = dataset.next_slot
   let added = 0
   let changed = 0
-  const pending: Record<string, unknown>[] = []
+  type Row = [
+    number,
+    number | null,
+    string,
+    number,
+    number,
+    number | null,
+    number | null,
+    string | null,
+    string | null,
+    'ok' | 'skipped',
+    string | null,
+    number | null,
+    number | null,
+    number | null,
+  ]
+  const pending: Row[] = []
+  let pixelBatch: Uint8Array[] = []
+  let batchStart = nextSlot
   const flush = db.transaction(() => {
-    for (const row of pending) upsert.run(row)
+    // Pixels first, then the rows that point at them: a crash in between leaves only unused bytes.
+    store.writeMany(batchStart, pixelBatch)
+    pixelBatch = []
+    batchStart = nextSlot
+    for (const row of pending) {
+      if (existing.has(row[2])) update.run(row[1], ...row.slice(3), row[0], row[2])
+      else insert.run(...row)
+    }
     db.prepare('UPDATE datasets SET next_slot = ?, updated_at = ? WHERE id = ?').run(
       nextSlot,
       Date.now(),
@@ -208,93 +237,143 @@ export async function runImport(
 
   const record = (f: Finished): void => {
     const old = existing.get(f.cand.relPath)
-    const base = {
-      dataset_id: dataset.id,
-      class_id: f.classId,
-      rel_path: f.cand.relPath,
-      file_size: f.cand.size,
-      mtime_ms: f.cand.mtimeMs,
-      sha256: f.sha256,
-      width: null as number | null,
-      height: null as number | null,
-      format: null as string | null,
-      slot: null as number | null,
-      thumb_offset: null as number | null,
-      thumb_length: null as number | null,
-    }
+    const { cand } = f
     const d = f.decoded
     if (d.ok) {
       if (old?.status === 'ok') changed++
       else added++
       const slot = nextSlot++
-      store.write(slot, d.pixels)
+      pixelBatch.push(d.pixels)
       const t = d.thumb ? thumbs.append(d.thumb) : null
-      pending.push({
-        ...base,
-        width: d.width,
-        height: d.height,
-        format: d.format,
-        status: 'ok',
-        error: null,
+      pending.push([
+        dataset.id,
+        f.classId,
+        cand.relPath,
+        cand.size,
+        cand.mtimeMs,
+        d.width,
+        d.height,
+        d.format,
+        f.sha256,
+        'ok',
+        null,
         slot,
-        thumb_offset: t?.offset ?? null,
-        thumb_length: t?.length ?? null,
-      })
+        t?.offset ?? null,
+        t?.length ?? null,
+      ])
     } else {
-      pending.push({ ...base, status: 'skipped', error: d.reason })
+      pending.push([
+        dataset.id,
+        f.classId,
+        cand.relPath,
+        cand.size,
+        cand.mtimeMs,
+        null,
+        null,
+        null,
+        f.sha256,
+        'skipped',
+        d.reason,
+        null,
+        null,
+        null,
+      ])
     }
   }
 
   // Folders or links that could not be read are reported alongside the files.
   for (const p of scan.problems) {
-    pending.push({
-      dataset_id: dataset.id,
-      class_id: null,
-      rel_path: p.relPath,
-      file_size: 0,
-      mtime_ms: 0,
-      width: null,
-      height: null,
-      format: null,
-      sha256: null,
-      status: 'skipped',
-      error: p.reason,
-      slot: null,
-      thumb_offset: null,
-      thumb_length: null,
-    })
+    pending.push([
+      dataset.id,
+      null,
+      p.relPath,
+      0,
+      0,
+      null,
+      null,
+      null,
+      null,
+      'skipped',
+      p.reason,
+      null,
+      null,
+      null,
+    ])
   }
 
   let done = 0
   let stopped = false
-  hooks.progress('decoding', 0, work.length)
+  // Images outside any class folder are reported without being decoded.
+  const toDecode: Candidate[] = []
+  for (const cand of work) {
+    if (cand.classFolder === null) {
+      record({
+        cand,
+        classId: null,
+        sha256: null,
+        decoded: {
+          ok: false,
+          reason: 'not inside a class folder (put images in one subfolder per class)',
+        },
+      })
+      done++
+    } else toDecode.push(cand)
+  }
+  const classOf = (c: Candidate): number => classIds.get(c.classFolder!)!
+  const afterEach = (n: number): void => {
+    done += n
+    if (pending.length >= FLUSH_EVERY) {
+      flush()
+      hooks.progress('decoding', done, work.length)
+    }
+  }
+  hooks.progress('decoding', done, work.length)
+  const pool = toDecode.length >= POOL_THRESHOLD ? new DecodePool() : null
   try {
-    let index = 0
-    const worker = async (): Promise<void> => {
-      while (index < work.length) {
-        if (hooks.shouldStop()) {
-          stopped = true
-          return
+    if (pool) {
+      const batches: Candidate[][] = []
+      for (let i = 0; i < toDecode.length; i += BATCH) batches.push(toDecode.slice(i, i + BATCH))
+      const inFlight = new Set<Promise<void>>()
+      let next = 0
+      while ((!stopped && next < batches.length) || inFlight.size) {
+        if (hooks.shouldStop()) stopped = true
+        while (!stopped && next < batches.length && inFlight.size < pool.size * 2) {
+          const batch = batches[next++]
+          const p: Promise<void> = pool
+            .decode(
+              batch.map((c) => c.absPath),
+              geo,
+            )
+            .then((results) => {
+              results.forEach((r, i) =>
+                record({ cand: batch[i], classId: classOf(batch[i]), ...r }),
+              )
+              afterEach(batch.length)
+            })
+          inFlight.add(p)
+          void p.finally(() => inFlight.delete(p)).catch(() => undefined)
         }
-        const cand = work[index++]
-        record(
-          await processOne(
-            cand,
-            cand.classFolder === null ? null : classIds.get(cand.classFolder)!,
-            geo,
-          ),
-        )
-        done++
-        if (pending.length >= FLUSH_EVERY) {
-          flush()
-          hooks.progress('decoding', done, work.length)
+        if (inFlight.size) await Promise.race(inFlight)
+      }
+    } else {
+      let index = 0
+      const lane = async (): Promise<void> => {
+        while (index < toDecode.length) {
+          if (hooks.shouldStop()) {
+            stopped = true
+            return
+          }
+          const cand = toDecode[index++]
+          record({ cand, classId: classOf(cand), ...(await decodeFile(cand.absPath, geo)) })
+          afterEach(1)
         }
       }
+      await Promise.all(Array.from({ length: CONCURRENCY }, lane))
     }
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker))
     flush()
     hooks.progress('decoding', done, work.length)
   } finally {
+    await pool?.close()
     store.close()
     thumbs.close()
   }
@@ -339,39 +418,6 @@ export async function runImport(
     dataset.id,
   )
   return summary
-}
-
-async function processOne(
-  cand: Candidate,
-  classId: number | null,
-  geo: Geometry,
-): Promise<Finished> {
-  if (classId === null) {
-    return {
-      cand,
-      classId,
-      sha256: null,
-      decoded: {
-        ok: false,
-        reason: 'not inside a class folder (put images in one subfolder per class)',
-      },
-    }
-  }
-  let buf: Buffer
-  try {
-    // Synchronous on purpose: this runs in the import worker, and small reads are much cheaper so.
-    buf = readFileSync(cand.absPath)
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    const reason =
-      code === 'EACCES' || code === 'EPERM'
-        ? 'could not be read: permission denied'
-        : `could not be read (${code ?? String(err)})`
-    return { cand, classId, sha256: null, decoded: { ok: false, reason } }
-  }
-  const sha256 = buf.length ? createHash('sha256').update(buf).digest('hex') : null
-  const decoded = await decodeImage(buf, extname(cand.relPath).toLowerCase(), geo)
-  return { cand, classId, sha256, decoded }
 }
 
 function ensureClasses(db: Database, datasetId: number, folders: string[]): Map<string, number> {

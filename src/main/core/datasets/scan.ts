@@ -63,7 +63,11 @@ export function scanTree(
       return
     }
     // Real entries before symlinks, so an alias never hides the file it points to.
-    entries.sort((a, b) => Number(a.isSymbolicLink()) - Number(b.isSymbolicLink()) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    entries.sort(
+      (a, b) =>
+        Number(a.isSymbolicLink()) - Number(b.isSymbolicLink()) ||
+        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    )
     for (const entry of entries) {
       if (shouldStop?.()) return
       if (isHidden(entry.name)) continue

@@ -43,6 +43,18 @@ export class PixelStore {
     writeSync(this.open(true), data, 0, data.length, slot * this.recordBytes)
   }
 
+  /** Writes consecutive records starting at `slot` in one system call. */
+  writeMany(slot: number, records: Uint8Array[]): void {
+    if (records.length === 0) return
+    const all = Buffer.allocUnsafe(records.length * this.recordBytes)
+    records.forEach((r, i) => {
+      if (r.length !== this.recordBytes)
+        throw new Error(`record is ${r.length} bytes, expected ${this.recordBytes}`)
+      all.set(r, i * this.recordBytes)
+    })
+    writeSync(this.open(true), all, 0, all.length, slot * this.recordBytes)
+  }
+
   read(slot: number, out = new Uint8Array(this.recordBytes)): Uint8Array {
     const n = readSync(this.open(false), out, 0, this.recordBytes, slot * this.recordBytes)
     if (n !== this.recordBytes) throw new Error(`pixel record ${slot} is missing from ${this.file}`)
