@@ -245,60 +245,60 @@ export async function runImport(
       const slot = nextSlot++
       pixelBatch.push(d.pixels)
       const t = d.thumb ? thumbs.append(d.thumb) : null
-      pending.push([
-        dataset.id,
-        f.classId,
-        cand.relPath,
-        cand.size,
-        cand.mtimeMs,
-        d.width,
-        d.height,
-        d.format,
-        f.sha256,
-        'ok',
-        null,
-        slot,
-        t?.offset ?? null,
-        t?.length ?? null,
-      ])
+      pending.push(row(cand, f.classId, f.sha256, { d, slot, thumb: t }))
     } else {
-      pending.push([
-        dataset.id,
-        f.classId,
-        cand.relPath,
-        cand.size,
-        cand.mtimeMs,
-        null,
-        null,
-        null,
-        f.sha256,
-        'skipped',
-        d.reason,
-        null,
-        null,
-        null,
-      ])
+      pending.push(row(cand, f.classId, f.sha256, { reason: d.reason }))
     }
   }
+  const row = (
+    cand: Pick<Candidate, 'relPath' | 'size' | 'mtimeMs'>,
+    classId: number | null,
+    sha256: string | null,
+    r:
+      | {
+          d: Extract<Decoded, { ok: true }>
+          slot: number
+          thumb: { offset: number; length: number } | null
+        }
+      | { reason: string },
+  ): Row =>
+    'reason' in r
+      ? [
+          dataset.id,
+          classId,
+          cand.relPath,
+          cand.size,
+          cand.mtimeMs,
+          null,
+          null,
+          null,
+          sha256,
+          'skipped',
+          r.reason,
+          null,
+          null,
+          null,
+        ]
+      : [
+          dataset.id,
+          classId,
+          cand.relPath,
+          cand.size,
+          cand.mtimeMs,
+          r.d.width,
+          r.d.height,
+          r.d.format,
+          sha256,
+          'ok',
+          null,
+          r.slot,
+          r.thumb?.offset ?? null,
+          r.thumb?.length ?? null,
+        ]
 
   // Folders or links that could not be read are reported alongside the files.
   for (const p of scan.problems) {
-    pending.push([
-      dataset.id,
-      null,
-      p.relPath,
-      0,
-      0,
-      null,
-      null,
-      null,
-      null,
-      'skipped',
-      p.reason,
-      null,
-      null,
-      null,
-    ])
+    pending.push(row({ relPath: p.relPath, size: 0, mtimeMs: 0 }, null, null, { reason: p.reason }))
   }
 
   let done = 0
