@@ -3,27 +3,96 @@ import { Worker } from 'node:worker_threads'
 import type { DecodeReply, DecodeRequest } from '../jobs/decode-worker'
 import { workerFile } from '../jobs/worker-file'
 import type { Geometry } from './decode'
-import type { FileResult } from './decode-file'
+import { decodeFile, type FileOutcome, type Known } from './decode-file'
+
+export interface DecodeItem {
+  path: string
+  known: Known
+}
+
+/** From this many files on, decoding runs on decoder threads; below, starting them costs more. */
+const POOL_THRESHOLD = 1000
+const BATCH = 128
+const INLINE_LANES = 4
 
 /**
- * Decoder threads for large imports: one per core, fed batches of paths. Small imports decode
- * inline, where starting threads would cost more than it saves.
+ * Decodes every item, on one decoder thread per core for large imports, calling `onResult` in
+ * batches as results arrive (in any order). Stops scheduling new work once `shouldStop` says so and
+ * returns whether it stopped early; work already handed out is still reported.
  */
-export class DecodePool {
+export async function decodeAll(
+  items: DecodeItem[],
+  geo: Geometry,
+  shouldStop: () => boolean,
+  onResult: (indices: number[], outcomes: FileOutcome[]) => void,
+  threads = availableParallelism(),
+): Promise<boolean> {
+  if (items.length < POOL_THRESHOLD || threads < 2)
+    return decodeInline(items, geo, shouldStop, onResult)
+  const pool = new DecodePool(Math.min(4, threads))
+  let stopped = false
+  try {
+    const inFlight = new Set<Promise<void>>()
+    let next = 0
+    while ((!stopped && next < items.length) || inFlight.size) {
+      if (shouldStop()) stopped = true
+      while (!stopped && next < items.length && inFlight.size < pool.size * 2) {
+        const start = next
+        const batch = items.slice(start, (next = Math.min(items.length, start + BATCH)))
+        const p = pool.decode(batch, geo).then((outcomes) =>
+          onResult(
+            outcomes.map((_, i) => start + i),
+            outcomes,
+          ),
+        )
+        inFlight.add(p)
+        void p.finally(() => inFlight.delete(p)).catch(() => undefined)
+      }
+      if (inFlight.size) await Promise.race(inFlight)
+    }
+  } finally {
+    await pool.close()
+  }
+  return stopped
+}
+
+async function decodeInline(
+  items: DecodeItem[],
+  geo: Geometry,
+  shouldStop: () => boolean,
+  onResult: (indices: number[], outcomes: FileOutcome[]) => void,
+): Promise<boolean> {
+  let next = 0
+  let stopped = false
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      if (shouldStop()) {
+        stopped = true
+        return
+      }
+      const i = next++
+      onResult([i], [await decodeFile(items[i].path, geo, items[i].known)])
+    }
+  }
+  await Promise.all(Array.from({ length: INLINE_LANES }, lane))
+  return stopped
+}
+
+class DecodePool {
   private readonly workers: Worker[]
   private readonly pending = new Map<
     number,
-    { resolve: (r: FileResult[]) => void; reject: (e: Error) => void }
+    { resolve: (r: FileOutcome[]) => void; reject: (e: Error) => void }
   >()
   private nextId = 0
   private turn = 0
 
-  constructor(size = Math.max(1, Math.min(4, availableParallelism() - 1))) {
+  constructor(size: number) {
     const spec = workerFile('decode-worker')
     this.workers = Array.from({ length: size }, () => {
       const w = new Worker(spec.file, { execArgv: spec.execArgv })
       w.on('message', (m: DecodeReply) => {
-        this.pending.get(m.id)?.resolve(m.results)
+        this.pending.get(m.id)?.resolve(m.outcomes)
         this.pending.delete(m.id)
       })
       w.on('error', (err) => this.failAll(err))
@@ -35,12 +104,18 @@ export class DecodePool {
     return this.workers.length
   }
 
-  decode(paths: string[], geo: Geometry): Promise<FileResult[]> {
+  decode(items: DecodeItem[], geo: Geometry): Promise<FileOutcome[]> {
     const id = this.nextId++
     const worker = this.workers[this.turn++ % this.workers.length]
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      worker.postMessage({ id, paths, geo } satisfies DecodeRequest)
+      const req: DecodeRequest = {
+        id,
+        paths: items.map((i) => i.path),
+        known: items.map((i) => i.known),
+        geo,
+      }
+      worker.postMessage(req)
     })
   }
 

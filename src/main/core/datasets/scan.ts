@@ -1,15 +1,14 @@
-import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs'
+import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs'
 import { extname, join } from 'node:path'
 import { IMAGE_EXTENSIONS } from './formats'
 
 export interface Candidate {
   /** Path relative to the root, with '/' separators. */
   relPath: string
+  /** Canonical path (symlinked folders resolved), so aliases can be recognised. */
   absPath: string
   /** First-level folder name, or null for image files lying directly in the root. */
   classFolder: string | null
-  size: number
-  mtimeMs: number
 }
 
 export interface ScanProblem {
@@ -27,14 +26,17 @@ export interface ScanResult {
   problems: ScanProblem[]
 }
 
-const isHidden = (name: string): boolean =>
-  name.startsWith('.') || name === '__MACOSX' || name === 'Thumbs.db' || name === 'desktop.ini'
+const HIDDEN = new Set(['__MACOSX', 'Thumbs.db', 'desktop.ini'])
+const isHidden = (name: string): boolean => name.startsWith('.') || HIDDEN.has(name)
+const isImageName = (name: string): boolean => IMAGE_EXTENSIONS.has(extname(name).toLowerCase())
 
 /**
- * Walks a labeled folder tree without modifying it. Uses synchronous fs calls on purpose: it runs
- * in the import worker thread, where they are several times faster than promise-based ones for
- * tens of thousands of small files, and no UI waits on this thread. Follows symlinks but visits each real
- * directory and each real file once (by device and inode), so loops and aliases add nothing.
+ * Walks a labeled folder tree without modifying it. Plain files are not stat'ed here: the decoder
+ * threads stat them from the open descriptor, in parallel. Each real directory is visited once (by
+ * device and inode), so symlink loops end; a symlinked file is kept only when it points outside
+ * the files already found, so an alias never adds a duplicate or steals another class's file.
+ * Synchronous on purpose: it runs in the import worker thread, where sync fs calls are several
+ * times cheaper than promise-based ones for tens of thousands of entries.
  */
 export function scanTree(
   root: string,
@@ -42,16 +44,10 @@ export function scanTree(
   shouldStop?: () => boolean,
 ): ScanResult {
   const result: ScanResult = { candidates: [], classFolders: [], ignored: 0, problems: [] }
-  const seenDirs = new Set<string>()
-  const seenFiles = new Set<string>()
-  const rootStat = statSync(root)
-  seenDirs.add(key(rootStat))
+  const seenDirs = new Set<string>([key(statSync(root))])
+  const links: Candidate[] = []
 
-  const walk = async (
-    dirAbs: string,
-    dirRel: string,
-    classFolder: string | null,
-  ): Promise<void> => {
+  const walk = (dirAbs: string, dirRel: string, classFolder: string | null): void => {
     let entries: Dirent[]
     try {
       entries = readdirSync(dirAbs, { withFileTypes: true })
@@ -62,56 +58,62 @@ export function scanTree(
       })
       return
     }
-    // Real entries before symlinks, so an alias never hides the file it points to.
-    entries.sort(
-      (a, b) =>
-        Number(a.isSymbolicLink()) - Number(b.isSymbolicLink()) ||
-        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-    )
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     for (const entry of entries) {
       if (shouldStop?.()) return
       if (isHidden(entry.name)) continue
       const abs = join(dirAbs, entry.name)
       const rel = dirRel ? `${dirRel}/${entry.name}` : entry.name
+      if (entry.isFile()) {
+        if (!isImageName(entry.name)) result.ignored++
+        else {
+          result.candidates.push({ relPath: rel, absPath: abs, classFolder })
+          if (result.candidates.length % 2000 === 0) onCount?.(result.candidates.length)
+        }
+        continue
+      }
+      if (!entry.isDirectory() && !entry.isSymbolicLink()) continue
       let st: Stats
       try {
         st = statSync(abs)
       } catch (err) {
-        if (entry.isSymbolicLink()) {
-          if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase()))
-            result.problems.push({ relPath: rel, reason: 'broken symbolic link' })
-          continue
-        }
-        result.problems.push({ relPath: rel, reason: `could not be read (${errCode(err)})` })
+        if (!entry.isSymbolicLink())
+          result.problems.push({ relPath: rel, reason: `could not be read (${errCode(err)})` })
+        else if (isImageName(entry.name))
+          result.problems.push({ relPath: rel, reason: 'broken symbolic link' })
         continue
       }
       if (st.isDirectory()) {
         const k = key(st)
         if (seenDirs.has(k)) continue
         seenDirs.add(k)
-        const cls = classFolder ?? entry.name
         if (classFolder === null) result.classFolders.push(entry.name)
-        walk(abs, rel, cls)
-      } else if (st.isFile()) {
-        if (!IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) {
-          result.ignored++
-          continue
+        let real = abs
+        try {
+          real = entry.isSymbolicLink() ? realpathSync(abs) : abs
+        } catch {
+          // keep the link path; the walk below reports what it cannot read
         }
-        const k = key(st)
-        if (seenFiles.has(k)) continue
-        seenFiles.add(k)
-        result.candidates.push({
-          relPath: rel,
-          absPath: abs,
-          classFolder,
-          size: st.size,
-          mtimeMs: Math.trunc(st.mtimeMs),
-        })
-        if (result.candidates.length % 1000 === 0) onCount?.(result.candidates.length)
+        walk(real, rel, classFolder ?? entry.name)
+      } else if (st.isFile()) {
+        if (!isImageName(entry.name)) result.ignored++
+        else {
+          try {
+            links.push({ relPath: rel, absPath: realpathSync(abs), classFolder })
+          } catch (err) {
+            result.problems.push({ relPath: rel, reason: `could not be read (${errCode(err)})` })
+          }
+        }
       }
     }
   }
   walk(root, '', null)
+  const known = new Set(result.candidates.map((c) => c.absPath))
+  for (const link of links) {
+    if (known.has(link.absPath)) continue
+    known.add(link.absPath)
+    result.candidates.push(link)
+  }
   onCount?.(result.candidates.length)
   return result
 }

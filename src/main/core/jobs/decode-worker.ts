@@ -1,30 +1,33 @@
-/** Decoder thread of an import: turns batches of file paths into pixels, in parallel with others. */
+/** Decoder thread of an import: turns batches of files into pixels, in parallel with the others. */
 import { parentPort } from 'node:worker_threads'
-import { decodeFile, type FileResult } from '../datasets/decode-file'
+import { decodeFile, type FileOutcome, type Known } from '../datasets/decode-file'
 import type { Geometry } from '../datasets/decode'
 
 export interface DecodeRequest {
   id: number
   paths: string[]
+  known: Known[]
   geo: Geometry
 }
 export interface DecodeReply {
   id: number
-  results: FileResult[]
+  outcomes: FileOutcome[]
 }
 
 const port = parentPort!
 port.on('message', async (req: DecodeRequest) => {
-  const results: FileResult[] = []
-  for (const p of req.paths) results.push(await decodeFile(p, req.geo))
-  const transfer: ArrayBuffer[] = []
-  for (const r of results) {
-    if (!r.decoded.ok) continue
-    transfer.push(r.decoded.pixels.buffer as ArrayBuffer)
-    if (r.decoded.thumb) transfer.push(r.decoded.thumb.buffer as ArrayBuffer)
+  const outcomes: FileOutcome[] = []
+  for (let i = 0; i < req.paths.length; i++)
+    outcomes.push(await decodeFile(req.paths[i], req.geo, req.known[i]))
+  // Hand the pixel buffers over instead of copying them.
+  const transfer = new Set<ArrayBuffer>()
+  for (const o of outcomes) {
+    if (o.kind !== 'read' || !o.decoded.ok) continue
+    transfer.add(o.decoded.pixels.buffer as ArrayBuffer)
+    if (o.decoded.thumb) transfer.add(o.decoded.thumb.buffer as ArrayBuffer)
   }
   port.postMessage(
-    { id: req.id, results } satisfies DecodeReply,
-    transfer.filter((b, i, all) => all.indexOf(b) === i && b.byteLength > 0),
+    { id: req.id, outcomes } satisfies DecodeReply,
+    [...transfer].filter((b) => b.byteLength > 0),
   )
 })
