@@ -66,6 +66,23 @@ describe('the PNG fast path', () => {
   })
 })
 
+describe('damaged PNGs', () => {
+  it('refuses a PNG whose data was changed on disk (bad checksum), on the fast path too', async () => {
+    const png = await sharp(noise(28, 28, 1, 5), { raw: { width: 28, height: 28, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer()
+    const bad = Buffer.from(png)
+    const idat = bad.indexOf('IDAT')
+    bad[idat + 10] ^= 0xff
+    const r = await decodeImage(bad, '.png', { size: 28, channels: 'gray', fit: 'cover' })
+    expect(r).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^damaged PNG file \(.*checksum/),
+    })
+  })
+})
+
 describe('the BMP decoder', () => {
   it('reads 24-bit bottom-up BMPs with row padding', () => {
     const img = decodeBmp(bmp24(5, 3, [1, 2, 3]))

@@ -204,6 +204,9 @@ function describeDecodeError(err: unknown, format: ImageFormat): string {
     )
   )
     return `damaged or truncated ${format.toUpperCase()} file (${first})`
+  if (/checksum|crc error|incorrect header check|invalid (stored|distance|code)/i.test(msg)) {
+    return `damaged ${format.toUpperCase()} file (${first})`
+  }
   if (/unsupported image format|bad seek|not a known file format/i.test(msg))
     return `unsupported or damaged ${format.toUpperCase()} file (${first})`
   if (/compressed \(RLE\)|bit depth/i.test(msg)) return first

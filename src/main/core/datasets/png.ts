@@ -1,4 +1,4 @@
-import { inflateSync } from 'node:zlib'
+import { crc32, inflateSync } from 'node:zlib'
 
 /**
  * A fast path for the common machine-learning case: small, non-interlaced 8-bit PNGs already at
@@ -36,6 +36,10 @@ export function decodeSimplePng(buf: Uint8Array): RawImage | null {
     const type = String.fromCharCode(buf[pos + 4], buf[pos + 5], buf[pos + 6], buf[pos + 7])
     const start = pos + 8
     if (start + len + 4 > buf.length) throw new Error('truncated PNG chunk')
+    // libpng refuses critical chunks with a bad checksum; so does this path.
+    if (crc32(buf.subarray(pos + 4, start + len)) >>> 0 !== dv.getUint32(start + len)) {
+      throw new Error(`damaged PNG (checksum error in ${type})`)
+    }
     if (type === 'IHDR') {
       width = dv.getUint32(start)
       height = dv.getUint32(start + 4)

@@ -49,6 +49,5 @@ export function migrate0010(db: Database): void {
     ) STRICT;
 
     CREATE INDEX images_by_class ON images (dataset_id, status, class_id, id);
-    CREATE INDEX images_by_hash ON images (dataset_id, sha256);
   `)
 }
