@@ -1,5 +1,6 @@
 import { createDeflate } from 'node:zlib'
-import { createWriteStream, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { createWriteStream, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -144,6 +145,11 @@ export async function buildMessyTree(
   write(root, 'dog/truncated.jpg', jpeg.subarray(0, Math.floor(jpeg.length / 2)))
   write(root, 'dog/fake.png', 'this is text pretending to be a PNG')
   await writeHugePng(join(root, 'dog', 'huge.png'), 20000, 20000)
+  // a sparse 1.5 GiB file with an image name: refused by size, never read into memory
+  write(root, 'dog/giant.tif', '')
+  truncateSync(join(root, 'dog', 'giant.tif'), 1.5 * 1024 ** 3)
+  // a named pipe with an image name would block a reader forever: it is not a regular file
+  execFileSync('mkfifo', [join(root, 'dog', 'pipe.png')])
 
   // bird: one image in a nested folder only
   write(
@@ -162,6 +168,7 @@ export async function buildMessyTree(
       'dog/truncated.jpg': /truncated|damaged/,
       'dog/fake.png': /not an image: the content does not match its \.png extension/,
       'dog/huge.png': /20000×20000 \(400 MP\), over the 100 MP limit/,
+      'dog/giant.tif': /file is 1\.5 GiB, over the 1 GiB limit/,
       'stray.png': /not inside a class folder/,
     },
   }

@@ -4,6 +4,9 @@ import { extname } from 'node:path'
 import { decodeImage, type Decoded, type Geometry } from './decode'
 
 /** What a previous import recorded for a file, to recognise it unchanged without reading it. */
+/** Files above this size are refused before reading (no image a CVAE trains on needs more). */
+export const MAX_FILE_BYTES = 1024 ** 3
+
 export type Known = { size: number; mtimeMs: number } | null
 
 export type FileOutcome =
@@ -35,6 +38,10 @@ export async function decodeFile(
     mtimeMs = Math.trunc(st.mtimeMs)
     if (known && known.size === size && known.mtimeMs === mtimeMs)
       return { kind: 'unchanged', size, mtimeMs }
+    if (size > MAX_FILE_BYTES) {
+      const reason = `file is ${(size / 1024 ** 3).toFixed(1)} GiB, over the ${MAX_FILE_BYTES / 1024 ** 3} GiB limit`
+      return { kind: 'read', size, mtimeMs, sha256: null, decoded: { ok: false, reason } }
+    }
     buf = Buffer.allocUnsafe(size)
     let at = 0
     while (at < size) {
@@ -63,8 +70,10 @@ function unreadable(err: unknown): FileOutcome {
   const reason =
     code === 'EACCES' || code === 'EPERM'
       ? 'could not be read: permission denied'
-      : code === 'EISDIR'
-        ? 'is a folder with an image name'
-        : `could not be read (${code ?? String(err)})`
+      : code === 'ENOENT'
+        ? 'it disappeared during the import'
+        : code === 'EISDIR'
+          ? 'is a folder with an image name'
+          : `could not be read (${code ?? String(err)})`
   return { kind: 'read', size: 0, mtimeMs: 0, sha256: null, decoded: { ok: false, reason } }
 }
