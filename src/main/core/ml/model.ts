@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs-core'
+import * as tfl from '@tensorflow/tfjs-layers'
+
+export interface CvaeShape {
+  size: number
+  channels: number
+  classes: number
+  latentDim: number
+  baseFilters: number
+  batchNorm: boolean
+  seed: number
+}
+
+/**
+ * How many stride-2 stages fit: halve while the side stays even and at least 4 px, at most 4 times
+ * (28 -> 7 after two, 32 -> 4 after three, 64 and 128 after four).
+ */
+export function downsamplings(size: number): number {
+  let n = 0
+  let s = size
+  while (n < 4 && s % 2 === 0 && s / 2 >= 4) {
+    s /= 2
+    n++
+  }
+  return n
+}
+
+const filtersAt = (base: number, level: number): number => Math.min(256, base * 2 ** level)
+
+/**
+ * Encoder: a CNN over the image, with the class one-hot joined to the flattened features, giving
+ * the mean and log-variance of q(z | x, y). Conditioning the encoder too lets z spend its capacity
+ * on style rather than on the class.
+ */
+export function encoder(o: CvaeShape): tfl.LayersModel {
+  let seed = o.seed
+  const init = () => tfl.initializers.heNormal({ seed: seed++ })
+  const image = tfl.input({ shape: [o.size, o.size, o.channels], name: 'image' })
+  const label = tfl.input({ shape: [o.classes], name: 'label' })
+  let h = image as tfl.SymbolicTensor
+  const n = downsamplings(o.size)
+  for (let i = 0; i < Math.max(1, n); i++) {
+    h = tfl.layers
+      .conv2d({ filters: filtersAt(o.baseFilters, i), kernelSize: 3, strides: n === 0 ? 1 : 2, padding: 'same', kernelInitializer: init(), useBias: !o.batchNorm })
+      .apply(h) as tfl.SymbolicTensor
+    if (o.batchNorm) h = tfl.layers.batchNormalization().apply(h) as tfl.SymbolicTensor
+    h = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tfl.SymbolicTensor
+  }
+  h = tfl.layers.flatten().apply(h) as tfl.SymbolicTensor
+  h = tfl.layers.concatenate().apply([h, label]) as tfl.SymbolicTensor
+  h = tfl.layers.dense({ units: 256, activation: 'relu', kernelInitializer: init() }).apply(h) as tfl.SymbolicTensor
+  const mu = tfl.layers.dense({ units: o.latentDim, name: 'mu', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }) }).apply(h)
+  const logvar = tfl.layers
+    .dense({ units: o.latentDim, name: 'logvar', kernelInitializer: tfl.initializers.zeros(), biasInitializer: tfl.initializers.zeros() })
+    .apply(h)
+  return tfl.model({ inputs: [image, label], outputs: [mu as tfl.SymbolicTensor, logvar as tfl.SymbolicTensor], name: 'encoder' })
+}
+
+/**
+ * Decoder: p(x | z, y). z and the class one-hot go through a dense layer to a small feature map,
+ * then transposed convolutions double it back to full size; a sigmoid gives pixels in [0, 1].
+ */
+export function decoder(o: CvaeShape): tfl.LayersModel {
+  let seed = o.seed + 1000
+  const init = () => tfl.initializers.heNormal({ seed: seed++ })
+  const n = downsamplings(o.size)
+  const start = o.size / 2 ** n
+  const top = filtersAt(o.baseFilters, Math.max(0, n - 1))
+  const z = tfl.input({ shape: [o.latentDim], name: 'z' })
+  const label = tfl.input({ shape: [o.classes], name: 'label' })
+  let h = tfl.layers.concatenate().apply([z, label]) as tfl.SymbolicTensor
+  h = tfl.layers.dense({ units: start * start * top, activation: 'relu', kernelInitializer: init() }).apply(h) as tfl.SymbolicTensor
+  h = tfl.layers.reshape({ targetShape: [start, start, top] }).apply(h) as tfl.SymbolicTensor
+  for (let i = n - 1; i >= 0; i--) {
+    h = tfl.layers
+      .conv2dTranspose({ filters: filtersAt(o.baseFilters, Math.max(0, i - 1)), kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(), useBias: !o.batchNorm })
+      .apply(h) as tfl.SymbolicTensor
+    if (o.batchNorm) h = tfl.layers.batchNormalization().apply(h) as tfl.SymbolicTensor
+    h = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tfl.SymbolicTensor
+  }
+  // Logits: the loss applies the sigmoid itself (numerically stable BCE); sampling applies it too.
+  const logits = tfl.layers
+    .conv2d({ filters: o.channels, kernelSize: 3, padding: 'same', name: 'logits', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }) })
+    .apply(h) as tfl.SymbolicTensor
+  return tfl.model({ inputs: [z, label], outputs: logits, name: 'decoder' })
+}
+
+export interface Cvae {
+  shape: CvaeShape
+  encoder: tfl.LayersModel
+  decoder: tfl.LayersModel
+  trainableWeights(): tf.Variable[]
+  dispose(): void
+}
+
+export function cvae(shape: CvaeShape): Cvae {
+  const enc = encoder(shape)
+  const dec = decoder(shape)
+  return {
+    shape,
+    encoder: enc,
+    decoder: dec,
+    trainableWeights: () => [...enc.trainableWeights, ...dec.trainableWeights].map((w) => w.read() as tf.Variable),
+    dispose: () => {
+      enc.dispose()
+      dec.dispose()
+    },
+  }
+}
+
+/** z = mu + sigma * eps: the reparameterisation that lets gradients flow through sampling. */
+export function reparameterize(mu: tf.Tensor2D, logvar: tf.Tensor2D, seed?: number): tf.Tensor2D {
+  const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed)
+  return tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps))
+}

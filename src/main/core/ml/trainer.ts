@@ -1,0 +1,174 @@
+import * as tf from '@tensorflow/tfjs-core'
+import type { TrainSettings } from './config'
+import { batchArrays, epochOrder, rng, splitIndices, type TrainingData } from './data'
+import { clipByGlobalNorm, cvaeLoss, klWarmup, learningRateAt } from './loss'
+import { cvae, reparameterize, type Cvae } from './model'
+
+export interface EpochMetrics {
+  epoch: number
+  loss: number
+  reconstruction: number
+  kl: number
+  valLoss: number | null
+  valReconstruction: number | null
+  valKl: number | null
+  activeUnits: number
+  learningRate: number
+  imagesPerSecond: number
+  seconds: number
+}
+
+export interface BatchProgress {
+  epoch: number
+  batch: number
+  batches: number
+  loss: number
+  imagesPerSecond: number
+}
+
+export class DivergedError extends Error {
+  constructor(epoch: number, batch: number) {
+    super(`Training diverged: the loss became NaN or infinite at epoch ${epoch + 1}, batch ${batch + 1}. Try a lower learning rate or stronger gradient clipping.`)
+    this.name = 'DivergedError'
+  }
+}
+
+/** A model, its optimiser and data split, trained one epoch at a time. */
+export class Trainer {
+  readonly model: Cvae
+  readonly optimizer: tf.AdamOptimizer
+  readonly split: { train: number[]; val: number[] }
+  epoch = 0
+  private readonly vars: tf.Variable[]
+
+  constructor(
+    readonly data: TrainingData,
+    readonly settings: TrainSettings,
+  ) {
+    const classes = data.classNames.length
+    this.model = cvae({
+      size: data.size,
+      channels: data.channels,
+      classes,
+      latentDim: settings.latentDim,
+      baseFilters: settings.baseFilters,
+      batchNorm: settings.batchNorm,
+      seed: settings.seed,
+    })
+    this.vars = this.model.trainableWeights()
+    this.optimizer = tf.train.adam(settings.learningRate)
+    this.split = splitIndices(data.labels, settings.validationSplit, settings.seed)
+  }
+
+  get classes(): number {
+    return this.data.classNames.length
+  }
+
+  /**
+   * Trains one epoch; calls `onBatch` after each batch and stops early (returning null) when
+   * `shouldStop` says so. Throws DivergedError at the first non-finite loss.
+   */
+  async trainEpoch(onBatch: (p: BatchProgress) => void, shouldStop: () => boolean): Promise<EpochMetrics | null> {
+    const s = this.settings
+    const epoch = this.epoch
+    const lr = learningRateAt(s.lrSchedule, s.learningRate, epoch, s.epochs)
+    ;(this.optimizer as unknown as { learningRate: number }).learningRate = lr
+    const rand = rng(s.seed * 7919 + epoch)
+    const order = epochOrder(this.split.train, this.data.labels, s.classBalanced, rand)
+    const batches = Math.max(1, Math.floor(order.length / s.batchSize)) // drop the ragged last batch
+    const started = performance.now()
+    let sum = { loss: 0, reconstruction: 0, kl: 0 }
+    for (let b = 0; b < batches; b++) {
+      if (shouldStop()) return null
+      const idx = order.slice(b * s.batchSize, (b + 1) * s.batchSize)
+      const beta = s.beta * klWarmup(epoch + b / batches, s.klWarmupEpochs)
+      const [loss, rec, kl] = await this.step(idx, beta, s.seed * 100_003 + epoch * 1009 + b)
+      if (!Number.isFinite(loss)) throw new DivergedError(epoch, b)
+      sum = { loss: sum.loss + loss, reconstruction: sum.reconstruction + rec, kl: sum.kl + kl }
+      const seconds = (performance.now() - started) / 1000
+      onBatch({ epoch, batch: b + 1, batches, loss, imagesPerSecond: ((b + 1) * s.batchSize) / seconds })
+    }
+    const seconds = (performance.now() - started) / 1000
+    const val = this.evaluate(this.split.val.length ? this.split.val : this.split.train.slice(0, 512))
+    this.epoch++
+    return {
+      epoch,
+      loss: sum.loss / batches,
+      reconstruction: sum.reconstruction / batches,
+      kl: sum.kl / batches,
+      valLoss: this.split.val.length ? val.loss : null,
+      valReconstruction: this.split.val.length ? val.reconstruction : null,
+      valKl: this.split.val.length ? val.kl : null,
+      activeUnits: val.activeUnits,
+      learningRate: lr,
+      imagesPerSecond: (batches * s.batchSize) / seconds,
+      seconds,
+    }
+  }
+
+  /** One optimiser step; returns [total, reconstruction, KL] of the batch. */
+  private async step(indices: number[], beta: number, seed: number): Promise<[number, number, number]> {
+    const s = this.settings
+    const { x, y } = batchArrays(this.data, indices, this.classes)
+    const out = tf.tidy(() => {
+      const xt = tf.tensor4d(x, [indices.length, this.data.size, this.data.size, this.data.channels])
+      const yt = tf.tensor2d(y, [indices.length, this.classes])
+      let parts: [tf.Scalar, tf.Scalar] | null = null
+      const { value, grads } = tf.variableGrads(() => {
+        const [mu, logvar] = this.model.encoder.apply([xt, yt], { training: true }) as tf.Tensor2D[]
+        const z = reparameterize(mu, logvar, seed)
+        const logits = this.model.decoder.apply([z, yt], { training: true }) as tf.Tensor4D
+        const l = cvaeLoss(xt, logits, mu, logvar, { beta, freeBits: s.freeBits, reconstruction: s.reconstruction })
+        parts = [tf.keep(l.reconstruction), tf.keep(l.kl)]
+        return l.total
+      }, this.vars)
+      const clipped = clipByGlobalNorm(grads, s.clipNorm)
+      this.optimizer.applyGradients(clipped.grads as Record<string, tf.Variable>)
+      const [rec, kl] = parts as unknown as [tf.Scalar, tf.Scalar]
+      const stacked = tf.stack([value, rec, kl])
+      rec.dispose()
+      kl.dispose()
+      return stacked
+    })
+    const values = (await out.data()) as Float32Array
+    out.dispose()
+    return [values[0], values[1], values[2]]
+  }
+
+  /** Loss on held-out images (z = mu, beta = 1) and how many latent units carry information. */
+  evaluate(indices: number[]): { loss: number; reconstruction: number; kl: number; activeUnits: number } {
+    const s = this.settings
+    const chunk = 256
+    let rec = 0
+    let kl = 0
+    const mus: tf.Tensor2D[] = []
+    for (let i = 0; i < indices.length; i += chunk) {
+      const idx = indices.slice(i, i + chunk)
+      const { x, y } = batchArrays(this.data, idx, this.classes)
+      const [r, k, mu] = tf.tidy(() => {
+        const xt = tf.tensor4d(x, [idx.length, this.data.size, this.data.size, this.data.channels])
+        const yt = tf.tensor2d(y, [idx.length, this.classes])
+        const [m, lv] = this.model.encoder.apply([xt, yt]) as tf.Tensor2D[]
+        const logits = this.model.decoder.apply([m, yt]) as tf.Tensor4D
+        const l = cvaeLoss(xt, logits, m, lv, { beta: 1, freeBits: 0, reconstruction: s.reconstruction })
+        return [l.reconstruction.dataSync()[0], l.kl.dataSync()[0], tf.keep(m)] as const
+      })
+      rec += r * idx.length
+      kl += k * idx.length
+      mus.push(mu)
+    }
+    const n = Math.max(1, indices.length)
+    const activeUnits = tf.tidy(() => {
+      const all = tf.concat(mus, 0)
+      const variance = tf.moments(all, 0).variance
+      return tf.sum(tf.cast(tf.greater(variance, 0.01), 'int32')).dataSync()[0]
+    })
+    mus.forEach((m) => m.dispose())
+    return { loss: (rec + kl) / n, reconstruction: rec / n, kl: kl / n, activeUnits }
+  }
+
+  dispose(): void {
+    this.model.dispose()
+    this.optimizer.dispose()
+  }
+}
