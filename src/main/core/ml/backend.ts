@@ -66,7 +66,7 @@ async function tryNative(notes: string[]): Promise<BackendInfo | null> {
 
 async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
   try {
-    const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm')
+    const wasm = await import('@tensorflow/tfjs-backend-wasm')
     const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/'
     wasm.setWasmPaths(dist)
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise')
