@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { TrainSettings } from './config'
+import type { CvaeShape } from './model'
+import type { Trainer } from './trainer'
+
+export interface CheckpointMeta {
+  format: 1
+  epoch: number
+  shape: CvaeShape
+  settings: TrainSettings
+  classNames: string[]
+  bestValLoss: number | null
+  /** Layer weights (encoder then decoder) and optimiser state, in file order. */
+  tensors: { name: string; shape: number[]; group: 'encoder' | 'decoder' | 'optimizer' }[]
+}
+
+/**
+ * Writes weights and optimiser state to `<dir>.tmp`, then renames it to `dir`: a reader never sees
+ * a half-written checkpoint, and a crash leaves at worst a .tmp folder that the next save replaces.
+ */
+export async function saveCheckpoint(trainer: Trainer, dir: string, bestValLoss: number | null): Promise<void> {
+  const tmp = `${dir}.tmp`
+  rmSync(tmp, { recursive: true, force: true })
+  mkdirSync(tmp, { recursive: true })
+  const groups: [CheckpointMeta['tensors'][number]['group'], { name: string; tensor: tf.Tensor }[]][] = [
+    ['encoder', trainer.model.encoder.weights.map((w) => ({ name: w.originalName, tensor: w.read() }))],
+    ['decoder', trainer.model.decoder.weights.map((w) => ({ name: w.originalName, tensor: w.read() }))],
+    ['optimizer', await trainer.optimizer.getWeights()],
+  ]
+  const tensors: CheckpointMeta['tensors'] = []
+  const chunks: Buffer[] = []
+  for (const [group, list] of groups) {
+    for (const { name, tensor } of list) {
+      const data = (await tensor.data()) as Float32Array
+      chunks.push(Buffer.from(new Float32Array(data).buffer))
+      tensors.push({ name, shape: tensor.shape, group })
+    }
+  }
+  const meta: CheckpointMeta = {
+    format: 1,
+    epoch: trainer.epoch,
+    shape: trainer.model.shape,
+    settings: trainer.settings,
+    classNames: trainer.data.classNames,
+    bestValLoss,
+    tensors,
+  }
+  writeFileSync(join(tmp, 'weights.bin'), Buffer.concat(chunks))
+  writeFileSync(join(tmp, 'checkpoint.json'), JSON.stringify(meta, null, 1))
+  rmSync(dir, { recursive: true, force: true })
+  renameSync(tmp, dir)
+}
+
+export function readCheckpointMeta(dir: string): CheckpointMeta {
+  const file = join(dir, 'checkpoint.json')
+  if (!existsSync(file)) throw new Error(`No checkpoint at ${dir}`)
+  return JSON.parse(readFileSync(file, 'utf8')) as CheckpointMeta
+}
+
+/** Loads a checkpoint's tensors, grouped; the caller disposes them. */
+export function readCheckpointTensors(dir: string): { meta: CheckpointMeta; groups: Record<string, tf.Tensor[]> } {
+  const meta = readCheckpointMeta(dir)
+  const bin = readFileSync(join(dir, 'weights.bin'))
+  const all = new Float32Array(bin.buffer, bin.byteOffset, bin.byteLength / 4)
+  const groups: Record<string, tf.Tensor[]> = { encoder: [], decoder: [], optimizer: [] }
+  let at = 0
+  for (const t of meta.tensors) {
+    const n = t.shape.reduce((a, b) => a * b, 1)
+    groups[t.group].push(tf.tensor(all.slice(at, at + n), t.shape, 'float32'))
+    at += n
+  }
+  if (at !== all.length) throw new Error(`Checkpoint ${dir} is damaged (weights file size does not match).`)
+  return { meta, groups }
+}
+
+/** Restores weights and optimiser state into a trainer built with the same settings. */
+export async function restoreTrainer(trainer: Trainer, dir: string): Promise<CheckpointMeta> {
+  const { meta, groups } = readCheckpointTensors(dir)
+  trainer.model.encoder.setWeights(groups.encoder)
+  trainer.model.decoder.setWeights(groups.decoder)
+  const names = meta.tensors.filter((t) => t.group === 'optimizer').map((t) => t.name)
+  await trainer.optimizer.setWeights(groups.optimizer.map((tensor, i) => ({ name: names[i], tensor })))
+  for (const t of [...groups.encoder, ...groups.decoder, ...groups.optimizer]) t.dispose()
+  trainer.epoch = meta.epoch
+  return meta
+}

@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { readCheckpointTensors, type CheckpointMeta } from './checkpoint'
+import { rng } from './data'
+import { decoder, encoder } from './model'
+import type * as tfl from '@tensorflow/tfjs-layers'
+
+/**
+ * A trained CVAE loaded from a checkpoint, for sampling, reconstruction and encoding. All work is
+ * batched; results are uint8 pixels (size x size x channels per image) or float latent means.
+ */
+export class Generator {
+  private constructor(
+    readonly meta: CheckpointMeta,
+    private readonly enc: tfl.LayersModel,
+    private readonly dec: tfl.LayersModel,
+  ) {}
+
+  static load(dir: string): Generator {
+    const { meta, groups } = readCheckpointTensors(dir)
+    const enc = encoder(meta.shape)
+    const dec = decoder(meta.shape)
+    enc.setWeights(groups.encoder)
+    dec.setWeights(groups.decoder)
+    for (const t of [...groups.encoder, ...groups.decoder, ...groups.optimizer]) t.dispose()
+    return new Generator(meta, enc, dec)
+  }
+
+  get classNames(): string[] {
+    return this.meta.classNames
+  }
+
+  /**
+   * n images of class `classIndex`, from z ~ N(0, temperature^2 I). The latent vectors come from
+   * a seeded generator and are returned too, so any sample can be regenerated exactly.
+   */
+  sample(classIndex: number, n: number, temperature = 1, seed = 1): { pixels: Uint8Array[]; latents: Float32Array[] } {
+    const d = this.meta.shape.latentDim
+    const rand = rng(seed)
+    const latents = Array.from({ length: n }, () => {
+      const z = new Float32Array(d)
+      for (let i = 0; i < d; i += 2) {
+        // Box-Muller from the seeded uniform stream
+        const u = Math.max(rand(), 1e-12)
+        const v = rand()
+        const r = Math.sqrt(-2 * Math.log(u)) * temperature
+        z[i] = r * Math.cos(2 * Math.PI * v)
+        if (i + 1 < d) z[i + 1] = r * Math.sin(2 * Math.PI * v)
+      }
+      return z
+    })
+    return { pixels: this.decode(latents, new Array(n).fill(classIndex)), latents }
+  }
+
+  /** Decodes given latent vectors with given class indices, in batches. */
+  decode(latents: Float32Array[], classes: number[], batch = 256): Uint8Array[] {
+    const { latentDim, classes: k } = this.meta.shape
+    const out: Uint8Array[] = []
+    for (let i = 0; i < latents.length; i += batch) {
+      const zs = latents.slice(i, i + batch)
+      const flat = new Float32Array(zs.length * latentDim)
+      zs.forEach((z, j) => flat.set(z, j * latentDim))
+      const px = tf.tidy(() => {
+        const z = tf.tensor2d(flat, [zs.length, latentDim])
+        const y = tf.cast(tf.oneHot(tf.tensor1d(classes.slice(i, i + batch), 'int32'), k), 'float32')
+        const logits = this.dec.apply([z, y]) as tf.Tensor4D
+        return tf.cast(tf.round(tf.mul(tf.sigmoid(logits), 255)), 'int32')
+      })
+      const data = px.dataSync() as Int32Array
+      px.dispose()
+      const per = data.length / zs.length
+      for (let j = 0; j < zs.length; j++) out.push(Uint8Array.from(data.subarray(j * per, (j + 1) * per)))
+    }
+    return out
+  }
+
+  /** Latent means of images (uint8 pixels) with their class indices. */
+  encode(images: Uint8Array[], classes: number[], batch = 256): Float32Array[] {
+    const { size, channels, classes: k, latentDim } = this.meta.shape
+    const out: Float32Array[] = []
+    for (let i = 0; i < images.length; i += batch) {
+      const imgs = images.slice(i, i + batch)
+      const flat = new Float32Array(imgs.length * size * size * channels)
+      imgs.forEach((im, j) => {
+        for (let p = 0; p < im.length; p++) flat[j * im.length + p] = im[p] / 255
+      })
+      const mu = tf.tidy(() => {
+        const x = tf.tensor4d(flat, [imgs.length, size, size, channels])
+        const y = tf.cast(tf.oneHot(tf.tensor1d(classes.slice(i, i + batch), 'int32'), k), 'float32')
+        return (this.enc.apply([x, y]) as tf.Tensor[])[0]
+      })
+      const data = mu.dataSync() as Float32Array
+      mu.dispose()
+      for (let j = 0; j < imgs.length; j++) out.push(data.slice(j * latentDim, (j + 1) * latentDim))
+    }
+    return out
+  }
+
+  /** Reconstructions through the latent means (no sampling noise). */
+  reconstruct(images: Uint8Array[], classes: number[]): Uint8Array[] {
+    return this.decode(this.encode(images, classes), classes)
+  }
+
+  dispose(): void {
+    this.enc.dispose()
+    this.dec.dispose()
+  }
+}
