@@ -12,6 +12,7 @@ export default defineConfig({
           cli: resolve('src/cli/index.ts'),
           'import-worker': resolve('src/main/core/jobs/import-worker.ts'),
           'decode-worker': resolve('src/main/core/jobs/decode-worker.ts'),
+          'train-worker': resolve('src/main/core/jobs/train-worker.ts'),
         },
         // Keep every chunk beside the entries: worker files are found relative to the chunk that starts them.
         output: { chunkFileNames: '[name]-[hash].js' },

@@ -1,142 +1,22 @@
 /**
- * synthfold: the command line over the same core and contract as the app.
- *   synthfold import <folder> [--name N] [--size PX] [--channels gray|rgb|rgba] [--fit cover|contain|fill] [--json]
- *   synthfold datasets [--json]
+ * synthfold: the command line over the same core and contract as the app. See USAGE.
  */
 import { Core } from '../main/core/core'
-import type { MethodName, MethodResults } from '../shared/contract'
-import type { ImportSummary, JobEvent } from '../shared/types'
-import { formatRatio } from '../shared/format'
-import { renderBar } from './progress-bar'
+import { UsageError } from './args'
+import { datasetsCommand, importCommand } from './datasets'
+import { doctorCommand, resumeCommand, sampleCommand, trainCommand } from './train'
 
 const USAGE = `Usage:
   synthfold import <folder> [--name N] [--size PX] [--channels gray|rgb|rgba] [--fit cover|contain|fill] [--json]
   synthfold datasets [--json]
+  synthfold train <dataset> [--preset fast|balanced|quality] [--epochs N] [--latent N] [--beta B] [--seed S]
+                            [--batch-size N] [--lr X] [--backend auto|tensorflow|wasm|cpu] [--json]
+  synthfold resume <run> [--json]
+  synthfold sample <run> --class C --n N --out DIR [--temperature T] [--seed S] [--checkpoint best|last] [--json]
+  synthfold doctor [--json]
 
+<dataset> is a dataset id or name (see synthfold datasets); <run> is a run id.
 Data lives in SYNTHFOLD_HOME when set, else the app's per-user data folder.`
-
-class UsageError extends Error {}
-
-interface Parsed {
-  positional: string[]
-  flags: Map<string, string | true>
-}
-
-function parse(argv: string[], valued: string[], boolean: string[]): Parsed {
-  const positional: string[] = []
-  const flags = new Map<string, string | true>()
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]
-    if (!a.startsWith('--')) {
-      positional.push(a)
-      continue
-    }
-    const [name, inline] = a.slice(2).split(/=(.*)/s, 2)
-    if (boolean.includes(name)) flags.set(name, true)
-    else if (valued.includes(name)) {
-      const v = inline ?? argv[++i]
-      if (v === undefined) throw new UsageError(`--${name} needs a value`)
-      flags.set(name, v)
-    } else throw new UsageError(`Unknown option --${name}`)
-  }
-  return { positional, flags }
-}
-
-async function call<M extends MethodName>(
-  core: Core,
-  method: M,
-  args: unknown,
-): Promise<MethodResults[M]> {
-  const r = await core.call(method, args)
-  if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code })
-  return r.value
-}
-
-async function importCommand(core: Core, argv: string[]): Promise<number> {
-  const { positional, flags } = parse(argv, ['name', 'size', 'channels', 'fit'], ['json'])
-  if (positional.length !== 1) throw new UsageError('import needs exactly one folder')
-  const json = flags.has('json')
-  const size = flags.get('size')
-  if (size !== undefined && !/^\d+$/.test(String(size)))
-    throw new UsageError('--size must be a whole number of pixels (28 to 128)')
-  const args = {
-    path: positional[0],
-    name: flags.get('name'),
-    size: size === undefined ? undefined : Number(size),
-    channels: flags.get('channels'),
-    fit: flags.get('fit'),
-  }
-  const tty = process.stderr.isTTY && !json
-  const { jobId } = await call(core, 'datasets.import', args)
-  const outcome = await new Promise<JobEvent>((resolve) => {
-    const off = core.on('job', (e) => {
-      if (e.type === 'progress') {
-        if (tty && e.progress.jobId === jobId)
-          process.stderr.write(`\r\x1b[2K${renderBar(e.progress)}`)
-        return
-      }
-      if (e.jobId !== jobId) return
-      off()
-      resolve(e)
-    })
-    process.once('SIGINT', () => {
-      process.stderr.write('\nCancelling… (the images imported so far are kept)\n')
-      void core.call('jobs.cancel', { jobId })
-    })
-  })
-  if (tty) process.stderr.write('\r\x1b[2K')
-  if (outcome.type === 'failed')
-    throw Object.assign(new Error(outcome.error.message), { code: outcome.error.code })
-  const summary = outcome.type === 'progress' ? null : outcome.result
-  if (!summary) throw new Error('The import stopped before it could report.')
-  if (json) process.stdout.write(JSON.stringify(summary) + '\n')
-  else printSummary(summary)
-  return outcome.type === 'cancelled' ? 130 : 0
-}
-
-function printSummary(s: ImportSummary): void {
-  const out = process.stdout
-  out.write(
-    `${s.cancelled ? 'Import cancelled' : 'Imported'}: dataset ${s.datasetId} "${s.name}" (${s.root})\n`,
-  )
-  out.write(
-    `  ${s.imported} images in ${s.classes.length} classes at ${s.size}x${s.size} ${s.channels}, ${s.seconds.toFixed(1)} s\n`,
-  )
-  out.write(
-    `  added ${s.added}, changed ${s.changed}, removed ${s.removed}, unchanged ${s.unchanged}, ignored non-image files ${s.ignored}\n`,
-  )
-  const width = Math.max(...s.classes.map((c) => c.name.length), 5)
-  for (const c of s.classes)
-    out.write(`  ${c.name.padEnd(width)}  ${String(c.count).padStart(7)}\n`)
-  if (s.skipped.length) {
-    out.write(`  Skipped ${s.skipped.length} file(s):\n`)
-    for (const f of s.skipped.slice(0, 50)) out.write(`    ${f.path}: ${f.reason}\n`)
-    if (s.skipped.length > 50)
-      out.write(`    … and ${s.skipped.length - 50} more (use --json for all)\n`)
-  }
-}
-
-async function datasetsCommand(core: Core, argv: string[]): Promise<number> {
-  const { positional, flags } = parse(argv, [], ['json'])
-  if (positional.length) throw new UsageError('datasets takes no arguments')
-  const list = await call(core, 'datasets.list', {})
-  if (flags.has('json')) {
-    process.stdout.write(JSON.stringify({ datasets: list }) + '\n')
-    return 0
-  }
-  if (!list.length) {
-    process.stdout.write('No datasets yet. Import one with: synthfold import <folder>\n')
-    return 0
-  }
-  for (const d of list) {
-    const ratio = formatRatio(d.imbalanceRatio)
-    process.stdout.write(
-      `${String(d.id).padStart(4)}  ${d.name}  ${d.imageCount} images, ${d.classCount} classes, imbalance ${ratio}, ${d.size}px ${d.channels}, ${d.status}` +
-        `${d.skippedCount ? `, ${d.skippedCount} skipped` : ''}\n    ${d.root}\n`,
-    )
-  }
-  return 0
-}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -147,6 +27,10 @@ export async function main(argv: string[]): Promise<number> {
   const commands: Record<string, (core: Core, a: string[]) => Promise<number>> = {
     import: importCommand,
     datasets: datasetsCommand,
+    train: trainCommand,
+    resume: resumeCommand,
+    sample: sampleCommand,
+    doctor: doctorCommand,
   }
   const run = commands[command]
   if (!run) {

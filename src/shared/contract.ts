@@ -3,6 +3,8 @@
  * `methods`: main validates the arguments with the method's schema before any work.
  */
 import { z } from 'zod'
+import { trainSettings } from './train-settings'
+import type { DoctorReport, EpochMetrics, RunEvent, RunSummary } from './runs'
 import type { MethodName } from './names'
 import type {
   AppInfo,
@@ -20,6 +22,8 @@ const page = {
   offset: z.number().int().min(0).default(0),
   limit: z.number().int().min(1).max(2000).default(200),
 }
+
+const backendName = z.enum(['auto', 'tensorflow', 'wasm', 'cpu'])
 
 export const MIN_SIZE = 28
 export const MAX_SIZE = 128
@@ -50,6 +54,31 @@ const schemas = {
   'jobs.list': z.strictObject({}),
   'jobs.cancel': z.strictObject({ jobId: z.string().min(1).max(64) }),
   'dialog.pickFolder': z.strictObject({}),
+  'runs.start': z.strictObject({
+    datasetId: id,
+    settings: trainSettings.partial().default({}),
+    backend: backendName.optional(),
+  }),
+  'runs.resume': z.strictObject({ runId: id, backend: backendName.optional() }),
+  'runs.cancel': z.strictObject({ runId: id }),
+  'runs.list': z.strictObject({ datasetId: id.optional() }),
+  'runs.get': z.strictObject({ runId: id }),
+  'runs.delete': z.strictObject({ runId: id }),
+  'runs.sample': z.strictObject({
+    runId: id,
+    class: z.union([z.string().min(1), z.number().int().min(0)]),
+    n: z.number().int().min(1).max(10_000),
+    temperature: z.number().gt(0).max(5).default(1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
+    outDir: z.string().trim().min(1).max(4096),
+    checkpoint: z.enum(['best', 'last']).default('best'),
+  }),
+  'system.doctor': z.strictObject({ backend: backendName.optional() }),
 } satisfies { [M in MethodName]: z.ZodType }
 
 type Schemas = typeof schemas
@@ -69,11 +98,25 @@ export interface MethodResults {
   'jobs.list': JobProgress[]
   'jobs.cancel': { cancelled: boolean }
   'dialog.pickFolder': { path: string | null }
+  'runs.start': RunSummary
+  'runs.resume': RunSummary
+  'runs.cancel': { cancelled: boolean }
+  'runs.list': RunSummary[]
+  'runs.get': { run: RunSummary; epochs: EpochMetrics[] }
+  'runs.delete': { deleted: true }
+  'runs.sample': {
+    files: string[]
+    latents: number[][]
+    classIndex: number
+    checkpoint: { kind: 'best' | 'last'; epoch: number }
+  }
+  'system.doctor': DoctorReport
 }
 
 /** Events a caller can subscribe to; each subscription returns an unsubscribe function. */
 export interface EventPayloads {
   job: JobEvent
+  run: RunEvent
   /** Folders dropped on the Electron window (paths resolved by the preload). */
   'app.drop': { paths: string[] }
 }

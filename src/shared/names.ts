@@ -15,11 +15,19 @@ export const methodNames = [
   'jobs.list',
   'jobs.cancel',
   'dialog.pickFolder',
+  'runs.start',
+  'runs.resume',
+  'runs.cancel',
+  'runs.list',
+  'runs.get',
+  'runs.delete',
+  'runs.sample',
+  'system.doctor',
 ] as const
 
 export type MethodName = (typeof methodNames)[number]
 
-export const eventNames = ['job', 'app.drop'] as const
+export const eventNames = ['job', 'run', 'app.drop'] as const
 export type EventName = (typeof eventNames)[number]
 
 export const ipcChannel = (method: MethodName): string => `synthfold:api:${method}`

@@ -18,6 +18,9 @@ import { JobManager } from './jobs/jobs'
 import { readMedia, type Media, type MediaKind } from './media'
 import { datasetDir, dbFile, projectRoot, resolveHome, sampleDatasetPath } from './paths'
 import { pidAlive } from './util/process'
+import { RunsRepo } from './db/runs-repo'
+import { RunManager } from './jobs/runs'
+import { runHandlers } from './run-handlers'
 
 export interface CoreOptions {
   home?: string
@@ -36,8 +39,11 @@ export class Core {
   readonly db: Database
   readonly repo: DatasetsRepo
   readonly jobs: JobManager
+  readonly runsRepo: RunsRepo
+  readonly runs: RunManager
   private readonly listeners: { [E in EventName]: Set<(p: EventPayloads[E]) => void> } = {
     job: new Set(),
+    run: new Set(),
     'app.drop': new Set(),
   }
   private readonly handlers: Handlers
@@ -49,6 +55,18 @@ export class Core {
     this.repo.recoverInterrupted((pid) => pid !== process.pid && pidAlive(pid))
     this.jobs = new JobManager({ dbPath: dbFile(this.home), home: this.home })
     this.jobs.on((e) => this.emit('job', e))
+    this.runsRepo = new RunsRepo(this.db)
+    this.runsRepo.recoverInterrupted(pidAlive)
+    this.runs = new RunManager(
+      {
+        db: this.db,
+        runs: this.runsRepo,
+        datasets: this.repo,
+        home: this.home,
+        dbPath: dbFile(this.home),
+      },
+      (e) => this.emit('run', e),
+    )
     this.handlers = this.createHandlers()
   }
 
@@ -90,7 +108,7 @@ export class Core {
   }
 
   async close(): Promise<void> {
-    await this.jobs.shutdown(true)
+    await Promise.all([this.jobs.shutdown(true), this.runs.shutdown()])
     this.db.close()
   }
 
@@ -117,6 +135,7 @@ export class Core {
 
   private createHandlers(): Handlers {
     return {
+      ...runHandlers(this.runs, this.runsRepo),
       'app.info': () => ({
         version: appVersion(),
         home: this.home,
@@ -143,6 +162,13 @@ export class Core {
         const ds = this.mustGet(id)
         if (ds.status === 'importing' || this.jobs.importing(ds.root))
           throw new AppError('conflict', 'Cancel the running import before deleting this dataset.')
+        const runs = this.runsRepo.list(id)
+        if (runs.some((r) => this.runs.isLive(r.id)))
+          throw new AppError(
+            'conflict',
+            'Cancel the training run of this dataset before deleting it.',
+          )
+        for (const r of runs) this.runs.delete(r.id)
         this.repo.delete(id)
         rmSync(datasetDir(this.home, id), { recursive: true, force: true })
         return { deleted: true as const }

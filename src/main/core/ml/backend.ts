@@ -52,7 +52,10 @@ async function tryNative(notes: string[]): Promise<BackendInfo | null> {
     await tf.setBackend('tensorflow')
     await tf.ready()
     const gpu = gpuName()
-    if (!gpu) notes.push('GPU: tfjs-node-gpu loaded but found no CUDA GPU (nvidia-smi lists none); using its native CPU kernels')
+    if (!gpu)
+      notes.push(
+        'GPU: tfjs-node-gpu loaded but found no CUDA GPU (nvidia-smi lists none); using its native CPU kernels',
+      )
     return { backend: 'tensorflow', device: gpu ?? cpuName(), notes, threads: 0, simd: true }
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err)
@@ -67,14 +70,23 @@ async function tryNative(notes: string[]): Promise<BackendInfo | null> {
 async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm')
-    const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/'
+    const dist =
+      join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/'
     wasm.setWasmPaths(dist)
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise')
     await tf.ready()
     registerWasmKernels()
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))
-    notes.push('wasm: one thread (tfjs 4.22 turns wasm threads off under Node, tensorflow/tfjs#3830)')
-    return { backend: 'wasm', device: `${cpuName()} via WebAssembly${simd ? ' SIMD' : ''}`, notes, threads: 1, simd }
+    notes.push(
+      'wasm: one thread (tfjs 4.22 turns wasm threads off under Node, tensorflow/tfjs#3830)',
+    )
+    return {
+      backend: 'wasm',
+      device: `${cpuName()} via WebAssembly${simd ? ' SIMD' : ''}`,
+      notes,
+      threads: 1,
+      simd,
+    }
   } catch (err) {
     notes.push(`wasm: did not load (${err instanceof Error ? err.message : String(err)})`)
     return null
@@ -83,7 +95,10 @@ async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
 
 function gpuName(): string | null {
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 5000 })
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      timeout: 5000,
+    })
     return out.trim().split('\n')[0] || null
   } catch {
     return null

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { TrainSettings } from './config'
+import type { TrainSettings } from '../../../shared/train-settings'
 import type { CvaeShape } from './model'
 import type { Trainer } from './trainer'
 
@@ -20,13 +20,26 @@ export interface CheckpointMeta {
  * Writes weights and optimiser state to `<dir>.tmp`, then renames it to `dir`: a reader never sees
  * a half-written checkpoint, and a crash leaves at worst a .tmp folder that the next save replaces.
  */
-export async function saveCheckpoint(trainer: Trainer, dir: string, bestValLoss: number | null): Promise<void> {
+export async function saveCheckpoint(
+  trainer: Trainer,
+  dir: string,
+  bestValLoss: number | null,
+): Promise<void> {
   const tmp = `${dir}.tmp`
   rmSync(tmp, { recursive: true, force: true })
   mkdirSync(tmp, { recursive: true })
-  const groups: [CheckpointMeta['tensors'][number]['group'], { name: string; tensor: tf.Tensor }[]][] = [
-    ['encoder', trainer.model.encoder.weights.map((w) => ({ name: w.originalName, tensor: w.read() }))],
-    ['decoder', trainer.model.decoder.weights.map((w) => ({ name: w.originalName, tensor: w.read() }))],
+  const groups: [
+    CheckpointMeta['tensors'][number]['group'],
+    { name: string; tensor: tf.Tensor }[],
+  ][] = [
+    [
+      'encoder',
+      trainer.model.encoder.weights.map((w) => ({ name: w.originalName, tensor: w.read() })),
+    ],
+    [
+      'decoder',
+      trainer.model.decoder.weights.map((w) => ({ name: w.originalName, tensor: w.read() })),
+    ],
     ['optimizer', await trainer.optimizer.getWeights()],
   ]
   const tensors: CheckpointMeta['tensors'] = []
@@ -60,7 +73,10 @@ export function readCheckpointMeta(dir: string): CheckpointMeta {
 }
 
 /** Loads a checkpoint's tensors, grouped; the caller disposes them. */
-export function readCheckpointTensors(dir: string): { meta: CheckpointMeta; groups: Record<string, tf.Tensor[]> } {
+export function readCheckpointTensors(dir: string): {
+  meta: CheckpointMeta
+  groups: Record<string, tf.Tensor[]>
+} {
   const meta = readCheckpointMeta(dir)
   const bin = readFileSync(join(dir, 'weights.bin'))
   const all = new Float32Array(bin.buffer, bin.byteOffset, bin.byteLength / 4)
@@ -71,7 +87,8 @@ export function readCheckpointTensors(dir: string): { meta: CheckpointMeta; grou
     groups[t.group].push(tf.tensor(all.slice(at, at + n), t.shape, 'float32'))
     at += n
   }
-  if (at !== all.length) throw new Error(`Checkpoint ${dir} is damaged (weights file size does not match).`)
+  if (at !== all.length)
+    throw new Error(`Checkpoint ${dir} is damaged (weights file size does not match).`)
   return { meta, groups }
 }
 
@@ -81,7 +98,9 @@ export async function restoreTrainer(trainer: Trainer, dir: string): Promise<Che
   trainer.model.encoder.setWeights(groups.encoder)
   trainer.model.decoder.setWeights(groups.decoder)
   const names = meta.tensors.filter((t) => t.group === 'optimizer').map((t) => t.name)
-  await trainer.optimizer.setWeights(groups.optimizer.map((tensor, i) => ({ name: names[i], tensor })))
+  await trainer.optimizer.setWeights(
+    groups.optimizer.map((tensor, i) => ({ name: names[i], tensor })),
+  )
   for (const t of [...groups.encoder, ...groups.decoder, ...groups.optimizer]) t.dispose()
   trainer.epoch = meta.epoch
   return meta

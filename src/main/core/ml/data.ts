@@ -31,10 +31,13 @@ export function loadTrainingData(db: Database, home: string, datasetId: number):
        ORDER BY c.name COLLATE NOCASE, c.id`,
     )
     .all(datasetId) as { id: number; name: string }[]
-  if (classes.length < 1) throw new AppError('invalid_argument', 'This dataset has no images to train on.')
+  if (classes.length < 1)
+    throw new AppError('invalid_argument', 'This dataset has no images to train on.')
   const index = new Map(classes.map((c, i) => [c.id, i]))
   const rows = db
-    .prepare(`SELECT slot, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND slot IS NOT NULL ORDER BY id`)
+    .prepare(
+      `SELECT slot, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND slot IS NOT NULL ORDER BY id`,
+    )
     .all(datasetId) as { slot: number; class_id: number }[]
   const c = channelCount(ds.channels)
   const record = ds.size * ds.size * c
@@ -46,7 +49,14 @@ export function loadTrainingData(db: Database, home: string, datasetId: number):
     pixels.set(all.subarray(r.slot * record, (r.slot + 1) * record), i * record)
     labels[i] = index.get(r.class_id)!
   })
-  return { size: ds.size, channels: c, classNames: classes.map((x) => x.name), pixels, labels, count: rows.length }
+  return {
+    size: ds.size,
+    channels: c,
+    classNames: classes.map((x) => x.name),
+    pixels,
+    labels,
+    count: rows.length,
+  }
 }
 
 /** Deterministic PRNG (mulberry32) for shuffles and splits, so a seed reproduces a run. */
@@ -62,7 +72,11 @@ export function rng(seed: number): () => number {
 }
 
 /** Stratified split: each class keeps `fraction` of its images (at least one when it has 5+) for validation. */
-export function splitIndices(labels: Int32Array, fraction: number, seed: number): { train: number[]; val: number[] } {
+export function splitIndices(
+  labels: Int32Array,
+  fraction: number,
+  seed: number,
+): { train: number[]; val: number[] } {
   const rand = rng(seed)
   const byClass = groupBy(labels.keys(), labels)
   const train: number[] = []
@@ -98,17 +112,27 @@ export function shuffle<T>(a: T[], rand: () => number): T[] {
  * The order of one epoch. Class-balanced: every class is drawn equally often (rare classes
  * repeated), which keeps the decoder from learning to ignore the label of rare classes.
  */
-export function epochOrder(train: number[], labels: Int32Array, balanced: boolean, rand: () => number): number[] {
+export function epochOrder(
+  train: number[],
+  labels: Int32Array,
+  balanced: boolean,
+  rand: () => number,
+): number[] {
   if (!balanced) return shuffle([...train], rand)
   const byClass = groupBy(train, labels)
   const per = Math.ceil(train.length / byClass.size)
   const out: number[] = []
-  for (const idx of byClass.values()) for (let k = 0; k < per; k++) out.push(idx[Math.floor(rand() * idx.length)])
+  for (const idx of byClass.values())
+    for (let k = 0; k < per; k++) out.push(idx[Math.floor(rand() * idx.length)])
   return shuffle(out, rand)
 }
 
 /** One batch as float pixels in [0, 1] and one-hot labels. */
-export function batchArrays(d: TrainingData, indices: number[], classes: number): { x: Float32Array; y: Float32Array } {
+export function batchArrays(
+  d: TrainingData,
+  indices: number[],
+  classes: number,
+): { x: Float32Array; y: Float32Array } {
   const record = d.size * d.size * d.channels
   const x = new Float32Array(indices.length * record)
   const y = new Float32Array(indices.length * classes)

@@ -33,7 +33,12 @@ export class Generator {
    * n images of class `classIndex`, from z ~ N(0, temperature^2 I). The latent vectors come from
    * a seeded generator and are returned too, so any sample can be regenerated exactly.
    */
-  sample(classIndex: number, n: number, temperature = 1, seed = 1): { pixels: Uint8Array[]; latents: Float32Array[] } {
+  sample(
+    classIndex: number,
+    n: number,
+    temperature = 1,
+    seed = 1,
+  ): { pixels: Uint8Array[]; latents: Float32Array[] } {
     const d = this.meta.shape.latentDim
     const rand = rng(seed)
     const latents = Array.from({ length: n }, () => {
@@ -61,14 +66,18 @@ export class Generator {
       zs.forEach((z, j) => flat.set(z, j * latentDim))
       const px = tf.tidy(() => {
         const z = tf.tensor2d(flat, [zs.length, latentDim])
-        const y = tf.cast(tf.oneHot(tf.tensor1d(classes.slice(i, i + batch), 'int32'), k), 'float32')
+        const y = tf.cast(
+          tf.oneHot(tf.tensor1d(classes.slice(i, i + batch), 'int32'), k),
+          'float32',
+        )
         const logits = this.dec.apply([z, y]) as tf.Tensor4D
         return tf.cast(tf.round(tf.mul(tf.sigmoid(logits), 255)), 'int32')
       })
       const data = px.dataSync() as Int32Array
       px.dispose()
       const per = data.length / zs.length
-      for (let j = 0; j < zs.length; j++) out.push(Uint8Array.from(data.subarray(j * per, (j + 1) * per)))
+      for (let j = 0; j < zs.length; j++)
+        out.push(Uint8Array.from(data.subarray(j * per, (j + 1) * per)))
     }
     return out
   }
@@ -85,7 +94,10 @@ export class Generator {
       })
       const mu = tf.tidy(() => {
         const x = tf.tensor4d(flat, [imgs.length, size, size, channels])
-        const y = tf.cast(tf.oneHot(tf.tensor1d(classes.slice(i, i + batch), 'int32'), k), 'float32')
+        const y = tf.cast(
+          tf.oneHot(tf.tensor1d(classes.slice(i, i + batch), 'int32'), k),
+          'float32',
+        )
         return (this.enc.apply([x, y]) as tf.Tensor[])[0]
       })
       const data = mu.dataSync() as Float32Array

@@ -23,10 +23,19 @@ export function cvaeLoss(
 ): LossParts {
   const perImage =
     o.reconstruction === 'bce'
-      ? tf.sum(tf.sub(tf.add(tf.relu(logits), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))), tf.mul(logits, target)), [1, 2, 3])
+      ? tf.sum(
+          tf.sub(
+            tf.add(tf.relu(logits), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))),
+            tf.mul(logits, target),
+          ),
+          [1, 2, 3],
+        )
       : tf.sum(tf.square(tf.sub(tf.sigmoid(logits), target)), [1, 2, 3])
   const reconstruction = tf.mean(perImage) as tf.Scalar
-  const klPerDim = tf.mean(tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar))), 0) as tf.Tensor1D
+  const klPerDim = tf.mean(
+    tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar))),
+    0,
+  ) as tf.Tensor1D
   const kl = tf.sum(klPerDim) as tf.Scalar
   const klForLoss = o.freeBits > 0 ? (tf.sum(tf.maximum(klPerDim, o.freeBits)) as tf.Scalar) : kl
   const total = tf.add(reconstruction, tf.mul(o.beta, klForLoss)) as tf.Scalar
@@ -34,15 +43,26 @@ export function cvaeLoss(
 }
 
 /** Scales gradients so their global L2 norm is at most `maxNorm` (0 turns clipping off). */
-export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: tf.Scalar } {
+export function clipByGlobalNorm(
+  grads: Record<string, tf.Tensor>,
+  maxNorm: number,
+): { grads: Record<string, tf.Tensor>; norm: tf.Scalar } {
   const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar
   if (maxNorm <= 0) return { grads, norm }
   const scale = tf.minimum(1, tf.div(maxNorm, tf.maximum(norm, 1e-12)))
-  return { grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, scale)])), norm }
+  return {
+    grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, scale)])),
+    norm,
+  }
 }
 
 /** Learning rate for an epoch: constant, cosine decay to 5%, or halving every third of the run. */
-export function learningRateAt(schedule: 'constant' | 'cosine' | 'step', base: number, epoch: number, epochs: number): number {
+export function learningRateAt(
+  schedule: 'constant' | 'cosine' | 'step',
+  base: number,
+  epoch: number,
+  epochs: number,
+): number {
   if (schedule === 'constant' || epochs <= 1) return base
   const t = Math.min(1, epoch / (epochs - 1))
   if (schedule === 'cosine') return base * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * t)))

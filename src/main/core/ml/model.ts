@@ -41,19 +41,43 @@ export function encoder(o: CvaeShape): tfl.LayersModel {
   const n = downsamplings(o.size)
   for (let i = 0; i < Math.max(1, n); i++) {
     h = tfl.layers
-      .conv2d({ filters: filtersAt(o.baseFilters, i), kernelSize: 3, strides: n === 0 ? 1 : 2, padding: 'same', kernelInitializer: init(), useBias: !o.batchNorm })
+      .conv2d({
+        filters: filtersAt(o.baseFilters, i),
+        kernelSize: 3,
+        strides: n === 0 ? 1 : 2,
+        padding: 'same',
+        kernelInitializer: init(),
+        useBias: !o.batchNorm,
+      })
       .apply(h) as tfl.SymbolicTensor
     if (o.batchNorm) h = tfl.layers.batchNormalization().apply(h) as tfl.SymbolicTensor
     h = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tfl.SymbolicTensor
   }
   h = tfl.layers.flatten().apply(h) as tfl.SymbolicTensor
   h = tfl.layers.concatenate().apply([h, label]) as tfl.SymbolicTensor
-  h = tfl.layers.dense({ units: 256, activation: 'relu', kernelInitializer: init() }).apply(h) as tfl.SymbolicTensor
-  const mu = tfl.layers.dense({ units: o.latentDim, name: 'mu', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }) }).apply(h)
-  const logvar = tfl.layers
-    .dense({ units: o.latentDim, name: 'logvar', kernelInitializer: tfl.initializers.zeros(), biasInitializer: tfl.initializers.zeros() })
+  h = tfl.layers
+    .dense({ units: 256, activation: 'relu', kernelInitializer: init() })
+    .apply(h) as tfl.SymbolicTensor
+  const mu = tfl.layers
+    .dense({
+      units: o.latentDim,
+      name: 'mu',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }),
+    })
     .apply(h)
-  return tfl.model({ inputs: [image, label], outputs: [mu as tfl.SymbolicTensor, logvar as tfl.SymbolicTensor], name: 'encoder' })
+  const logvar = tfl.layers
+    .dense({
+      units: o.latentDim,
+      name: 'logvar',
+      kernelInitializer: tfl.initializers.zeros(),
+      biasInitializer: tfl.initializers.zeros(),
+    })
+    .apply(h)
+  return tfl.model({
+    inputs: [image, label],
+    outputs: [mu as tfl.SymbolicTensor, logvar as tfl.SymbolicTensor],
+    name: 'encoder',
+  })
 }
 
 /**
@@ -69,18 +93,33 @@ export function decoder(o: CvaeShape): tfl.LayersModel {
   const z = tfl.input({ shape: [o.latentDim], name: 'z' })
   const label = tfl.input({ shape: [o.classes], name: 'label' })
   let h = tfl.layers.concatenate().apply([z, label]) as tfl.SymbolicTensor
-  h = tfl.layers.dense({ units: start * start * top, activation: 'relu', kernelInitializer: init() }).apply(h) as tfl.SymbolicTensor
+  h = tfl.layers
+    .dense({ units: start * start * top, activation: 'relu', kernelInitializer: init() })
+    .apply(h) as tfl.SymbolicTensor
   h = tfl.layers.reshape({ targetShape: [start, start, top] }).apply(h) as tfl.SymbolicTensor
   for (let i = n - 1; i >= 0; i--) {
     h = tfl.layers
-      .conv2dTranspose({ filters: filtersAt(o.baseFilters, Math.max(0, i - 1)), kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(), useBias: !o.batchNorm })
+      .conv2dTranspose({
+        filters: filtersAt(o.baseFilters, Math.max(0, i - 1)),
+        kernelSize: 4,
+        strides: 2,
+        padding: 'same',
+        kernelInitializer: init(),
+        useBias: !o.batchNorm,
+      })
       .apply(h) as tfl.SymbolicTensor
     if (o.batchNorm) h = tfl.layers.batchNormalization().apply(h) as tfl.SymbolicTensor
     h = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tfl.SymbolicTensor
   }
   // Logits: the loss applies the sigmoid itself (numerically stable BCE); sampling applies it too.
   const logits = tfl.layers
-    .conv2d({ filters: o.channels, kernelSize: 3, padding: 'same', name: 'logits', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }) })
+    .conv2d({
+      filters: o.channels,
+      kernelSize: 3,
+      padding: 'same',
+      name: 'logits',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }),
+    })
     .apply(h) as tfl.SymbolicTensor
   return tfl.model({ inputs: [z, label], outputs: logits, name: 'decoder' })
 }
@@ -100,7 +139,8 @@ export function cvae(shape: CvaeShape): Cvae {
     shape,
     encoder: enc,
     decoder: dec,
-    trainableWeights: () => [...enc.trainableWeights, ...dec.trainableWeights].map((w) => w.read() as tf.Variable),
+    trainableWeights: () =>
+      [...enc.trainableWeights, ...dec.trainableWeights].map((w) => w.read() as tf.Variable),
     dispose: () => {
       enc.dispose()
       dec.dispose()

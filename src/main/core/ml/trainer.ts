@@ -1,22 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core'
-import type { TrainSettings } from './config'
+import type { EpochMetrics } from '../../../shared/runs'
+import type { TrainSettings } from '../../../shared/train-settings'
 import { batchArrays, epochOrder, rng, splitIndices, type TrainingData } from './data'
 import { clipByGlobalNorm, cvaeLoss, klWarmup, learningRateAt } from './loss'
 import { cvae, reparameterize, type Cvae } from './model'
 
-export interface EpochMetrics {
-  epoch: number
-  loss: number
-  reconstruction: number
-  kl: number
-  valLoss: number | null
-  valReconstruction: number | null
-  valKl: number | null
-  activeUnits: number
-  learningRate: number
-  imagesPerSecond: number
-  seconds: number
-}
+export type { EpochMetrics }
 
 export interface BatchProgress {
   epoch: number
@@ -28,7 +17,9 @@ export interface BatchProgress {
 
 export class DivergedError extends Error {
   constructor(epoch: number, batch: number) {
-    super(`Training diverged: the loss became NaN or infinite at epoch ${epoch + 1}, batch ${batch + 1}. Try a lower learning rate or stronger gradient clipping.`)
+    super(
+      `Training diverged: the loss became NaN or infinite at epoch ${epoch + 1}, batch ${batch + 1}. Try a lower learning rate or stronger gradient clipping.`,
+    )
     this.name = 'DivergedError'
   }
 }
@@ -68,7 +59,10 @@ export class Trainer {
    * Trains one epoch; calls `onBatch` after each batch and stops early (returning null) when
    * `shouldStop` says so. Throws DivergedError at the first non-finite loss.
    */
-  async trainEpoch(onBatch: (p: BatchProgress) => void, shouldStop: () => boolean): Promise<EpochMetrics | null> {
+  async trainEpoch(
+    onBatch: (p: BatchProgress) => void,
+    shouldStop: () => boolean,
+  ): Promise<EpochMetrics | null> {
     const s = this.settings
     const epoch = this.epoch
     const lr = learningRateAt(s.lrSchedule, s.learningRate, epoch, s.epochs)
@@ -86,10 +80,18 @@ export class Trainer {
       if (!Number.isFinite(loss)) throw new DivergedError(epoch, b)
       sum = { loss: sum.loss + loss, reconstruction: sum.reconstruction + rec, kl: sum.kl + kl }
       const seconds = (performance.now() - started) / 1000
-      onBatch({ epoch, batch: b + 1, batches, loss, imagesPerSecond: ((b + 1) * s.batchSize) / seconds })
+      onBatch({
+        epoch,
+        batch: b + 1,
+        batches,
+        loss,
+        imagesPerSecond: ((b + 1) * s.batchSize) / seconds,
+      })
     }
     const seconds = (performance.now() - started) / 1000
-    const val = this.evaluate(this.split.val.length ? this.split.val : this.split.train.slice(0, 512))
+    const val = this.evaluate(
+      this.split.val.length ? this.split.val : this.split.train.slice(0, 512),
+    )
     this.epoch++
     return {
       epoch,
@@ -107,18 +109,31 @@ export class Trainer {
   }
 
   /** One optimiser step; returns [total, reconstruction, KL] of the batch. */
-  private async step(indices: number[], beta: number, seed: number): Promise<[number, number, number]> {
+  private async step(
+    indices: number[],
+    beta: number,
+    seed: number,
+  ): Promise<[number, number, number]> {
     const s = this.settings
     const { x, y } = batchArrays(this.data, indices, this.classes)
     const out = tf.tidy(() => {
-      const xt = tf.tensor4d(x, [indices.length, this.data.size, this.data.size, this.data.channels])
+      const xt = tf.tensor4d(x, [
+        indices.length,
+        this.data.size,
+        this.data.size,
+        this.data.channels,
+      ])
       const yt = tf.tensor2d(y, [indices.length, this.classes])
       let parts: [tf.Scalar, tf.Scalar] | null = null
       const { value, grads } = tf.variableGrads(() => {
         const [mu, logvar] = this.model.encoder.apply([xt, yt], { training: true }) as tf.Tensor2D[]
         const z = reparameterize(mu, logvar, seed)
         const logits = this.model.decoder.apply([z, yt], { training: true }) as tf.Tensor4D
-        const l = cvaeLoss(xt, logits, mu, logvar, { beta, freeBits: s.freeBits, reconstruction: s.reconstruction })
+        const l = cvaeLoss(xt, logits, mu, logvar, {
+          beta,
+          freeBits: s.freeBits,
+          reconstruction: s.reconstruction,
+        })
         parts = [tf.keep(l.reconstruction), tf.keep(l.kl)]
         return l.total
       }, this.vars)
@@ -136,7 +151,12 @@ export class Trainer {
   }
 
   /** Loss on held-out images (z = mu, beta = 1) and how many latent units carry information. */
-  evaluate(indices: number[]): { loss: number; reconstruction: number; kl: number; activeUnits: number } {
+  evaluate(indices: number[]): {
+    loss: number
+    reconstruction: number
+    kl: number
+    activeUnits: number
+  } {
     const s = this.settings
     const chunk = 256
     let rec = 0
@@ -150,7 +170,11 @@ export class Trainer {
         const yt = tf.tensor2d(y, [idx.length, this.classes])
         const [m, lv] = this.model.encoder.apply([xt, yt]) as tf.Tensor2D[]
         const logits = this.model.decoder.apply([m, yt]) as tf.Tensor4D
-        const l = cvaeLoss(xt, logits, m, lv, { beta: 1, freeBits: 0, reconstruction: s.reconstruction })
+        const l = cvaeLoss(xt, logits, m, lv, {
+          beta: 1,
+          freeBits: 0,
+          reconstruction: s.reconstruction,
+        })
         return [l.reconstruction.dataSync()[0], l.kl.dataSync()[0], tf.keep(m)] as const
       })
       rec += r * idx.length

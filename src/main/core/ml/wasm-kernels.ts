@@ -1,5 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core'
-import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core'
+import type {
+  KernelConfig,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core'
 
 /**
  * Kernels the tfjs 4.22 wasm backend lacks, built from kernels it has (all of which run in
@@ -9,7 +14,13 @@ import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from 
  * axes of x swapped, dy becomes a filter whose taps are the output pixels, applied with a dilation
  * equal to the forward stride:  dW[kh,kw,ci,co] = sum_{b,oh,ow} x[b, oh*s+kh-pad, ow*s+kw-pad, ci] dy[b,oh,ow,co].
  */
-function conv2dBackpropFilter({ inputs, attrs }: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap }): TensorInfo {
+function conv2dBackpropFilter({
+  inputs,
+  attrs,
+}: {
+  inputs: NamedTensorInfoMap
+  attrs?: NamedAttrMap
+}): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo }
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
     strides: [number, number] | number
@@ -56,7 +67,11 @@ function conv2dBackpropFilter({ inputs, attrs }: { inputs: NamedTensorInfoMap; a
 }
 
 export const wasmKernels: KernelConfig[] = [
-  { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter as KernelConfig['kernelFunc'] },
+  {
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: conv2dBackpropFilter as KernelConfig['kernelFunc'],
+  },
 ]
 
 let registered = false

@@ -9,7 +9,11 @@ export const trainSettings = z.strictObject({
   preset: z.enum(['fast', 'balanced', 'quality']).default('balanced'),
   epochs: z.number().int().min(1).max(10_000),
   batchSize: z.number().int().min(2).max(1024),
-  latentDim: z.number().int().min(2, 'the latent size must be at least 2').max(512, 'the latent size must be at most 512'),
+  latentDim: z
+    .number()
+    .int()
+    .min(2, 'the latent size must be at least 2')
+    .max(512, 'the latent size must be at most 512'),
   baseFilters: z.number().int().min(4).max(256),
   beta: z.number().min(0).max(100),
   klWarmupEpochs: z.number().min(0).max(10_000),
@@ -22,26 +26,69 @@ export const trainSettings = z.strictObject({
   validationSplit: z.number().min(0).max(0.5),
   earlyStoppingPatience: z.number().int().min(0).max(10_000),
   classBalanced: z.boolean(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1),
   checkpointEvery: z.number().int().min(1).max(10_000),
 })
 export type TrainSettings = z.output<typeof trainSettings>
 
-const PRESETS: Record<TrainSettings['preset'], Omit<TrainSettings, 'preset' | 'latentDim' | 'seed'>> = {
+const PRESETS: Record<
+  TrainSettings['preset'],
+  Omit<TrainSettings, 'preset' | 'latentDim' | 'seed'>
+> = {
   fast: {
-    epochs: 10, batchSize: 128, baseFilters: 16, beta: 1, klWarmupEpochs: 2, freeBits: 0.05, reconstruction: 'bce',
-    learningRate: 2e-3, lrSchedule: 'cosine', clipNorm: 100, batchNorm: false, validationSplit: 0.1,
-    earlyStoppingPatience: 0, classBalanced: true, checkpointEvery: 5,
+    epochs: 10,
+    batchSize: 128,
+    baseFilters: 16,
+    beta: 1,
+    klWarmupEpochs: 2,
+    freeBits: 0.05,
+    reconstruction: 'bce',
+    learningRate: 2e-3,
+    lrSchedule: 'cosine',
+    clipNorm: 100,
+    batchNorm: false,
+    validationSplit: 0.1,
+    earlyStoppingPatience: 0,
+    classBalanced: true,
+    checkpointEvery: 5,
   },
   balanced: {
-    epochs: 30, batchSize: 128, baseFilters: 32, beta: 1, klWarmupEpochs: 5, freeBits: 0.05, reconstruction: 'bce',
-    learningRate: 1e-3, lrSchedule: 'cosine', clipNorm: 100, batchNorm: false, validationSplit: 0.1,
-    earlyStoppingPatience: 8, classBalanced: true, checkpointEvery: 5,
+    epochs: 30,
+    batchSize: 128,
+    baseFilters: 32,
+    beta: 1,
+    klWarmupEpochs: 5,
+    freeBits: 0.05,
+    reconstruction: 'bce',
+    learningRate: 1e-3,
+    lrSchedule: 'cosine',
+    clipNorm: 100,
+    batchNorm: false,
+    validationSplit: 0.1,
+    earlyStoppingPatience: 8,
+    classBalanced: true,
+    checkpointEvery: 5,
   },
   quality: {
-    epochs: 80, batchSize: 64, baseFilters: 48, beta: 1, klWarmupEpochs: 10, freeBits: 0.05, reconstruction: 'bce',
-    learningRate: 1e-3, lrSchedule: 'cosine', clipNorm: 100, batchNorm: true, validationSplit: 0.1,
-    earlyStoppingPatience: 15, classBalanced: true, checkpointEvery: 5,
+    epochs: 80,
+    batchSize: 64,
+    baseFilters: 48,
+    beta: 1,
+    klWarmupEpochs: 10,
+    freeBits: 0.05,
+    reconstruction: 'bce',
+    learningRate: 1e-3,
+    lrSchedule: 'cosine',
+    clipNorm: 100,
+    batchNorm: true,
+    validationSplit: 0.1,
+    earlyStoppingPatience: 15,
+    classBalanced: true,
+    checkpointEvery: 5,
   },
 }
 

@@ -1,0 +1,180 @@
+import type { Core } from '../main/core/core'
+import { formatDuration } from '../shared/format'
+import type { RunEvent, RunSummary } from '../shared/runs'
+import type { TrainSettings } from '../shared/train-settings'
+import { call, numberFlag, parse, UsageError } from './args'
+
+/** Resolves a dataset given by id or by name. */
+async function datasetId(core: Core, ref: string): Promise<number> {
+  if (/^\d+$/.test(ref)) return Number(ref)
+  const list = await call(core, 'datasets.list', {})
+  const found = list.filter((d) => d.name === ref)
+  if (found.length === 1) return found[0].id
+  throw new UsageError(
+    found.length
+      ? `Several datasets are named "${ref}"; use its id.`
+      : `No dataset named "${ref}" (see synthfold datasets).`,
+  )
+}
+
+function runId(ref: string | undefined): number {
+  if (!ref || !/^\d+$/.test(ref)) throw new UsageError('give the run id (a number)')
+  return Number(ref)
+}
+
+function bar(p: Extract<RunEvent, { type: 'progress' }>['progress']): string {
+  const frac = (p.epoch + p.batch / p.batches) / p.epochs
+  const filled = Math.round(Math.min(1, frac) * 24)
+  return `Epoch ${p.epoch + 1}/${p.epochs} ${'█'.repeat(filled)}${'░'.repeat(24 - filled)} batch ${p.batch}/${p.batches}  loss ${p.loss.toFixed(1)}  ${Math.round(p.imagesPerSecond)} img/s  ETA ${formatDuration(p.etaSeconds)}`
+}
+
+/** Follows a run until it stops, drawing progress on a terminal; Ctrl-C cancels it. */
+async function follow(
+  core: Core,
+  start: () => Promise<RunSummary>,
+  json: boolean,
+): Promise<number> {
+  const tty = process.stderr.isTTY && !json
+  let id = 0
+  const buffered: RunEvent[] = []
+  let onEvent: ((e: RunEvent) => void) | null = null
+  const off = core.on('run', (e) => (onEvent ? onEvent(e) : buffered.push(e)))
+  const first = await start()
+  id = first.id
+  if (!json) process.stderr.write(`Run ${id} on dataset ${first.datasetId}\n`)
+  const sigint = (): void => {
+    process.stderr.write(
+      '\nCancelling… (a checkpoint is saved; resume with synthfold resume ' + id + ')\n',
+    )
+    void core.call('runs.cancel', { runId: id })
+  }
+  process.once('SIGINT', sigint)
+  const final = await new Promise<RunSummary>((resolve) => {
+    onEvent = (e) => {
+      if (e.type === 'progress' && e.progress.runId === id) {
+        if (tty) process.stderr.write(`\r\x1b[2K${bar(e.progress)}`)
+      } else if (e.type === 'epoch' && e.runId === id && !json) {
+        const m = e.metrics
+        if (tty) process.stderr.write('\r\x1b[2K')
+        process.stderr.write(
+          `epoch ${m.epoch + 1}: loss ${m.loss.toFixed(2)} (rec ${m.reconstruction.toFixed(2)}, KL ${m.kl.toFixed(2)})` +
+            `${m.valLoss !== null ? `  val ${m.valLoss.toFixed(2)}` : ''}  active units ${m.activeUnits}  ${Math.round(m.imagesPerSecond)} img/s\n`,
+        )
+      } else if (e.type === 'status' && e.run.id === id && e.run.status !== 'running')
+        resolve(e.run)
+    }
+    buffered.splice(0).forEach((e) => onEvent!(e))
+  })
+  off()
+  process.off('SIGINT', sigint)
+  if (tty) process.stderr.write('\r\x1b[2K')
+  if (json) {
+    process.stdout.write(
+      JSON.stringify({
+        runId: final.id,
+        datasetId: final.datasetId,
+        status: final.status,
+        epochs: final.epochsDone,
+        backend: final.backend,
+        device: final.device,
+        settings: final.settings,
+        metrics: final.lastMetrics,
+        error: final.error,
+      }) + '\n',
+    )
+  } else {
+    process.stdout.write(
+      `Run ${final.id}: ${final.status} after ${final.epochsDone} epoch(s) on ${final.backend} (${final.device})\n`,
+    )
+    if (final.error) process.stdout.write(`  ${final.error}\n`)
+  }
+  return final.status === 'completed' ? 0 : final.status === 'cancelled' ? 130 : 1
+}
+
+export async function trainCommand(core: Core, argv: string[]): Promise<number> {
+  const { positional, flags } = parse(
+    argv,
+    ['preset', 'epochs', 'latent', 'beta', 'seed', 'batch-size', 'lr', 'backend'],
+    ['json'],
+  )
+  if (positional.length !== 1) throw new UsageError('train needs exactly one dataset')
+  const id = await datasetId(core, positional[0])
+  const settings: Partial<TrainSettings> = {
+    preset: flags.get('preset') as TrainSettings['preset'] | undefined,
+    epochs: numberFlag(flags, 'epochs'),
+    latentDim: numberFlag(flags, 'latent'),
+    beta: numberFlag(flags, 'beta'),
+    seed: numberFlag(flags, 'seed'),
+    batchSize: numberFlag(flags, 'batch-size'),
+    learningRate: numberFlag(flags, 'lr'),
+  }
+  const clean = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined))
+  const backend = flags.get('backend') as 'auto' | undefined
+  return follow(
+    core,
+    () => call(core, 'runs.start', { datasetId: id, settings: clean, backend }),
+    flags.has('json'),
+  )
+}
+
+export async function resumeCommand(core: Core, argv: string[]): Promise<number> {
+  const { positional, flags } = parse(argv, ['backend'], ['json'])
+  const id = runId(positional[0])
+  return follow(
+    core,
+    () =>
+      call(core, 'runs.resume', { runId: id, backend: flags.get('backend') as 'auto' | undefined }),
+    flags.has('json'),
+  )
+}
+
+export async function sampleCommand(core: Core, argv: string[]): Promise<number> {
+  const { positional, flags } = parse(
+    argv,
+    ['class', 'n', 'out', 'temperature', 'seed', 'checkpoint'],
+    ['json'],
+  )
+  const id = runId(positional[0])
+  const cls = flags.get('class')
+  const out = flags.get('out')
+  if (typeof cls !== 'string' || typeof out !== 'string' || !flags.has('n'))
+    throw new UsageError('sample needs --class, --n and --out')
+  const r = await call(core, 'runs.sample', {
+    runId: id,
+    class: /^\d+$/.test(cls) ? Number(cls) : cls,
+    n: numberFlag(flags, 'n')!,
+    outDir: out,
+    temperature: numberFlag(flags, 'temperature'),
+    seed: numberFlag(flags, 'seed'),
+    checkpoint: flags.get('checkpoint') as 'best' | undefined,
+  })
+  if (flags.has('json'))
+    process.stdout.write(
+      JSON.stringify({
+        runId: id,
+        classIndex: r.classIndex,
+        checkpoint: r.checkpoint,
+        files: r.files,
+      }) + '\n',
+    )
+  else
+    process.stdout.write(
+      `Wrote ${r.files.length} image(s) from run ${id} (${r.checkpoint.kind} checkpoint, epoch ${r.checkpoint.epoch}) to ${out}\n`,
+    )
+  return 0
+}
+
+export async function doctorCommand(core: Core, argv: string[]): Promise<number> {
+  const { flags } = parse(argv, ['backend'], ['json'])
+  const r = await call(core, 'system.doctor', {
+    backend: flags.get('backend') as 'auto' | undefined,
+  })
+  if (flags.has('json')) process.stdout.write(JSON.stringify(r) + '\n')
+  else {
+    process.stdout.write(
+      `Backend: ${r.backend}\nDevice:  ${r.device}\nThreads: ${r.threads}${r.simd ? ', SIMD' : ''}\nNode:    ${r.node} (${r.platform})\n`,
+    )
+    for (const n of r.notes) process.stdout.write(`  - ${n}\n`)
+  }
+  return 0
+}

@@ -1,0 +1,123 @@
+/**
+ * Training process entry (child_process.fork under Node, the same file under Electron): one run,
+ * sample or doctor per process, so a crash or a kill never takes the app down, and native
+ * backends that dislike a second thread (tensorflow/tfjs#8388) get a process of their own.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import BetterSqlite3 from 'better-sqlite3'
+import { initBackend } from '../ml/backend'
+import { restoreTrainer, saveCheckpoint } from '../ml/checkpoint'
+import { loadTrainingData } from '../ml/data'
+import { Generator } from '../ml/generator'
+import { DivergedError, Trainer } from '../ml/trainer'
+import type { FromTrainer, ToTrainer, TrainJob } from './train-protocol'
+
+let stop = false
+const send = (m: FromTrainer): void => {
+  process.send?.(m)
+}
+
+process.on('message', (m: ToTrainer) => {
+  if (m.type === 'cancel') stop = true
+  else if (m.type === 'start') {
+    run(m.job)
+      .catch((err: unknown) => {
+        const e = err instanceof Error ? err : new Error(String(err))
+        send({
+          type: 'error',
+          error: { name: e.name, message: e.message, stack: e.stack },
+          diverged: err instanceof DivergedError,
+        })
+      })
+      .finally(() => process.disconnect?.())
+  }
+})
+// The parent going away (app closed or killed) ends the run too.
+process.on('disconnect', () => {
+  stop = true
+})
+
+async function run(job: TrainJob): Promise<void> {
+  const backend = await initBackend(job.backend)
+  if (job.mode === 'doctor') return send({ type: 'doctor', backend })
+  if (job.mode === 'sample') return sample(job)
+
+  const db = new BetterSqlite3(job.dbPath, { readonly: true, fileMustExist: true })
+  const data = loadTrainingData(db, job.home, job.datasetId)
+  db.close()
+  const trainer = new Trainer(data, job.settings)
+  let best: number | null = null
+  if (job.resumeFrom) best = (await restoreTrainer(trainer, job.resumeFrom)).bestValLoss
+  send({
+    type: 'started',
+    backend,
+    trainImages: trainer.split.train.length,
+    valImages: trainer.split.val.length,
+    epoch: trainer.epoch,
+  })
+
+  const s = job.settings
+  let sinceBest = 0
+  let lastSent = 0
+  const save = async (kind: 'last' | 'best'): Promise<void> => {
+    const dir = join(job.runDir, kind)
+    await saveCheckpoint(trainer, dir, best)
+    send({ type: 'checkpoint', kind, epoch: trainer.epoch, dir, bestValLoss: best })
+  }
+  while (trainer.epoch < s.epochs) {
+    const metrics = await trainer.trainEpoch(
+      (p) => {
+        const now = Date.now()
+        if (now - lastSent < 250 && p.batch !== p.batches) return
+        lastSent = now
+        send({ type: 'progress', ...p })
+      },
+      () => stop,
+    )
+    if (!metrics) {
+      await save('last')
+      return send({ type: 'done', outcome: 'cancelled', epochs: trainer.epoch })
+    }
+    send({ type: 'epoch', metrics })
+    const score = metrics.valLoss ?? metrics.loss
+    const improved = best === null || score < best
+    if (improved) {
+      best = score
+      sinceBest = 0
+      await save('best')
+    } else sinceBest++
+    if (trainer.epoch % s.checkpointEvery === 0 || trainer.epoch === s.epochs) await save('last')
+    if (
+      s.earlyStoppingPatience > 0 &&
+      sinceBest >= s.earlyStoppingPatience &&
+      trainer.split.val.length
+    ) {
+      await save('last')
+      return send({ type: 'done', outcome: 'early-stopped', epochs: trainer.epoch })
+    }
+  }
+  send({ type: 'done', outcome: 'completed', epochs: trainer.epoch })
+}
+
+async function sample(job: Extract<TrainJob, { mode: 'sample' }>): Promise<void> {
+  const gen = Generator.load(job.checkpointDir)
+  const { size, channels } = gen.meta.shape
+  const { pixels, latents } = gen.sample(job.classIndex, job.n, job.temperature, job.seed)
+  mkdirSync(job.outDir, { recursive: true })
+  const name = gen.classNames[job.classIndex].replace(/[^\p{L}\p{N}_-]+/gu, '_')
+  const files: string[] = []
+  for (let i = 0; i < pixels.length; i++) {
+    const file = join(job.outDir, `${name}-seed${job.seed}-${String(i).padStart(4, '0')}.png`)
+    await sharp(Buffer.from(pixels[i]), {
+      raw: { width: size, height: size, channels: channels as 1 | 3 | 4 },
+    })
+      .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+      .png()
+      .toFile(file)
+    files.push(file)
+  }
+  gen.dispose()
+  send({ type: 'sampled', files, latents: latents.map((z) => Array.from(z)) })
+}

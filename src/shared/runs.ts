@@ -1,0 +1,66 @@
+import type { TrainSettings } from './train-settings'
+
+export type RunStatus =
+  'running' | 'completed' | 'cancelled' | 'failed' | 'diverged' | 'interrupted'
+
+export interface EpochMetrics {
+  epoch: number
+  loss: number
+  reconstruction: number
+  kl: number
+  valLoss: number | null
+  valReconstruction: number | null
+  valKl: number | null
+  activeUnits: number
+  learningRate: number
+  imagesPerSecond: number
+  seconds: number
+}
+
+export interface RunSummary {
+  id: number
+  datasetId: number
+  status: RunStatus
+  settings: TrainSettings
+  classNames: string[]
+  backend: string | null
+  device: string | null
+  backendNotes: string[]
+  error: string | null
+  epochsDone: number
+  bestValLoss: number | null
+  trainImages: number | null
+  valImages: number | null
+  createdAt: number
+  startedAt: number | null
+  finishedAt: number | null
+  /** Checkpoints that exist: the last one (to resume) and the best by validation loss. */
+  checkpoints: { kind: 'last' | 'best'; epoch: number }[]
+  lastMetrics: EpochMetrics | null
+}
+
+export interface RunProgress {
+  runId: number
+  epoch: number
+  epochs: number
+  batch: number
+  batches: number
+  loss: number
+  imagesPerSecond: number
+  etaSeconds: number | null
+}
+
+export type RunEvent =
+  | { type: 'progress'; progress: RunProgress }
+  | { type: 'epoch'; runId: number; metrics: EpochMetrics }
+  | { type: 'status'; run: RunSummary }
+
+export interface DoctorReport {
+  backend: string
+  device: string
+  threads: number
+  simd: boolean
+  notes: string[]
+  node: string
+  platform: string
+}
