@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
+// Gradients of every op (tfjs-layers would register them too; training must not depend on that).
+import '@tensorflow/tfjs-core/dist/register_all_gradients'
 import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { cpus } from 'node:os'

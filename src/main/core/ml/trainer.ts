@@ -24,6 +24,15 @@ export class DivergedError extends Error {
   }
 }
 
+/**
+ * Fault injection for tests of the run supervisor: SYNTHFOLD_FAULT=diverge@E:B makes batch B of
+ * epoch E report a non-finite loss, exactly as a diverging model would.
+ */
+function injectedDivergence(epoch: number, batch: number): boolean {
+  const m = /^diverge@(\d+):(\d+)$/.exec(process.env.SYNTHFOLD_FAULT ?? '')
+  return m !== null && Number(m[1]) === epoch && Number(m[2]) === batch
+}
+
 /** A model, its optimiser and data split, trained one epoch at a time. */
 export class Trainer {
   readonly model: Cvae
@@ -77,7 +86,7 @@ export class Trainer {
       const idx = order.slice(b * s.batchSize, (b + 1) * s.batchSize)
       const beta = s.beta * klWarmup(epoch + b / batches, s.klWarmupEpochs)
       const [loss, rec, kl] = await this.step(idx, beta, s.seed * 100_003 + epoch * 1009 + b)
-      if (!Number.isFinite(loss)) throw new DivergedError(epoch, b)
+      if (!Number.isFinite(loss) || injectedDivergence(epoch, b)) throw new DivergedError(epoch, b)
       sum = { loss: sum.loss + loss, reconstruction: sum.reconstruction + rec, kl: sum.kl + kl }
       const seconds = (performance.now() - started) / 1000
       onBatch({
