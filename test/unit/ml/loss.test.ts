@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
-import { clipByGlobalNorm, cvaeLoss, klWarmup, learningRateAt } from '../../../src/main/core/ml/loss'
+import {
+  clipByGlobalNorm,
+  cvaeLoss,
+  klWarmup,
+  learningRateAt,
+} from '../../../src/main/core/ml/loss'
 import { downsamplings } from '../../../src/main/core/ml/model'
 import { resolveSettings } from '../../../src/shared/train-settings'
 
@@ -10,13 +15,20 @@ describe('the CVAE loss and schedules', () => {
     await tf.setBackend('cpu')
     const x = tf.fill([2, 2, 2, 1], 0.5) as tf.Tensor4D
     const logits = tf.zeros([2, 2, 2, 1]) as tf.Tensor4D
-    const mu = tf.tensor2d([[1, 0], [1, 0]])
+    const mu = tf.tensor2d([
+      [1, 0],
+      [1, 0],
+    ])
     const logvar = tf.zeros([2, 2]) as tf.Tensor2D
     const plain = cvaeLoss(x, logits, mu, logvar, { beta: 2, freeBits: 0, reconstruction: 'mse' })
     expect(plain.reconstruction.dataSync()[0]).toBeCloseTo(0, 6) // sigmoid(0) = 0.5 = target
     expect(plain.kl.dataSync()[0]).toBeCloseTo(0.5, 6) // 0.5 * mu^2 in the first dimension only
     expect(plain.total.dataSync()[0]).toBeCloseTo(1, 6)
-    const floored = cvaeLoss(x, logits, mu, logvar, { beta: 1, freeBits: 0.25, reconstruction: 'mse' })
+    const floored = cvaeLoss(x, logits, mu, logvar, {
+      beta: 1,
+      freeBits: 0.25,
+      reconstruction: 'mse',
+    })
     // the idle second dimension counts as 0.25 nats; the reported KL stays the true one
     expect(floored.total.dataSync()[0]).toBeCloseTo(0.75, 6)
     expect(floored.kl.dataSync()[0]).toBeCloseTo(0.5, 6)
@@ -45,9 +57,15 @@ describe('the CVAE loss and schedules', () => {
 
   it('fits the architecture to any training size and refuses settings that make no sense', () => {
     expect([28, 32, 64, 128, 30].map(downsamplings)).toEqual([2, 3, 4, 4, 1])
-    expect(() => resolveSettings({ latentDim: 1 }, { size: 28, channels: 1, imageCount: 100 })).toThrow(/latent size must be at least 2/)
-    expect(() => resolveSettings({ learningRate: 0 }, { size: 28, channels: 1, imageCount: 100 })).toThrow()
+    expect(() =>
+      resolveSettings({ latentDim: 1 }, { size: 28, channels: 1, imageCount: 100 }),
+    ).toThrow(/latent size must be at least 2/)
+    expect(() =>
+      resolveSettings({ learningRate: 0 }, { size: 28, channels: 1, imageCount: 100 }),
+    ).toThrow()
     expect(resolveSettings({}, { size: 28, channels: 1, imageCount: 100 }).latentDim).toBe(16)
-    expect(resolveSettings({ preset: 'quality' }, { size: 64, channels: 3, imageCount: 50_000 })).toMatchObject({ latentDim: 32, batchNorm: true })
+    expect(
+      resolveSettings({ preset: 'quality' }, { size: 64, channels: 3, imageCount: 50_000 }),
+    ).toMatchObject({ latentDim: 32, batchNorm: true })
   })
 })

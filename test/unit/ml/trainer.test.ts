@@ -18,7 +18,10 @@ describe('the CVAE trainer on the sample dataset', () => {
   let home: string
   let data: TrainingData
   const settings = (over: Partial<TrainSettings> = {}): TrainSettings =>
-    resolveSettings({ preset: 'fast', epochs: 4, batchSize: 32, baseFilters: 8, ...over }, { size: 28, channels: 1, imageCount: data.count })
+    resolveSettings(
+      { preset: 'fast', epochs: 4, batchSize: 32, baseFilters: 8, ...over },
+      { size: 28, channels: 1, imageCount: data.count },
+    )
 
   beforeAll(async () => {
     home = tmp('trainer')
@@ -35,7 +38,10 @@ describe('the CVAE trainer on the sample dataset', () => {
     const counts: number[] = []
     const losses: number[] = []
     for (let e = 0; e < 4; e++) {
-      const m = await t.trainEpoch(() => counts.push(tf.memory().numTensors), () => false)
+      const m = await t.trainEpoch(
+        () => counts.push(tf.memory().numTensors),
+        () => false,
+      )
       losses.push(m!.loss)
       expect(m!.activeUnits).toBeGreaterThan(0)
     }
@@ -48,8 +54,14 @@ describe('the CVAE trainer on the sample dataset', () => {
   it('reproduces a run from its seed on the same backend', async () => {
     const a = new Trainer(data, settings({ seed: 42 }))
     const b = new Trainer(data, settings({ seed: 42 }))
-    const ma = await a.trainEpoch(() => {}, () => false)
-    const mb = await b.trainEpoch(() => {}, () => false)
+    const ma = await a.trainEpoch(
+      () => {},
+      () => false,
+    )
+    const mb = await b.trainEpoch(
+      () => {},
+      () => false,
+    )
     expect(mb!.loss).toBe(ma!.loss)
     expect(mb!.valLoss).toBe(ma!.valLoss)
     a.dispose()
@@ -58,19 +70,31 @@ describe('the CVAE trainer on the sample dataset', () => {
 
   it('resumes from a checkpoint exactly where training left off (weights and optimiser state)', async () => {
     const straight = new Trainer(data, settings({ seed: 7 }))
-    await straight.trainEpoch(() => {}, () => false)
-    const second = await straight.trainEpoch(() => {}, () => false)
+    await straight.trainEpoch(
+      () => {},
+      () => false,
+    )
+    const second = await straight.trainEpoch(
+      () => {},
+      () => false,
+    )
     straight.dispose()
 
     const first = new Trainer(data, settings({ seed: 7 }))
-    await first.trainEpoch(() => {}, () => false)
+    await first.trainEpoch(
+      () => {},
+      () => false,
+    )
     const dir = join(home, 'ckpt')
     await saveCheckpoint(first, dir, null)
     first.dispose()
     const resumed = new Trainer(data, settings({ seed: 7 }))
     await restoreTrainer(resumed, dir)
     expect(resumed.epoch).toBe(1)
-    const again = await resumed.trainEpoch(() => {}, () => false)
+    const again = await resumed.trainEpoch(
+      () => {},
+      () => false,
+    )
     expect(again!.loss).toBeCloseTo(second!.loss, 3)
     resumed.dispose()
 
@@ -90,7 +114,10 @@ describe('the CVAE trainer on the sample dataset', () => {
   it('stops between batches when asked', async () => {
     const t = new Trainer(data, settings())
     let batches = 0
-    const m = await t.trainEpoch(() => batches++, () => batches >= 2)
+    const m = await t.trainEpoch(
+      () => batches++,
+      () => batches >= 2,
+    )
     expect(m).toBeNull()
     expect(batches).toBe(2)
     expect(t.epoch).toBe(0)

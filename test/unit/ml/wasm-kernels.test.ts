@@ -3,7 +3,12 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { initBackend } from '../../../src/main/core/ml/backend'
 
-type Case = { x: [number, number, number, number]; f: [number, number, number, number]; stride: number; pad: 'same' | 'valid' }
+type Case = {
+  x: [number, number, number, number]
+  f: [number, number, number, number]
+  stride: number
+  pad: 'same' | 'valid'
+}
 
 const CASES: Case[] = [
   { x: [4, 28, 28, 1], f: [3, 3, 1, 8], stride: 2, pad: 'same' },
@@ -20,7 +25,9 @@ async function filterGrads(backend: string): Promise<Float32Array[]> {
     tf.tidy(() => {
       const x = tf.randomUniform(c.x, -1, 1, 'float32', 11 + i) as tf.Tensor4D
       const w = tf.randomUniform(c.f, -1, 1, 'float32', 5 + i) as tf.Tensor4D
-      const g = tf.grad((f: tf.Tensor4D) => tf.sum(tf.square(tf.conv2d(x, f, c.stride, c.pad))))(w)
+      const g = tf.grad((f: tf.Tensor) =>
+        tf.sum(tf.square(tf.conv2d(x, f as tf.Tensor4D, c.stride, c.pad))),
+      )(w)
       return g.dataSync() as Float32Array
     }),
   )
@@ -38,7 +45,9 @@ describe('the wasm Conv2DBackpropFilter kernel', () => {
     CASES.forEach((c, i) => {
       expect(wasm[i].length).toBe(c.f.reduce((a, b) => a * b))
       let worst = 0
-      cpu[i].forEach((v, j) => (worst = Math.max(worst, Math.abs(v - wasm[i][j]) / Math.max(1, Math.abs(v)))))
+      cpu[i].forEach(
+        (v, j) => (worst = Math.max(worst, Math.abs(v - wasm[i][j]) / Math.max(1, Math.abs(v)))),
+      )
       expect(worst, `case ${i}`).toBeLessThan(1e-4)
     })
   })

@@ -10,9 +10,12 @@ import type { BackendInfo, BackendName } from '../ml/backend'
 import { runTrainerJob, startTrainerProcess, type TrainerProcess } from './trainer-process'
 import type { FromTrainer } from './train-protocol'
 
+type Outcome = { status: 'completed' | 'cancelled' | 'failed' | 'diverged'; error: string | null }
+
 interface Live {
   proc: TrainerProcess
-  settled: boolean
+  /** What the process reported before ending; recorded when it has exited. */
+  outcome: Outcome | null
   cancelRequested: boolean
 }
 
@@ -139,7 +142,7 @@ export class RunManager {
         const child = l.proc.child
         if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-        if (!l.settled) this.cancel(id)
+        if (!l.outcome) this.cancel(id)
         return exited
       }),
     )
@@ -165,23 +168,23 @@ export class RunManager {
     }
     const live: Live = {
       proc: undefined as unknown as TrainerProcess,
-      settled: false,
+      outcome: null,
       cancelRequested: false,
     }
     live.proc = startTrainerProcess(
       job,
       (m) => this.onMessage(runId, settings, live, m),
       (code, signal) => {
+        // The run counts as running until its process is gone, so a resume never meets a live one.
         this.live.delete(runId)
-        if (live.settled) return
         const how = signal ? `it was ended by ${signal}` : `it exited with code ${code}`
         const tail = live.proc.stderrTail()
-        this.settle(
-          runId,
-          live,
-          'failed',
-          `The training process stopped unexpectedly (${how}).${tail ? ` Last output: ${tail}` : ''}`,
-        )
+        const outcome: Outcome = live.outcome ?? {
+          status: 'failed',
+          error: `The training process stopped unexpectedly (${how}).${tail ? ` Last output: ${tail}` : ''}`,
+        }
+        this.ctx.runs.finish(runId, outcome.status, outcome.error)
+        this.emit({ type: 'status', run: this.ctx.runs.get(runId)! })
       },
     )
     this.live.set(runId, live)
@@ -223,8 +226,7 @@ export class RunManager {
     } else if (m.type === 'checkpoint') {
       runs.setCheckpoint(runId, m.kind, m.epoch, m.dir, m.bestValLoss)
     } else if (m.type === 'done') {
-      this.settle(
-        runId,
+      this.report(
         live,
         m.outcome === 'cancelled' ? 'cancelled' : 'completed',
         m.outcome === 'early-stopped'
@@ -232,19 +234,11 @@ export class RunManager {
           : null,
       )
     } else if (m.type === 'error') {
-      this.settle(runId, live, m.diverged ? 'diverged' : 'failed', m.error.message)
+      this.report(live, m.diverged ? 'diverged' : 'failed', m.error.message)
     }
   }
 
-  private settle(
-    runId: number,
-    live: Live,
-    status: 'completed' | 'cancelled' | 'failed' | 'diverged',
-    error: string | null,
-  ): void {
-    if (live.settled) return
-    live.settled = true
-    this.ctx.runs.finish(runId, status, error)
-    this.emit({ type: 'status', run: this.ctx.runs.get(runId)! })
+  private report(live: Live, status: Outcome['status'], error: string | null): void {
+    live.outcome ??= { status, error }
   }
 }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
-// Gradients of every op (tfjs-layers would register them too; training must not depend on that).
-import '@tensorflow/tfjs-core/dist/register_all_gradients'
+// tfjs-layers' Node bundle registers the gradient of every core op (tfjs-core's own Node bundle
+// does not, and its deep ESM paths cannot be imported under Node).
+import '@tensorflow/tfjs-layers'
 import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { cpus } from 'node:os'

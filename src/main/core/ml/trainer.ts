@@ -82,6 +82,8 @@ export class Trainer {
     const started = performance.now()
     let sum = { loss: 0, reconstruction: 0, kl: 0 }
     for (let b = 0; b < batches; b++) {
+      // Let queued messages (a cancel) in: synchronous backends never yield on their own.
+      await new Promise((resolve) => setImmediate(resolve))
       if (shouldStop()) return null
       const idx = order.slice(b * s.batchSize, (b + 1) * s.batchSize)
       const beta = s.beta * klWarmup(epoch + b / batches, s.klWarmupEpochs)
