@@ -33,7 +33,67 @@ async function filterGrads(backend: string): Promise<Float32Array[]> {
   )
 }
 
-describe('the wasm Conv2DBackpropFilter kernel', () => {
+/** Input gradients of conv layers and transposed convolutions (both run Conv2DBackpropInput). */
+async function inputGrads(backend: string): Promise<Float32Array[]> {
+  await tf.setBackend(backend)
+  const convT: {
+    z: [number, number, number, number]
+    f: [number, number, number, number]
+    out: [number, number, number, number]
+    s: number
+    pad: 'same' | 'valid'
+  }[] = [
+    { z: [3, 7, 7, 8], f: [4, 4, 4, 8], out: [3, 14, 14, 4], s: 2, pad: 'same' },
+    { z: [2, 4, 4, 6], f: [3, 3, 2, 6], out: [2, 8, 8, 2], s: 2, pad: 'same' },
+    { z: [2, 5, 5, 3], f: [5, 5, 2, 3], out: [2, 15, 15, 2], s: 3, pad: 'same' },
+    { z: [2, 5, 5, 3], f: [3, 3, 2, 3], out: [2, 11, 11, 2], s: 2, pad: 'valid' },
+  ]
+  const fromConvT = convT.map((c, i) =>
+    tf.tidy(() => {
+      const z = tf.randomUniform(c.z, -1, 1, 'float32', 21 + i) as tf.Tensor4D
+      const f = tf.randomUniform(c.f, -1, 1, 'float32', 31 + i) as tf.Tensor4D
+      return tf.conv2dTranspose(z, f, c.out, c.s, c.pad).dataSync() as Float32Array
+    }),
+  )
+  const fromConv = CASES.map((c, i) =>
+    tf.tidy(() => {
+      const x = tf.randomUniform(c.x, -1, 1, 'float32', 41 + i) as tf.Tensor4D
+      const w = tf.randomUniform(c.f, -1, 1, 'float32', 51 + i) as tf.Tensor4D
+      return tf
+        .grad((v: tf.Tensor) => tf.sum(tf.square(tf.conv2d(v as tf.Tensor4D, w, c.stride, c.pad))))(
+          x,
+        )
+        .dataSync() as Float32Array
+    }),
+  )
+  const matmuls = (
+    [
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const
+  ).map(([ta, tb], i) =>
+    tf.tidy(() => {
+      const a = tf.randomUniform(ta ? [2, 7, 5] : [2, 5, 7], -1, 1, 'float32', 61 + i)
+      const b = tf.randomUniform(tb ? [2, 3, 7] : [2, 7, 3], -1, 1, 'float32', 71 + i)
+      return tf.matMul(a, b, ta, tb).dataSync() as Float32Array
+    }),
+  )
+  return [...fromConvT, ...fromConv, ...matmuls]
+}
+
+function worstRelative(a: Float32Array[], b: Float32Array[]): number[] {
+  return a.map((arr, i) => {
+    expect(b[i].length).toBe(arr.length)
+    let worst = 0
+    arr.forEach(
+      (v, j) => (worst = Math.max(worst, Math.abs(v - b[i][j]) / Math.max(1, Math.abs(v)))),
+    )
+    return worst
+  })
+}
+
+describe('the wasm replacement kernels', () => {
   beforeAll(async () => {
     const info = await initBackend('wasm')
     expect(info.backend).toBe('wasm')
@@ -52,10 +112,18 @@ describe('the wasm Conv2DBackpropFilter kernel', () => {
     })
   })
 
+  it('transposed convolutions, conv input gradients and transposed matmuls match the cpu backend', async () => {
+    const wasm = await inputGrads('wasm')
+    const cpu = await inputGrads('cpu')
+    worstRelative(cpu, wasm).forEach((w, i) => expect(w, `case ${i}`).toBeLessThan(1e-4))
+  })
+
   it('leaks no tensors', async () => {
     await tf.setBackend('wasm')
     const before = tf.memory().numTensors
     await filterGrads('wasm')
+    await inputGrads('wasm')
+    await tf.setBackend('wasm')
     expect(tf.memory().numTensors).toBe(before)
   })
 })

@@ -97,10 +97,10 @@ export function decoder(o: CvaeShape): tfl.LayersModel {
     .dense({ units: start * start * top, activation: 'relu', kernelInitializer: init() })
     .apply(h) as tfl.SymbolicTensor
   h = tfl.layers.reshape({ targetShape: [start, start, top] }).apply(h) as tfl.SymbolicTensor
-  for (let i = n - 1; i >= 0; i--) {
+  for (let i = n - 1; i >= 1; i--) {
     h = tfl.layers
       .conv2dTranspose({
-        filters: filtersAt(o.baseFilters, Math.max(0, i - 1)),
+        filters: filtersAt(o.baseFilters, i - 1),
         kernelSize: 4,
         strides: 2,
         padding: 'same',
@@ -111,16 +111,19 @@ export function decoder(o: CvaeShape): tfl.LayersModel {
     if (o.batchNorm) h = tfl.layers.batchNormalization().apply(h) as tfl.SymbolicTensor
     h = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tfl.SymbolicTensor
   }
-  // Logits: the loss applies the sigmoid itself (numerically stable BCE); sampling applies it too.
-  const logits = tfl.layers
-    .conv2d({
-      filters: o.channels,
-      kernelSize: 3,
-      padding: 'same',
-      name: 'logits',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }),
-    })
-    .apply(h) as tfl.SymbolicTensor
+  // The last stage maps straight to image logits at full size (no wide full-resolution layer, which
+  // would cost more than the rest of the network together). The loss applies the sigmoid itself
+  // (numerically stable BCE); sampling applies it too.
+  const last = {
+    filters: o.channels,
+    name: 'logits',
+    kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }),
+  }
+  const logits = (
+    n >= 1
+      ? tfl.layers.conv2dTranspose({ ...last, kernelSize: 4, strides: 2, padding: 'same' })
+      : tfl.layers.conv2d({ ...last, kernelSize: 3, padding: 'same' })
+  ).apply(h) as tfl.SymbolicTensor
   return tfl.model({ inputs: [z, label], outputs: logits, name: 'decoder' })
 }
 
