@@ -7,6 +7,7 @@ import { CONTENT_SECURITY_POLICY } from './csp'
 import { bindIpc, forwardEvents } from './ipc'
 import { handleMediaProtocol, MEDIA_SCHEME } from './protocol'
 import { createMainWindow } from './window'
+import { utilityWorker } from './utility-process'
 
 protocol.registerSchemesAsPrivileged([
   { scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   core = new Core({
     home: process.env.SYNTHFOLD_HOME ?? app.getPath('userData'),
     shell: 'electron',
+    spawnWorker: utilityWorker,
     pickFolder: async () => {
       const win = BrowserWindow.getFocusedWindow()
       const opts = {

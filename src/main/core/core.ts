@@ -20,6 +20,7 @@ import { datasetDir, dbFile, projectRoot, resolveHome, sampleDatasetPath } from 
 import { pidAlive } from './util/process'
 import { RunsRepo } from './db/runs-repo'
 import { RunManager } from './jobs/runs'
+import type { SpawnWorker } from './jobs/worker-process'
 import { runHandlers } from './run-handlers'
 
 export interface CoreOptions {
@@ -27,6 +28,8 @@ export interface CoreOptions {
   shell: AppInfo['shell']
   /** Native folder picker, where the shell has one (Electron). */
   pickFolder?: () => Promise<string | null>
+  /** How training processes start (Electron passes utilityProcess; default child_process.fork). */
+  spawnWorker?: SpawnWorker
 }
 
 type Handlers = {
@@ -64,6 +67,7 @@ export class Core {
         datasets: this.repo,
         home: this.home,
         dbPath: dbFile(this.home),
+        spawn: opts.spawnWorker,
       },
       (e) => this.emit('run', e),
     )

@@ -8,6 +8,7 @@ import type { DatasetsRepo } from '../db/datasets-repo'
 import type { RunsRepo } from '../db/runs-repo'
 import type { BackendInfo, BackendName } from '../ml/backend'
 import { runTrainerJob, startTrainerProcess, type TrainerProcess } from './trainer-process'
+import type { SpawnWorker } from './worker-process'
 import type { FromTrainer } from './train-protocol'
 
 type Outcome = { status: 'completed' | 'cancelled' | 'failed' | 'diverged'; error: string | null }
@@ -17,6 +18,8 @@ interface Live {
   /** What the process reported before ending; recorded when it has exited. */
   outcome: Outcome | null
   cancelRequested: boolean
+  /** Resolves once the process has exited and the run's status is recorded. */
+  ended: Promise<void>
 }
 
 /**
@@ -33,6 +36,7 @@ export class RunManager {
       datasets: DatasetsRepo
       home: string
       dbPath: string
+      spawn?: SpawnWorker
     },
     private readonly emit: (e: RunEvent) => void,
   ) {}
@@ -123,6 +127,7 @@ export class RunManager {
         backend: 'auto',
       },
       'sampled',
+      this.ctx.spawn,
     )
     return {
       files: m.files,
@@ -132,18 +137,15 @@ export class RunManager {
   }
 
   async doctor(backend: BackendName | 'auto' = 'auto'): Promise<BackendInfo> {
-    return (await runTrainerJob({ mode: 'doctor', backend }, 'doctor')).backend
+    return (await runTrainerJob({ mode: 'doctor', backend }, 'doctor', this.ctx.spawn)).backend
   }
 
   /** Cancels running runs (each saves a checkpoint) and waits for their processes to end. */
   async shutdown(): Promise<void> {
     await Promise.all(
       [...this.live.entries()].map(([id, l]) => {
-        const child = l.proc.child
-        if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
         if (!l.outcome) this.cancel(id)
-        return exited
+        return l.ended
       }),
     )
   }
@@ -166,10 +168,12 @@ export class RunManager {
       resumeFrom,
       backend,
     }
+    let ended = (): void => undefined
     const live: Live = {
       proc: undefined as unknown as TrainerProcess,
       outcome: null,
       cancelRequested: false,
+      ended: new Promise<void>((resolve) => (ended = resolve)),
     }
     live.proc = startTrainerProcess(
       job,
@@ -185,10 +189,12 @@ export class RunManager {
         }
         this.ctx.runs.finish(runId, outcome.status, outcome.error)
         this.emit({ type: 'status', run: this.ctx.runs.get(runId)! })
+        ended()
       },
+      this.ctx.spawn,
     )
     this.live.set(runId, live)
-    this.ctx.runs.markStarted(runId, live.proc.child.pid ?? 0)
+    this.ctx.runs.markStarted(runId, live.proc.proc.pid ?? 0)
     this.emit({ type: 'status', run: this.ctx.runs.get(runId)! })
   }
 

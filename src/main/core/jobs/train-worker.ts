@@ -15,11 +15,30 @@ import { DivergedError, Trainer } from '../ml/trainer'
 import type { FromTrainer, ToTrainer, TrainJob } from './train-protocol'
 
 let stop = false
+/** Electron's utilityProcess talks through process.parentPort; a forked Node process through IPC. */
+const parentPort = (
+  process as unknown as {
+    parentPort?: {
+      postMessage(m: unknown): void
+      on(e: 'message', l: (ev: { data: ToTrainer }) => void): void
+    }
+  }
+).parentPort
 const send = (m: FromTrainer): void => {
-  process.send?.(m)
+  if (parentPort) parentPort.postMessage(m)
+  else process.send?.(m)
+}
+const onParentMessage = (listener: (m: ToTrainer) => void): void => {
+  if (parentPort) parentPort.on('message', (e) => listener(e.data))
+  else process.on('message', listener)
+}
+const done = (): void => {
+  // A utility process stays up while its port listens: end it once the last message has gone out.
+  if (parentPort) setTimeout(() => process.exit(0), 200)
+  else process.disconnect?.()
 }
 
-process.on('message', (m: ToTrainer) => {
+onParentMessage((m: ToTrainer) => {
   if (m.type === 'cancel') stop = true
   else if (m.type === 'start') {
     run(m.job)
@@ -31,7 +50,7 @@ process.on('message', (m: ToTrainer) => {
           diverged: err instanceof DivergedError,
         })
       })
-      .finally(() => process.disconnect?.())
+      .finally(done)
   }
 })
 // The parent going away (app closed or killed) ends the run too.

@@ -1,9 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process'
 import type { FromTrainer, TrainJob } from './train-protocol'
 import { workerFile } from './worker-file'
+import { forkWorker, type SpawnWorker, type WorkerProcess } from './worker-process'
 
 export interface TrainerProcess {
-  child: ChildProcess
+  proc: WorkerProcess
   /** The last lines the process wrote to stderr, for error reports. */
   stderrTail(): string
   cancel(): void
@@ -16,37 +16,26 @@ export interface TrainerProcess {
 export function startTrainerProcess(
   job: TrainJob,
   onMessage: (m: FromTrainer) => void,
-  onExit: (code: number | null, signal: NodeJS.Signals | null) => void,
+  onExit: (code: number | null, signal: string | null) => void,
+  spawn: SpawnWorker = forkWorker,
 ): TrainerProcess {
   const spec = workerFile('train-worker')
-  const child = fork(spec.file, [], {
-    execArgv: spec.execArgv ?? [],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    serialization: 'advanced',
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
-  })
+  const proc = spawn(spec.file, spec.execArgv ?? [])
   let tail = ''
-  child.stderr?.on('data', (d: Buffer) => {
-    tail = (tail + d.toString()).slice(-4000)
+  proc.onStderr((text) => {
+    tail = (tail + text).slice(-4000)
   })
-  child.stdout?.resume()
-  child.on('message', (m: FromTrainer) => onMessage(m))
-  // A send racing the process's exit fails with EPIPE; the exit handler reports what matters.
-  child.on('error', () => undefined)
-  let exited = false
-  child.once('exit', (code, signal) => {
-    exited = true
-    onExit(code, signal)
-  })
-  child.send({ type: 'start', job })
+  proc.onMessage((m) => onMessage(m as FromTrainer))
+  proc.onExit(onExit)
+  proc.send({ type: 'start', job })
   return {
-    child,
+    proc,
     stderrTail: () => tail.trim().split('\n').slice(-5).join('\n'),
     cancel: () => {
-      if (exited) return
-      if (child.connected) child.send({ type: 'cancel' }, () => undefined)
+      if (proc.exited) return
+      proc.send({ type: 'cancel' })
       // A process that does not stop within a few seconds is ended.
-      setTimeout(() => !exited && child.kill('SIGKILL'), 15_000).unref()
+      setTimeout(() => !proc.exited && proc.kill(), 15_000).unref()
     },
   }
 }
@@ -55,10 +44,11 @@ export function startTrainerProcess(
 export function runTrainerJob<T extends FromTrainer['type']>(
   job: TrainJob,
   want: T,
+  spawn: SpawnWorker = forkWorker,
 ): Promise<Extract<FromTrainer, { type: T }>> {
   return new Promise((resolve, reject) => {
     let answered = false
-    const proc = startTrainerProcess(
+    const p = startTrainerProcess(
       job,
       (m) => {
         if (m.type === want) {
@@ -73,10 +63,11 @@ export function runTrainerJob<T extends FromTrainer['type']>(
         if (!answered)
           reject(
             new Error(
-              `The worker process stopped (${signal ?? `exit code ${code}`}). ${proc.stderrTail()}`,
+              `The worker process stopped (${signal ?? `exit code ${code}`}). ${p.stderrTail()}`,
             ),
           )
       },
+      spawn,
     )
   })
 }

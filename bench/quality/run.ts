@@ -1,0 +1,139 @@
+// bench/quality: does a default run make samples of the class it was asked for?
+// 1. an imbalanced Fashion-MNIST subset (>= 5,000 images, 1,500 down to 40 a class) is imported;
+// 2. a default run (balanced preset) trains on it, in its own process, as the app does;
+// 3. an independent CNN classifier is trained on the full 60,000-image training split;
+// 4. per class with >= 20 real images: 200 samples are classified; reconstruction error and the
+//    distance of samples to their nearest real image (vs real-to-real) are reported.
+// Usage: npm run bench:quality   (needs dataset-fashion-mnist; takes several minutes on 2 cores)
+import * as tf from '@tensorflow/tfjs-core'
+import * as tfl from '@tensorflow/tfjs-layers'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { Core } from '../../src/main/core/core'
+import { initBackend } from '../../src/main/core/ml/backend'
+import { loadTrainingData } from '../../src/main/core/ml/data'
+import { Generator } from '../../src/main/core/ml/generator'
+import { CLASS_NAMES, loadFashionMnist } from '../../scripts/fashion-mnist.mjs'
+
+const COUNTS = [1500, 1200, 900, 700, 500, 350, 250, 150, 80, 40]
+const PER_CLASS = 200
+
+async function main(): Promise<void> {
+  await initBackend('auto')
+  const train = loadFashionMnist('train')
+  const test = loadFashionMnist('t10k')
+  const work = mkdtempSync(join(tmpdir(), 'synthfold-quality-'))
+  const folder = join(work, 'subset')
+  const taken = new Array(10).fill(0)
+  for (let i = train.n - 1; i >= 0 && taken.some((t, c) => t < COUNTS[c]); i--) {
+    const c = train.label(i)
+    if (taken[c] >= COUNTS[c]) continue
+    mkdirSync(join(folder, CLASS_NAMES[c]), { recursive: true })
+    const png = await sharp(Buffer.from(train.pixels(i)), { raw: { width: 28, height: 28, channels: 1 } }).toColourspace('b-w').png().toBuffer()
+    writeFileSync(join(folder, CLASS_NAMES[c], `${i}.png`), png)
+    taken[c]++
+  }
+  const core = new Core({ home: join(work, 'home'), shell: 'cli' })
+  const imported = await new Promise<number>((resolve, reject) => {
+    core.on('job', (e) => (e.type === 'done' ? resolve(e.result.datasetId) : e.type === 'failed' ? reject(new Error(e.error.message)) : undefined))
+    void core.call('datasets.import', { path: folder })
+  })
+  console.log(`subset: ${taken.reduce((a, b) => a + b)} images, ${COUNTS.join('/')} per class`)
+
+  const t0 = Date.now()
+  const run = await new Promise<number>((resolve, reject) => {
+    let id = 0
+    core.on('run', (e) => {
+      if (e.type === 'epoch' && e.runId === id) process.stderr.write(`  epoch ${e.metrics.epoch + 1}: loss ${e.metrics.loss.toFixed(1)} val ${e.metrics.valLoss?.toFixed(1)} active ${e.metrics.activeUnits}\n`)
+      if (e.type === 'status' && e.run.id === id && e.run.status !== 'running') {
+        if (e.run.status === 'completed') resolve(id)
+        else reject(new Error(`run ${e.run.status}: ${e.run.error}`))
+      }
+    })
+    void core.call('runs.start', { datasetId: imported, settings: {} }).then((r) => {
+      if (!r.ok) reject(new Error(r.error.message))
+      else id = r.value.id
+    })
+  })
+  const summary = (await core.call('runs.get', { runId: run })) as { ok: true; value: { run: { checkpoints: { kind: string }[]; settings: object; epochsDone: number; lastMetrics: { valReconstruction: number | null } | null } } }
+  console.log(`default run: ${summary.value.run.epochsDone} epochs in ${((Date.now() - t0) / 1000).toFixed(0)} s, settings ${JSON.stringify(summary.value.run.settings)}`)
+  const data = loadTrainingData(core.db, core.home, imported)
+  const ckptDir = join(core.home, 'runs', String(run), 'best')
+  await core.close()
+
+  // Independent judge: a small CNN on the full training split.
+  const clf = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu', padding: 'same' }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', padding: 'same' }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 128, activation: 'relu' }),
+      tfl.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  })
+  clf.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] })
+  const asTensors = (ds: ReturnType<typeof loadFashionMnist>, n: number) => {
+    const x = new Float32Array(n * 784)
+    const y = new Int32Array(n)
+    for (let i = 0; i < n; i++) {
+      const p = ds.pixels(i)
+      for (let k = 0; k < 784; k++) x[i * 784 + k] = p[k] / 255
+      y[i] = ds.label(i)
+    }
+    return { x: tf.tensor4d(x, [n, 28, 28, 1]), y: tf.oneHot(tf.tensor1d(y, 'int32'), 10), labels: y }
+  }
+  const tr = asTensors(train, train.n)
+  await clf.fit(tr.x, tr.y, { epochs: 3, batchSize: 128, verbose: 0, shuffle: true })
+  const te = asTensors(test, test.n)
+  const acc = (clf.evaluate(te.x, te.y) as tf.Scalar[])[1].dataSync()[0]
+  console.log(`independent classifier: ${(acc * 100).toFixed(1)}% on the 10,000 test images`)
+
+  const gen = Generator.load(ckptDir)
+  const classify = (images: Uint8Array[]): Int32Array =>
+    tf.tidy(() => {
+      const flat = new Float32Array(images.length * 784)
+      images.forEach((im, j) => im.forEach((v, k) => (flat[j * 784 + k] = v / 255)))
+      return (clf.predict(tf.tensor4d(flat, [images.length, 28, 28, 1])) as tf.Tensor).argMax(1).dataSync() as Int32Array
+    })
+  const realOf = (c: number): Uint8Array[] => {
+    const out: Uint8Array[] = []
+    for (let i = 0; i < data.count; i++) if (data.labels[i] === c) out.push(data.pixels.subarray(i * 784, (i + 1) * 784))
+    return out
+  }
+  const dist = (a: Uint8Array, b: Uint8Array): number => {
+    let s = 0
+    for (let k = 0; k < a.length; k++) s += ((a[k] - b[k]) / 255) ** 2
+    return Math.sqrt(s)
+  }
+  const nearest = (x: Uint8Array, pool: Uint8Array[], skip?: number): number => pool.reduce((m, r, i) => (i === skip ? m : Math.min(m, dist(x, r))), Infinity)
+  let hits = 0
+  let total = 0
+  let failing = 0
+  console.log('class           real  correct  near-real dist (sample / real-to-real)  recon MSE')
+  data.classNames.forEach((name, c) => {
+    const real = realOf(c)
+    const { pixels } = gen.sample(c, PER_CLASS, 1, 1000 + c)
+    const pred = classify(pixels)
+    const ok = pred.filter((p) => CLASS_NAMES[p] === name).length
+    const sampleNN = pixels.slice(0, 50).reduce((a, s) => a + nearest(s, real), 0) / 50
+    const realNN = real.slice(0, 50).reduce((a, r, i) => a + nearest(r, real, i), 0) / Math.min(50, real.length)
+    const rec = gen.reconstruct(real.slice(0, 100), new Array(Math.min(100, real.length)).fill(c))
+    const mse = rec.reduce((a, r, i) => a + dist(r, real[i]) ** 2 / 784, 0) / rec.length
+    const counts = real.length >= 20
+    if (counts) {
+      hits += ok
+      total += PER_CLASS
+      if (ok / PER_CLASS < 0.85) failing++
+    }
+    console.log(`${name.padEnd(14)} ${String(real.length).padStart(5)}  ${((ok / PER_CLASS) * 100).toFixed(1).padStart(6)}%  ${sampleNN.toFixed(2).padStart(8)} / ${realNN.toFixed(2)}${' '.repeat(24)}${mse.toFixed(4)}${counts ? '' : '  (under 20 real images)'}`)
+  })
+  console.log(`overall: ${((hits / total) * 100).toFixed(1)}% of samples assigned to their class; ${failing} class(es) under the 85% bar`)
+  if (!existsSync(ckptDir)) throw new Error('no checkpoint')
+  rmSync(work, { recursive: true, force: true })
+}
+
+await main()
