@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     tf.tidy(() => {
       const flat = new Float32Array(images.length * 784)
       images.forEach((im, j) => im.forEach((v, k) => (flat[j * 784 + k] = v / 255)))
-      return (clf.predict(tf.tensor4d(flat, [images.length, 28, 28, 1])) as tf.Tensor).argMax(1).dataSync() as Int32Array
+      return tf.argMax(clf.predict(tf.tensor4d(flat, [images.length, 28, 28, 1])) as tf.Tensor, 1).dataSync() as Int32Array
     })
   const realOf = (c: number): Uint8Array[] => {
     const out: Uint8Array[] = []

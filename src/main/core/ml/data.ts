@@ -36,7 +36,7 @@ export function loadTrainingData(db: Database, home: string, datasetId: number):
   const index = new Map(classes.map((c, i) => [c.id, i]))
   const rows = db
     .prepare(
-      `SELECT slot, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND slot IS NOT NULL ORDER BY id`,
+      `SELECT slot, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND slot IS NOT NULL ORDER BY rel_path`,
     )
     .all(datasetId) as { slot: number; class_id: number }[]
   const c = channelCount(ds.channels)
