@@ -26,6 +26,8 @@ export const trainSettings = z.strictObject({
   validationSplit: z.number().min(0).max(0.5),
   earlyStoppingPatience: z.number().int().min(0).max(10_000),
   classBalanced: z.boolean(),
+  /** Weight of the class loss on decoded prior samples (0 turns the auxiliary classifier off). */
+  classLossWeight: z.number().min(0).max(1000),
   seed: z
     .number()
     .int()
@@ -54,6 +56,7 @@ const PRESETS: Record<
     validationSplit: 0.1,
     earlyStoppingPatience: 0,
     classBalanced: true,
+    classLossWeight: 20,
     checkpointEvery: 5,
   },
   balanced: {
@@ -71,6 +74,7 @@ const PRESETS: Record<
     validationSplit: 0.1,
     earlyStoppingPatience: 8,
     classBalanced: true,
+    classLossWeight: 20,
     checkpointEvery: 5,
   },
   quality: {
@@ -88,6 +92,7 @@ const PRESETS: Record<
     validationSplit: 0.1,
     earlyStoppingPatience: 15,
     classBalanced: true,
+    classLossWeight: 20,
     checkpointEvery: 5,
   },
 }

@@ -3,7 +3,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path'
 import type { TrainSettings } from '../../../shared/train-settings'
 import type { CvaeShape } from './model'
-import type { Trainer } from './trainer'
+import type { LatentStats, Trainer } from './trainer'
+
+type TensorGroup = 'encoder' | 'decoder' | 'classifier' | 'optimizer' | 'classifierOptimizer'
 
 export interface CheckpointMeta {
   format: 1
@@ -12,8 +14,10 @@ export interface CheckpointMeta {
   settings: TrainSettings
   classNames: string[]
   bestValLoss: number | null
+  /** Fitted class-conditional prior used for sampling (absent in very old checkpoints). */
+  latentStats?: LatentStats
   /** Layer weights (encoder then decoder) and optimiser state, in file order. */
-  tensors: { name: string; shape: number[]; group: 'encoder' | 'decoder' | 'optimizer' }[]
+  tensors: { name: string; shape: number[]; group: TensorGroup }[]
 }
 
 /**
@@ -40,7 +44,12 @@ export async function saveCheckpoint(
       'decoder',
       trainer.model.decoder.weights.map((w) => ({ name: w.originalName, tensor: w.read() })),
     ],
+    [
+      'classifier',
+      trainer.model.classifier.weights.map((w) => ({ name: w.originalName, tensor: w.read() })),
+    ],
     ['optimizer', await trainer.optimizer.getWeights()],
+    ['classifierOptimizer', await trainer.classifierOptimizer.getWeights()],
   ]
   const tensors: CheckpointMeta['tensors'] = []
   const chunks: Buffer[] = []
@@ -58,6 +67,7 @@ export async function saveCheckpoint(
     settings: trainer.settings,
     classNames: trainer.data.classNames,
     bestValLoss,
+    latentStats: trainer.latentStats(),
     tensors,
   }
   writeFileSync(join(tmp, 'weights.bin'), Buffer.concat(chunks))
@@ -80,7 +90,13 @@ export function readCheckpointTensors(dir: string): {
   const meta = readCheckpointMeta(dir)
   const bin = readFileSync(join(dir, 'weights.bin'))
   const all = new Float32Array(bin.buffer, bin.byteOffset, bin.byteLength / 4)
-  const groups: Record<string, tf.Tensor[]> = { encoder: [], decoder: [], optimizer: [] }
+  const groups: Record<TensorGroup, tf.Tensor[]> = {
+    encoder: [],
+    decoder: [],
+    classifier: [],
+    optimizer: [],
+    classifierOptimizer: [],
+  }
   let at = 0
   for (const t of meta.tensors) {
     const n = t.shape.reduce((a, b) => a * b, 1)
@@ -97,11 +113,16 @@ export async function restoreTrainer(trainer: Trainer, dir: string): Promise<Che
   const { meta, groups } = readCheckpointTensors(dir)
   trainer.model.encoder.setWeights(groups.encoder)
   trainer.model.decoder.setWeights(groups.decoder)
-  const names = meta.tensors.filter((t) => t.group === 'optimizer').map((t) => t.name)
-  await trainer.optimizer.setWeights(
-    groups.optimizer.map((tensor, i) => ({ name: names[i], tensor })),
-  )
-  for (const t of [...groups.encoder, ...groups.decoder, ...groups.optimizer]) t.dispose()
+  if (groups.classifier.length) trainer.model.classifier.setWeights(groups.classifier)
+  const named = (group: TensorGroup) => {
+    const names = meta.tensors.filter((t) => t.group === group).map((t) => t.name)
+    return groups[group].map((tensor, i) => ({ name: names[i], tensor }))
+  }
+  if (groups.optimizer.length) await trainer.optimizer.setWeights(named('optimizer'))
+  if (groups.classifierOptimizer.length) {
+    await trainer.classifierOptimizer.setWeights(named('classifierOptimizer'))
+  }
+  for (const t of Object.values(groups).flat()) t.dispose()
   trainer.epoch = meta.epoch
   return meta
 }

@@ -21,7 +21,7 @@ export class Generator {
     const dec = decoder(meta.shape)
     enc.setWeights(groups.encoder)
     dec.setWeights(groups.decoder)
-    for (const t of [...groups.encoder, ...groups.decoder, ...groups.optimizer]) t.dispose()
+    for (const t of Object.values(groups).flat()) t.dispose()
     return new Generator(meta, enc, dec)
   }
 
@@ -30,8 +30,9 @@ export class Generator {
   }
 
   /**
-   * n images of class `classIndex`, from z ~ N(0, temperature^2 I). The latent vectors come from
-   * a seeded generator and are returned too, so any sample can be regenerated exactly.
+   * n images of class `classIndex`. z = m_c + temperature * s_c * eps, with the class's fitted
+   * latent mean and spread (N(0, I) when the checkpoint has none). The latent vectors come from a
+   * seeded generator and are returned too, so any sample can be regenerated exactly.
    */
   sample(
     classIndex: number,
@@ -40,6 +41,8 @@ export class Generator {
     seed = 1,
   ): { pixels: Uint8Array[]; latents: Float32Array[] } {
     const d = this.meta.shape.latentDim
+    const mean = this.meta.latentStats?.mean[classIndex] ?? new Array<number>(d).fill(0)
+    const std = this.meta.latentStats?.std[classIndex] ?? new Array<number>(d).fill(1)
     const rand = rng(seed)
     const latents = Array.from({ length: n }, () => {
       const z = new Float32Array(d)
@@ -48,8 +51,8 @@ export class Generator {
         const u = Math.max(rand(), 1e-12)
         const v = rand()
         const r = Math.sqrt(-2 * Math.log(u)) * temperature
-        z[i] = r * Math.cos(2 * Math.PI * v)
-        if (i + 1 < d) z[i + 1] = r * Math.sin(2 * Math.PI * v)
+        z[i] = mean[i] + std[i] * r * Math.cos(2 * Math.PI * v)
+        if (i + 1 < d) z[i + 1] = mean[i + 1] + std[i + 1] * r * Math.sin(2 * Math.PI * v)
       }
       return z
     })

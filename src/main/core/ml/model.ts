@@ -127,26 +127,69 @@ export function decoder(o: CvaeShape): tfl.LayersModel {
   return tfl.model({ inputs: [z, label], outputs: logits, name: 'decoder' })
 }
 
+/**
+ * A small CNN trained on the real images alongside the CVAE. Its verdict on decoded samples is an
+ * extra loss for the decoder (so the decoder cannot ignore the label and let z carry the class),
+ * and later the app's own class-confidence score for generated images.
+ */
+export function classifier(o: CvaeShape): tfl.LayersModel {
+  let seed = o.seed + 2000
+  const init = () => tfl.initializers.heNormal({ seed: seed++ })
+  const image = tfl.input({ shape: [o.size, o.size, o.channels], name: 'image' })
+  let h = image as tfl.SymbolicTensor
+  const n = Math.max(1, downsamplings(o.size))
+  for (let i = 0; i < n; i++) {
+    h = tfl.layers
+      .conv2d({
+        filters: Math.min(64, 16 * 2 ** i),
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        kernelInitializer: init(),
+      })
+      .apply(h) as tfl.SymbolicTensor
+    h = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tfl.SymbolicTensor
+  }
+  h = tfl.layers.flatten().apply(h) as tfl.SymbolicTensor
+  h = tfl.layers.dropout({ rate: 0.3, seed: seed++ }).apply(h) as tfl.SymbolicTensor
+  const logits = tfl.layers
+    .dense({
+      units: o.classes,
+      name: 'class_logits',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed++ }),
+    })
+    .apply(h) as tfl.SymbolicTensor
+  return tfl.model({ inputs: image, outputs: logits, name: 'classifier' })
+}
+
 export interface Cvae {
   shape: CvaeShape
   encoder: tfl.LayersModel
   decoder: tfl.LayersModel
-  trainableWeights(): tf.Variable[]
+  classifier: tfl.LayersModel
+  /** Encoder and decoder variables (what the VAE loss trains). */
+  vaeWeights(): tf.Variable[]
+  classifierWeights(): tf.Variable[]
   dispose(): void
 }
 
 export function cvae(shape: CvaeShape): Cvae {
   const enc = encoder(shape)
   const dec = decoder(shape)
+  const cls = classifier(shape)
+  const vars = (m: tfl.LayersModel[]): tf.Variable[] =>
+    m.flatMap((x) => x.trainableWeights).map((w) => w.read() as tf.Variable)
   return {
     shape,
     encoder: enc,
     decoder: dec,
-    trainableWeights: () =>
-      [...enc.trainableWeights, ...dec.trainableWeights].map((w) => w.read() as tf.Variable),
+    classifier: cls,
+    vaeWeights: () => vars([enc, dec]),
+    classifierWeights: () => vars([cls]),
     dispose: () => {
       enc.dispose()
       dec.dispose()
+      cls.dispose()
     },
   }
 }

@@ -7,6 +7,12 @@ import { cvae, reparameterize, type Cvae } from './model'
 
 export type { EpochMetrics }
 
+/** Per class, per latent dimension: where the class's images sit in latent space. */
+export interface LatentStats {
+  mean: number[][]
+  std: number[][]
+}
+
 export interface BatchProgress {
   epoch: number
   batch: number
@@ -40,6 +46,8 @@ export class Trainer {
   readonly split: { train: number[]; val: number[] }
   epoch = 0
   private readonly vars: tf.Variable[]
+  private readonly classifierVars: tf.Variable[]
+  readonly classifierOptimizer: tf.AdamOptimizer
 
   constructor(
     readonly data: TrainingData,
@@ -55,8 +63,10 @@ export class Trainer {
       batchNorm: settings.batchNorm,
       seed: settings.seed,
     })
-    this.vars = this.model.trainableWeights()
+    this.vars = this.model.vaeWeights()
+    this.classifierVars = this.model.classifierWeights()
     this.optimizer = tf.train.adam(settings.learningRate)
+    this.classifierOptimizer = tf.train.adam(1e-3)
     this.split = splitIndices(data.labels, settings.validationSplit, settings.seed)
   }
 
@@ -126,15 +136,21 @@ export class Trainer {
     seed: number,
   ): Promise<[number, number, number]> {
     const s = this.settings
+    const { size, channels } = this.data
     const { x, y } = batchArrays(this.data, indices, this.classes)
+    const n = indices.length
     const out = tf.tidy(() => {
-      const xt = tf.tensor4d(x, [
-        indices.length,
-        this.data.size,
-        this.data.size,
-        this.data.channels,
-      ])
-      const yt = tf.tensor2d(y, [indices.length, this.classes])
+      const xt = tf.tensor4d(x, [n, size, size, channels])
+      const yt = tf.tensor2d(y, [n, this.classes])
+      // Labels for the prior samples the class loss judges: every class equally often.
+      const fakeY = tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: n }, (_, i) => (i + seed) % this.classes),
+          'int32',
+        ),
+        this.classes,
+      )
+      const fakeYf = tf.cast(fakeY, 'float32')
       let parts: [tf.Scalar, tf.Scalar] | null = null
       const { value, grads } = tf.variableGrads(() => {
         const [mu, logvar] = this.model.encoder.apply([xt, yt], { training: true }) as tf.Tensor2D[]
@@ -146,10 +162,34 @@ export class Trainer {
           reconstruction: s.reconstruction,
         })
         parts = [tf.keep(l.reconstruction), tf.keep(l.kl)]
-        return l.total
+        if (s.classLossWeight <= 0) return l.total
+        // The decoder is judged on images it makes from the prior, for labels it is given: a
+        // decoder that ignores the label cannot satisfy the classifier.
+        const zPrior = tf.randomNormal([n, s.latentDim], 0, 1, 'float32', seed + 17)
+        const fake = tf.sigmoid(
+          this.model.decoder.apply([zPrior, fakeYf], { training: true }) as tf.Tensor,
+        )
+        const judged = this.model.classifier.apply(fake) as tf.Tensor2D
+        const aux = tf.losses.softmaxCrossEntropy(fakeYf, judged) as tf.Scalar
+        return tf.add(
+          l.total,
+          tf.mul(s.classLossWeight * ((size * size * channels) / 784), aux),
+        ) as tf.Scalar
       }, this.vars)
       const clipped = clipByGlobalNorm(grads, s.clipNorm)
       this.optimizer.applyGradients(clipped.grads as Record<string, tf.Variable>)
+      if (s.classLossWeight > 0) {
+        // The classifier learns from real images only.
+        const c = tf.variableGrads(
+          () =>
+            tf.losses.softmaxCrossEntropy(
+              yt,
+              this.model.classifier.apply(xt, { training: true }) as tf.Tensor2D,
+            ) as tf.Scalar,
+          this.classifierVars,
+        )
+        this.classifierOptimizer.applyGradients(c.grads as Record<string, tf.Variable>)
+      }
       const [rec, kl] = parts as unknown as [tf.Scalar, tf.Scalar]
       const stacked = tf.stack([value, rec, kl])
       rec.dispose()
@@ -159,6 +199,52 @@ export class Trainer {
     const values = (await out.data()) as Float32Array
     out.dispose()
     return [values[0], values[1], values[2]]
+  }
+
+  /**
+   * Where each class's training images sit in latent space: the mean and spread (means' variance
+   * plus the average posterior variance) per dimension. Sampling from these fitted Gaussians
+   * instead of N(0, I) keeps samples where the decoder has learnt to draw (a class-conditional
+   * prior fitted after training).
+   */
+  latentStats(): LatentStats {
+    const d = this.settings.latentDim
+    const sum = Array.from({ length: this.classes }, () => new Float64Array(d))
+    const sq = Array.from({ length: this.classes }, () => new Float64Array(d))
+    const sig = Array.from({ length: this.classes }, () => new Float64Array(d))
+    const count = new Array<number>(this.classes).fill(0)
+    const all = [...this.split.train, ...this.split.val]
+    for (let i = 0; i < all.length; i += 256) {
+      const idx = all.slice(i, i + 256)
+      const { x, y } = batchArrays(this.data, idx, this.classes)
+      const [mu, lv] = tf.tidy(() => {
+        const xt = tf.tensor4d(x, [idx.length, this.data.size, this.data.size, this.data.channels])
+        const [m, l] = this.model.encoder.apply([
+          xt,
+          tf.tensor2d(y, [idx.length, this.classes]),
+        ]) as tf.Tensor[]
+        return [m.dataSync() as Float32Array, tf.exp(l).dataSync() as Float32Array]
+      })
+      idx.forEach((img, j) => {
+        const c = this.data.labels[img]
+        count[c]++
+        for (let k = 0; k < d; k++) {
+          const v = mu[j * d + k]
+          sum[c][k] += v
+          sq[c][k] += v * v
+          sig[c][k] += lv[j * d + k]
+        }
+      })
+    }
+    const mean = sum.map((s, c) => Array.from(s, (v) => (count[c] ? v / count[c] : 0)))
+    const std = sq.map((s, c) =>
+      Array.from(s, (v, k) => {
+        if (!count[c]) return 1
+        const m = mean[c][k]
+        return Math.sqrt(Math.max(1e-6, v / count[c] - m * m + sig[c][k] / count[c]))
+      }),
+    )
+    return { mean, std }
   }
 
   /** Loss on held-out images (z = mu, beta = 1) and how many latent units carry information. */
@@ -205,5 +291,6 @@ export class Trainer {
   dispose(): void {
     this.model.dispose()
     this.optimizer.dispose()
+    this.classifierOptimizer.dispose()
   }
 }
