@@ -31,13 +31,24 @@ async function main(): Promise<void> {
     const c = train.label(i)
     if (taken[c] >= COUNTS[c]) continue
     mkdirSync(join(folder, CLASS_NAMES[c]), { recursive: true })
-    const png = await sharp(Buffer.from(train.pixels(i)), { raw: { width: 28, height: 28, channels: 1 } }).toColourspace('b-w').png().toBuffer()
+    const png = await sharp(Buffer.from(train.pixels(i)), {
+      raw: { width: 28, height: 28, channels: 1 },
+    })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer()
     writeFileSync(join(folder, CLASS_NAMES[c], `${i}.png`), png)
     taken[c]++
   }
   const core = new Core({ home: join(work, 'home'), shell: 'cli' })
   const imported = await new Promise<number>((resolve, reject) => {
-    core.on('job', (e) => (e.type === 'done' ? resolve(e.result.datasetId) : e.type === 'failed' ? reject(new Error(e.error.message)) : undefined))
+    core.on('job', (e) =>
+      e.type === 'done'
+        ? resolve(e.result.datasetId)
+        : e.type === 'failed'
+          ? reject(new Error(e.error.message))
+          : undefined,
+    )
     void core.call('datasets.import', { path: folder })
   })
   console.log(`subset: ${taken.reduce((a, b) => a + b)} images, ${COUNTS.join('/')} per class`)
@@ -46,7 +57,10 @@ async function main(): Promise<void> {
   const run = await new Promise<number>((resolve, reject) => {
     let id = 0
     core.on('run', (e) => {
-      if (e.type === 'epoch' && e.runId === id) process.stderr.write(`  epoch ${e.metrics.epoch + 1}: loss ${e.metrics.loss.toFixed(1)} val ${e.metrics.valLoss?.toFixed(1)} active ${e.metrics.activeUnits}\n`)
+      if (e.type === 'epoch' && e.runId === id)
+        process.stderr.write(
+          `  epoch ${e.metrics.epoch + 1}: loss ${e.metrics.loss.toFixed(1)} val ${e.metrics.valLoss?.toFixed(1)} active ${e.metrics.activeUnits}\n`,
+        )
       if (e.type === 'status' && e.run.id === id && e.run.status !== 'running') {
         if (e.run.status === 'completed') resolve(id)
         else reject(new Error(`run ${e.run.status}: ${e.run.error}`))
@@ -57,8 +71,20 @@ async function main(): Promise<void> {
       else id = r.value.id
     })
   })
-  const summary = (await core.call('runs.get', { runId: run })) as { ok: true; value: { run: { checkpoints: { kind: string }[]; settings: object; epochsDone: number; lastMetrics: { valReconstruction: number | null } | null } } }
-  console.log(`default run: ${summary.value.run.epochsDone} epochs in ${((Date.now() - t0) / 1000).toFixed(0)} s, settings ${JSON.stringify(summary.value.run.settings)}`)
+  const summary = (await core.call('runs.get', { runId: run })) as {
+    ok: true
+    value: {
+      run: {
+        checkpoints: { kind: string }[]
+        settings: object
+        epochsDone: number
+        lastMetrics: { valReconstruction: number | null } | null
+      }
+    }
+  }
+  console.log(
+    `default run: ${summary.value.run.epochsDone} epochs in ${((Date.now() - t0) / 1000).toFixed(0)} s, settings ${JSON.stringify(summary.value.run.settings)}`,
+  )
   const data = loadTrainingData(core.db, core.home, imported)
   const ckptDir = join(core.home, 'runs', String(run), 'best')
   await core.close()
@@ -66,7 +92,13 @@ async function main(): Promise<void> {
   // Independent judge: a small CNN on the full training split.
   const clf = tfl.sequential({
     layers: [
-      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu', padding: 'same' }),
+      tfl.layers.conv2d({
+        inputShape: [28, 28, 1],
+        filters: 32,
+        kernelSize: 3,
+        activation: 'relu',
+        padding: 'same',
+      }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', padding: 'same' }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
@@ -75,7 +107,11 @@ async function main(): Promise<void> {
       tfl.layers.dense({ units: 10, activation: 'softmax' }),
     ],
   })
-  clf.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] })
+  clf.compile({
+    optimizer: tf.train.adam(1e-3),
+    loss: 'categoricalCrossentropy',
+    metrics: ['accuracy'],
+  })
   const asTensors = (ds: ReturnType<typeof loadFashionMnist>, n: number) => {
     const x = new Float32Array(n * 784)
     const y = new Int32Array(n)
@@ -84,7 +120,11 @@ async function main(): Promise<void> {
       for (let k = 0; k < 784; k++) x[i * 784 + k] = p[k] / 255
       y[i] = ds.label(i)
     }
-    return { x: tf.tensor4d(x, [n, 28, 28, 1]), y: tf.oneHot(tf.tensor1d(y, 'int32'), 10), labels: y }
+    return {
+      x: tf.tensor4d(x, [n, 28, 28, 1]),
+      y: tf.oneHot(tf.tensor1d(y, 'int32'), 10),
+      labels: y,
+    }
   }
   const tr = asTensors(train, train.n)
   await clf.fit(tr.x, tr.y, { epochs: 3, batchSize: 128, verbose: 0, shuffle: true })
@@ -97,11 +137,14 @@ async function main(): Promise<void> {
     tf.tidy(() => {
       const flat = new Float32Array(images.length * 784)
       images.forEach((im, j) => im.forEach((v, k) => (flat[j * 784 + k] = v / 255)))
-      return tf.argMax(clf.predict(tf.tensor4d(flat, [images.length, 28, 28, 1])) as tf.Tensor, 1).dataSync() as Int32Array
+      return tf
+        .argMax(clf.predict(tf.tensor4d(flat, [images.length, 28, 28, 1])) as tf.Tensor, 1)
+        .dataSync() as Int32Array
     })
   const realOf = (c: number): Uint8Array[] => {
     const out: Uint8Array[] = []
-    for (let i = 0; i < data.count; i++) if (data.labels[i] === c) out.push(data.pixels.subarray(i * 784, (i + 1) * 784))
+    for (let i = 0; i < data.count; i++)
+      if (data.labels[i] === c) out.push(data.pixels.subarray(i * 784, (i + 1) * 784))
     return out
   }
   const dist = (a: Uint8Array, b: Uint8Array): number => {
@@ -109,7 +152,8 @@ async function main(): Promise<void> {
     for (let k = 0; k < a.length; k++) s += ((a[k] - b[k]) / 255) ** 2
     return Math.sqrt(s)
   }
-  const nearest = (x: Uint8Array, pool: Uint8Array[], skip?: number): number => pool.reduce((m, r, i) => (i === skip ? m : Math.min(m, dist(x, r))), Infinity)
+  const nearest = (x: Uint8Array, pool: Uint8Array[], skip?: number): number =>
+    pool.reduce((m, r, i) => (i === skip ? m : Math.min(m, dist(x, r))), Infinity)
   let hits = 0
   let total = 0
   let failing = 0
@@ -120,7 +164,8 @@ async function main(): Promise<void> {
     const pred = classify(pixels)
     const ok = pred.filter((p) => CLASS_NAMES[p] === name).length
     const sampleNN = pixels.slice(0, 50).reduce((a, s) => a + nearest(s, real), 0) / 50
-    const realNN = real.slice(0, 50).reduce((a, r, i) => a + nearest(r, real, i), 0) / Math.min(50, real.length)
+    const realNN =
+      real.slice(0, 50).reduce((a, r, i) => a + nearest(r, real, i), 0) / Math.min(50, real.length)
     const rec = gen.reconstruct(real.slice(0, 100), new Array(Math.min(100, real.length)).fill(c))
     const mse = rec.reduce((a, r, i) => a + dist(r, real[i]) ** 2 / 784, 0) / rec.length
     const counts = real.length >= 20
@@ -129,9 +174,13 @@ async function main(): Promise<void> {
       total += PER_CLASS
       if (ok / PER_CLASS < 0.85) failing++
     }
-    console.log(`${name.padEnd(14)} ${String(real.length).padStart(5)}  ${((ok / PER_CLASS) * 100).toFixed(1).padStart(6)}%  ${sampleNN.toFixed(2).padStart(8)} / ${realNN.toFixed(2)}${' '.repeat(24)}${mse.toFixed(4)}${counts ? '' : '  (under 20 real images)'}`)
+    console.log(
+      `${name.padEnd(14)} ${String(real.length).padStart(5)}  ${((ok / PER_CLASS) * 100).toFixed(1).padStart(6)}%  ${sampleNN.toFixed(2).padStart(8)} / ${realNN.toFixed(2)}${' '.repeat(24)}${mse.toFixed(4)}${counts ? '' : '  (under 20 real images)'}`,
+    )
   })
-  console.log(`overall: ${((hits / total) * 100).toFixed(1)}% of samples assigned to their class; ${failing} class(es) under the 85% bar`)
+  console.log(
+    `overall: ${((hits / total) * 100).toFixed(1)}% of samples assigned to their class; ${failing} class(es) under the 85% bar`,
+  )
   if (!existsSync(ckptDir)) throw new Error('no checkpoint')
   rmSync(work, { recursive: true, force: true })
 }

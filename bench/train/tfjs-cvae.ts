@@ -18,7 +18,15 @@ const data = {
   count: n,
 }
 const settings = resolveSettings(
-  { preset: 'balanced', batchSize: B, validationSplit: 0, classBalanced: false, epochs: 1 },
+  {
+    preset: 'balanced',
+    batchSize: B,
+    validationSplit: 0,
+    classBalanced: false,
+    // The CVAE itself, as in the PyTorch reference; default runs add the auxiliary classifier.
+    classLossWeight: Number(process.env.CLASS_LOSS_WEIGHT ?? 0),
+    epochs: 1,
+  },
   { size: 28, channels: 1, imageCount: 20_000 },
 )
 const trainer = new Trainer(data, settings)

@@ -143,9 +143,11 @@ export class Trainer {
       const xt = tf.tensor4d(x, [n, size, size, channels])
       const yt = tf.tensor2d(y, [n, this.classes])
       // Labels for the prior samples the class loss judges: every class equally often.
+      // A quarter batch is enough for this signal and keeps its cost (a second decoder pass) small.
+      const m = Math.max(this.classes, Math.ceil(n / 4))
       const fakeY = tf.oneHot(
         tf.tensor1d(
-          Array.from({ length: n }, (_, i) => (i + seed) % this.classes),
+          Array.from({ length: m }, (_, i) => (i + seed) % this.classes),
           'int32',
         ),
         this.classes,
@@ -165,7 +167,7 @@ export class Trainer {
         if (s.classLossWeight <= 0) return l.total
         // The decoder is judged on images it makes from the prior, for labels it is given: a
         // decoder that ignores the label cannot satisfy the classifier.
-        const zPrior = tf.randomNormal([n, s.latentDim], 0, 1, 'float32', seed + 17)
+        const zPrior = tf.randomNormal([m, s.latentDim], 0, 1, 'float32', seed + 17)
         const fake = tf.sigmoid(
           this.model.decoder.apply([zPrior, fakeYf], { training: true }) as tf.Tensor,
         )
