@@ -53,6 +53,8 @@ export interface RunProgress {
 export type RunEvent =
   | { type: 'progress'; progress: RunProgress }
   | { type: 'epoch'; runId: number; metrics: EpochMetrics }
+  /** New sample and reconstruction pictures were written for this epoch. */
+  | { type: 'preview'; runId: number; epoch: number }
   | { type: 'status'; run: RunSummary }
 
 export interface DoctorReport {

@@ -17,7 +17,7 @@ function finished(
 ): Promise<RunSummary> {
   return new Promise((resolve) => {
     const off = core.on('run', (e) => {
-      const id = e.type === 'status' ? e.run.id : e.type === 'epoch' ? e.runId : e.progress.runId
+      const id = e.type === 'status' ? e.run.id : e.type === 'progress' ? e.progress.runId : e.runId
       if (id !== runId()) return
       onEvent?.(e)
       if (e.type === 'status' && e.run.status !== 'running') {

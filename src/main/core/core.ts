@@ -111,6 +111,12 @@ export class Core {
     return readMedia(this.home, this.repo, kind, imageId)
   }
 
+  /** The run page's pictures (samples per class, reconstructions), written by the run each epoch. */
+  runPreview(runId: number, kind: 'samples' | 'recon'): Media | null {
+    const file = join(this.runs.runDir(runId), `preview-${kind}.png`)
+    return existsSync(file) ? { mime: 'image/png', body: readFileSync(file) } : null
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.jobs.shutdown(true), this.runs.shutdown()])
     this.db.close()

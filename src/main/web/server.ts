@@ -125,7 +125,12 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
 
   async function media(res: ServerResponse, path: string): Promise<void> {
     const m = /^\/media\/(thumb|pixels)\/(\d+)$/.exec(path)
-    const found = m ? await opts.core.media(m[1] as 'thumb' | 'pixels', Number(m[2])) : null
+    const r = /^\/media\/run\/(\d+)\/(samples|recon)$/.exec(path)
+    const found = m
+      ? await opts.core.media(m[1] as 'thumb' | 'pixels', Number(m[2]))
+      : r
+        ? opts.core.runPreview(Number(r[1]), r[2] as 'samples' | 'recon')
+        : null
     if (!found) return text(res, 404, 'No such image')
     res.writeHead(200, {
       'Content-Type': found.mime,

@@ -229,6 +229,8 @@ export class RunManager {
     } else if (m.type === 'epoch') {
       runs.addEpoch(runId, m.metrics)
       this.emit({ type: 'epoch', runId, metrics: m.metrics })
+    } else if (m.type === 'preview') {
+      this.emit({ type: 'preview', runId, epoch: m.epoch })
     } else if (m.type === 'checkpoint') {
       runs.setCheckpoint(runId, m.kind, m.epoch, m.dir, m.bestValLoss)
     } else if (m.type === 'done') {

@@ -40,6 +40,7 @@ export type FromTrainer =
       imagesPerSecond: number
     }
   | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'preview'; epoch: number }
   | {
       type: 'checkpoint'
       kind: 'last' | 'best'

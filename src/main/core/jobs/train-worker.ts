@@ -10,6 +10,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import { initBackend } from '../ml/backend'
 import { restoreTrainer, saveCheckpoint } from '../ml/checkpoint'
 import { loadTrainingData } from '../ml/data'
+import { writePreviews } from '../ml/preview'
 import { Generator } from '../ml/generator'
 import { DivergedError, Trainer } from '../ml/trainer'
 import type { FromTrainer, ToTrainer, TrainJob } from './train-protocol'
@@ -100,6 +101,8 @@ async function run(job: TrainJob): Promise<void> {
       return send({ type: 'done', outcome: 'cancelled', epochs: trainer.epoch })
     }
     send({ type: 'epoch', metrics })
+    await writePreviews(trainer, job.runDir, s.seed + trainer.epoch)
+    send({ type: 'preview', epoch: trainer.epoch })
     const score = metrics.valLoss ?? metrics.loss
     const improved = best === null || score < best
     if (improved) {

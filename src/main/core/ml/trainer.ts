@@ -209,13 +209,13 @@ export class Trainer {
    * instead of N(0, I) keeps samples where the decoder has learnt to draw (a class-conditional
    * prior fitted after training).
    */
-  latentStats(): LatentStats {
+  latentStats(limit = Infinity): LatentStats {
     const d = this.settings.latentDim
     const sum = Array.from({ length: this.classes }, () => new Float64Array(d))
     const sq = Array.from({ length: this.classes }, () => new Float64Array(d))
     const sig = Array.from({ length: this.classes }, () => new Float64Array(d))
     const count = new Array<number>(this.classes).fill(0)
-    const all = [...this.split.train, ...this.split.val]
+    const all = [...this.split.train, ...this.split.val].slice(0, limit)
     for (let i = 0; i < all.length; i += 256) {
       const idx = all.slice(i, i + 256)
       const { x, y } = batchArrays(this.data, idx, this.classes)
