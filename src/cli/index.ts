@@ -59,4 +59,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `synthfold datasets | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0)
+  throw err
+})
 process.exitCode = await main(process.argv.slice(2))

@@ -37,7 +37,7 @@ export const trainSettings = z.strictObject({
 })
 export type TrainSettings = z.output<typeof trainSettings>
 
-const PRESETS: Record<
+export const PRESETS: Record<
   TrainSettings['preset'],
   Omit<TrainSettings, 'preset' | 'latentDim' | 'seed'>
 > = {

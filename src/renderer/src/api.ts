@@ -30,6 +30,7 @@ interface Transport {
   invoke(method: MethodName, args: unknown): Promise<Result<unknown>>
   on(event: EventName, listener: (payload: unknown) => void): () => void
   mediaUrl(kind: 'thumb' | 'pixels', id: number): string
+  runPreviewUrl(runId: number, kind: 'samples' | 'recon', version: number): string
   shell: 'electron' | 'web'
 }
 
@@ -38,6 +39,7 @@ function electronTransport(bridge: ElectronBridge): Transport {
     invoke: (method, args) => (bridge[method] as (a: unknown) => Promise<Result<unknown>>)(args),
     on: (event, listener) => bridge.on(event, listener as never),
     mediaUrl: (kind, id) => `synthfold-media://image/${kind}/${id}`,
+    runPreviewUrl: (runId, kind, v) => `synthfold-media://run/${runId}/${kind}?v=${v}`,
     shell: 'electron',
   }
 }
@@ -95,6 +97,7 @@ function webTransport(): Transport {
       return () => set.delete(listener)
     },
     mediaUrl: (kind, id) => `/media/${kind}/${id}`,
+    runPreviewUrl: (runId, kind, v) => `/media/run/${runId}/${kind}?v=${v}`,
     shell: 'web',
   }
 }
@@ -119,4 +122,5 @@ export function on<E extends EventName>(
 }
 
 export const mediaUrl = transport.mediaUrl
+export const runPreviewUrl = transport.runPreviewUrl
 export const shell = transport.shell

@@ -21,7 +21,7 @@ export interface BackendInfo {
   simd: boolean
 }
 
-const require = createRequire(import.meta.url)
+const nodeRequire = createRequire(import.meta.url)
 let current: Promise<BackendInfo> | null = null
 
 /**
@@ -51,7 +51,7 @@ async function choose(prefer: BackendName | 'auto'): Promise<BackendInfo> {
 
 async function tryNative(notes: string[]): Promise<BackendInfo | null> {
   try {
-    require('@tensorflow/tfjs-node-gpu')
+    nodeRequire('@tensorflow/tfjs-node-gpu')
     await tf.setBackend('tensorflow')
     await tf.ready()
     const gpu = gpuName()
@@ -74,7 +74,7 @@ async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm')
     const dist =
-      join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/'
+      join(dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/'
     wasm.setWasmPaths(dist)
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise')
     await tf.ready()

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
-import { renameSync } from 'node:fs'
+import { mkdirSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { batchArrays } from './data'
@@ -13,18 +13,23 @@ const MAX_CLASSES = 20
  * from that class's fitted latent distribution) and originals above their reconstructions.
  */
 export async function writePreviews(trainer: Trainer, dir: string, seed: number): Promise<void> {
+  mkdirSync(dir, { recursive: true })
   const { size, channels } = trainer.data
   const classes = Math.min(trainer.classes, MAX_CLASSES)
   const stats = trainer.latentStats(1024)
   const d = trainer.settings.latentDim
   const z = new Float32Array(classes * PER_CLASS * d)
   const labels: number[] = []
-  const eps = tf.tidy(() => tf.randomNormal([classes * PER_CLASS, d], 0, 1, 'float32', seed).dataSync() as Float32Array)
+  const eps = tf.tidy(
+    () =>
+      tf.randomNormal([classes * PER_CLASS, d], 0, 1, 'float32', seed).dataSync() as Float32Array,
+  )
   for (let c = 0; c < classes; c++) {
     for (let j = 0; j < PER_CLASS; j++) {
       const row = c * PER_CLASS + j
       labels.push(c)
-      for (let k = 0; k < d; k++) z[row * d + k] = stats.mean[c][k] + stats.std[c][k] * eps[row * d + k]
+      for (let k = 0; k < d; k++)
+        z[row * d + k] = stats.mean[c][k] + stats.std[c][k] * eps[row * d + k]
     }
   }
   const samples = decode(trainer, z, labels)
@@ -43,7 +48,13 @@ export async function writePreviews(trainer: Trainer, dir: string, seed: number)
   const record = size * size * channels
   const originals = idx.map((i) => trainer.data.pixels.subarray(i * record, (i + 1) * record))
   const recons = idx.map((_, j) => Uint8Array.from(rec.subarray(j * record, (j + 1) * record)))
-  await writeGrid(join(dir, 'preview-recon.png'), [...originals, ...recons], idx.length, size, channels)
+  await writeGrid(
+    join(dir, 'preview-recon.png'),
+    [...originals, ...recons],
+    idx.length,
+    size,
+    channels,
+  )
 }
 
 function decode(trainer: Trainer, z: Float32Array, labels: number[]): Uint8Array[] {
@@ -59,7 +70,13 @@ function decode(trainer: Trainer, z: Float32Array, labels: number[]): Uint8Array
 }
 
 /** Tiles images (size x size x channels) into a grid PNG, written atomically. */
-async function writeGrid(file: string, images: Uint8Array[], cols: number, size: number, channels: number): Promise<void> {
+async function writeGrid(
+  file: string,
+  images: Uint8Array[],
+  cols: number,
+  size: number,
+  channels: number,
+): Promise<void> {
   const rows = Math.ceil(images.length / cols)
   const gap = 2
   const W = cols * (size + gap) - gap

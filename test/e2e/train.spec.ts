@@ -1,0 +1,45 @@
+import { expect, test } from './fixtures'
+
+test('train a model from a dataset page: progress, charts, samples, cancel, resume, history', async ({ app }) => {
+  test.setTimeout(180_000)
+  await app.getByTestId('import-sample').click()
+  await app.getByTestId('dataset-card').getByRole('button').click()
+
+  const panel = app.getByTestId('train-panel')
+  await panel.getByText('Fast', { exact: true }).click()
+  await panel.getByRole('button', { name: 'Show advanced settings' }).click()
+  // a setting that makes no sense is refused with a message
+  await panel.getByRole('spinbutton', { name: 'Latent size' }).fill('1')
+  await app.getByTestId('train-start').click()
+  await expect(app.getByTestId('train-error')).toContainText('latent size must be at least 2')
+  await panel.getByRole('spinbutton', { name: 'Latent size' }).fill('8')
+  await panel.getByRole('spinbutton', { name: 'Epochs', exact: true }).fill('3')
+  await panel.getByRole('spinbutton', { name: 'Batch size' }).fill('32')
+  await app.getByTestId('train-start').click()
+
+  await expect(app.getByTestId('run-title')).toContainText('Run #1')
+  await expect(app.getByTestId('run-progress')).toContainText(/Epoch \d \/ 3 · batch \d+ \/ \d+/)
+  // the UI stays responsive while training: a click is answered at once
+  const t0 = Date.now()
+  await app.getByRole('heading', { name: 'Samples, one row per class' }).click()
+  expect(Date.now() - t0).toBeLessThan(2000)
+  await expect(app.getByTestId('preview-samples')).toBeVisible({ timeout: 60_000 })
+  await expect.poll(() => app.getByTestId('preview-samples').evaluate((i: HTMLImageElement) => i.naturalWidth)).toBeGreaterThan(100)
+
+  // cancel, then resume from the checkpoint
+  await app.getByTestId('run-cancel').click()
+  await expect(app.getByTestId('run-status')).toHaveText('cancelled', { timeout: 30_000 })
+  await app.getByTestId('run-resume').click()
+  await expect(app.getByTestId('run-status')).toHaveText('completed', { timeout: 120_000 })
+  await expect(app.getByTestId('run-progress')).toContainText('3 / 3 epochs')
+  await expect(app.getByTestId('chart')).toHaveCount(3)
+  await expect(app.getByTestId('hint').first()).toBeVisible()
+  await expect(app.getByTestId('preview-recon')).toBeVisible()
+  await app.screenshot({ path: 'test-results/screenshots/run.png', fullPage: true })
+
+  // the run appears in the dataset's history
+  await app.getByText('← Dataset').click()
+  await expect(app.getByTestId('run-history')).toContainText('#1')
+  await expect(app.getByTestId('run-history')).toContainText('completed')
+  await expect(app.getByTestId('run-history')).toContainText('3 / 3')
+})
