@@ -29,6 +29,8 @@ const isAppUrl = (url: string): boolean => {
 
 let core: Core
 let quitting = false
+/** The person already agreed to stop running training (when closing the window). */
+let confirmed = false
 
 async function main(): Promise<void> {
   if (!app.requestSingleInstanceLock()) return app.quit()
@@ -69,16 +71,44 @@ function openWindow(): void {
     isAppUrl,
   })
   forwardEvents(core, win.webContents)
+  win.on('close', (event) => {
+    if (quitting || confirmed || process.platform === 'darwin') return
+    if (confirmQuit()) confirmed = true
+    else event.preventDefault()
+  })
   void (devUrl ? win.loadURL(devUrl) : win.loadFile(indexHtml))
 }
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit()
 })
+/**
+ * Quitting while a model trains asks first: stopping saves a checkpoint the run resumes from;
+ * the other choice keeps the app (and the run) going.
+ */
+function confirmQuit(): boolean {
+  const live = core?.runs.liveRunIds() ?? []
+  if (live.length === 0) return true
+  const choice = dialog.showMessageBoxSync({
+    type: 'question',
+    title: 'Training in progress',
+    message:
+      live.length === 1
+        ? `Run #${live[0]} is still training.`
+        : `${live.length} runs are still training.`,
+    detail: 'Stop saves a checkpoint, and you can resume the run later from its page.',
+    buttons: ['Keep training', 'Stop training and quit'],
+    defaultId: 0,
+    cancelId: 0,
+  })
+  return choice === 1
+}
+
 app.on('before-quit', (event) => {
   if (quitting || !core) return
-  // Let a running import commit its last batch before the process ends.
   event.preventDefault()
+  if (!confirmed && !confirmQuit()) return
+  // Let a running import commit its last batch and runs save their checkpoint before the end.
   quitting = true
   void core.close().finally(() => app.quit())
 })

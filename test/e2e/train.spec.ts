@@ -1,6 +1,8 @@
 import { expect, test } from './fixtures'
 
-test('train a model from a dataset page: progress, charts, samples, cancel, resume, history', async ({ app }) => {
+test('train a model from a dataset page: progress, charts, samples, cancel, resume, history', async ({
+  app,
+}) => {
   test.setTimeout(180_000)
   await app.getByTestId('import-sample').click()
   await app.getByTestId('dataset-card').getByRole('button').click()
@@ -19,12 +21,28 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
 
   await expect(app.getByTestId('run-title')).toContainText('Run #1')
   await expect(app.getByTestId('run-progress')).toContainText(/Epoch \d \/ 3 · batch \d+ \/ \d+/)
-  // the UI stays responsive while training: a click is answered at once
-  const t0 = Date.now()
-  await app.getByRole('heading', { name: 'Samples, one row per class' }).click()
-  expect(Date.now() - t0).toBeLessThan(2000)
+  // The UI stays responsive while training (it runs in another process): measured in the page,
+  // a click is handled and the next frame painted well within 200 ms.
+  const latency = await app.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const target = document.querySelector('[data-testid="run-progress"]') as HTMLElement
+        const t0 = performance.now()
+        target.addEventListener(
+          'click',
+          () => requestAnimationFrame(() => resolve(performance.now() - t0)),
+          { once: true },
+        )
+        target.click()
+      }),
+  )
+  expect(latency).toBeLessThan(200)
   await expect(app.getByTestId('preview-samples')).toBeVisible({ timeout: 60_000 })
-  await expect.poll(() => app.getByTestId('preview-samples').evaluate((i: HTMLImageElement) => i.naturalWidth)).toBeGreaterThan(100)
+  await expect
+    .poll(() =>
+      app.getByTestId('preview-samples').evaluate((i: HTMLImageElement) => i.naturalWidth),
+    )
+    .toBeGreaterThan(100)
 
   // cancel, then resume from the checkpoint
   await app.getByTestId('run-cancel').click()

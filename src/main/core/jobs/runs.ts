@@ -92,6 +92,11 @@ export class RunManager {
     return true
   }
 
+  /** Runs whose process is still going. */
+  liveRunIds(): number[] {
+    return [...this.live.keys()]
+  }
+
   isLive(runId: number): boolean {
     return this.live.has(runId)
   }
