@@ -60,4 +60,31 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
   await expect(app.getByTestId('run-history')).toContainText('#1')
   await expect(app.getByTestId('run-history')).toContainText('completed')
   await expect(app.getByTestId('run-history')).toContainText('3 / 3')
+
+  // a second, different run, then the two side by side
+  await app.getByTestId('train-panel').getByText('Fast', { exact: true }).click()
+  await app
+    .getByTestId('train-panel')
+    .getByRole('button', { name: 'Show advanced settings' })
+    .click()
+  await app
+    .getByTestId('train-panel')
+    .getByRole('spinbutton', { name: 'Epochs', exact: true })
+    .fill('1')
+  await app
+    .getByTestId('train-panel')
+    .getByRole('spinbutton', { name: 'Beta (KL weight)' })
+    .fill('2')
+  await app.getByTestId('train-start').click()
+  await expect(app.getByTestId('run-status')).toHaveText('completed', { timeout: 120_000 })
+  await app.getByText('← Dataset').click()
+  await app.getByRole('checkbox', { name: 'Pick run 1 to compare' }).check()
+  await app.getByRole('checkbox', { name: 'Pick run 2 to compare' }).check()
+  await app.getByTestId('compare-runs').click()
+  const diff = app.getByTestId('settings-diff')
+  await expect(diff.locator('tr.differs')).toHaveCount(4) // epochs, latent size, beta, batch size
+  await expect(diff.locator('tr.differs', { hasText: 'beta' })).toContainText('2')
+  await expect(app.getByTestId('chart')).toHaveCount(1)
+  await expect(app.getByTestId('compare-samples')).toHaveCount(2)
+  await app.screenshot({ path: 'test-results/screenshots/compare.png', fullPage: true })
 })

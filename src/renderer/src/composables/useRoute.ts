@@ -1,11 +1,16 @@
 import { ref, type Ref } from 'vue'
 
 export type Route =
-  { name: 'library' } | { name: 'dataset'; id: number } | { name: 'run'; id: number }
+  | { name: 'library' }
+  | { name: 'dataset'; id: number }
+  | { name: 'run'; id: number }
+  | { name: 'compare'; a: number; b: number }
 
 function parse(hash: string): Route {
   const d = /^#\/datasets\/(\d+)/.exec(hash)
   if (d) return { name: 'dataset', id: Number(d[1]) }
+  const c = /^#\/compare\/(\d+)\/(\d+)/.exec(hash)
+  if (c) return { name: 'compare', a: Number(c[1]), b: Number(c[2]) }
   const r = /^#\/runs\/(\d+)/.exec(hash)
   return r ? { name: 'run', id: Number(r[1]) } : { name: 'library' }
 }
@@ -13,11 +18,16 @@ function parse(hash: string): Route {
 const route = ref<Route>(parse(location.hash))
 window.addEventListener('hashchange', () => (route.value = parse(location.hash)))
 
-/** A small hash router: the library, a dataset, a training run. Reloading keeps the page. */
+/** A small hash router: library, dataset, run, run comparison. Reloading keeps the page. */
 export function useRoute(): { route: Ref<Route>; go: (r: Route) => void } {
   const go = (r: Route): void => {
-    location.hash =
-      r.name === 'dataset' ? `#/datasets/${r.id}` : r.name === 'run' ? `#/runs/${r.id}` : '#/'
+    const paths: { [K in Route['name']]: (x: Extract<Route, { name: K }>) => string } = {
+      library: () => '#/',
+      dataset: (x) => `#/datasets/${x.id}`,
+      run: (x) => `#/runs/${x.id}`,
+      compare: (x) => `#/compare/${x.a}/${x.b}`,
+    }
+    location.hash = (paths[r.name] as (x: Route) => string)(r)
   }
   return { route, go }
 }
