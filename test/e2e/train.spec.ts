@@ -13,7 +13,11 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
   // a setting that makes no sense is refused with a message
   await panel.getByRole('spinbutton', { name: 'Latent size' }).fill('1')
   await app.getByTestId('train-start').click()
-  await expect(app.getByTestId('train-error')).toContainText('latent size must be at least 2')
+  await expect(panel.getByTestId('field-error')).toHaveText('the latent size must be at least 2')
+  await expect(panel.getByRole('spinbutton', { name: 'Latent size' })).toHaveAttribute(
+    'aria-invalid',
+    'true',
+  )
   await panel.getByRole('spinbutton', { name: 'Latent size' }).fill('8')
   await panel.getByRole('spinbutton', { name: 'Epochs', exact: true }).fill('3')
   await panel.getByRole('spinbutton', { name: 'Batch size' }).fill('32')
