@@ -78,6 +78,7 @@ const schemas = {
     outDir: z.string().trim().min(1).max(4096),
     checkpoint: z.enum(['best', 'last']).default('best'),
   }),
+  'runs.estimate': z.strictObject({ datasetId: id }),
   'system.doctor': z.strictObject({ backend: backendName.optional() }),
 } satisfies { [M in MethodName]: z.ZodType }
 
@@ -110,6 +111,8 @@ export interface MethodResults {
     classIndex: number
     checkpoint: { kind: 'best' | 'last'; epoch: number }
   }
+  /** Seconds per epoch of each preset on this dataset, on this machine's backend. */
+  'runs.estimate': { secondsPerEpoch: Record<'fast' | 'balanced' | 'quality', number> }
   'system.doctor': DoctorReport
 }
 

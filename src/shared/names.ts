@@ -22,6 +22,7 @@ export const methodNames = [
   'runs.get',
   'runs.delete',
   'runs.sample',
+  'runs.estimate',
   'system.doctor',
 ] as const
 

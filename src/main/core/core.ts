@@ -145,7 +145,7 @@ export class Core {
 
   private createHandlers(): Handlers {
     return {
-      ...runHandlers(this.runs, this.runsRepo),
+      ...runHandlers(this.runs, this.runsRepo, this.repo),
       'app.info': () => ({
         version: appVersion(),
         home: this.home,

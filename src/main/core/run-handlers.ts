@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import type { MethodName, MethodResults, ParsedArgs } from '../../shared/contract'
 import { AppError } from '../../shared/result'
 import type { RunsRepo } from './db/runs-repo'
+import type { DatasetsRepo } from './db/datasets-repo'
 import type { RunManager } from './jobs/runs'
 
 type RunMethods = Extract<MethodName, `runs.${string}` | 'system.doctor'>
@@ -11,7 +12,7 @@ export type RunHandlers = {
 }
 
 /** Contract methods for training runs, sampling and the backend report. */
-export function runHandlers(runs: RunManager, repo: RunsRepo): RunHandlers {
+export function runHandlers(runs: RunManager, repo: RunsRepo, datasets: DatasetsRepo): RunHandlers {
   const mustGet = (runId: number) => {
     const run = repo.get(runId)
     if (!run) throw new AppError('not_found', `No run with id ${runId}.`)
@@ -39,6 +40,27 @@ export function runHandlers(runs: RunManager, repo: RunsRepo): RunHandlers {
       }
       const r = await runs.sample({ ...a, classIndex, outDir: resolve(a.outDir) })
       return { ...r, classIndex }
+    },
+    'runs.estimate': async ({ datasetId }) => {
+      const ds = datasets.get(datasetId)
+      if (!ds) throw new AppError('not_found', `No dataset with id ${datasetId}.`)
+      const channels = ds.channels === 'gray' ? 1 : ds.channels === 'rgb' ? 3 : 4
+      const classes = Math.max(1, ds.classes.filter((c) => c.count > 0).length)
+      const speeds = await runs.presetSpeeds({
+        size: ds.size,
+        channels,
+        classes,
+        imageCount: ds.imageCount,
+      })
+      // An epoch sees about the training split (90%) plus a validation pass.
+      const perEpoch = (ips: number): number => (ds.imageCount * 1.0) / Math.max(1e-6, ips)
+      return {
+        secondsPerEpoch: {
+          fast: perEpoch(speeds.fast),
+          balanced: perEpoch(speeds.balanced),
+          quality: perEpoch(speeds.quality),
+        },
+      }
     },
     'system.doctor': async ({ backend }) => {
       const info = await runs.doctor(backend ?? 'auto')

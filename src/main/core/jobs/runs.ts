@@ -141,6 +141,27 @@ export class RunManager {
     }
   }
 
+  private readonly speeds = new Map<
+    string,
+    Promise<Record<'fast' | 'balanced' | 'quality', number>>
+  >()
+
+  /** Preset speeds on this machine for a dataset's geometry, measured once per app session. */
+  presetSpeeds(geo: { size: number; channels: number; classes: number; imageCount: number }) {
+    const key = `${geo.size}x${geo.channels}x${geo.classes}`
+    let found = this.speeds.get(key)
+    if (!found) {
+      found = runTrainerJob(
+        { mode: 'estimate', backend: 'auto', ...geo },
+        'estimate',
+        this.ctx.spawn,
+      ).then((m) => m.imagesPerSecond)
+      found.catch(() => this.speeds.delete(key))
+      this.speeds.set(key, found)
+    }
+    return found
+  }
+
   async doctor(backend: BackendName | 'auto' = 'auto'): Promise<BackendInfo> {
     return (await runTrainerJob({ mode: 'doctor', backend }, 'doctor', this.ctx.spawn)).backend
   }

@@ -26,6 +26,14 @@ export type TrainJob =
       backend: BackendName | 'auto'
     }
   | { mode: 'doctor'; backend: BackendName | 'auto' }
+  | {
+      mode: 'estimate'
+      backend: BackendName | 'auto'
+      size: number
+      channels: number
+      classes: number
+      imageCount: number
+    }
 
 export type ToTrainer = { type: 'start'; job: TrainJob } | { type: 'cancel' }
 
@@ -51,4 +59,9 @@ export type FromTrainer =
   | { type: 'done'; outcome: 'completed' | 'early-stopped' | 'cancelled'; epochs: number }
   | { type: 'sampled'; files: string[]; latents: number[][] }
   | { type: 'doctor'; backend: BackendInfo }
+  | {
+      type: 'estimate'
+      backend: BackendInfo
+      imagesPerSecond: Record<'fast' | 'balanced' | 'quality', number>
+    }
   | { type: 'error'; error: { name: string; message: string; stack?: string }; diverged: boolean }

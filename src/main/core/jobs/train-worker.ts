@@ -11,6 +11,7 @@ import { initBackend } from '../ml/backend'
 import { restoreTrainer, saveCheckpoint } from '../ml/checkpoint'
 import { loadTrainingData } from '../ml/data'
 import { writePreviews } from '../ml/preview'
+import { measurePresetSpeeds } from '../ml/estimate'
 import { Generator } from '../ml/generator'
 import { DivergedError, Trainer } from '../ml/trainer'
 import type { FromTrainer, ToTrainer, TrainJob } from './train-protocol'
@@ -62,6 +63,8 @@ process.on('disconnect', () => {
 async function run(job: TrainJob): Promise<void> {
   const backend = await initBackend(job.backend)
   if (job.mode === 'doctor') return send({ type: 'doctor', backend })
+  if (job.mode === 'estimate')
+    return send({ type: 'estimate', backend, imagesPerSecond: await measurePresetSpeeds(job) })
   if (job.mode === 'sample') return sample(job)
 
   const db = new BetterSqlite3(job.dbPath, { readonly: true, fileMustExist: true })
