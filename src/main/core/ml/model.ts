@@ -27,6 +27,12 @@ export function downsamplings(size: number): number {
 
 const filtersAt = (base: number, level: number): number => Math.min(256, base * 2 ** level)
 
+/** Optional batch norm, then leaky ReLU: what follows every conv stage. */
+function normAct(h: tfl.SymbolicTensor, batchNorm: boolean): tfl.SymbolicTensor {
+  const normed = batchNorm ? (tfl.layers.batchNormalization().apply(h) as tfl.SymbolicTensor) : h
+  return tfl.layers.leakyReLU({ alpha: 0.2 }).apply(normed) as tfl.SymbolicTensor
+}
+
 /**
  * Encoder: a CNN over the image, with the class one-hot joined to the flattened features, giving
  * the mean and log-variance of q(z | x, y). Conditioning the encoder too lets z spend its capacity
@@ -50,8 +56,7 @@ export function encoder(o: CvaeShape): tfl.LayersModel {
         useBias: !o.batchNorm,
       })
       .apply(h) as tfl.SymbolicTensor
-    if (o.batchNorm) h = tfl.layers.batchNormalization().apply(h) as tfl.SymbolicTensor
-    h = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tfl.SymbolicTensor
+    h = normAct(h, o.batchNorm)
   }
   h = tfl.layers.flatten().apply(h) as tfl.SymbolicTensor
   h = tfl.layers.concatenate().apply([h, label]) as tfl.SymbolicTensor
@@ -108,8 +113,7 @@ export function decoder(o: CvaeShape): tfl.LayersModel {
         useBias: !o.batchNorm,
       })
       .apply(h) as tfl.SymbolicTensor
-    if (o.batchNorm) h = tfl.layers.batchNormalization().apply(h) as tfl.SymbolicTensor
-    h = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tfl.SymbolicTensor
+    h = normAct(h, o.batchNorm)
   }
   // The last stage maps straight to image logits at full size (no wide full-resolution layer, which
   // would cost more than the rest of the network together). The loss applies the sigmoid itself
