@@ -9,7 +9,10 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
 
   const panel = app.getByTestId('train-panel')
   // each preset shows how long it would take here, measured on this machine's backend
-  await expect(panel.getByTestId('preset-estimate').first()).toContainText(/10 epochs · about \d+(s|m \d+s) here/, { timeout: 60_000 })
+  await expect(panel.getByTestId('preset-estimate').first()).toContainText(
+    /10 epochs · about \d+(s|m \d+s) here/,
+    { timeout: 60_000 },
+  )
   await panel.getByText('Fast', { exact: true }).click()
   await panel.getByRole('button', { name: 'Show advanced settings' }).click()
   // a setting that makes no sense is refused with a message

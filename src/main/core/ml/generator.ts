@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { readCheckpointTensors, type CheckpointMeta } from './checkpoint'
 import { rng } from './data'
+import { latentSample } from './latent-prior'
 import { decoder, encoder } from './model'
 import type * as tfl from '@tensorflow/tfjs-layers'
 
@@ -41,19 +42,19 @@ export class Generator {
     seed = 1,
   ): { pixels: Uint8Array[]; latents: Float32Array[] } {
     const d = this.meta.shape.latentDim
-    const mean = this.meta.latentStats?.mean[classIndex] ?? new Array<number>(d).fill(0)
-    const std = this.meta.latentStats?.std[classIndex] ?? new Array<number>(d).fill(1)
     const rand = rng(seed)
+    const eps = new Float64Array(d)
     const latents = Array.from({ length: n }, () => {
-      const z = new Float32Array(d)
       for (let i = 0; i < d; i += 2) {
         // Box-Muller from the seeded uniform stream
         const u = Math.max(rand(), 1e-12)
         const v = rand()
-        const r = Math.sqrt(-2 * Math.log(u)) * temperature
-        z[i] = mean[i] + std[i] * r * Math.cos(2 * Math.PI * v)
-        if (i + 1 < d) z[i + 1] = mean[i + 1] + std[i + 1] * r * Math.sin(2 * Math.PI * v)
+        const r = Math.sqrt(-2 * Math.log(u))
+        eps[i] = r * Math.cos(2 * Math.PI * v)
+        if (i + 1 < d) eps[i + 1] = r * Math.sin(2 * Math.PI * v)
       }
+      const z = new Float32Array(d)
+      latentSample(this.meta.latentStats, classIndex, eps, temperature, z)
       return z
     })
     return { pixels: this.decode(latents, new Array(n).fill(classIndex)), latents }

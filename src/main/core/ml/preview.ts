@@ -3,6 +3,7 @@ import { mkdirSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { batchArrays } from './data'
+import { latentSample } from './latent-prior'
 import type { Trainer } from './trainer'
 
 const PER_CLASS = 8
@@ -28,8 +29,13 @@ export async function writePreviews(trainer: Trainer, dir: string, seed: number)
     for (let j = 0; j < PER_CLASS; j++) {
       const row = c * PER_CLASS + j
       labels.push(c)
-      for (let k = 0; k < d; k++)
-        z[row * d + k] = stats.mean[c][k] + stats.std[c][k] * eps[row * d + k]
+      latentSample(
+        stats,
+        c,
+        eps.subarray(row * d, (row + 1) * d),
+        1,
+        z.subarray(row * d, (row + 1) * d),
+      )
     }
   }
   const samples = decode(trainer, z, labels)

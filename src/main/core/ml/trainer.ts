@@ -4,14 +4,11 @@ import type { TrainSettings } from '../../../shared/train-settings'
 import { batchArrays, epochOrder, rng, splitIndices, type TrainingData } from './data'
 import { clipByGlobalNorm, cvaeLoss, klWarmup, learningRateAt } from './loss'
 import { cvae, reparameterize, type Cvae } from './model'
+import { LatentAccumulator, type LatentStats } from './latent-prior'
 
 export type { EpochMetrics }
 
-/** Per class, per latent dimension: where the class's images sit in latent space. */
-export interface LatentStats {
-  mean: number[][]
-  std: number[][]
-}
+export type { LatentStats }
 
 export interface BatchProgress {
   epoch: number
@@ -211,15 +208,12 @@ export class Trainer {
    */
   latentStats(limit = Infinity): LatentStats {
     const d = this.settings.latentDim
-    const sum = Array.from({ length: this.classes }, () => new Float64Array(d))
-    const sq = Array.from({ length: this.classes }, () => new Float64Array(d))
-    const sig = Array.from({ length: this.classes }, () => new Float64Array(d))
-    const count = new Array<number>(this.classes).fill(0)
+    const acc = new LatentAccumulator(this.classes, d)
     const all = [...this.split.train, ...this.split.val].slice(0, limit)
     for (let i = 0; i < all.length; i += 256) {
       const idx = all.slice(i, i + 256)
       const { x, y } = batchArrays(this.data, idx, this.classes)
-      const [mu, lv] = tf.tidy(() => {
+      const [mu, variance] = tf.tidy(() => {
         const xt = tf.tensor4d(x, [idx.length, this.data.size, this.data.size, this.data.channels])
         const [m, l] = this.model.encoder.apply([
           xt,
@@ -227,26 +221,15 @@ export class Trainer {
         ]) as tf.Tensor[]
         return [m.dataSync() as Float32Array, tf.exp(l).dataSync() as Float32Array]
       })
-      idx.forEach((img, j) => {
-        const c = this.data.labels[img]
-        count[c]++
-        for (let k = 0; k < d; k++) {
-          const v = mu[j * d + k]
-          sum[c][k] += v
-          sq[c][k] += v * v
-          sig[c][k] += lv[j * d + k]
-        }
-      })
+      idx.forEach((img, j) =>
+        acc.add(
+          this.data.labels[img],
+          mu.subarray(j * d, (j + 1) * d),
+          variance.subarray(j * d, (j + 1) * d),
+        ),
+      )
     }
-    const mean = sum.map((s, c) => Array.from(s, (v) => (count[c] ? v / count[c] : 0)))
-    const std = sq.map((s, c) =>
-      Array.from(s, (v, k) => {
-        if (!count[c]) return 1
-        const m = mean[c][k]
-        return Math.sqrt(Math.max(1e-6, v / count[c] - m * m + sig[c][k] / count[c]))
-      }),
-    )
-    return { mean, std }
+    return acc.finish()
   }
 
   /** Loss on held-out images (z = mu, beta = 1) and how many latent units carry information. */

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { LatentAccumulator, latentSample } from '../../../src/main/core/ml/latent-prior'
+import { rng } from '../../../src/main/core/ml/data'
+
+describe('the fitted class-conditional prior', () => {
+  it('reproduces each class’s mean and correlations when sampling', () => {
+    const rand = rng(3)
+    const normal = (): number =>
+      Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand())
+    const acc = new LatentAccumulator(2, 2)
+    for (let i = 0; i < 4000; i++) {
+      const a = normal()
+      // class 1: strongly correlated dimensions around (3, -1); class 0: independent around 0
+      acc.add(1, [3 + a, -1 + 0.9 * a + 0.1 * normal()], [0, 0])
+      acc.add(0, [normal(), normal()], [0.25, 0.25])
+    }
+    const stats = acc.finish()
+    expect(stats.mean[1][0]).toBeCloseTo(3, 1)
+    expect(stats.mean[1][1]).toBeCloseTo(-1, 1)
+    expect(stats.chol).toBeDefined()
+    const z = new Float32Array(2)
+    let sxy = 0
+    let sxx = 0
+    let syy = 0
+    for (let i = 0; i < 4000; i++) {
+      latentSample(stats, 1, [normal(), normal()], 1, z)
+      sxy += (z[0] - 3) * (z[1] + 1)
+      sxx += (z[0] - 3) ** 2
+      syy += (z[1] + 1) ** 2
+    }
+    expect(sxy / Math.sqrt(sxx * syy)).toBeGreaterThan(0.9)
+    // class 0's spread includes the posterior variance (1 + 0.25)
+    expect(stats.std[0][0]).toBeCloseTo(Math.sqrt(1.25), 1)
+    // temperature 0 gives the class mean
+    latentSample(stats, 1, [5, 5], 0, z)
+    expect(z[0]).toBeCloseTo(stats.mean[1][0], 5)
+  })
+})
