@@ -210,7 +210,7 @@ function describeDecodeError(err: unknown, format: ImageFormat): string {
   if (/unsupported image format|bad seek|not a known file format/i.test(msg))
     return `unsupported or damaged ${format.toUpperCase()} file (${first})`
   if (/compressed \(RLE\)|bit depth/i.test(msg)) return first
-  return `could not decode ${format.toUpperCase()} file (${first})`
+  return `damaged or unreadable ${format.toUpperCase()} file (${first})`
 }
 
 export { formatForExtension }
