@@ -12,7 +12,7 @@ export function handleMediaProtocol(protocol: Protocol, core: Core): void {
     const found = m
       ? await core.media(m[1] as 'thumb' | 'pixels', Number(m[2]))
       : r
-        ? core.runPreview(Number(r[1]), r[2] as 'samples' | 'recon')
+        ? await core.runPreview(Number(r[1]), r[2] as 'samples' | 'recon')
         : null
     if (!found) return new Response('Not found', { status: 404 })
     return new Response(new Uint8Array(found.body), {

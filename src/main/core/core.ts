@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   describeIssues,
@@ -112,9 +113,10 @@ export class Core {
   }
 
   /** The run page's pictures (samples per class, reconstructions), written by the run each epoch. */
-  runPreview(runId: number, kind: 'samples' | 'recon'): Media | null {
+  async runPreview(runId: number, kind: 'samples' | 'recon'): Promise<Media | null> {
     const file = join(this.runs.runDir(runId), `preview-${kind}.png`)
-    return existsSync(file) ? { mime: 'image/png', body: readFileSync(file) } : null
+    const body = await readFile(file).catch(() => null)
+    return body ? { mime: 'image/png', body } : null
   }
 
   async close(): Promise<void> {

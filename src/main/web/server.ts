@@ -129,7 +129,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const found = m
       ? await opts.core.media(m[1] as 'thumb' | 'pixels', Number(m[2]))
       : r
-        ? opts.core.runPreview(Number(r[1]), r[2] as 'samples' | 'recon')
+        ? await opts.core.runPreview(Number(r[1]), r[2] as 'samples' | 'recon')
         : null
     if (!found) return text(res, 404, 'No such image')
     res.writeHead(200, {
