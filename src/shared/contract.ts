@@ -5,6 +5,13 @@
 import { z } from 'zod'
 import { trainSettings } from './train-settings'
 import type { DoctorReport, EpochMetrics, RunEvent, RunSummary } from './runs'
+import type {
+  GenerationEvent,
+  GenerationSummary,
+  Plan,
+  SampleDetail,
+  SampleItem,
+} from './generation'
 import type { MethodName } from './names'
 import type {
   AppInfo,
@@ -40,6 +47,37 @@ export const importArgs = z.strictObject({
   channels: z.enum(['gray', 'rgb', 'rgba']).optional(),
   fit: z.enum(['cover', 'contain', 'fill']).optional(),
 })
+
+export const strategySchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('not-majority') }),
+  z.strictObject({ kind: z.literal('not-minority') }),
+  z.strictObject({ kind: z.literal('minority') }),
+  z.strictObject({ kind: z.literal('all') }),
+  z.strictObject({
+    kind: z.literal('targets'),
+    targets: z.record(
+      z.string().min(1),
+      z.number().int('a target must be a whole number').min(0).max(1_000_000),
+    ),
+  }),
+])
+
+const maxRatio = z
+  .number()
+  .gt(0, 'the ratio cap must be above 0 (use null for no cap)')
+  .max(1000)
+  .nullable()
+  .default(3)
+
+const sampleFilter = {
+  generationId: id,
+  classIndex: z.number().int().min(0).optional(),
+  status: z
+    .enum(['all', 'accepted', 'rejected', 'filtered', 'unreviewed', 'reviewed'])
+    .default('all'),
+  sort: z.enum(['id', 'confidence', 'novelty']).default('id'),
+  order: z.enum(['asc', 'desc']).default('asc'),
+}
 
 const schemas = {
   'app.info': z.strictObject({}),
@@ -80,6 +118,43 @@ const schemas = {
   }),
   'runs.estimate': z.strictObject({ datasetId: id }),
   'system.doctor': z.strictObject({ backend: backendName.optional() }),
+  'generations.plan': z.strictObject({
+    runId: id,
+    strategy: strategySchema.default({ kind: 'not-majority' }),
+    maxRatio,
+  }),
+  'generations.start': z.strictObject({
+    runId: id,
+    strategy: strategySchema.default({ kind: 'not-majority' }),
+    maxRatio,
+    temperature: z.number().gt(0, 'the temperature must be above 0').max(3).default(1),
+    checkpoint: z.enum(['best', 'last']).default('best'),
+    filters: z
+      .strictObject({
+        minConfidence: z.number().min(0).max(1),
+        nearCopy: z.number().min(0).max(10),
+        duplicate: z.number().min(0).max(10),
+      })
+      .partial()
+      .default({}),
+  }),
+  'generations.list': z.strictObject({ runId: id.optional(), datasetId: id.optional() }),
+  'generations.get': z.strictObject({ generationId: id }),
+  'generations.cancel': z.strictObject({ generationId: id }),
+  'generations.refill': z.strictObject({
+    generationId: id,
+    className: z.string().min(1).optional(),
+  }),
+  'generations.delete': z.strictObject({ generationId: id }),
+  'samples.list': z.strictObject({ ...sampleFilter, ...page }),
+  'samples.ids': z.strictObject(sampleFilter),
+  'samples.get': z.strictObject({ sampleId: id }),
+  'samples.decide': z.strictObject({
+    decisions: z
+      .array(z.strictObject({ id, status: z.enum(['accepted', 'rejected']) }))
+      .min(1)
+      .max(50_000),
+  }),
 } satisfies { [M in MethodName]: z.ZodType }
 
 type Schemas = typeof schemas
@@ -114,12 +189,24 @@ export interface MethodResults {
   /** Seconds per epoch of each preset on this dataset, on this machine's backend. */
   'runs.estimate': { secondsPerEpoch: Record<'fast' | 'balanced' | 'quality', number> }
   'system.doctor': DoctorReport
+  'generations.plan': Plan
+  'generations.start': GenerationSummary
+  'generations.list': GenerationSummary[]
+  'generations.get': GenerationSummary
+  'generations.cancel': { cancelled: boolean }
+  'generations.refill': GenerationSummary
+  'generations.delete': { deleted: true }
+  'samples.list': { total: number; items: SampleItem[] }
+  'samples.ids': { ids: number[] }
+  'samples.get': SampleDetail
+  'samples.decide': { updated: number }
 }
 
 /** Events a caller can subscribe to; each subscription returns an unsubscribe function. */
 export interface EventPayloads {
   job: JobEvent
   run: RunEvent
+  generation: GenerationEvent
   /** Folders dropped on the Electron window (paths resolved by the preload). */
   'app.drop': { paths: string[] }
 }

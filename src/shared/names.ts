@@ -24,11 +24,22 @@ export const methodNames = [
   'runs.sample',
   'runs.estimate',
   'system.doctor',
+  'generations.plan',
+  'generations.start',
+  'generations.list',
+  'generations.get',
+  'generations.cancel',
+  'generations.refill',
+  'generations.delete',
+  'samples.list',
+  'samples.ids',
+  'samples.get',
+  'samples.decide',
 ] as const
 
 export type MethodName = (typeof methodNames)[number]
 
-export const eventNames = ['job', 'run', 'app.drop'] as const
+export const eventNames = ['job', 'run', 'generation', 'app.drop'] as const
 export type EventName = (typeof eventNames)[number]
 
 export const ipcChannel = (method: MethodName): string => `synthfold:api:${method}`

@@ -23,6 +23,9 @@ import { RunsRepo } from './db/runs-repo'
 import { RunManager } from './jobs/runs'
 import type { SpawnWorker } from './jobs/worker-process'
 import { runHandlers } from './run-handlers'
+import { genHandlers } from './gen-handlers'
+import { GenerationsRepo } from './db/generations-repo'
+import { GenerationManager } from './jobs/generations'
 
 export interface CoreOptions {
   home?: string
@@ -45,9 +48,12 @@ export class Core {
   readonly jobs: JobManager
   readonly runsRepo: RunsRepo
   readonly runs: RunManager
+  readonly gensRepo: GenerationsRepo
+  readonly gens: GenerationManager
   private readonly listeners: { [E in EventName]: Set<(p: EventPayloads[E]) => void> } = {
     job: new Set(),
     run: new Set(),
+    generation: new Set(),
     'app.drop': new Set(),
   }
   private readonly handlers: Handlers
@@ -71,6 +77,19 @@ export class Core {
         spawn: opts.spawnWorker,
       },
       (e) => this.emit('run', e),
+    )
+    this.gensRepo = new GenerationsRepo(this.db)
+    this.gensRepo.recoverInterrupted(pidAlive)
+    this.gens = new GenerationManager(
+      {
+        gens: this.gensRepo,
+        runs: this.runsRepo,
+        datasets: this.repo,
+        home: this.home,
+        dbPath: dbFile(this.home),
+        spawn: opts.spawnWorker,
+      },
+      (e) => this.emit('generation', e),
     )
     this.handlers = this.createHandlers()
   }
@@ -119,8 +138,32 @@ export class Core {
     return body ? { mime: 'image/png', body } : null
   }
 
+  /**
+   * The renderer's pictures by path, the same for both shells: `image/thumb/7`, `image/pixels/7`,
+   * `run/3/samples`, `run/3/recon`, `sample/42`.
+   */
+  async mediaByPath(path: string): Promise<Media | null> {
+    const m = /^image\/(thumb|pixels)\/(\d+)$/.exec(path)
+    if (m) return this.media(m[1] as MediaKind, Number(m[2]))
+    const r = /^run\/(\d+)\/(samples|recon)$/.exec(path)
+    if (r) return this.runPreview(Number(r[1]), r[2] as 'samples' | 'recon')
+    const s = /^sample\/(\d+)$/.exec(path)
+    if (s) return this.sampleMedia(Number(s[1]))
+    return null
+  }
+
+  /** A generated sample's PNG. */
+  async sampleMedia(sampleId: number): Promise<Media | null> {
+    const s = this.gensRepo.sample(sampleId)
+    if (!s) return null
+    const body = await readFile(join(this.gens.folder(s.generationId), 'samples', s.file)).catch(
+      () => null,
+    )
+    return body ? { mime: 'image/png', body } : null
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.jobs.shutdown(true), this.runs.shutdown()])
+    await Promise.all([this.jobs.shutdown(true), this.runs.shutdown(), this.gens.shutdown()])
     this.db.close()
   }
 
@@ -145,9 +188,23 @@ export class Core {
     return { jobId: this.jobs.startImport({ ...args, path: root }, label) }
   }
 
+  /** A run's or dataset's generations go with it (rows and sample files). */
+  private deleteGenerations(where: { runId?: number; datasetId?: number }): void {
+    const list = this.gens.list(where)
+    if (list.some((g) => this.gens.isLive(g.id)))
+      throw new AppError('conflict', 'Cancel the running generation first.')
+    for (const g of list) this.gens.delete(g.id)
+  }
+
   private createHandlers(): Handlers {
+    const runs = runHandlers(this.runs, this.runsRepo, this.repo)
     return {
-      ...runHandlers(this.runs, this.runsRepo, this.repo),
+      ...runs,
+      'runs.delete': (a) => {
+        this.deleteGenerations({ runId: a.runId })
+        return runs['runs.delete'](a)
+      },
+      ...genHandlers(this.gens, this.gensRepo, (e) => this.emit('generation', e)),
       'app.info': () => ({
         version: appVersion(),
         home: this.home,
@@ -180,6 +237,7 @@ export class Core {
             'conflict',
             'Cancel the training run of this dataset before deleting it.',
           )
+        this.deleteGenerations({ datasetId: id })
         for (const r of runs) this.runs.delete(r.id)
         this.repo.delete(id)
         rmSync(datasetDir(this.home, id), { recursive: true, force: true })

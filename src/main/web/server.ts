@@ -124,13 +124,11 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   }
 
   async function media(res: ServerResponse, path: string): Promise<void> {
-    const m = /^\/media\/(thumb|pixels)\/(\d+)$/.exec(path)
-    const r = /^\/media\/run\/(\d+)\/(samples|recon)$/.exec(path)
-    const found = m
-      ? await opts.core.media(m[1] as 'thumb' | 'pixels', Number(m[2]))
-      : r
-        ? await opts.core.runPreview(Number(r[1]), r[2] as 'samples' | 'recon')
-        : null
+    // /media/thumb/7 and /media/pixels/7 are the dataset images; /media/run/… and /media/sample/…
+    const rest = path.slice('/media/'.length)
+    const found = await opts.core.mediaByPath(
+      /^(thumb|pixels)\//.test(rest) ? `image/${rest}` : rest,
+    )
     if (!found) return text(res, 404, 'No such image')
     res.writeHead(200, {
       'Content-Type': found.mime,

@@ -1,6 +1,41 @@
 import type { BackendInfo, BackendName } from '../ml/backend'
 import type { EpochMetrics } from '../../../shared/runs'
 import type { TrainSettings } from '../../../shared/train-settings'
+import type { FilterReason, FilterSettings } from '../../../shared/generation'
+
+/** One generated sample as the generation process reports it (main stores it). */
+export interface GeneratedRow {
+  classIndex: number
+  seed: number
+  latent: number[]
+  /** Relative to the generation's folder. */
+  file: string
+  confidence: number
+  novelty: number
+  nearestDistance: number
+  nearestImageId: number | null
+  duplicateOfSeed: number | null
+  reason: FilterReason | null
+}
+
+export interface GenerateJob {
+  mode: 'generate'
+  generationId: number
+  dbPath: string
+  home: string
+  datasetId: number
+  checkpointDir: string
+  outDir: string
+  /** Accepted samples still wanted, per class index. */
+  need: { classIndex: number; count: number }[]
+  temperature: number
+  filters: FilterSettings
+  /** The first seed to use; every sample takes the next one. */
+  seedStart: number
+  /** Accepted samples already in the generation (duplicate checks cover them). */
+  existing: { classIndex: number; seed: number; file: string }[]
+  backend: BackendName | 'auto'
+}
 
 /** What a training process is asked to do. It reads the database but never writes it. */
 export type TrainJob =
@@ -25,6 +60,7 @@ export type TrainJob =
       outDir: string
       backend: BackendName | 'auto'
     }
+  | GenerateJob
   | { mode: 'doctor'; backend: BackendName | 'auto' }
   | {
       mode: 'estimate'
@@ -59,6 +95,23 @@ export type FromTrainer =
   | { type: 'done'; outcome: 'completed' | 'early-stopped' | 'cancelled'; epochs: number }
   | { type: 'sampled'; files: string[]; latents: number[][] }
   | { type: 'doctor'; backend: BackendInfo }
+  | { type: 'gen-started'; backend: BackendInfo; classifierAccuracy: number | null }
+  | { type: 'gen-samples'; rows: GeneratedRow[] }
+  | {
+      type: 'gen-progress'
+      accepted: number
+      target: number
+      generated: number
+      filtered: number
+      samplesPerSecond: number
+      className: string
+    }
+  | {
+      type: 'gen-done'
+      outcome: 'completed' | 'cancelled'
+      /** Classes that could not reach their count within the attempt limit, with how many are missing. */
+      shortfall: { classIndex: number; missing: number; tried: number }[]
+    }
   | {
       type: 'estimate'
       backend: BackendInfo

@@ -14,6 +14,7 @@ import { writePreviews } from '../ml/preview'
 import { measurePresetSpeeds } from '../ml/estimate'
 import { Generator } from '../ml/generator'
 import { DivergedError, Trainer } from '../ml/trainer'
+import { runGeneration } from '../gen/generate'
 import type { FromTrainer, ToTrainer, TrainJob } from './train-protocol'
 
 let stop = false
@@ -66,6 +67,7 @@ async function run(job: TrainJob): Promise<void> {
   if (job.mode === 'estimate')
     return send({ type: 'estimate', backend, imagesPerSecond: await measurePresetSpeeds(job) })
   if (job.mode === 'sample') return sample(job)
+  if (job.mode === 'generate') return runGeneration(job, backend, send, () => stop)
 
   const db = new BetterSqlite3(job.dbPath, { readonly: true, fileMustExist: true })
   const data = loadTrainingData(db, job.home, job.datasetId)

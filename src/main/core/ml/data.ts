@@ -13,6 +13,8 @@ export interface TrainingData {
   /** uint8 pixels, image i at i * size * size * channels. */
   pixels: Uint8Array
   labels: Int32Array
+  /** Image ids in the database, in the same order. */
+  ids: Int32Array
   count: number
 }
 
@@ -36,16 +38,18 @@ export function loadTrainingData(db: Database, home: string, datasetId: number):
   const index = new Map(classes.map((c, i) => [c.id, i]))
   const rows = db
     .prepare(
-      `SELECT slot, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND slot IS NOT NULL ORDER BY rel_path`,
+      `SELECT id, slot, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND slot IS NOT NULL ORDER BY rel_path`,
     )
-    .all(datasetId) as { slot: number; class_id: number }[]
+    .all(datasetId) as { id: number; slot: number; class_id: number }[]
   const c = channelCount(ds.channels)
   const record = ds.size * ds.size * c
   const file = PixelStore.fileFor(datasetDir(home, datasetId), ds.store_generation, ds.size, c)
   const all = readFileSync(file)
   const pixels = new Uint8Array(rows.length * record)
   const labels = new Int32Array(rows.length)
+  const ids = new Int32Array(rows.length)
   rows.forEach((r, i) => {
+    ids[i] = r.id
     pixels.set(all.subarray(r.slot * record, (r.slot + 1) * record), i * record)
     labels[i] = index.get(r.class_id)!
   })
@@ -55,6 +59,7 @@ export function loadTrainingData(db: Database, home: string, datasetId: number):
     classNames: classes.map((x) => x.name),
     pixels,
     labels,
+    ids,
     count: rows.length,
   }
 }

@@ -27,6 +27,7 @@ export async function measurePresetSpeeds(geo: {
       classNames: Array.from({ length: geo.classes }, (_, i) => `c${i}`),
       pixels: Uint8Array.from({ length: n * record }, () => Math.floor(Math.random() * 256)),
       labels: Int32Array.from({ length: n }, (_, i) => i % geo.classes),
+      ids: Int32Array.from({ length: n }, (_, i) => i + 1),
       count: n,
     }
     const trainer = new Trainer(data, settings)

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { readCheckpointTensors, type CheckpointMeta } from './checkpoint'
 import { rng } from './data'
 import { latentSample } from './latent-prior'
-import { decoder, encoder } from './model'
+import { classifier, decoder, encoder } from './model'
 import type * as tfl from '@tensorflow/tfjs-layers'
 
 /**
@@ -14,6 +14,7 @@ export class Generator {
     readonly meta: CheckpointMeta,
     private readonly enc: tfl.LayersModel,
     private readonly dec: tfl.LayersModel,
+    private readonly cls: tfl.LayersModel | null,
   ) {}
 
   static load(dir: string): Generator {
@@ -22,8 +23,13 @@ export class Generator {
     const dec = decoder(meta.shape)
     enc.setWeights(groups.encoder)
     dec.setWeights(groups.decoder)
+    let cls: tfl.LayersModel | null = null
+    if (groups.classifier?.length) {
+      cls = classifier(meta.shape)
+      cls.setWeights(groups.classifier)
+    }
     for (const t of Object.values(groups).flat()) t.dispose()
-    return new Generator(meta, enc, dec)
+    return new Generator(meta, enc, dec, cls)
   }
 
   get classNames(): string[] {
@@ -31,9 +37,8 @@ export class Generator {
   }
 
   /**
-   * n images of class `classIndex`. z = m_c + temperature * s_c * eps, with the class's fitted
-   * latent mean and spread (N(0, I) when the checkpoint has none). The latent vectors come from a
-   * seeded generator and are returned too, so any sample can be regenerated exactly.
+   * n images of class `classIndex`, drawn from one seeded stream (previews and the CLI's sample).
+   * z = m_c + temperature * L_c * eps with the class's fitted latent prior (N(0, I) without one).
    */
   sample(
     classIndex: number,
@@ -41,23 +46,60 @@ export class Generator {
     temperature = 1,
     seed = 1,
   ): { pixels: Uint8Array[]; latents: Float32Array[] } {
-    const d = this.meta.shape.latentDim
     const rand = rng(seed)
-    const eps = new Float64Array(d)
-    const latents = Array.from({ length: n }, () => {
-      for (let i = 0; i < d; i += 2) {
-        // Box-Muller from the seeded uniform stream
-        const u = Math.max(rand(), 1e-12)
-        const v = rand()
-        const r = Math.sqrt(-2 * Math.log(u))
-        eps[i] = r * Math.cos(2 * Math.PI * v)
-        if (i + 1 < d) eps[i + 1] = r * Math.sin(2 * Math.PI * v)
-      }
-      const z = new Float32Array(d)
-      latentSample(this.meta.latentStats, classIndex, eps, temperature, z)
-      return z
-    })
+    const latents = Array.from({ length: n }, () => this.latent(rand, classIndex, temperature))
     return { pixels: this.decode(latents, new Array(n).fill(classIndex)), latents }
+  }
+
+  /**
+   * One latent vector per seed: each sample of a generation owns its seed, so any one of them can
+   * be made again on its own, exactly, from (checkpoint, class, seed, temperature).
+   */
+  latentsForSeeds(classIndex: number, seeds: number[], temperature: number): Float32Array[] {
+    return seeds.map((s) => this.latent(rng(s), classIndex, temperature))
+  }
+
+  private latent(rand: () => number, classIndex: number, temperature: number): Float32Array {
+    const d = this.meta.shape.latentDim
+    const eps = new Float64Array(d)
+    for (let i = 0; i < d; i += 2) {
+      // Box-Muller from the seeded uniform stream
+      const u = Math.max(rand(), 1e-12)
+      const v = rand()
+      const r = Math.sqrt(-2 * Math.log(u))
+      eps[i] = r * Math.cos(2 * Math.PI * v)
+      if (i + 1 < d) eps[i + 1] = r * Math.sin(2 * Math.PI * v)
+    }
+    const z = new Float32Array(d)
+    latentSample(this.meta.latentStats, classIndex, eps, temperature, z)
+    return z
+  }
+
+  get hasClassifier(): boolean {
+    return this.cls !== null
+  }
+
+  /** Class probabilities (softmax of the run's classifier) for uint8 images, one array per image. */
+  classify(images: Uint8Array[], batch = 256): Float32Array[] {
+    if (!this.cls) throw new Error('This checkpoint has no classifier.')
+    const { size, channels, classes: k } = this.meta.shape
+    const out: Float32Array[] = []
+    for (let i = 0; i < images.length; i += batch) {
+      const imgs = images.slice(i, i + batch)
+      const flat = new Float32Array(imgs.length * size * size * channels)
+      imgs.forEach((im, j) => {
+        for (let p = 0; p < im.length; p++) flat[j * im.length + p] = im[p] / 255
+      })
+      const probs = tf.tidy(() =>
+        tf.softmax(
+          this.cls!.apply(tf.tensor4d(flat, [imgs.length, size, size, channels])) as tf.Tensor2D,
+        ),
+      )
+      const data = probs.dataSync() as Float32Array
+      probs.dispose()
+      for (let j = 0; j < imgs.length; j++) out.push(data.slice(j * k, (j + 1) * k))
+    }
+    return out
   }
 
   /** Decodes given latent vectors with given class indices, in batches. */
@@ -119,5 +161,6 @@ export class Generator {
   dispose(): void {
     this.enc.dispose()
     this.dec.dispose()
+    this.cls?.dispose()
   }
 }

@@ -1,6 +1,11 @@
 import type { Database } from 'better-sqlite3'
 import { migrate0010 } from './0010-datasets'
 import { migrate0020 } from './0020-runs'
+import { migrate0030 } from './0030-generations'
 
 /** Ordered migration steps; step i brings the database to user_version i + 1. */
-export const migrations: ReadonlyArray<(db: Database) => void> = [migrate0010, migrate0020]
+export const migrations: ReadonlyArray<(db: Database) => void> = [
+  migrate0010,
+  migrate0020,
+  migrate0030,
+]

@@ -1,0 +1,127 @@
+/** Class-balanced generation: plans, generations, samples and their review. */
+
+/** imbalanced-learn's sampling_strategy names, plus explicit per-class targets. */
+export type Strategy =
+  | { kind: 'not-majority' }
+  | { kind: 'not-minority' }
+  | { kind: 'minority' }
+  | { kind: 'all' }
+  /** Desired total (real + synthetic) per listed class; unlisted classes get nothing. */
+  | { kind: 'targets'; targets: Record<string, number> }
+
+export interface PlanRow {
+  className: string
+  classIndex: number
+  real: number
+  /** The total the strategy asks for (real + synthetic), before the ratio cap. */
+  target: number
+  toGenerate: number
+  /** True when the synthetic-to-real cap lowered toGenerate. */
+  capped: boolean
+  total: number
+}
+
+export interface Plan {
+  strategy: Strategy
+  /** Synthetic images per real image, at most, per class (null: no cap). */
+  maxRatio: number | null
+  rows: PlanRow[]
+  toGenerate: number
+}
+
+export interface FilterSettings {
+  /** Samples whose intended class gets a lower probability from the run's classifier are rejected. */
+  minConfidence: number
+  /** Rejected as near-copies below this novelty (nearest real distance / typical real-to-real distance). */
+  nearCopy: number
+  /** Rejected as duplicates closer than this (same unit) to an earlier accepted sample. */
+  duplicate: number
+}
+
+export const DEFAULT_FILTERS: FilterSettings = {
+  minConfidence: 0.8,
+  nearCopy: 0.5,
+  duplicate: 0.25,
+}
+
+export type GenerationStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted'
+
+export type FilterReason = 'near-copy' | 'low-confidence' | 'duplicate'
+
+export interface GenerationClassCounts {
+  className: string
+  classIndex: number
+  real: number
+  /** How many accepted samples the plan asks for. */
+  planned: number
+  generated: number
+  accepted: number
+  rejected: number
+  reviewed: number
+  filtered: Record<FilterReason, number>
+}
+
+export interface GenerationSummary {
+  id: number
+  runId: number
+  datasetId: number
+  status: GenerationStatus
+  checkpoint: { kind: 'best' | 'last'; epoch: number }
+  temperature: number
+  filters: FilterSettings
+  plan: Plan
+  classNames: string[]
+  /** Validation accuracy of the run's classifier on held-out real images (null: none held out). */
+  classifierAccuracy: number | null
+  backend: string | null
+  error: string | null
+  note: string | null
+  /** Where the sample PNGs are, on the machine running the core. */
+  folder: string
+  createdAt: number
+  finishedAt: number | null
+  classes: GenerationClassCounts[]
+}
+
+export type SampleStatus = 'accepted' | 'rejected'
+
+export interface SampleItem {
+  id: number
+  generationId: number
+  classIndex: number
+  className: string
+  seed: number
+  confidence: number
+  novelty: number
+  nearestImageId: number | null
+  status: SampleStatus
+  /** What the automatic filters found (kept when a person overrides it). */
+  reason: FilterReason | null
+  reviewed: boolean
+}
+
+export interface SampleDetail extends SampleItem {
+  latent: number[]
+  file: string
+  duplicateOfSeed: number | null
+  nearestDistance: number
+  provenance: { runId: number; checkpoint: { kind: string; epoch: number }; temperature: number }
+}
+
+export interface GenerationProgress {
+  generationId: number
+  accepted: number
+  target: number
+  generated: number
+  filtered: number
+  samplesPerSecond: number
+  etaSeconds: number | null
+  phase: 'preparing' | 'generating'
+  className: string | null
+}
+
+export type GenerationEvent =
+  | { type: 'progress'; progress: GenerationProgress }
+  | { type: 'samples'; generationId: number; added: number }
+  | { type: 'status'; generation: GenerationSummary }
+  | { type: 'decided'; generationId: number; ids: number[]; status: SampleStatus }

@@ -1,0 +1,102 @@
+import type { Plan, PlanRow, Strategy } from './generation'
+
+/**
+ * How many synthetic images each class gets, with imbalanced-learn's sampling_strategy semantics
+ * for over-sampling (every class but the majority, the minority only, all, or explicit totals),
+ * then capped at `maxRatio` synthetic images per real one so a class of 10 real images does not
+ * become 990 synthetic ones unless the person asks for it. Pure, so the renderer can show the same
+ * plan live that the core will run.
+ */
+export function planGeneration(
+  classes: { name: string; real: number }[],
+  strategy: Strategy,
+  maxRatio: number | null,
+): Plan {
+  const counts = classes.map((c) => c.real)
+  const majority = Math.max(0, ...counts)
+  const present = counts.filter((n) => n > 0)
+  const minority = present.length ? Math.min(...present) : 0
+  const isMajority = (n: number) => n === majority
+  const isMinority = (n: number) => n === minority
+  if (strategy.kind === 'targets') {
+    const known = new Set(classes.map((c) => c.name))
+    const unknown = Object.keys(strategy.targets).filter((k) => !known.has(k))
+    if (unknown.length)
+      throw new PlanError(
+        `No class named ${unknown.map((u) => JSON.stringify(u)).join(', ')}; the classes are: ${classes.map((c) => c.name).join(', ')}.`,
+      )
+    for (const c of classes) {
+      const t = strategy.targets[c.name]
+      if (t !== undefined && (!Number.isInteger(t) || t < 0))
+        throw new PlanError(`The target for ${c.name} must be a whole number of images (got ${t}).`)
+      if (t !== undefined && t < c.real)
+        throw new PlanError(
+          `The target for ${c.name} (${t}) is below its ${c.real} real images; generation only adds images.`,
+        )
+    }
+  }
+  const rows: PlanRow[] = classes.map((c, classIndex) => {
+    let target = c.real
+    if (c.real > 0) {
+      if (strategy.kind === 'targets') target = strategy.targets[c.name] ?? c.real
+      else if (strategy.kind === 'all') target = majority
+      else if (strategy.kind === 'not-majority' && !isMajority(c.real)) target = majority
+      else if (strategy.kind === 'not-minority' && !isMinority(c.real)) target = majority
+      else if (strategy.kind === 'minority' && isMinority(c.real)) target = majority
+    }
+    const wanted = Math.max(0, target - c.real)
+    const cap = maxRatio === null ? Infinity : Math.floor(maxRatio * c.real)
+    const toGenerate = Math.min(wanted, cap)
+    return {
+      className: c.name,
+      classIndex,
+      real: c.real,
+      target,
+      toGenerate,
+      capped: toGenerate < wanted,
+      total: c.real + toGenerate,
+    }
+  })
+  return { strategy, maxRatio, rows, toGenerate: rows.reduce((a, r) => a + r.toGenerate, 0) }
+}
+
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'PlanError'
+  }
+}
+
+/**
+ * Parses the CLI's --strategy: `not-majority`, `not-minority`, `minority`, `all`, or
+ * `CLASS=N,CLASS=N` (class names may contain spaces; a name containing '=' or ',' cannot be given
+ * this way).
+ */
+export function parseStrategy(text: string): Strategy {
+  const t = text.trim()
+  const named = t.toLowerCase().replace(/[\s_]+/g, '-')
+  if (
+    named === 'not-majority' ||
+    named === 'not-minority' ||
+    named === 'minority' ||
+    named === 'all'
+  )
+    return { kind: named }
+  const targets: Record<string, number> = {}
+  for (const part of t.split(',')) {
+    const m = /^(.+)=\s*(\d+)\s*$/.exec(part)
+    if (!m)
+      throw new PlanError(
+        `Unknown strategy ${JSON.stringify(text)}: use not-majority, not-minority, minority, all, or CLASS=N,CLASS=N.`,
+      )
+    targets[m[1].trim()] = Number(m[2])
+  }
+  return { kind: 'targets', targets }
+}
+
+export function describeStrategy(s: Strategy): string {
+  if (s.kind !== 'targets') return s.kind
+  return Object.entries(s.targets)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')
+}

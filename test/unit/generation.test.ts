@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { existsSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { Core } from '../../src/main/core/core'
+import { Generator } from '../../src/main/core/ml/generator'
+import { initBackend } from '../../src/main/core/ml/backend'
+import { readPng } from '../../src/main/core/gen/generate'
+import type { GenerationSummary } from '../../src/shared/generation'
+import { importAndWait, ok } from './helpers/core'
+import { tmp } from './helpers/messy'
+
+const SAMPLE = join(import.meta.dirname, '../../resources/sample-fashion-mnist')
+
+function generationDone(core: Core, id: () => number): Promise<GenerationSummary> {
+  return new Promise((resolve) => {
+    const off = core.on('generation', (e) => {
+      if (e.type === 'status' && e.generation.id === id() && e.generation.status !== 'running') {
+        off()
+        resolve(e.generation)
+      }
+    })
+  })
+}
+
+describe('class-balanced generation from a trained run (real Fashion-MNIST sample)', () => {
+  let home: string
+  let core: Core
+  let runId = 0
+  let gen: GenerationSummary
+  beforeAll(async () => {
+    await initBackend('auto')
+    home = tmp('generation')
+    core = new Core({ home, shell: 'cli' })
+    const datasetId = (await importAndWait(core, { path: SAMPLE })).summary!.datasetId
+    const trained = new Promise<void>((resolve) =>
+      core.on('run', (e) => {
+        if (e.type === 'status' && e.run.id === runId && e.run.status !== 'running') resolve()
+      }),
+    )
+    runId = (
+      await ok(
+        core.call('runs.start', {
+          datasetId,
+          settings: { preset: 'fast', epochs: 25, batchSize: 32, baseFilters: 16 },
+        }),
+      )
+    ).id
+    await trained
+    let id = 0
+    const done = generationDone(core, () => id)
+    // a loose confidence bar: a 25-epoch model on 370 images is not a good generator yet
+    gen = await ok(
+      core.call('generations.start', {
+        runId,
+        maxRatio: 2,
+        temperature: 0.8,
+        filters: { minConfidence: 0.05 },
+      }),
+    )
+    id = gen.id
+    gen = await done
+  }, 180_000)
+  afterAll(async () => {
+    await core.close()
+    rmSync(home, { recursive: true, force: true })
+  })
+
+  it('follows the plan (ratio cap included) and records every sample with its scores', async () => {
+    expect(gen.status).toBe('completed')
+    expect(gen.classifierAccuracy).toBeGreaterThan(0.3)
+    const boot = gen.classes.find((c) => c.className === 'Ankle_boot')!
+    expect(boot.real).toBe(8)
+    expect(boot.planned).toBe(16) // capped at 2 per real image
+    const top = gen.classes.find((c) => c.className === 'T-shirt_top')!
+    expect(top.planned).toBe(0) // the majority class
+    for (const c of gen.classes) {
+      if (!gen.note?.includes(c.className)) expect(c.accepted).toBe(c.planned)
+      expect(c.generated).toBe(
+        c.accepted + c.filtered['near-copy'] + c.filtered['low-confidence'] + c.filtered.duplicate,
+      )
+    }
+    const list = await ok(core.call('samples.list', { generationId: gen.id, limit: 2000 }))
+    expect(list.total).toBe(gen.classes.reduce((a, c) => a + c.generated, 0))
+    for (const s of list.items) {
+      expect(s.confidence).toBeGreaterThanOrEqual(0)
+      expect(s.novelty).toBeGreaterThan(0)
+      expect(s.nearestImageId).not.toBeNull()
+    }
+    const media = await core.mediaByPath(`sample/${list.items[0].id}`)
+    expect(media?.mime).toBe('image/png')
+  })
+
+  it('regenerates a sample exactly from its stored provenance (checkpoint, class, seed)', async () => {
+    const list = await ok(core.call('samples.list', { generationId: gen.id, limit: 5 }))
+    const g = Generator.load(join(gen.folder, 'checkpoint'))
+    for (const item of list.items) {
+      const s = await ok(core.call('samples.get', { sampleId: item.id }))
+      const stored = await readPng(join(gen.folder, 'samples', s.file), 1)
+      const [z] = g.latentsForSeeds(s.classIndex, [s.seed], s.provenance.temperature)
+      expect(Array.from(z)).toEqual(s.latent.map((v) => Math.fround(v)))
+      const [again] = g.decode([z], [s.classIndex])
+      expect(Buffer.from(again).equals(Buffer.from(stored))).toBe(true)
+    }
+    g.dispose()
+  })
+
+  it('saves decisions at once, keeps them across a restart, and refills a class after rejections', async () => {
+    const bag = gen.classes.find((c) => c.className === 'Bag')!
+    const ids = (
+      await ok(
+        core.call('samples.ids', {
+          generationId: gen.id,
+          classIndex: bag.classIndex,
+          status: 'accepted',
+        }),
+      )
+    ).ids
+    expect(ids.length).toBe(bag.accepted)
+    const rejected = ids.slice(0, 5)
+    expect(
+      (
+        await ok(
+          core.call('samples.decide', {
+            decisions: rejected.map((id) => ({ id, status: 'rejected' as const })),
+          }),
+        )
+      ).updated,
+    ).toBe(5)
+    await core.close()
+    core = new Core({ home, shell: 'cli' })
+    const after = await ok(core.call('generations.get', { generationId: gen.id }))
+    const bagAfter = after.classes.find((c) => c.className === 'Bag')!
+    expect(bagAfter.accepted).toBe(bag.accepted - 5)
+    expect(bagAfter.reviewed).toBe(5)
+    const reviewed = await ok(
+      core.call('samples.list', { generationId: gen.id, status: 'reviewed', limit: 50 }),
+    )
+    expect(reviewed.items.map((s) => s.id).sort()).toEqual([...rejected].sort())
+    expect(reviewed.items.every((s) => s.status === 'rejected')).toBe(true)
+
+    const done = generationDone(core, () => gen.id)
+    await ok(core.call('generations.refill', { generationId: gen.id, className: 'Bag' }))
+    const refilled = await done
+    expect(refilled.status).toBe('completed')
+    expect(refilled.classes.find((c) => c.className === 'Bag')!.accepted).toBe(bag.planned)
+    // earlier decisions are untouched and no seed was used twice
+    const all = await ok(core.call('samples.list', { generationId: gen.id, limit: 2000 }))
+    expect(new Set(all.items.map((s) => s.seed)).size).toBe(all.items.length)
+    for (const id of rejected) expect(all.items.find((s) => s.id === id)!.status).toBe('rejected')
+  }, 60_000)
+
+  it('refuses bad plans with a clear message and deletes a generation with its files', async () => {
+    const bad = await core.call('generations.plan', {
+      runId,
+      strategy: { kind: 'targets', targets: { Bag: 3 } },
+    })
+    expect(bad.ok).toBe(false)
+    if (!bad.ok) expect(bad.error.message).toMatch(/below its 12 real images/)
+    await ok(core.call('generations.delete', { generationId: gen.id }))
+    expect(existsSync(gen.folder)).toBe(false)
+    expect((await core.call('generations.get', { generationId: gen.id })).ok).toBe(false)
+  })
+})
