@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything Synthfold needs on a fresh Debian/Ubuntu machine: Debian's Chromium (for the
-# end-to-end tests; Playwright cannot download its own browser everywhere) and the npm packages.
-# Optional extras for benchmarks and demos: dataset-fashion-mnist, python3-pil, time.
+# end-to-end tests; Playwright cannot download its own browser everywhere), Python's PIL (the unit
+# tests read exports with it, as real consumers do) and the npm packages.
+# Optional extras for benchmarks and demos: dataset-fashion-mnist, time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+/usr/bin/python3 -c 'import PIL' 2>/dev/null || need+=(python3-pil)
 if [ "${SYNTHFOLD_BENCH_DEPS:-0}" = 1 ]; then
   [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
-  /usr/bin/python3 -c 'import PIL' 2>/dev/null || need+=(python3-pil)
   [ -x /usr/bin/time ] || need+=(time)
 fi
 if [ ${#need[@]} -gt 0 ]; then

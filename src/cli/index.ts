@@ -4,6 +4,7 @@
 import { Core } from '../main/core/core'
 import { UsageError } from './args'
 import { datasetsCommand, importCommand } from './datasets'
+import { generateCommand } from './generate'
 import { doctorCommand, resumeCommand, sampleCommand, trainCommand } from './train'
 
 const USAGE = `Usage:
@@ -13,6 +14,8 @@ const USAGE = `Usage:
                             [--batch-size N] [--lr X] [--backend auto|tensorflow|wasm|cpu] [--json]
   synthfold resume <run> [--json]
   synthfold sample <run> --class C --n N --out DIR [--temperature T] [--seed S] [--checkpoint best|last] [--json]
+  synthfold generate <run> [--strategy not-majority|not-minority|minority|all|CLASS=N,...] [--max-ratio R|none]
+                           [--temperature T] [--checkpoint best|last] [--min-confidence P] [--json]
   synthfold doctor [--json]
 
 <dataset> is a dataset id or name (see synthfold datasets); <run> is a run id.
@@ -30,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     train: trainCommand,
     resume: resumeCommand,
     sample: sampleCommand,
+    generate: generateCommand,
     doctor: doctorCommand,
   }
   const run = commands[command]

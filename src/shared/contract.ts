@@ -151,7 +151,14 @@ const schemas = {
   'samples.get': z.strictObject({ sampleId: id }),
   'samples.decide': z.strictObject({
     decisions: z
-      .array(z.strictObject({ id, status: z.enum(['accepted', 'rejected']) }))
+      .array(
+        z.strictObject({
+          id,
+          status: z.enum(['accepted', 'rejected']),
+          /** false only when undoing a decision on a sample nobody had reviewed */
+          reviewed: z.boolean().default(true),
+        }),
+      )
       .min(1)
       .max(50_000),
   }),
@@ -199,7 +206,11 @@ export interface MethodResults {
   'samples.list': { total: number; items: SampleItem[] }
   'samples.ids': { ids: number[] }
   'samples.get': SampleDetail
-  'samples.decide': { updated: number }
+  /** `previous`: each sample's state before, to undo with. */
+  'samples.decide': {
+    updated: number
+    previous: { id: number; status: 'accepted' | 'rejected'; reviewed: boolean }[]
+  }
 }
 
 /** Events a caller can subscribe to; each subscription returns an unsubscribe function. */

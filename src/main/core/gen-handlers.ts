@@ -45,7 +45,7 @@ export function genHandlers(
       }
     },
     'samples.decide': ({ decisions }) => {
-      const touched = repo.decide(decisions)
+      const { touched, previous } = repo.decide(decisions)
       let updated = 0
       for (const [generationId, ids] of touched) {
         updated += ids.length
@@ -55,7 +55,7 @@ export function genHandlers(
           if (these.length) emit({ type: 'decided', generationId, ids: these, status })
         }
       }
-      return { updated }
+      return { updated, previous }
     },
   }
 }

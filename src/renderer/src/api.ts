@@ -31,6 +31,7 @@ interface Transport {
   on(event: EventName, listener: (payload: unknown) => void): () => void
   mediaUrl(kind: 'thumb' | 'pixels', id: number): string
   runPreviewUrl(runId: number, kind: 'samples' | 'recon', version: number): string
+  sampleUrl(sampleId: number): string
   shell: 'electron' | 'web'
 }
 
@@ -40,6 +41,7 @@ function electronTransport(bridge: ElectronBridge): Transport {
     on: (event, listener) => bridge.on(event, listener as never),
     mediaUrl: (kind, id) => `synthfold-media://image/${kind}/${id}`,
     runPreviewUrl: (runId, kind, v) => `synthfold-media://run/${runId}/${kind}?v=${v}`,
+    sampleUrl: (id) => `synthfold-media://sample/${id}`,
     shell: 'electron',
   }
 }
@@ -98,6 +100,7 @@ function webTransport(): Transport {
     },
     mediaUrl: (kind, id) => `/media/${kind}/${id}`,
     runPreviewUrl: (runId, kind, v) => `/media/run/${runId}/${kind}?v=${v}`,
+    sampleUrl: (id) => `/media/sample/${id}`,
     shell: 'web',
   }
 }
@@ -123,4 +126,5 @@ export function on<E extends EventName>(
 
 export const mediaUrl = transport.mediaUrl
 export const runPreviewUrl = transport.runPreviewUrl
+export const sampleUrl = transport.sampleUrl
 export const shell = transport.shell

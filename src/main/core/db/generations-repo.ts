@@ -241,25 +241,36 @@ export class GenerationsRepo {
     return { ...r, reviewed: r.reviewed === 1, latent: Array.from(f32) }
   }
 
-  /** Records decisions at once (one transaction); returns the generation ids touched. */
-  decide(decisions: { id: number; status: SampleStatus }[]): Map<number, number[]> {
-    const get = this.db.prepare('SELECT generation_id AS g FROM samples WHERE id = ?')
+  /**
+   * Records decisions at once (one transaction). Returns what each sample was before (for undo)
+   * and the ids touched per generation.
+   */
+  decide(decisions: { id: number; status: SampleStatus; reviewed: boolean }[]): {
+    previous: { id: number; status: SampleStatus; reviewed: boolean }[]
+    touched: Map<number, number[]>
+  } {
+    const get = this.db.prepare(
+      'SELECT generation_id AS g, status, reviewed FROM samples WHERE id = ?',
+    )
     const set = this.db.prepare(
-      'UPDATE samples SET status = ?, reviewed = 1, decided_at = ? WHERE id = ?',
+      'UPDATE samples SET status = ?, reviewed = ?, decided_at = ? WHERE id = ?',
     )
     const touched = new Map<number, number[]>()
+    const previous: { id: number; status: SampleStatus; reviewed: boolean }[] = []
     const now = Date.now()
     this.db.transaction(() => {
       for (const d of decisions) {
-        const row = get.get(d.id) as { g: number } | undefined
+        const row = get.get(d.id) as
+          { g: number; status: SampleStatus; reviewed: number } | undefined
         if (!row) continue
-        set.run(d.status, now, d.id)
+        previous.push({ id: d.id, status: row.status, reviewed: row.reviewed === 1 })
+        set.run(d.status, d.reviewed ? 1 : 0, d.reviewed ? now : null, d.id)
         const list = touched.get(row.g) ?? []
         list.push(d.id)
         touched.set(row.g, list)
       }
     })()
-    return touched
+    return { previous, touched }
   }
 
   acceptedSamples(generationId: number): { classIndex: number; seed: number; file: string }[] {

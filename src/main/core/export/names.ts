@@ -101,9 +101,10 @@ function withSuffix(base: string, n: number, maxBytes: number): string {
 
 /**
  * One safe folder name per label, in the order given, all distinct even on a case-insensitive
- * file system. Labels whose safe names collide (`Cat`/`cat`, `a/b`/`a_b`) are ordered by the
- * label itself (by UTF-16 code units); the first keeps the plain name and the others get `~2`,
- * `~3`…, so the result does not depend on the order of `labels`. Names in `taken` (files the
+ * file system. Labels whose safe names collide (`Cat`/`cat`, `a/b`/`a_b`) are ordered, a label
+ * that needed no change first (so `a_b` keeps `a_b` and `a/b` gets `a_b~2`), then by the label's
+ * UTF-16 code units; the first keeps the plain name and the others get `~2`, `~3`…, so the
+ * result does not depend on the order of `labels`. Names in `taken` (files the
  * export writes beside the folders, such as `metadata.csv`) are never handed out.
  */
 export function assignFolderNames(
@@ -122,7 +123,8 @@ export function assignFolderNames(
     else byKey.set(key, [i])
   }
   const order = (a: number, b: number): number =>
-    labels[a] < labels[b] ? -1 : labels[a] > labels[b] ? 1 : a - b
+    Number(bases[a] !== labels[a]) - Number(bases[b] !== labels[b]) ||
+    (labels[a] < labels[b] ? -1 : labels[a] > labels[b] ? 1 : a - b)
   const waiting: number[] = []
   for (const [key, group] of byKey) {
     group.sort(order)

@@ -81,7 +81,11 @@ export interface ExportResult {
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 
-/** A file already under its final name in a resumed export: kept if it has the expected bytes. */
+/**
+ * A file already under its final name in a resumed export: kept if it has the expected bytes.
+ * Complete by construction, but its source may have changed since; checking costs one read (and,
+ * for produced bytes, producing them again), which a resume can afford.
+ */
 async function keep(root: string, f: ExportFile): Promise<WrittenFile | null> {
   const path = join(root, f.rel)
   if (!(await exists(path))) return null
@@ -129,12 +133,18 @@ export async function writeExport(opts: WriteExportOptions): Promise<ExportResul
   meter.update(0)
   const resumable = (msg: string): string =>
     `${msg} ${done} of ${total} files were written; the export can be resumed or cleaned up.`
-  try {
-    if (opts.mode === 'resume') await removeTemps(root)
-    else {
+  if (opts.mode !== 'resume') {
+    try {
       await mkdir(root, { recursive: true })
       await writeJournal(root, journal)
+    } catch (err) {
+      // Nothing is written yet, and without a journal there is nothing to resume: undo the folder.
+      if (journal.createdRoot) await rmdir(root).catch(() => undefined)
+      throw toExportError(err, journalPath(root))
     }
+  }
+  try {
+    if (opts.mode === 'resume') await removeTemps(root)
     for (const dir of parentDirs(rels)) {
       const path = join(root, dir)
       await mkdir(path, { recursive: true }).catch((err: unknown) => {

@@ -8,6 +8,7 @@ import { lstat, readdir, unlink } from 'node:fs/promises'
 import { extname, join, relative, resolve, sep } from 'node:path'
 import { ZipFile } from 'yazl'
 import { JOURNAL_NAME } from './journal'
+import { exists } from './prepare'
 import {
   ExportError,
   TEMP_SUFFIX,
@@ -74,12 +75,7 @@ export async function zipFolder(
 ): Promise<{ entries: number; bytes: number }> {
   const root = resolve(dir)
   const target = resolve(outFile)
-  if (
-    await lstat(target).then(
-      () => true,
-      () => false,
-    )
-  ) {
+  if (await exists(target)) {
     throw new ExportError('exists', `${target} already exists; it was left as it is.`)
   }
   const files = await listFiles(root, new Set([target, join(root, JOURNAL_NAME)]))

@@ -5,12 +5,15 @@ export type Route =
   | { name: 'dataset'; id: number }
   | { name: 'run'; id: number }
   | { name: 'compare'; a: number; b: number }
+  | { name: 'generation'; id: number }
 
 function parse(hash: string): Route {
   const d = /^#\/datasets\/(\d+)/.exec(hash)
   if (d) return { name: 'dataset', id: Number(d[1]) }
   const c = /^#\/compare\/(\d+)\/(\d+)/.exec(hash)
   if (c) return { name: 'compare', a: Number(c[1]), b: Number(c[2]) }
+  const g = /^#\/generations\/(\d+)/.exec(hash)
+  if (g) return { name: 'generation', id: Number(g[1]) }
   const r = /^#\/runs\/(\d+)/.exec(hash)
   return r ? { name: 'run', id: Number(r[1]) } : { name: 'library' }
 }
@@ -26,6 +29,7 @@ export function useRoute(): { route: Ref<Route>; go: (r: Route) => void } {
       dataset: (x) => `#/datasets/${x.id}`,
       run: (x) => `#/runs/${x.id}`,
       compare: (x) => `#/compare/${x.a}/${x.b}`,
+      generation: (x) => `#/generations/${x.id}`,
     }
     location.hash = (paths[r.name] as (x: Route) => string)(r)
   }

@@ -1,0 +1,139 @@
+import type { Core } from '../main/core/core'
+import { formatDuration } from '../shared/format'
+import type { GenerationEvent, GenerationSummary, Plan } from '../shared/generation'
+import { describeStrategy, parseStrategy, PlanError } from '../shared/plan'
+import { call, numberFlag, parse, UsageError } from './args'
+
+function planTable(plan: Plan): string {
+  const w = Math.max(5, ...plan.rows.map((r) => r.className.length))
+  const lines = [
+    `${'class'.padEnd(w)}  ${'real'.padStart(6)}  ${'generate'.padStart(8)}  ${'total'.padStart(6)}`,
+  ]
+  for (const r of plan.rows)
+    lines.push(
+      `${r.className.padEnd(w)}  ${String(r.real).padStart(6)}  ${String(r.toGenerate).padStart(8)}  ${String(r.total).padStart(6)}${r.capped ? `  (capped at ${plan.maxRatio}:1; asked for ${r.target - r.real})` : ''}`,
+    )
+  return lines.join('\n')
+}
+
+/**
+ * synthfold generate <run> [--strategy S] [--max-ratio R] [--temperature T] [--checkpoint K]
+ * [--min-confidence P] [--json]: plans, generates with the default filters, and reports the counts
+ * and the folder of the samples.
+ */
+export async function generateCommand(core: Core, argv: string[]): Promise<number> {
+  const { positional, flags } = parse(
+    argv,
+    ['strategy', 'max-ratio', 'temperature', 'checkpoint', 'min-confidence'],
+    ['json'],
+  )
+  if (positional.length !== 1 || !/^\d+$/.test(positional[0]))
+    throw new UsageError('generate needs the run id (a number)')
+  const runId = Number(positional[0])
+  const json = flags.has('json')
+  let strategy
+  try {
+    const s = flags.get('strategy')
+    strategy = parseStrategy(typeof s === 'string' ? s : 'not-majority')
+  } catch (err) {
+    if (err instanceof PlanError) throw new UsageError(err.message)
+    throw err
+  }
+  const ratioFlag = flags.get('max-ratio')
+  const maxRatio = ratioFlag === 'none' ? null : numberFlag(flags, 'max-ratio')
+  const minConfidence = numberFlag(flags, 'min-confidence')
+  const plan = await call(core, 'generations.plan', { runId, strategy, maxRatio })
+  if (!json)
+    process.stderr.write(
+      `Plan (${describeStrategy(strategy)}, at most ${plan.maxRatio ?? '∞'} synthetic per real image):\n${planTable(plan)}\n`,
+    )
+
+  const tty = process.stderr.isTTY && !json
+  const buffered: GenerationEvent[] = []
+  let onEvent: ((e: GenerationEvent) => void) | null = null
+  const off = core.on('generation', (e) => (onEvent ? onEvent(e) : buffered.push(e)))
+  const first = await call(core, 'generations.start', {
+    runId,
+    strategy,
+    maxRatio,
+    temperature: numberFlag(flags, 'temperature'),
+    checkpoint: flags.get('checkpoint') as 'best' | undefined,
+    filters: minConfidence === undefined ? {} : { minConfidence },
+  })
+  const sigint = (): void => {
+    process.stderr.write(`\nCancelling… (samples so far are kept)\n`)
+    void core.call('generations.cancel', { generationId: first.id })
+  }
+  process.once('SIGINT', sigint)
+  const final = await new Promise<GenerationSummary>((resolve) => {
+    onEvent = (e) => {
+      if (e.type === 'progress' && e.progress.generationId === first.id && tty) {
+        const p = e.progress
+        const filled = Math.round(Math.min(1, p.accepted / Math.max(1, p.target)) * 24)
+        process.stderr.write(
+          `\r\x1b[2KGenerating ${'█'.repeat(filled)}${'░'.repeat(24 - filled)} ${p.accepted}/${p.target} accepted, ${p.filtered} filtered  ${p.className ?? ''}  ETA ${formatDuration(p.etaSeconds)}`,
+        )
+      } else if (
+        e.type === 'status' &&
+        e.generation.id === first.id &&
+        e.generation.status !== 'running'
+      )
+        resolve(e.generation)
+    }
+    buffered.splice(0).forEach((e) => onEvent!(e))
+  })
+  off()
+  process.off('SIGINT', sigint)
+  if (tty) process.stderr.write('\r\x1b[2K')
+  const sum = (k: 'accepted' | 'generated' | 'planned') =>
+    final.classes.reduce((a, c) => a + c[k], 0)
+  const filtered = (k: 'near-copy' | 'low-confidence' | 'duplicate') =>
+    final.classes.reduce((a, c) => a + c.filtered[k], 0)
+  if (json) {
+    process.stdout.write(
+      JSON.stringify({
+        generationId: final.id,
+        runId: final.runId,
+        status: final.status,
+        checkpoint: final.checkpoint,
+        temperature: final.temperature,
+        filters: final.filters,
+        classifierAccuracy: final.classifierAccuracy,
+        plan: final.plan.rows.map((r) => ({
+          class: r.className,
+          real: r.real,
+          toGenerate: r.toGenerate,
+          total: r.total,
+          capped: r.capped,
+        })),
+        classes: final.classes.map((c) => ({
+          class: c.className,
+          planned: c.planned,
+          generated: c.generated,
+          accepted: c.accepted,
+          filtered: c.filtered,
+        })),
+        accepted: sum('accepted'),
+        generated: sum('generated'),
+        folder: final.folder,
+        note: final.note,
+        error: final.error,
+      }) + '\n',
+    )
+  } else {
+    process.stdout.write(
+      `Generation ${final.id}: ${final.status}. ${sum('accepted')} of ${sum('planned')} planned samples accepted by the default filters ` +
+        `(${sum('generated')} generated; filtered: ${filtered('near-copy')} near-copies, ${filtered('low-confidence')} low confidence, ${filtered('duplicate')} duplicates).\n`,
+    )
+    if (final.classifierAccuracy !== null)
+      process.stdout.write(
+        `The run's classifier scores ${(final.classifierAccuracy * 100).toFixed(1)}% on held-out real images.\n`,
+      )
+    for (const c of final.classes.filter((c) => c.planned > 0))
+      process.stdout.write(`  ${c.className}: ${c.accepted}/${c.planned} accepted\n`)
+    process.stdout.write(`Samples: ${final.folder}/samples/<class index>/<seed>.png\n`)
+    if (final.note) process.stdout.write(`Note: ${final.note}\n`)
+    if (final.error) process.stdout.write(`Error: ${final.error}\n`)
+  }
+  return final.status === 'completed' ? 0 : final.status === 'cancelled' ? 130 : 1
+}

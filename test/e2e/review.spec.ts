@@ -1,0 +1,90 @@
+import { expect, test } from './fixtures'
+
+test('plan, generate, filter, review with the keyboard; decisions survive a reload', async ({
+  app,
+}) => {
+  test.setTimeout(240_000)
+  await app.getByTestId('import-sample').click()
+  await app.getByTestId('dataset-card').getByRole('button').click()
+  const panel = app.getByTestId('train-panel')
+  await panel.getByText('Fast', { exact: true }).click()
+  await panel.getByRole('button', { name: 'Show advanced settings' }).click()
+  await panel.getByRole('spinbutton', { name: 'Epochs', exact: true }).fill('25')
+  await panel.getByRole('spinbutton', { name: 'Batch size' }).fill('32')
+  await app.getByTestId('train-start').click()
+  await expect(app.getByTestId('run-status')).toHaveText('completed', { timeout: 150_000 })
+
+  // the plan, before anything is generated: not-majority, capped at 2 synthetic per real image
+  const gen = app.getByTestId('generate-panel')
+  await gen.getByTestId('gen-max-ratio').fill('2')
+  const plan = gen.getByTestId('gen-plan')
+  const boot = plan.locator('tr', { hasText: 'Ankle_boot' })
+  await expect(boot.getByTestId('gen-plan-generate')).toContainText('16')
+  await expect(boot).toContainText('capped')
+  await expect(plan.locator('tr', { hasText: 'T-shirt_top' })).toContainText('80')
+  // a custom target below the real count is refused before generating
+  await gen.getByTestId('gen-strategy').selectOption('targets')
+  await plan.getByRole('spinbutton', { name: 'Target total for Bag' }).fill('3')
+  await expect(gen.getByRole('alert')).toContainText('below its 12 real images')
+  await expect(gen.getByTestId('gen-start')).toBeDisabled()
+  await gen.getByTestId('gen-strategy').selectOption('not-majority')
+  // a young model on 370 images: a loose confidence bar so most classes fill up
+  await gen.getByTestId('gen-min-confidence').fill('0.05')
+  await gen.getByTestId('gen-start').click()
+
+  await expect(app.getByTestId('gen-title')).toContainText('Generation #1')
+  await expect(app.getByTestId('gen-status')).toHaveText('completed', { timeout: 60_000 })
+  const table = app.getByTestId('gen-table')
+  await expect(table.locator('tr[data-class="Ankle_boot"]')).toContainText('16')
+
+  // filter to one class
+  await app.getByTestId('filter-class').selectOption({ label: 'Bag' })
+  await app.getByTestId('filter-status').selectOption('accepted')
+  await expect(app.getByTestId('view-count')).toHaveText(/^24 samples/)
+  const cells = app.getByTestId('sample')
+  await expect(cells.first()).toBeVisible()
+  const idOf = async (i: number) => (await cells.nth(i).getAttribute('data-id'))!
+  const [first, second, third] = [await idOf(0), await idOf(1), await idOf(2)]
+
+  // R rejects the focused sample and moves on; Ctrl+Z undoes; A accepts
+  await cells.nth(0).click()
+  await expect(app.getByTestId('sample-panel')).toContainText('Class confidence')
+  await app.keyboard.press('r')
+  await expect(app.locator(`[data-id="${first}"]`)).toHaveAttribute('data-status', 'rejected')
+  await app.keyboard.press('r')
+  await expect(app.locator(`[data-id="${second}"]`)).toHaveAttribute('data-status', 'rejected')
+  await app.keyboard.press('Control+z')
+  await expect(app.locator(`[data-id="${second}"]`)).toHaveAttribute('data-status', 'accepted')
+  // arrows move, Space zooms, Escape closes
+  await app.keyboard.press('ArrowRight')
+  await app.keyboard.press('Space')
+  await expect(app.getByTestId('zoom')).toBeVisible()
+  await app.keyboard.press('Escape')
+  await expect(app.getByTestId('zoom')).toHaveCount(0)
+  // shift-click selects a range; R rejects all of it
+  await cells.nth(2).click()
+  await cells.nth(4).click({ modifiers: ['Shift'] })
+  await expect(app.getByTestId('view-count')).toContainText('3 selected')
+  await app.keyboard.press('r')
+  for (const i of [2, 3, 4]) await expect(cells.nth(i)).toHaveAttribute('data-status', 'rejected')
+  const rejected = [first, third, await idOf(3), await idOf(4)]
+  await expect(table.locator('tr[data-class="Bag"]')).toContainText('20')
+  await app.screenshot({ path: 'test-results/screenshots/review.png', fullPage: true })
+
+  // reload: every decision is still there
+  await app.reload()
+  await expect(app.getByTestId('gen-status')).toHaveText('completed')
+  await app.getByTestId('filter-class').selectOption({ label: 'Bag' })
+  await app.getByTestId('filter-status').selectOption('reviewed')
+  // (the undone decision is not counted as reviewed: undo restores the sample as it was)
+  await expect(app.getByTestId('view-count')).toHaveText(/^4 samples/)
+  for (const id of rejected)
+    await expect(app.locator(`[data-id="${id}"]`)).toHaveAttribute('data-status', 'rejected')
+  await app.getByTestId('filter-status').selectOption('all')
+  await expect(app.locator(`[data-id="${second}"]`)).toHaveAttribute('data-status', 'accepted')
+
+  // refill the class back up to its plan
+  await table.getByTestId('refill-Bag').click()
+  await expect(app.getByTestId('gen-status')).toHaveText('completed', { timeout: 60_000 })
+  await expect(table.locator('tr[data-class="Bag"] td').nth(3)).toHaveText('24')
+})

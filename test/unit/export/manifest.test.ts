@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
+import {
+  csvRow,
+  manifestCsv,
+  manifestJsonl,
+  type ManifestRow,
+} from '../../../src/main/core/export/manifest'
+
+const rows: ManifestRow[] = [
+  {
+    file_name: 'train/cat/x.png',
+    label: 'cat',
+    split: 'train',
+    is_synthetic: false,
+    source: '/data/cats/x.png',
+    class_confidence: null,
+    novelty: null,
+    sha256: 'ab'.repeat(32),
+  },
+  {
+    file_name: 'train/a_b/s1.png',
+    label: 'say "hi", a/b\nnew line',
+    split: null,
+    is_synthetic: true,
+    source: 'run:3/checkpoint:best@12/seed:99',
+    class_confidence: 0.875,
+    novelty: 1e-7,
+    sha256: 'cd'.repeat(32),
+  },
+]
+
+describe('manifest', () => {
+  it('quotes CSV fields as RFC 4180 says', () => {
+    expect(csvRow(['a', 'b,c', 'say "hi"', 'x\ny', 'r\rn', 1.5, true, false, null, NaN])).toBe(
+      'a,"b,c","say ""hi""","x\ny","r\rn",1.5,true,false,,\n',
+    )
+  })
+
+  it('writes a CSV that Python reads back to the same values', () => {
+    const csv = manifestCsv(rows)
+    expect(csv.split('\n')[0]).toBe(
+      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256',
+    )
+    const py = spawnSync(
+      '/usr/bin/python3',
+      ['-c', 'import csv,sys,json; print(json.dumps(list(csv.DictReader(sys.stdin))))'],
+      { input: csv, encoding: 'utf8' },
+    )
+    expect(py.status, py.stderr).toBe(0)
+    const back = JSON.parse(py.stdout) as Record<string, string>[]
+    expect(back).toHaveLength(2)
+    expect(back[1].label).toBe(rows[1].label)
+    expect(back[1].split).toBe('')
+    expect(back[1].is_synthetic).toBe('true')
+    expect(Number(back[1].novelty)).toBe(1e-7)
+    expect(back[0].class_confidence).toBe('')
+  })
+
+  it('writes one JSON object per line with the columns in order', () => {
+    const lines = manifestJsonl(rows).split('\n')
+    expect(lines).toHaveLength(3)
+    expect(lines[2]).toBe('')
+    expect(JSON.parse(lines[1])).toEqual(rows[1])
+    expect(Object.keys(JSON.parse(lines[0]))[0]).toBe('file_name')
+  })
+})
