@@ -12,6 +12,7 @@ import type {
   SampleDetail,
   SampleItem,
 } from './generation'
+import type { ExportEvent, ExportPreview, ExportSummary } from './export'
 import type { MethodName } from './names'
 import type {
   AppInfo,
@@ -78,6 +79,15 @@ const sampleFilter = {
   sort: z.enum(['id', 'confidence', 'novelty']).default('id'),
   order: z.enum(['asc', 'desc']).default('asc'),
 }
+
+const include = z.enum(['accepted', 'real', 'synthetic']).default('accepted')
+const generationIds = z.array(id).min(1).max(1000).nullable().default(null)
+const outPath = z.string().trim().min(1, 'choose a destination folder').max(4096)
+
+const splitFractions = z
+  .tuple([z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1)])
+  .refine((f) => Math.abs(f[0] + f[1] + f[2] - 1) < 1e-6, 'the splits must add up to 1')
+  .refine((f) => f[0] > 0, 'the train split cannot be empty')
 
 const schemas = {
   'app.info': z.strictObject({}),
@@ -162,6 +172,39 @@ const schemas = {
       .min(1)
       .max(50_000),
   }),
+  'exports.preview': z.strictObject({ datasetId: id, include, generationIds }),
+  'exports.start': z.strictObject({
+    datasetId: id,
+    out: outPath,
+    include,
+    splits: splitFractions.nullable().default(null),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(42),
+    zip: z.boolean().default(false),
+    merge: z.boolean().default(false),
+    generationIds,
+    upscale: z
+      .strictObject({
+        size: z.number().int().min(8).max(2048),
+        method: z.enum(['nearest', 'lanczos3']).default('lanczos3'),
+      })
+      .nullable()
+      .default(null),
+  }),
+  'exports.list': z.strictObject({ datasetId: id.optional() }),
+  'exports.get': z.strictObject({ exportId: id }),
+  'exports.cancel': z.strictObject({ exportId: id }),
+  'exports.resume': z.strictObject({ exportId: id }),
+  'exports.cleanup': z.strictObject({ exportId: id }),
+  'runs.exportGenerator': z.strictObject({
+    runId: id,
+    out: outPath,
+    checkpoint: z.enum(['best', 'last']).default('best'),
+  }),
 } satisfies { [M in MethodName]: z.ZodType }
 
 type Schemas = typeof schemas
@@ -207,6 +250,14 @@ export interface MethodResults {
   'samples.ids': { ids: number[] }
   'samples.get': SampleDetail
   /** `previous`: each sample's state before, to undo with. */
+  'exports.preview': ExportPreview
+  'exports.start': ExportSummary
+  'exports.list': ExportSummary[]
+  'exports.get': ExportSummary
+  'exports.cancel': { cancelled: boolean }
+  'exports.resume': ExportSummary
+  'exports.cleanup': { removedFiles: number }
+  'runs.exportGenerator': { files: string[]; checkpoint: { kind: 'best' | 'last'; epoch: number } }
   'samples.decide': {
     updated: number
     previous: { id: number; status: 'accepted' | 'rejected'; reviewed: boolean }[]
@@ -218,6 +269,7 @@ export interface EventPayloads {
   job: JobEvent
   run: RunEvent
   generation: GenerationEvent
+  export: ExportEvent
   /** Folders dropped on the Electron window (paths resolved by the preload). */
   'app.drop': { paths: string[] }
 }

@@ -35,11 +35,19 @@ export const methodNames = [
   'samples.ids',
   'samples.get',
   'samples.decide',
+  'exports.preview',
+  'exports.start',
+  'exports.list',
+  'exports.get',
+  'exports.cancel',
+  'exports.resume',
+  'exports.cleanup',
+  'runs.exportGenerator',
 ] as const
 
 export type MethodName = (typeof methodNames)[number]
 
-export const eventNames = ['job', 'run', 'generation', 'app.drop'] as const
+export const eventNames = ['job', 'run', 'generation', 'export', 'app.drop'] as const
 export type EventName = (typeof eventNames)[number]
 
 export const ipcChannel = (method: MethodName): string => `synthfold:api:${method}`

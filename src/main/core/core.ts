@@ -24,8 +24,11 @@ import { RunManager } from './jobs/runs'
 import type { SpawnWorker } from './jobs/worker-process'
 import { runHandlers } from './run-handlers'
 import { genHandlers } from './gen-handlers'
+import { exportHandlers } from './export-handlers'
 import { GenerationsRepo } from './db/generations-repo'
 import { GenerationManager } from './jobs/generations'
+import { ExportsRepo } from './db/exports-repo'
+import { ExportManager } from './jobs/exports'
 
 export interface CoreOptions {
   home?: string
@@ -50,10 +53,12 @@ export class Core {
   readonly runs: RunManager
   readonly gensRepo: GenerationsRepo
   readonly gens: GenerationManager
+  readonly exports: ExportManager
   private readonly listeners: { [E in EventName]: Set<(p: EventPayloads[E]) => void> } = {
     job: new Set(),
     run: new Set(),
     generation: new Set(),
+    export: new Set(),
     'app.drop': new Set(),
   }
   private readonly handlers: Handlers
@@ -90,6 +95,18 @@ export class Core {
         spawn: opts.spawnWorker,
       },
       (e) => this.emit('generation', e),
+    )
+    const exportsRepo = new ExportsRepo(this.db)
+    exportsRepo.recoverInterrupted((pid) => pid !== process.pid && pidAlive(pid))
+    this.exports = new ExportManager(
+      {
+        db: this.db,
+        exports: exportsRepo,
+        datasets: this.repo,
+        home: this.home,
+        generationFolder: this.gens.folder,
+      },
+      (e) => this.emit('export', e),
     )
     this.handlers = this.createHandlers()
   }
@@ -163,7 +180,12 @@ export class Core {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.jobs.shutdown(true), this.runs.shutdown(), this.gens.shutdown()])
+    await Promise.all([
+      this.jobs.shutdown(true),
+      this.runs.shutdown(),
+      this.gens.shutdown(),
+      this.exports.shutdown(),
+    ])
     this.db.close()
   }
 
@@ -205,6 +227,7 @@ export class Core {
         return runs['runs.delete'](a)
       },
       ...genHandlers(this.gens, this.gensRepo, (e) => this.emit('generation', e)),
+      ...exportHandlers(this.exports, this.runs, this.runsRepo),
       'app.info': () => ({
         version: appVersion(),
         home: this.home,

@@ -6,7 +6,10 @@ import type { RunsRepo } from './db/runs-repo'
 import type { DatasetsRepo } from './db/datasets-repo'
 import type { RunManager } from './jobs/runs'
 
-type RunMethods = Extract<MethodName, `runs.${string}` | 'system.doctor'>
+type RunMethods = Exclude<
+  Extract<MethodName, `runs.${string}` | 'system.doctor'>,
+  'runs.exportGenerator'
+>
 export type RunHandlers = {
   [M in RunMethods]: (args: ParsedArgs<M>) => Promise<MethodResults[M]> | MethodResults[M]
 }

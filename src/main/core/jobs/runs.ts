@@ -141,6 +141,20 @@ export class RunManager {
     }
   }
 
+  /** Writes the run's decoder as a TensorFlow.js layers model plus its class names and prior. */
+  async exportGenerator(runId: number, out: string, checkpoint: 'best' | 'last') {
+    const ck =
+      this.ctx.runs.checkpoint(runId, checkpoint) ??
+      this.ctx.runs.checkpoint(runId, checkpoint === 'best' ? 'last' : 'best')
+    if (!ck) throw new AppError('conflict', `Run ${runId} has no checkpoint yet.`)
+    const m = await runTrainerJob(
+      { mode: 'export-generator', checkpointDir: ck.path, out, backend: 'auto' },
+      'generator-exported',
+      this.ctx.spawn,
+    )
+    return { files: m.files, epoch: ck.epoch }
+  }
+
   private readonly speeds = new Map<
     string,
     Promise<Record<'fast' | 'balanced' | 'quality', number>>

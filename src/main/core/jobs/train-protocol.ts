@@ -61,6 +61,7 @@ export type TrainJob =
       backend: BackendName | 'auto'
     }
   | GenerateJob
+  | { mode: 'export-generator'; checkpointDir: string; out: string; backend: BackendName | 'auto' }
   | { mode: 'doctor'; backend: BackendName | 'auto' }
   | {
       mode: 'estimate'
@@ -95,6 +96,7 @@ export type FromTrainer =
   | { type: 'done'; outcome: 'completed' | 'early-stopped' | 'cancelled'; epochs: number }
   | { type: 'sampled'; files: string[]; latents: number[][] }
   | { type: 'doctor'; backend: BackendInfo }
+  | { type: 'generator-exported'; files: string[] }
   | { type: 'gen-started'; backend: BackendInfo; classifierAccuracy: number | null }
   | { type: 'gen-samples'; rows: GeneratedRow[] }
   | {

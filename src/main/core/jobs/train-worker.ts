@@ -15,6 +15,7 @@ import { measurePresetSpeeds } from '../ml/estimate'
 import { Generator } from '../ml/generator'
 import { DivergedError, Trainer } from '../ml/trainer'
 import { runGeneration } from '../gen/generate'
+import { exportGenerator } from '../ml/export-generator'
 import type { FromTrainer, ToTrainer, TrainJob } from './train-protocol'
 
 let stop = false
@@ -68,6 +69,11 @@ async function run(job: TrainJob): Promise<void> {
     return send({ type: 'estimate', backend, imagesPerSecond: await measurePresetSpeeds(job) })
   if (job.mode === 'sample') return sample(job)
   if (job.mode === 'generate') return runGeneration(job, backend, send, () => stop)
+  if (job.mode === 'export-generator')
+    return send({
+      type: 'generator-exported',
+      files: await exportGenerator(job.checkpointDir, job.out),
+    })
 
   const db = new BetterSqlite3(job.dbPath, { readonly: true, fileMustExist: true })
   const data = loadTrainingData(db, job.home, job.datasetId)

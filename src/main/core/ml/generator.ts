@@ -158,6 +158,19 @@ export class Generator {
     return this.decode(this.encode(images, classes), classes)
   }
 
+  /** The decoder's topology and weights, in TensorFlow.js's layers-model format. */
+  async decoderArtifacts(): Promise<tf.io.ModelArtifacts> {
+    let saved: tf.io.ModelArtifacts | null = null
+    await this.dec.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
+      }),
+    )
+    if (!saved) throw new Error('The decoder could not be serialised.')
+    return saved
+  }
+
   dispose(): void {
     this.enc.dispose()
     this.dec.dispose()

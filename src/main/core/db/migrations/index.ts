@@ -2,10 +2,12 @@ import type { Database } from 'better-sqlite3'
 import { migrate0010 } from './0010-datasets'
 import { migrate0020 } from './0020-runs'
 import { migrate0030 } from './0030-generations'
+import { migrate0040 } from './0040-exports'
 
 /** Ordered migration steps; step i brings the database to user_version i + 1. */
 export const migrations: ReadonlyArray<(db: Database) => void> = [
   migrate0010,
   migrate0020,
   migrate0030,
+  migrate0040,
 ]
