@@ -5,6 +5,7 @@ import { Core } from '../main/core/core'
 import { UsageError } from './args'
 import { datasetsCommand, importCommand } from './datasets'
 import { generateCommand } from './generate'
+import { exportCommand, exportGeneratorCommand } from './export'
 import { doctorCommand, resumeCommand, sampleCommand, trainCommand } from './train'
 
 const USAGE = `Usage:
@@ -16,6 +17,11 @@ const USAGE = `Usage:
   synthfold sample <run> --class C --n N --out DIR [--temperature T] [--seed S] [--checkpoint best|last] [--json]
   synthfold generate <run> [--strategy not-majority|not-minority|minority|all|CLASS=N,...] [--max-ratio R|none]
                            [--temperature T] [--checkpoint best|last] [--min-confidence P] [--json]
+  synthfold export <dataset> --out DIR [--splits 0.8,0.1,0.1] [--include accepted|real|synthetic] [--zip]
+                            [--merge] [--seed S] [--generation ID,...] [--upscale PX [--upscale-method lanczos3|nearest]] [--json]
+  synthfold export --resume ID [--json]      finish an interrupted export
+  synthfold export --cleanup ID [--json]     remove what an interrupted export wrote
+  synthfold export-generator <run> --out DIR [--checkpoint best|last] [--json]
   synthfold doctor [--json]
 
 <dataset> is a dataset id or name (see synthfold datasets); <run> is a run id.
@@ -34,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
     resume: resumeCommand,
     sample: sampleCommand,
     generate: generateCommand,
+    export: exportCommand,
+    'export-generator': exportGeneratorCommand,
     doctor: doctorCommand,
   }
   const run = commands[command]

@@ -5,7 +5,7 @@ import type { TrainSettings } from '../shared/train-settings'
 import { call, numberFlag, parse, UsageError } from './args'
 
 /** Resolves a dataset given by id or by name. */
-async function datasetId(core: Core, ref: string): Promise<number> {
+export async function datasetId(core: Core, ref: string): Promise<number> {
   if (/^\d+$/.test(ref)) return Number(ref)
   const list = await call(core, 'datasets.list', {})
   const found = list.filter((d) => d.name === ref)

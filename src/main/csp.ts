@@ -9,6 +9,8 @@ export const CONTENT_SECURITY_POLICY = [
   "img-src 'self' synthfold-media: blob: data:",
   "font-src 'self'",
   "connect-src 'self'",
+  // the export report, shown in a sandboxed frame
+  "frame-src 'self' synthfold-media:",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",

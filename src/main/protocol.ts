@@ -14,7 +14,11 @@ export function handleMediaProtocol(protocol: Protocol, core: Core): void {
     const found = path ? await core.mediaByPath(path) : null
     if (!found) return new Response('Not found', { status: 404 })
     return new Response(new Uint8Array(found.body), {
-      headers: { 'Content-Type': found.mime, 'Cache-Control': 'private, max-age=60' },
+      headers: {
+        'Content-Type': found.mime,
+        'Cache-Control': 'private, max-age=60',
+        ...(found.csp ? { 'Content-Security-Policy': found.csp } : {}),
+      },
     })
   })
 }

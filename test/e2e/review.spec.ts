@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { expect, test } from './fixtures'
 
 test('plan, generate, filter, review with the keyboard; decisions survive a reload', async ({
@@ -87,4 +90,37 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
   await table.getByTestId('refill-Bag').click()
   await expect(app.getByTestId('gen-status')).toHaveText('completed', { timeout: 60_000 })
   await expect(table.locator('tr[data-class="Bag"] td').nth(3)).toHaveText('24')
+
+  // export the reviewed dataset, with splits, and see the report
+  const outRoot = mkdtempSync(join(tmpdir(), 'synthfold-e2e-export-'))
+  try {
+    await app.getByText('← Run #1').click()
+    await app.getByText('← Dataset').click()
+    const exp = app.getByTestId('export-panel')
+    await expect(exp.getByTestId('export-preview')).toContainText('Ankle_boot')
+    const out = join(outRoot, 'augmented')
+    await exp.getByTestId('export-out').fill(out)
+    await exp.getByTestId('export-splits').check()
+    await exp.getByTestId('export-start').click()
+    await expect(app.getByTestId('export-status')).toHaveText('completed', { timeout: 60_000 })
+    await expect(app.getByTestId('export-done')).toContainText('files')
+    const report = app.frameLocator('[data-testid="export-report"]')
+    await expect(report.getByRole('heading', { name: /Class counts/ })).toBeVisible()
+    await expect(report.locator('table').first()).toContainText('Ankle_boot')
+    await expect(report.locator('img').first()).toBeVisible()
+    const csv = readFileSync(join(out, 'metadata.csv'), 'utf8')
+    expect(csv.split('\n')[0]).toBe(
+      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256',
+    )
+    expect(csv).toMatch(/^train\/Bag\/synthetic-g1-s\d+\.png,Bag,train,true,/m)
+    await app.screenshot({ path: 'test-results/screenshots/export.png', fullPage: true })
+
+    // the same folder again: refused with a clear message, nothing overwritten
+    await app.getByText('← Dataset').click()
+    await app.getByTestId('export-panel').getByTestId('export-out').fill(out)
+    await app.getByTestId('export-panel').getByTestId('export-start').click()
+    await expect(app.getByTestId('export-error')).toContainText('already holds files')
+  } finally {
+    rmSync(outRoot, { recursive: true, force: true })
+  }
 })

@@ -157,7 +157,7 @@ export class Core {
 
   /**
    * The renderer's pictures by path, the same for both shells: `image/thumb/7`, `image/pixels/7`,
-   * `run/3/samples`, `run/3/recon`, `sample/42`.
+   * `run/3/samples`, `run/3/recon`, `sample/42`, `export/5/report`.
    */
   async mediaByPath(path: string): Promise<Media | null> {
     const m = /^image\/(thumb|pixels)\/(\d+)$/.exec(path)
@@ -166,7 +166,23 @@ export class Core {
     if (r) return this.runPreview(Number(r[1]), r[2] as 'samples' | 'recon')
     const s = /^sample\/(\d+)$/.exec(path)
     if (s) return this.sampleMedia(Number(s[1]))
+    const e = /^export\/(\d+)\/report$/.exec(path)
+    if (e) return this.exportReport(Number(e[1]))
     return null
+  }
+
+  /** A finished export's report.html, for the app to show (inline styles and images only). */
+  async exportReport(exportId: number): Promise<Media | null> {
+    const e = this.exports.list().find((x) => x.id === exportId)
+    if (!e || e.status !== 'completed') return null
+    const body = await readFile(join(e.options.out, 'report.html')).catch(() => null)
+    return body
+      ? {
+          mime: 'text/html; charset=utf-8',
+          body,
+          csp: "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'",
+        }
+      : null
   }
 
   /** A generated sample's PNG. */

@@ -8,6 +8,8 @@ export type MediaKind = 'thumb' | 'pixels'
 export interface Media {
   mime: string
   body: Buffer
+  /** A Content-Security-Policy for documents (the export report). */
+  csp?: string
 }
 
 /**

@@ -134,6 +134,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       'Content-Type': found.mime,
       'Cache-Control': 'private, max-age=60',
       'X-Content-Type-Options': 'nosniff',
+      ...(found.csp ? { 'Content-Security-Policy': found.csp, 'Cache-Control': 'no-store' } : {}),
     })
     res.end(found.body)
   }

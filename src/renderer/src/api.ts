@@ -32,6 +32,7 @@ interface Transport {
   mediaUrl(kind: 'thumb' | 'pixels', id: number): string
   runPreviewUrl(runId: number, kind: 'samples' | 'recon', version: number): string
   sampleUrl(sampleId: number): string
+  reportUrl(exportId: number): string
   shell: 'electron' | 'web'
 }
 
@@ -42,6 +43,7 @@ function electronTransport(bridge: ElectronBridge): Transport {
     mediaUrl: (kind, id) => `synthfold-media://image/${kind}/${id}`,
     runPreviewUrl: (runId, kind, v) => `synthfold-media://run/${runId}/${kind}?v=${v}`,
     sampleUrl: (id) => `synthfold-media://sample/${id}`,
+    reportUrl: (id) => `synthfold-media://export/${id}/report`,
     shell: 'electron',
   }
 }
@@ -101,6 +103,7 @@ function webTransport(): Transport {
     mediaUrl: (kind, id) => `/media/${kind}/${id}`,
     runPreviewUrl: (runId, kind, v) => `/media/run/${runId}/${kind}?v=${v}`,
     sampleUrl: (id) => `/media/sample/${id}`,
+    reportUrl: (id) => `/media/export/${id}/report`,
     shell: 'web',
   }
 }
@@ -127,4 +130,5 @@ export function on<E extends EventName>(
 export const mediaUrl = transport.mediaUrl
 export const runPreviewUrl = transport.runPreviewUrl
 export const sampleUrl = transport.sampleUrl
+export const reportUrl = transport.reportUrl
 export const shell = transport.shell

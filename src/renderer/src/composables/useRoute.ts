@@ -6,12 +6,15 @@ export type Route =
   | { name: 'run'; id: number }
   | { name: 'compare'; a: number; b: number }
   | { name: 'generation'; id: number }
+  | { name: 'export'; id: number }
 
 function parse(hash: string): Route {
   const d = /^#\/datasets\/(\d+)/.exec(hash)
   if (d) return { name: 'dataset', id: Number(d[1]) }
   const c = /^#\/compare\/(\d+)\/(\d+)/.exec(hash)
   if (c) return { name: 'compare', a: Number(c[1]), b: Number(c[2]) }
+  const x = /^#\/exports\/(\d+)/.exec(hash)
+  if (x) return { name: 'export', id: Number(x[1]) }
   const g = /^#\/generations\/(\d+)/.exec(hash)
   if (g) return { name: 'generation', id: Number(g[1]) }
   const r = /^#\/runs\/(\d+)/.exec(hash)
@@ -30,6 +33,7 @@ export function useRoute(): { route: Ref<Route>; go: (r: Route) => void } {
       run: (x) => `#/runs/${x.id}`,
       compare: (x) => `#/compare/${x.a}/${x.b}`,
       generation: (x) => `#/generations/${x.id}`,
+      export: (x) => `#/exports/${x.id}`,
     }
     location.hash = (paths[r.name] as (x: Route) => string)(r)
   }

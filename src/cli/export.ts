@@ -1,0 +1,151 @@
+import type { Core } from '../main/core/core'
+import { formatDuration } from '../shared/format'
+import type { ExportEvent, ExportInclude, ExportSummary } from '../shared/export'
+import { call, numberFlag, parse, UsageError } from './args'
+import { datasetId } from './train'
+
+function parseSplits(v: string | true | undefined): [number, number, number] | null {
+  if (v === undefined) return null
+  const parts = typeof v === 'string' ? v.split(',').map(Number) : []
+  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p)))
+    throw new UsageError('--splits needs three fractions, e.g. --splits 0.8,0.1,0.1')
+  return parts as [number, number, number]
+}
+
+/**
+ * synthfold export <dataset> --out DIR [--splits 0.8,0.1,0.1] [--include accepted|real|synthetic]
+ * [--zip] [--merge] [--seed S] [--resume ID | --cleanup ID] [--json]
+ */
+export async function exportCommand(core: Core, argv: string[]): Promise<number> {
+  const { positional, flags } = parse(
+    argv,
+    [
+      'out',
+      'splits',
+      'include',
+      'seed',
+      'generation',
+      'upscale',
+      'upscale-method',
+      'resume',
+      'cleanup',
+    ],
+    ['zip', 'merge', 'json'],
+  )
+  const json = flags.has('json')
+  const cleanupId = numberFlag(flags, 'cleanup')
+  if (cleanupId !== undefined) {
+    const r = await call(core, 'exports.cleanup', { exportId: cleanupId })
+    process.stdout.write(
+      json
+        ? JSON.stringify({ exportId: cleanupId, removedFiles: r.removedFiles }) + '\n'
+        : `Export ${cleanupId} cleaned up: removed ${r.removedFiles} file(s) it had written.\n`,
+    )
+    return 0
+  }
+  const buffered: ExportEvent[] = []
+  let onEvent: ((e: ExportEvent) => void) | null = null
+  const off = core.on('export', (e) => (onEvent ? onEvent(e) : buffered.push(e)))
+  const resumeId = numberFlag(flags, 'resume')
+  let first: ExportSummary
+  if (resumeId !== undefined) first = await call(core, 'exports.resume', { exportId: resumeId })
+  else {
+    if (positional.length !== 1) throw new UsageError('export needs exactly one dataset')
+    const out = flags.get('out')
+    if (typeof out !== 'string') throw new UsageError('export needs --out DIR')
+    const generation = flags.get('generation')
+    const upscale = numberFlag(flags, 'upscale')
+    first = await call(core, 'exports.start', {
+      datasetId: await datasetId(core, positional[0]),
+      out,
+      include: (flags.get('include') as ExportInclude | undefined) ?? 'accepted',
+      splits: parseSplits(flags.get('splits')),
+      seed: numberFlag(flags, 'seed'),
+      zip: flags.has('zip'),
+      merge: flags.has('merge'),
+      generationIds:
+        typeof generation === 'string' ? generation.split(',').map((g) => Number(g)) : null,
+      upscale:
+        upscale === undefined
+          ? null
+          : {
+              size: upscale,
+              method: (flags.get('upscale-method') as 'nearest' | undefined) ?? 'lanczos3',
+            },
+    })
+  }
+  const tty = process.stderr.isTTY && !json
+  const sigint = (): void => {
+    process.stderr.write(
+      `\nCancelling… (resume with synthfold export --resume ${first.id}, or remove what was written with --cleanup ${first.id})\n`,
+    )
+    void core.call('exports.cancel', { exportId: first.id })
+  }
+  process.once('SIGINT', sigint)
+  const final = await new Promise<ExportSummary>((resolve) => {
+    onEvent = (e) => {
+      if (e.type === 'progress' && e.progress.exportId === first.id && tty) {
+        const p = e.progress
+        const filled = Math.round(Math.min(1, p.done / Math.max(1, p.total)) * 24)
+        process.stderr.write(
+          `\r\x1b[2K${p.phase === 'zipping' ? 'Zipping' : 'Exporting'} ${'█'.repeat(filled)}${'░'.repeat(24 - filled)} ${p.done}/${p.total}  ${Math.round(p.rate)} files/s  ETA ${formatDuration(p.etaSeconds)}`,
+        )
+      } else if (e.type === 'status' && e.export.id === first.id && e.export.status !== 'running')
+        resolve(e.export)
+    }
+    buffered.splice(0).forEach((e) => onEvent!(e))
+    if (first.status !== 'running') resolve(first)
+  })
+  off()
+  process.off('SIGINT', sigint)
+  if (tty) process.stderr.write('\r\x1b[2K')
+  const real = final.classes.reduce((a, c) => a + c.real, 0)
+  const synthetic = final.classes.reduce((a, c) => a + c.synthetic, 0)
+  if (json)
+    process.stdout.write(
+      JSON.stringify({
+        exportId: final.id,
+        datasetId: final.datasetId,
+        status: final.status,
+        out: final.options.out,
+        include: final.options.include,
+        splits: final.options.splits,
+        files: final.files,
+        bytes: final.bytes,
+        real,
+        synthetic,
+        classes: final.classes,
+        zip: final.zipPath,
+        manifest: `${final.options.out}/metadata.csv`,
+        report: `${final.options.out}/report.html`,
+        error: final.error,
+      }) + '\n',
+    )
+  else if (final.status === 'completed') {
+    process.stdout.write(
+      `Exported ${final.files} images (${real} real, ${synthetic} synthetic) to ${final.options.out}\n` +
+        `  manifest: metadata.csv, metadata.jsonl · report: report.html${final.zipPath ? `\n  zip: ${final.zipPath}` : ''}\n`,
+    )
+  } else process.stdout.write(`Export ${final.id}: ${final.status}. ${final.error ?? ''}\n`)
+  return final.status === 'completed' ? 0 : final.status === 'cancelled' ? 130 : 1
+}
+
+/** synthfold export-generator <run> --out DIR [--checkpoint best|last] [--json] */
+export async function exportGeneratorCommand(core: Core, argv: string[]): Promise<number> {
+  const { positional, flags } = parse(argv, ['out', 'checkpoint'], ['json'])
+  if (positional.length !== 1 || !/^\d+$/.test(positional[0]))
+    throw new UsageError('export-generator needs the run id (a number)')
+  const out = flags.get('out')
+  if (typeof out !== 'string') throw new UsageError('export-generator needs --out DIR')
+  const r = await call(core, 'runs.exportGenerator', {
+    runId: Number(positional[0]),
+    out,
+    checkpoint: flags.get('checkpoint') as 'best' | undefined,
+  })
+  process.stdout.write(
+    flags.has('json')
+      ? JSON.stringify({ runId: Number(positional[0]), ...r }) + '\n'
+      : `Wrote the generator of run ${positional[0]} (${r.checkpoint.kind} checkpoint, epoch ${r.checkpoint.epoch}):\n${r.files.map((f) => `  ${f}`).join('\n')}\n`,
+  )
+  return 0
+}
