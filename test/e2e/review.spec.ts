@@ -17,6 +17,21 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
   await app.getByTestId('train-start').click()
   await expect(app.getByTestId('run-status')).toHaveText('completed', { timeout: 150_000 })
 
+  // the generator itself, as a TensorFlow.js model
+  const genOut = mkdtempSync(join(tmpdir(), 'synthfold-e2e-generator-'))
+  try {
+    await app.getByRole('button', { name: 'Export generator…' }).click()
+    await app.getByTestId('generator-out').fill(join(genOut, 'decoder'))
+    await app.getByRole('button', { name: 'Export', exact: true }).click()
+    await expect(app.getByTestId('generator-done')).toContainText('Wrote 4 files')
+    const info = JSON.parse(
+      readFileSync(join(genOut, 'decoder', 'synthfold-generator.json'), 'utf8'),
+    ) as { classNames: string[] }
+    expect(info.classNames).toHaveLength(10)
+  } finally {
+    rmSync(genOut, { recursive: true, force: true })
+  }
+
   // the plan, before anything is generated: not-majority, capped at 2 synthetic per real image
   const gen = app.getByTestId('generate-panel')
   await gen.getByTestId('gen-max-ratio').fill('2')
