@@ -15,6 +15,7 @@ const data = {
   classNames: Array.from({ length: 10 }, (_, i) => `c${i}`),
   pixels: Uint8Array.from({ length: n * 784 }, () => Math.floor(Math.random() * 256)),
   labels: Int32Array.from({ length: n }, (_, i) => i % 10),
+  ids: Int32Array.from({ length: n }, (_, i) => i + 1),
   count: n,
 }
 const settings = resolveSettings(

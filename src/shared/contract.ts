@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { trainSettings } from './train-settings'
 import type { DoctorReport, EpochMetrics, RunEvent, RunSummary } from './runs'
+import { DEFAULT_TEMPERATURE } from './generation'
 import type {
   GenerationEvent,
   GenerationSummary,
@@ -137,7 +138,11 @@ const schemas = {
     runId: id,
     strategy: strategySchema.default({ kind: 'not-majority' }),
     maxRatio,
-    temperature: z.number().gt(0, 'the temperature must be above 0').max(3).default(1),
+    temperature: z
+      .number()
+      .gt(0, 'the temperature must be above 0')
+      .max(3)
+      .default(DEFAULT_TEMPERATURE),
     checkpoint: z.enum(['best', 'last']).default('best'),
     filters: z
       .strictObject({

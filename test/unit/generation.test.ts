@@ -54,7 +54,7 @@ describe('class-balanced generation from a trained run (real Fashion-MNIST sampl
         runId,
         maxRatio: 2,
         temperature: 0.8,
-        filters: { minConfidence: 0.05 },
+        filters: { minConfidence: 0.05, duplicate: 0.25, nearCopy: 0.5 },
       }),
     )
     id = gen.id
