@@ -8,7 +8,7 @@ import { Core } from '../../src/main/core/core'
 import { initBackend } from '../../src/main/core/ml/backend'
 import { Generator } from '../../src/main/core/ml/generator'
 import type { ExportSummary } from '../../src/shared/export'
-import { importAndWait, ok } from './helpers/core'
+import { importAndWait, ok, trainAndWait } from './helpers/core'
 import { tmp } from './helpers/messy'
 import { python } from './export/helpers'
 
@@ -33,20 +33,12 @@ describe('exporting a reviewed dataset (real sample data, real SQLite, real file
     outs = tmp('export-out')
     core = new Core({ home, shell: 'cli' })
     datasetId = (await importAndWait(core, { path: SAMPLE })).summary!.datasetId
-    const trained = new Promise<void>((resolve) =>
-      core.on('run', (e) => {
-        if (e.type === 'status' && e.run.id === runId && e.run.status !== 'running') resolve()
-      }),
-    )
-    runId = (
-      await ok(
-        core.call('runs.start', {
-          datasetId,
-          settings: { preset: 'fast', epochs: 2, batchSize: 32, baseFilters: 8 },
-        }),
-      )
-    ).id
-    await trained
+    runId = await trainAndWait(core, datasetId, {
+      preset: 'fast',
+      epochs: 2,
+      batchSize: 32,
+      baseFilters: 8,
+    })
     let gid = 0
     const generated = new Promise<void>((resolve) =>
       core.on('generation', (e) => {

@@ -6,7 +6,7 @@ import { Generator } from '../../src/main/core/ml/generator'
 import { initBackend } from '../../src/main/core/ml/backend'
 import { readPng } from '../../src/main/core/gen/generate'
 import type { GenerationSummary } from '../../src/shared/generation'
-import { importAndWait, ok } from './helpers/core'
+import { importAndWait, ok, trainAndWait } from './helpers/core'
 import { tmp } from './helpers/messy'
 
 const SAMPLE = join(import.meta.dirname, '../../resources/sample-fashion-mnist')
@@ -32,20 +32,12 @@ describe('class-balanced generation from a trained run (real Fashion-MNIST sampl
     home = tmp('generation')
     core = new Core({ home, shell: 'cli' })
     const datasetId = (await importAndWait(core, { path: SAMPLE })).summary!.datasetId
-    const trained = new Promise<void>((resolve) =>
-      core.on('run', (e) => {
-        if (e.type === 'status' && e.run.id === runId && e.run.status !== 'running') resolve()
-      }),
-    )
-    runId = (
-      await ok(
-        core.call('runs.start', {
-          datasetId,
-          settings: { preset: 'fast', epochs: 25, batchSize: 32, baseFilters: 16 },
-        }),
-      )
-    ).id
-    await trained
+    runId = await trainAndWait(core, datasetId, {
+      preset: 'fast',
+      epochs: 25,
+      batchSize: 32,
+      baseFilters: 16,
+    })
     let id = 0
     const done = generationDone(core, () => id)
     // a loose confidence bar: a 25-epoch model on 370 images is not a good generator yet

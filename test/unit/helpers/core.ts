@@ -37,3 +37,23 @@ export async function importAndWait(
     progress,
   }
 }
+
+/** Starts a training run through the contract and waits until its process has ended. */
+export async function trainAndWait(
+  core: Core,
+  datasetId: number,
+  settings: MethodArgs<'runs.start'>['settings'],
+): Promise<number> {
+  let runId = 0
+  const ended = new Promise<void>((resolve) => {
+    const off = core.on('run', (e) => {
+      if (e.type === 'status' && e.run.id === runId && e.run.status !== 'running') {
+        off()
+        resolve()
+      }
+    })
+  })
+  runId = (await ok(core.call('runs.start', { datasetId, settings }))).id
+  await ended
+  return runId
+}

@@ -86,10 +86,7 @@ export class Generator {
     const out: Float32Array[] = []
     for (let i = 0; i < images.length; i += batch) {
       const imgs = images.slice(i, i + batch)
-      const flat = new Float32Array(imgs.length * size * size * channels)
-      imgs.forEach((im, j) => {
-        for (let p = 0; p < im.length; p++) flat[j * im.length + p] = im[p] / 255
-      })
+      const flat = toUnitFloats(imgs, size * size * channels)
       const probs = tf.tidy(() =>
         tf.softmax(
           this.cls!.apply(tf.tensor4d(flat, [imgs.length, size, size, channels])) as tf.Tensor2D,
@@ -134,10 +131,7 @@ export class Generator {
     const out: Float32Array[] = []
     for (let i = 0; i < images.length; i += batch) {
       const imgs = images.slice(i, i + batch)
-      const flat = new Float32Array(imgs.length * size * size * channels)
-      imgs.forEach((im, j) => {
-        for (let p = 0; p < im.length; p++) flat[j * im.length + p] = im[p] / 255
-      })
+      const flat = toUnitFloats(imgs, size * size * channels)
       const mu = tf.tidy(() => {
         const x = tf.tensor4d(flat, [imgs.length, size, size, channels])
         const y = tf.cast(
@@ -176,4 +170,13 @@ export class Generator {
     this.dec.dispose()
     this.cls?.dispose()
   }
+}
+
+/** uint8 images as one float block in [0, 1], image j at j * record. */
+function toUnitFloats(images: Uint8Array[], record: number): Float32Array {
+  const flat = new Float32Array(images.length * record)
+  images.forEach((im, j) => {
+    for (let p = 0; p < im.length; p++) flat[j * record + p] = im[p] / 255
+  })
+  return flat
 }
