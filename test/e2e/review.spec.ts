@@ -1,10 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { expect, test } from './fixtures'
 
 test('plan, generate, filter, review with the keyboard; decisions survive a reload', async ({
   app,
+  host,
 }) => {
   test.setTimeout(240_000)
   await app.getByTestId('import-sample').click()
@@ -139,4 +141,58 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
   } finally {
     rmSync(outRoot, { recursive: true, force: true })
   }
+
+  // 20,000 samples: the grid keeps only what is on screen in the DOM and still reaches the end
+  const db = new Database(join(host.home, 'synthfold.db'))
+  const model = db
+    .prepare(`SELECT * FROM samples WHERE generation_id = 1 AND status = 'accepted' LIMIT 1`)
+    .get() as Record<string, unknown>
+  const insert = db.prepare(
+    `INSERT INTO samples (generation_id, class_index, seed, latent, file, confidence, novelty, nearest_distance,
+       nearest_image_id, status, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, 'accepted', ?)`,
+  )
+  db.transaction(() => {
+    for (let i = 0; i < 20_000; i++)
+      insert.run(
+        model.class_index,
+        9_000_000 + i,
+        model.latent,
+        model.file,
+        (i % 100) / 100,
+        1 + (i % 7) / 10,
+        model.nearest_distance,
+        model.nearest_image_id,
+        Date.now(),
+      )
+  })()
+  db.close()
+  await app.goto(`${host.url}#/generations/1`)
+  await expect(app.getByTestId('view-count')).toHaveText(/^20,?\d{3} samples/)
+  const grid = app.getByTestId('sample-grid')
+  const frames = await grid.evaluate(
+    (el) =>
+      new Promise<number[]>((resolve) => {
+        const gaps: number[] = []
+        let last = performance.now()
+        let steps = 0
+        const step = (): void => {
+          const now = performance.now()
+          gaps.push(now - last)
+          last = now
+          el.scrollTop += 600
+          if (++steps < 120) requestAnimationFrame(step)
+          else resolve(gaps)
+        }
+        requestAnimationFrame(step)
+      }),
+  )
+  const sorted = [...frames].sort((a, b) => a - b)
+  console.log(
+    `20,000-sample grid while scrolling: median frame ${sorted[sorted.length >> 1].toFixed(1)} ms, 95th percentile ${sorted[Math.floor(sorted.length * 0.95)].toFixed(1)} ms`,
+  )
+  expect(await app.getByTestId('sample').count()).toBeLessThan(400)
+  await grid.evaluate((el) => (el.scrollTop = el.scrollHeight))
+  await expect(app.getByTestId('sample').last()).toBeVisible()
+  await app.getByTestId('sort').selectOption('confidence:desc')
+  await expect(app.getByTestId('sample').first()).toBeVisible()
 })
