@@ -29,7 +29,13 @@ const CODES: Record<string, ErrorCode> = {
 /** An ExportError as an error a person can act on (the writer's messages already say what was written). */
 function appError(err: unknown): AppError {
   if (err instanceof AppError) return err
-  if (err instanceof ExportError) return new AppError(CODES[err.code] ?? 'io', err.message)
+  if (err instanceof ExportError)
+    return new AppError(
+      CODES[err.code] ?? 'io',
+      err.code === 'source_changed'
+        ? `${err.message} Re-import the dataset to pick up the change (or put the file back), then export again.`
+        : err.message,
+    )
   return new AppError('io', `The export failed: ${(err as Error).message ?? String(err)}`)
 }
 
