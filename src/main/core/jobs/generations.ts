@@ -251,13 +251,25 @@ export class GenerationManager {
         },
       })
     } else if (m.type === 'gen-done') {
-      const names = this.get(id).classNames
+      const g = this.get(id)
+      const advice: Record<string, string> = {
+        'near-copy':
+          'most were near-copies of its training images (few images, or an overfitted model): raise the temperature or lower the near-copy threshold',
+        'low-confidence':
+          'most did not look enough like the class to the run’s classifier: lower the temperature, lower the confidence bar, or train longer',
+        duplicate:
+          'most repeated samples already accepted: raise the temperature or lower the duplicate threshold',
+      }
       const note = m.shortfall.length
-        ? `Some classes are short: ${m.shortfall
-            .map((s) => `${names[s.classIndex]} needs ${s.missing} more (${s.tried} tried)`)
-            .join(
-              '; ',
-            )}. The model rarely makes samples of them that pass the filters; lower the temperature, loosen the filters, or train longer.`
+        ? `Some classes are short. ${m.shortfall
+            .map((s) => {
+              const c = g.classes[s.classIndex]
+              const main = (Object.entries(c.filtered) as [string, number][]).sort(
+                (a, b) => b[1] - a[1],
+              )[0]
+              return `${c.className} needs ${s.missing} more of ${s.tried} tried; ${advice[main[0]]}.`
+            })
+            .join(' ')}`
         : null
       live.outcome ??= { status: m.outcome, error: null, note }
     } else if (m.type === 'error') {
