@@ -141,6 +141,37 @@ describe('class-balanced generation from a trained run (real Fashion-MNIST sampl
     for (const id of rejected) expect(all.items.find((s) => s.id === id)!.status).toBe('rejected')
   }, 60_000)
 
+  it('cancels between batches and keeps what was made', async () => {
+    let id = 0
+    const done = generationDone(core, () => id)
+    const firstBatch = new Promise<void>((resolve) => {
+      const off = core.on('generation', (e) => {
+        if (e.type === 'samples' && e.generationId === id) {
+          off()
+          resolve()
+        }
+      })
+    })
+    id = (
+      await ok(
+        core.call('generations.start', {
+          runId,
+          strategy: { kind: 'targets', targets: { 'T-shirt_top': 3000 } },
+          maxRatio: null,
+          filters: { minConfidence: 0, nearCopy: 0, duplicate: 0 },
+        }),
+      )
+    ).id
+    await firstBatch
+    expect((await ok(core.call('generations.cancel', { generationId: id }))).cancelled).toBe(true)
+    const cancelled = await done
+    expect(cancelled.status).toBe('cancelled')
+    const top = cancelled.classes.find((c) => c.className === 'T-shirt_top')!
+    expect(top.accepted).toBeGreaterThan(0)
+    expect(top.accepted).toBeLessThan(top.planned)
+    await ok(core.call('generations.delete', { generationId: id }))
+  }, 60_000)
+
   it('refuses bad plans with a clear message and deletes a generation with its files', async () => {
     const bad = await core.call('generations.plan', {
       runId,
