@@ -51,6 +51,7 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
   // a young model on 370 images: a loose confidence bar so most classes fill up
   await gen.getByTestId('gen-min-confidence').fill('0.05')
   await gen.getByTestId('gen-duplicate').fill('0.25')
+  await gen.screenshot({ path: 'test-results/screenshots/generate-panel.png' })
   await gen.getByTestId('gen-start').click()
 
   await expect(app.getByTestId('gen-title')).toContainText('Generation #1')
