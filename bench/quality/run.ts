@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { Core } from '../../src/main/core/core'
 import { initBackend } from '../../src/main/core/ml/backend'
-import { loadTrainingData } from '../../src/main/core/ml/data'
+import { loadTrainingData, rng, shuffle } from '../../src/main/core/ml/data'
 import { Generator } from '../../src/main/core/ml/generator'
 import { readPng } from '../../src/main/core/gen/generate'
 import type { GenerationSummary } from '../../src/shared/generation'
@@ -131,8 +131,8 @@ async function main(): Promise<void> {
   )
   await core.close()
 
-  // Independent judge: a small CNN on the full training split, seeded and trained in the
-  // package's (already shuffled) order, so every run of the bench gets the same judge.
+  // Independent judge: a small CNN on the full training split, seeded (weights and shuffles), so
+  // every run of the bench gets the same judge.
   const init = (seed: number) => tfl.initializers.glorotUniform({ seed })
   const clf = tfl.sequential({
     layers: [
@@ -178,7 +178,17 @@ async function main(): Promise<void> {
     }
   }
   const tr = asTensors(train, train.n)
-  await clf.fit(tr.x, tr.y, { epochs: 3, batchSize: 128, verbose: 0, shuffle: false })
+  // Shuffled every epoch with a seeded permutation (fit's own shuffle is not seedable).
+  const order = Array.from({ length: train.n }, (_, i) => i)
+  const rand = rng(7)
+  for (let epoch = 0; epoch < 3; epoch++) {
+    shuffle(order, rand)
+    const idx = tf.tensor1d(order, 'int32')
+    const xs = tf.gather(tr.x, idx)
+    const ys = tf.gather(tr.y, idx)
+    await clf.fit(xs, ys, { epochs: 1, batchSize: 128, verbose: 0, shuffle: false })
+    tf.dispose([idx, xs, ys])
+  }
   const te = asTensors(test, test.n)
   const acc = (clf.evaluate(te.x, te.y) as tf.Scalar[])[1].dataSync()[0]
   const testPred = tf.tidy(

@@ -12,11 +12,15 @@ import { loadTrainingData, splitIndices, type TrainingData } from '../ml/data'
 import { Generator } from '../ml/generator'
 import type { FromTrainer, GenerateJob, GeneratedRow } from '../jobs/train-protocol'
 import { Scorer } from './scorer'
+import { SecondOpinion } from './second-opinion'
 
 const BATCH = 128
 /** Per class, at most this many samples are tried per accepted one still wanted (plus a floor). */
 const TRIES_PER_SAMPLE = 8
 const MIN_TRIES = 64
+/** The second-opinion classifier trains for at most this many epochs, or this long. */
+const SECOND_OPINION_EPOCHS = 4
+const SECOND_OPINION_BUDGET_MS = 60_000
 
 export async function runGeneration(
   job: GenerateJob,
@@ -48,10 +52,39 @@ export async function runGeneration(
       `The dataset was re-imported at ${data.size} px since this run trained at ${size} px; train a new run on it first.`,
     )
   send({ type: 'gen-started', backend, classifierAccuracy: classifierAccuracy(gen, data) })
+  const labels = Int32Array.from(data.labels, (l) => dataIndex.indexOf(l))
+  const target = job.need.reduce((a, n) => a + n.count, 0)
+  const preparing = (what: string): void =>
+    send({
+      type: 'gen-progress',
+      phase: 'preparing',
+      accepted: 0,
+      target,
+      generated: 0,
+      filtered: 0,
+      samplesPerSecond: 0,
+      className: what,
+    })
+  preparing('training the second-opinion classifier')
+  const second = gen.hasClassifier
+    ? await SecondOpinion.train(data, labels, gen.meta.shape, {
+        epochs: SECOND_OPINION_EPOCHS,
+        budgetMs: SECOND_OPINION_BUDGET_MS,
+        seed: gen.meta.settings.seed + 7919,
+        onEpoch: (e) =>
+          preparing(
+            `training the second-opinion classifier (epoch ${e} of ${SECOND_OPINION_EPOCHS})`,
+          ),
+      })
+    : null
+  if (shouldStop()) {
+    second?.dispose()
+    gen.dispose()
+    return send({ type: 'gen-done', outcome: 'cancelled', shortfall: [] })
+  }
 
   const scorer = new Scorer((c) => realRows[c].map(pixelsOf), size, channels, job.filters)
   await rememberExisting(job, scorer, size, channels)
-  const target = job.need.reduce((a, n) => a + n.count, 0)
   let accepted = 0
   let generated = 0
   let filtered = 0
@@ -73,9 +106,14 @@ export async function runGeneration(
         const seeds = Array.from({ length: n }, () => seed++)
         const latents = gen.latentsForSeeds(classIndex, seeds, job.temperature)
         const images = gen.decode(latents, new Array<number>(n).fill(classIndex))
+        // the lower of the run's classifier and the independent second opinion
         const conf = gen.hasClassifier
           ? gen.classify(images).map((p) => p[classIndex])
           : new Array<number>(n).fill(1)
+        if (second)
+          second
+            .confidence(images, classIndex, gen.meta.shape)
+            .forEach((p, i) => (conf[i] = Math.min(conf[i], p)))
         const scored = scorer.score(classIndex, names.length, images, conf, seeds)
         const rows: GeneratedRow[] = []
         for (let i = 0; i < n; i++) {
@@ -106,6 +144,7 @@ export async function runGeneration(
         const secs = (Date.now() - t0) / 1000
         send({
           type: 'gen-progress',
+          phase: 'generating',
           accepted: accepted + got,
           target,
           generated,
@@ -119,6 +158,7 @@ export async function runGeneration(
     }
   } finally {
     scorer.dispose()
+    second?.dispose()
     gen.dispose()
   }
   send({ type: 'gen-done', outcome: 'completed', shortfall })

@@ -246,7 +246,7 @@ export class GenerationManager {
           filtered: m.filtered,
           samplesPerSecond: m.samplesPerSecond,
           etaSeconds: m.samplesPerSecond > 0 ? left / m.samplesPerSecond : null,
-          phase: 'generating',
+          phase: m.phase,
           className: m.className,
         },
       })

@@ -101,6 +101,7 @@ export type FromTrainer =
   | { type: 'gen-samples'; rows: GeneratedRow[] }
   | {
       type: 'gen-progress'
+      phase: 'preparing' | 'generating'
       accepted: number
       target: number
       generated: number
