@@ -256,7 +256,7 @@ export class GenerationManager {
         'near-copy':
           'most were near-copies of its training images (few images, or an overfitted model): raise the temperature or lower the near-copy threshold',
         'low-confidence':
-          'most did not look enough like the class to the run’s classifier: lower the temperature, lower the confidence bar, or train longer',
+          'most did not look enough like the class to the classifiers: lower the temperature, lower the confidence bar, or train longer',
         duplicate:
           'most repeated samples already accepted: raise the temperature or lower the duplicate threshold',
       }
