@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -199,4 +200,64 @@ describe('exporting a reviewed dataset (real sample data, real SQLite, real file
     expect(again.ok).toBe(false)
     if (!again.ok) expect(again.error.message).toMatch(/not empty/)
   })
+
+  it('the CLI generate and export commands print their documented JSON', () => {
+    const cli = (...args: string[]) => {
+      const r = spawnSync(
+        process.execPath,
+        [join(import.meta.dirname, '../../bin/synthfold.js'), ...args],
+        { env: { ...process.env, SYNTHFOLD_HOME: home }, encoding: 'utf8', timeout: 120_000 },
+      )
+      return {
+        code: r.status,
+        json: JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>,
+      }
+    }
+    const g = cli(
+      'generate',
+      String(runId),
+      '--strategy',
+      'Sandal=30',
+      '--max-ratio',
+      'none',
+      '--min-confidence',
+      '0',
+      '--json',
+    )
+    expect(g.code).toBe(0)
+    expect(Object.keys(g.json).sort()).toEqual(
+      [
+        'accepted',
+        'checkpoint',
+        'classes',
+        'classifierAccuracy',
+        'error',
+        'filters',
+        'folder',
+        'generated',
+        'generationId',
+        'note',
+        'plan',
+        'runId',
+        'status',
+        'temperature',
+      ].sort(),
+    )
+    expect(g.json.plan).toContainEqual({
+      class: 'Sandal',
+      real: 27,
+      toGenerate: 3,
+      total: 30,
+      capped: false,
+    })
+    const out = join(outs, 'cli')
+    const e = cli('export', String(datasetId), '--out', out, '--include', 'real', '--json')
+    expect(e.code).toBe(0)
+    expect(e.json).toMatchObject({ status: 'completed', out, include: 'real', synthetic: 0 })
+    expect(e.json.files).toBe(e.json.real)
+    expect(existsSync(join(out, 'metadata.csv'))).toBe(true)
+    const bad = cli('export', String(datasetId), '--out', out, '--json')
+    expect(bad.code).toBe(1)
+    expect(bad.json).toMatchObject({ error: { code: 'conflict' } })
+  }, 240_000)
 })
