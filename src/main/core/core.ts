@@ -53,6 +53,7 @@ export class Core {
   readonly runs: RunManager
   readonly gensRepo: GenerationsRepo
   readonly gens: GenerationManager
+  readonly exportsRepo: ExportsRepo
   readonly exports: ExportManager
   private readonly listeners: { [E in EventName]: Set<(p: EventPayloads[E]) => void> } = {
     job: new Set(),
@@ -96,12 +97,12 @@ export class Core {
       },
       (e) => this.emit('generation', e),
     )
-    const exportsRepo = new ExportsRepo(this.db)
-    exportsRepo.recoverInterrupted((pid) => pid !== process.pid && pidAlive(pid))
+    this.exportsRepo = new ExportsRepo(this.db)
+    this.exportsRepo.recoverInterrupted((pid) => pid !== process.pid && pidAlive(pid))
     this.exports = new ExportManager(
       {
         db: this.db,
-        exports: exportsRepo,
+        exports: this.exportsRepo,
         datasets: this.repo,
         home: this.home,
         generationFolder: this.gens.folder,
@@ -173,7 +174,7 @@ export class Core {
 
   /** A finished export's report.html, for the app to show (inline styles and images only). */
   async exportReport(exportId: number): Promise<Media | null> {
-    const e = this.exports.list().find((x) => x.id === exportId)
+    const e = this.exportsRepo.get(exportId)
     if (!e || e.status !== 'completed') return null
     const body = await readFile(join(e.options.out, 'report.html')).catch(() => null)
     return body
@@ -187,7 +188,7 @@ export class Core {
 
   /** A generated sample's PNG. */
   async sampleMedia(sampleId: number): Promise<Media | null> {
-    const s = this.gensRepo.sample(sampleId)
+    const s = this.gensRepo.sampleFile(sampleId)
     if (!s) return null
     const body = await readFile(join(this.gens.folder(s.generationId), 'samples', s.file)).catch(
       () => null,

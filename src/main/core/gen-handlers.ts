@@ -15,7 +15,11 @@ export function genHandlers(
   repo: GenerationsRepo,
   emit: (e: GenerationEvent) => void,
 ): GenHandlers {
-  const classNames = (generationId: number) => gens.get(generationId).classNames
+  const classNames = (generationId: number): string[] => {
+    const names = repo.classNames(generationId)
+    if (!names) throw new AppError('not_found', `No generation with id ${generationId}.`)
+    return names
+  }
   return {
     'generations.plan': ({ runId, strategy, maxRatio }) => gens.plan(runId, strategy, maxRatio),
     'generations.start': (a) => gens.start(a),

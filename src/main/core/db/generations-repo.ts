@@ -113,6 +113,20 @@ export class GenerationsRepo {
     return rows.map((r) => this.summarise(r, folder(r.id)))
   }
 
+  /** Just the class names (what every page of samples needs), without the per-class counts. */
+  classNames(id: number): string[] | undefined {
+    const r = this.db.prepare('SELECT class_names FROM generations WHERE id = ?').get(id) as
+      { class_names: string } | undefined
+    return r ? (JSON.parse(r.class_names) as string[]) : undefined
+  }
+
+  /** Where a sample's PNG is (the media route's only question), without its latent vector. */
+  sampleFile(id: number): { generationId: number; file: string } | undefined {
+    return this.db
+      .prepare('SELECT generation_id AS generationId, file FROM samples WHERE id = ?')
+      .get(id) as { generationId: number; file: string } | undefined
+  }
+
   setCheckpointPath(id: number, path: string): void {
     this.db.prepare('UPDATE generations SET checkpoint_path = ? WHERE id = ?').run(path, id)
   }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import type * as tfl from '@tensorflow/tfjs-layers'
 import { batchArrays, epochOrder, rng, type TrainingData } from '../ml/data'
 import { classifier, type CvaeShape } from '../ml/model'
+import { toUnitFloats } from '../ml/generator'
 
 /**
  * A second classifier, trained in the generation process on the real images only. The run's own
@@ -62,10 +63,7 @@ export class SecondOpinion {
   /** Probability of each image's intended class. */
   confidence(images: Uint8Array[], classIndex: number, shape: CvaeShape): number[] {
     const record = shape.size * shape.size * shape.channels
-    const flat = new Float32Array(images.length * record)
-    images.forEach((im, j) => {
-      for (let p = 0; p < record; p++) flat[j * record + p] = im[p] / 255
-    })
+    const flat = toUnitFloats(images, record)
     const probs = tf.tidy(() =>
       tf.softmax(
         this.model.apply(

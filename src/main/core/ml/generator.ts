@@ -173,7 +173,7 @@ export class Generator {
 }
 
 /** uint8 images as one float block in [0, 1], image j at j * record. */
-function toUnitFloats(images: Uint8Array[], record: number): Float32Array {
+export function toUnitFloats(images: Uint8Array[], record: number): Float32Array {
   const flat = new Float32Array(images.length * record)
   images.forEach((im, j) => {
     for (let p = 0; p < im.length; p++) flat[j * record + p] = im[p] / 255
