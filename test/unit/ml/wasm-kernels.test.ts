@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
+import { availableParallelism } from 'node:os'
 import { initBackend } from '../../../src/main/core/ml/backend'
 
 type Case = {
@@ -82,13 +83,32 @@ async function inputGrads(backend: string): Promise<Float32Array[]> {
   return [...fromConvT, ...fromConv, ...matmuls]
 }
 
+/** LeakyRelu and its gradient, and sums over leading axes (bias gradients), on the named backend. */
+async function elementwise(backend: string): Promise<Float32Array[]> {
+  await tf.setBackend(backend)
+  return tf.tidy(() => {
+    const x = tf.randomUniform([4, 9, 7, 5], -2, 2, 'float32', 81)
+    const edge = tf.tensor1d([0, -0, 3, -3, Infinity, -Infinity, NaN, 1e-30, -1e-30])
+    const outs: tf.Tensor[] = []
+    for (const alpha of [0.2, 0.3, 0.01]) {
+      outs.push(tf.leakyRelu(x, alpha), tf.leakyRelu(edge, alpha))
+      outs.push(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(v, alpha), tf.cos(v))))(x))
+    }
+    outs.push(tf.sum(x, [0, 1, 2]), tf.sum(x, [0, 1], true), tf.sum(x, 0), tf.sum(x, [0, 1, 2, 3]))
+    outs.push(tf.sum(x, [1, 2]), tf.sum(tf.reshape(x, [252, 5]), [0]))
+    return outs.map((t) => t.dataSync() as Float32Array)
+  })
+}
+
 function worstRelative(a: Float32Array[], b: Float32Array[]): number[] {
   return a.map((arr, i) => {
     expect(b[i].length).toBe(arr.length)
     let worst = 0
-    arr.forEach(
-      (v, j) => (worst = Math.max(worst, Math.abs(v - b[i][j]) / Math.max(1, Math.abs(v)))),
-    )
+    arr.forEach((v, j) => {
+      const w = b[i][j]
+      if (v === w || (Number.isNaN(v) && Number.isNaN(w))) return
+      worst = Math.max(worst, Math.abs(v - w) / Math.max(1, Math.abs(v)))
+    })
     return worst
   })
 }
@@ -118,12 +138,31 @@ describe('the wasm replacement kernels', () => {
     worstRelative(cpu, wasm).forEach((w, i) => expect(w, `case ${i}`).toBeLessThan(1e-4))
   })
 
-  it('leaks no tensors', async () => {
+  it('LeakyRelu, its gradient and sums over leading axes match the cpu backend', async () => {
+    const wasm = await elementwise('wasm')
+    const cpu = await elementwise('cpu')
+    worstRelative(cpu, wasm).forEach((w, i) => expect(w, `case ${i}`).toBeLessThan(1e-5))
+    // NaN stays NaN, infinities keep their sign
+    const edge = wasm[1]
+    expect([edge[4], edge[5], edge[6]]).toEqual([Infinity, -Infinity, NaN])
+  })
+
+  it('runs XNNPACK on as many threads as the machine has cores (SYNTHFOLD_WASM_THREADS overrides)', async () => {
+    const info = await initBackend('wasm')
+    const wanted = Number(process.env.SYNTHFOLD_WASM_THREADS) || Math.min(8, availableParallelism())
+    expect(info.threads).toBe(wanted)
+    expect(info.device).toContain(`${wanted} thread`)
+  })
+
+  it('leaks no tensors and no backend memory', async () => {
     await tf.setBackend('wasm')
     const before = tf.memory().numTensors
+    const ids = tf.engine().backend.numDataIds()
     await filterGrads('wasm')
     await inputGrads('wasm')
+    await elementwise('wasm')
     await tf.setBackend('wasm')
     expect(tf.memory().numTensors).toBe(before)
+    expect(tf.engine().backend.numDataIds()).toBe(ids)
   })
 })

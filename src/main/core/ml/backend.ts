@@ -8,6 +8,7 @@ import { createRequire } from 'node:module'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { registerWasmKernels } from './wasm-kernels'
+import { enableWasmThreadsForNode, wantedWasmThreads } from './wasm-threads'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
 
@@ -76,24 +77,63 @@ async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
     const dist =
       join(dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/'
     wasm.setWasmPaths(dist)
-    if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise')
+    const wanted = wantedWasmThreads()
+    let threads = 1
+    if (wanted > 1) {
+      try {
+        threads = await startThreaded(wasm, join(dist, 'tf-backend-wasm.node.js'), wanted)
+      } catch (err) {
+        notes.push(
+          `wasm: threads did not start (${err instanceof Error ? err.message : String(err)}); using one`,
+        )
+      }
+    } else notes.push('wasm: one thread (SYNTHFOLD_WASM_THREADS=1 or a single core)')
+    if (threads <= 1) {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
+      if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise')
+    }
     await tf.ready()
     registerWasmKernels()
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))
-    notes.push(
-      'wasm: one thread (tfjs 4.22 turns wasm threads off under Node, tensorflow/tfjs#3830)',
-    )
     return {
       backend: 'wasm',
-      device: `${cpuName()} via WebAssembly${simd ? ' SIMD' : ''}`,
+      device: `${cpuName()} via WebAssembly${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`,
       notes,
-      threads: 1,
+      threads,
       simd,
     }
   } catch (err) {
     notes.push(`wasm: did not load (${err instanceof Error ? err.message : String(err)})`)
     return null
   }
+}
+
+interface PThreadPool {
+  unusedWorkers?: { unref?: () => void }[]
+  runningWorkers?: { unref?: () => void }[]
+}
+
+/** Starts the threaded SIMD build (see wasm-threads.ts); resolves to the pool's thread count. */
+async function startThreaded(
+  wasm: { setThreadsCount(n: number): void; getThreadsCount(): number },
+  bundle: string,
+  threads: number,
+): Promise<number> {
+  if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) throw new Error('no wasm SIMD')
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true)
+  wasm.setThreadsCount(threads)
+  const patch = enableWasmThreadsForNode(bundle, threads)
+  try {
+    if (!(await tf.setBackend('wasm'))) throw new Error('the threaded build failed to initialise')
+    await tf.ready()
+  } finally {
+    patch.restore()
+  }
+  // The pool's workers must not keep the process alive once its work is done.
+  const pthreads = (tf.backend() as unknown as { wasm?: { PThread?: PThreadPool } }).wasm?.PThread
+  for (const w of [...(pthreads?.unusedWorkers ?? []), ...(pthreads?.runningWorkers ?? [])])
+    w.unref?.()
+  return wasm.getThreadsCount()
 }
 
 function gpuName(): string | null {

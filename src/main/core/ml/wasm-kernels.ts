@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
+import { asTensor, heapF32, type WasmBackendLike } from './wasm-heap'
+import { registerWasmJsKernels } from './wasm-js-kernels'
 import type {
   KernelConfig,
   KernelFunc,
@@ -37,7 +39,7 @@ function output(t: tf.Tensor): TensorInfo {
  * applied with a dilation equal to the forward stride:
  *   dW[kh,kw,ci,co] = sum_{b,oh,ow} x[b, oh*s+kh-pad, ow*s+kw-pad, ci] * dy[b,oh,ow,co]
  */
-function conv2dBackpropFilter({ inputs, attrs }: Args): TensorInfo {
+function conv2dBackpropFilter({ inputs, attrs, backend }: Args): TensorInfo {
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
     strides: [number, number] | number
     pad: Pad
@@ -57,6 +59,12 @@ function conv2dBackpropFilter({ inputs, attrs }: Args): TensorInfo {
     false,
     'channelsLast',
   )
+  if (
+    x.dtype === 'float32' &&
+    dy.dtype === 'float32' &&
+    info.filterHeight * info.filterWidth * info.inChannels <= IM2COL_MAX_K
+  )
+    return output(filterGradIm2col(backend as WasmBackendLike, x, dy, info))
   return output(
     tf.tidy(() => {
       const { top, bottom, left, right } = info.padInfo
@@ -72,6 +80,54 @@ function conv2dBackpropFilter({ inputs, attrs }: Args): TensorInfo {
       return tf.transpose(cut, [1, 2, 0, 3])
     }),
   )
+}
+
+/**
+ * Up to this many filter taps per output channel (KH * KW * Ci), the filter gradient is a matrix
+ * product of the input's patches with dy. The convolution form above then has a tiny output
+ * (KH x KW pixels) and a huge reduction, which XNNPACK runs at a few GFLOP/s (the first conv layer
+ * of a gray image, the last transposed convolution of the decoder).
+ */
+const IM2COL_MAX_K = 64
+
+function filterGradIm2col(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.Tensor {
+  const [B, XH, XW, Ci] = x.shape
+  const [, OH, OW, Co] = dy.shape
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info
+  const { top, left } = info.padInfo
+  const N = B * OH * OW
+  return tf.tidy(() => {
+    const cols = backend.makeOutput([KH * KW * Ci, N], 'float32')
+    const p = heapF32(backend, cols)
+    const xs = heapF32(backend, x)
+    for (let kh = 0; kh < KH; kh++)
+      for (let kw = 0; kw < KW; kw++)
+        for (let ci = 0; ci < Ci; ci++) {
+          let n = ((kh * KW + kw) * Ci + ci) * N
+          for (let b = 0; b < B; b++)
+            for (let oh = 0; oh < OH; oh++) {
+              const ih = oh * sh + kh - top
+              if (ih < 0 || ih >= XH) {
+                p.fill(0, n, n + OW)
+                n += OW
+                continue
+              }
+              const row = (b * XH + ih) * XW
+              for (let ow = 0; ow < OW; ow++) {
+                const iw = ow * sw + kw - left
+                p[n++] = iw >= 0 && iw < XW ? xs[(row + iw) * Ci + ci] : 0
+              }
+            }
+        }
+    const patches = asTensor<tf.Rank.R2>(cols)
+    const g = tf.matMul(patches, tf.reshape(view(dy), [N, Co]))
+    return tf.reshape(g, [KH, KW, Ci, Co])
+  })
 }
 
 /**
@@ -93,6 +149,8 @@ function makeConv2dBackpropInput(original: KernelFunc) {
       inputShape: [number, number, number, number]
     }
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo }
+    if (dy.dtype !== 'float32' || filter.dtype !== 'float32')
+      return original(args as Parameters<KernelFunc>[0])
     const f = filter.shape as [number, number, number, number]
     const info = tf.backend_util.computeConv2DInfo(
       inputShape,
@@ -108,43 +166,114 @@ function makeConv2dBackpropInput(original: KernelFunc) {
     const [, H, W] = inputShape
     if (dataFormat !== 'NHWC' || H % sh !== 0 || W % sw !== 0)
       return original(args as Parameters<KernelFunc>[0])
-    return output(
-      tf.tidy(() => {
-        const dyT = view<tf.Rank.R4>(dy)
-        const w = view<tf.Rank.R4>(filter)
-        const rows = phases(sh, f[0], info.padInfo.top, H)
-        const cols = phases(sw, f[1], info.padInfo.left, W)
-        const [B, OH, OW] = dyT.shape
-        const Ci = f[2]
-        const grid = rows.map((r) =>
-          cols.map((c) => {
-            if (r.taps.length === 0 || c.taps.length === 0) return tf.zeros([B, H / sh, W / sw, Ci])
-            // kernel [mh, mw, Co, Ci], flipped so the phase is a plain correlation over dy
-            const k = tf.transpose(
-              tf.gather(tf.gather(w, [...r.taps].reverse(), 0), [...c.taps].reverse(), 1),
-              [0, 1, 3, 2],
-            ) as tf.Tensor4D
-            const Mh = r.taps.length
-            const Mw = c.taps.length
-            const padded = tf.pad(dyT, [
-              [0, 0],
-              [Mh - 1, Math.max(0, r.offset + H / sh - OH)],
-              [Mw - 1, Math.max(0, c.offset + W / sw - OW)],
-              [0, 0],
-            ])
-            const conv = tf.conv2d(padded as tf.Tensor4D, k, 1, 'valid')
-            return tf.slice(conv, [0, r.offset, c.offset, 0], [B, H / sh, W / sw, Ci])
-          }),
+    const backend = args.backend as WasmBackendLike
+    const rows = phases(sh, f[0], info.padInfo.top, H)
+    const cols = phases(sw, f[1], info.padInfo.left, W)
+    const [B, OH, OW] = dy.shape
+    const Ci = f[2]
+    const [vh, vw] = [H / sh, W / sw]
+    // One padding of dy serves every phase: a phase with fewer taps reads it from further in.
+    const Ph = Math.max(...rows.map((r) => r.taps.length)) - 1
+    const Pw = Math.max(...cols.map((c) => c.taps.length)) - 1
+    const below = Math.max(0, ...rows.map((r) => r.offset + vh - OH))
+    const right = Math.max(0, ...cols.map((c) => c.offset + vw - OW))
+    const convs: (tf.Tensor4D | null)[] = []
+    tf.tidy(() => {
+      const padded = tf.pad(view<tf.Rank.R4>(dy), [
+        [0, 0],
+        [Ph, below],
+        [Pw, right],
+        [0, 0],
+      ]) as tf.Tensor4D
+      for (const r of rows)
+        for (const c of cols)
+          convs.push(
+            r.taps.length && c.taps.length
+              ? tf.keep(tf.conv2d(padded, phaseKernel(backend, filter, r.taps, c.taps), 1, 'valid'))
+              : null,
+          )
+    })
+    const out = backend.makeOutput([B, H, W, Ci], 'float32')
+    const dx = heapF32(backend, out)
+    rows.forEach((r, a) =>
+      cols.forEach((c, b) => {
+        const conv = convs[a * cols.length + b]
+        if (!conv) {
+          interleave(dx, null, [B, vh, vw, Ci], [H, W], [a, b], [sh, sw], [0, 0], [0, 0])
+          return
+        }
+        const top = r.offset + Ph - (r.taps.length - 1)
+        const left = c.offset + Pw - (c.taps.length - 1)
+        const [, CH, CW] = conv.shape
+        interleave(
+          dx,
+          heapF32(backend, conv),
+          [B, vh, vw, Ci],
+          [H, W],
+          [a, b],
+          [sh, sw],
+          [top, left],
+          [CH, CW],
         )
-        // [B, H/s, sh, W/s, sw, Ci] -> [B, H, W, Ci]
-        const stacked = tf.stack(
-          grid.map((row) => tf.stack(row, 3)),
-          2,
-        )
-        return tf.reshape(stacked, [B, H, W, Ci])
       }),
     )
+    for (const t of convs) t?.dispose()
+    return out
   }
+}
+
+/**
+ * The stride-1 kernel of one output phase, [taps_h, taps_w, Co, Ci], flipped so the phase is a
+ * plain correlation over dy (filter is [KH, KW, Ci, Co]).
+ */
+function phaseKernel(
+  backend: WasmBackendLike,
+  filter: TensorInfo,
+  rowTaps: number[],
+  colTaps: number[],
+): tf.Tensor4D {
+  const [, KW, Ci, Co] = filter.shape as [number, number, number, number]
+  const [Mh, Mw] = [rowTaps.length, colTaps.length]
+  const w = heapF32(backend, filter)
+  const k = new Float32Array(Mh * Mw * Co * Ci)
+  for (let i = 0; i < Mh; i++)
+    for (let j = 0; j < Mw; j++) {
+      const src = (rowTaps[Mh - 1 - i] * KW + colTaps[Mw - 1 - j]) * Ci * Co
+      const dst = (i * Mw + j) * Co * Ci
+      for (let ci = 0; ci < Ci; ci++)
+        for (let co = 0; co < Co; co++) k[dst + co * Ci + ci] = w[src + ci * Co + co]
+    }
+  return tf.tensor4d(k, [Mh, Mw, Co, Ci])
+}
+
+/**
+ * Writes one phase into dx: dx[b, v*sh + a, u*sw + c, :] = conv[b, v + top, u + left, :] (zeros
+ * when the phase has no taps).
+ */
+function interleave(
+  dx: Float32Array,
+  conv: Float32Array | null,
+  [B, vh, vw, C]: number[],
+  [H, W]: number[],
+  [a, c]: number[],
+  [sh, sw]: number[],
+  [top, left]: number[],
+  [CH, CW]: number[],
+): void {
+  for (let b = 0; b < B; b++)
+    for (let v = 0; v < vh; v++) {
+      const dstRow = (b * H + v * sh + a) * W
+      const srcRow = (b * CH + v + top) * CW
+      for (let u = 0; u < vw; u++) {
+        const dst = (dstRow + u * sw + c) * C
+        if (!conv) {
+          dx.fill(0, dst, dst + C)
+          continue
+        }
+        const src = (srcRow + u + left) * C
+        for (let k = 0; k < C; k++) dx[dst + k] = conv[src + k]
+      }
+    }
 }
 
 /**
@@ -211,5 +340,6 @@ export function registerWasmKernels(): void {
   }
   replace('Conv2DBackpropInput', (o) => makeConv2dBackpropInput(o) as KernelFunc)
   replace('BatchMatMul', (o) => makeBatchMatMul(o) as KernelFunc)
+  registerWasmJsKernels()
   registered = true
 }

@@ -1,0 +1,30 @@
+import * as tf from '@tensorflow/tfjs-core'
+import type { DataId, TensorInfo } from '@tensorflow/tfjs-core'
+
+/**
+ * Direct access to tensors in the wasm backend's memory, for kernels written as plain loops
+ * (elementwise work and data movement that tfjs 4.22's wasm build runs slowly or in several passes).
+ */
+export interface WasmBackendLike {
+  wasm: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory }
+  dataIdMap: { get(id: DataId): { memoryOffset: number } }
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo
+  disposeData(id: DataId): boolean
+}
+
+export const wasmBackend = (): WasmBackendLike => tf.backend() as unknown as WasmBackendLike
+
+/**
+ * A Float32Array over a tensor's bytes in wasm memory. Read it after every allocation of the kernel
+ * (an allocation can grow the memory, which replaces the buffer of a non-shared memory).
+ */
+export function heapF32(backend: WasmBackendLike, t: TensorInfo): Float32Array {
+  const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer
+  const { memoryOffset } = backend.dataIdMap.get(t.dataId)
+  return new Float32Array(buffer, memoryOffset, tf.util.sizeFromShape(t.shape))
+}
+
+/** A tensor (tracked by the engine, so tidy disposes it) around a kernel output. */
+export function asTensor<R extends tf.Rank>(info: TensorInfo): tf.Tensor<R> {
+  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor<R>
+}

@@ -1,0 +1,117 @@
+import * as tf from '@tensorflow/tfjs-core'
+import type {
+  KernelFunc,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core'
+import { heapF32, type WasmBackendLike } from './wasm-heap'
+
+/**
+ * Elementwise kernels as single loops over wasm memory. tfjs 4.22's wasm LeakyRelu is a slow scalar
+ * loop and its gradient takes three kernels (Greater, Multiply, Select); a Sum over leading axes
+ * (every bias gradient) transposes the whole tensor first. Measured on the CVAE's training step
+ * (bench/train), these were about a fifth of the step. Checked against the cpu backend in
+ * test/unit/ml/wasm-kernels.test.ts.
+ */
+
+type Args = { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }
+
+export const LEAKY_RELU_GRAD = 'SynthfoldLeakyReluGrad'
+
+function leakyRelu(original: KernelFunc) {
+  return (args: Args): TensorInfo | TensorInfo[] => {
+    const x = args.inputs.x as TensorInfo
+    if (x.dtype !== 'float32') return original(args as Parameters<KernelFunc>[0])
+    const backend = args.backend as WasmBackendLike
+    const alpha = (args.attrs as { alpha: number }).alpha
+    const out = backend.makeOutput(x.shape, 'float32')
+    const xs = heapF32(backend, x)
+    const ys = heapF32(backend, out)
+    // Branch-free (the sign of activations is random; mispredicted branches cost 5x): s is 0 or 1,
+    // and s + alpha * (1 - s) is exactly 1 or alpha.
+    for (let i = 0; i < xs.length; i++) {
+      const v = xs[i]
+      const s = +(v > 0)
+      ys[i] = v * (s + alpha * (1 - s))
+    }
+    return out
+  }
+}
+
+function leakyReluGrad(args: Args): TensorInfo {
+  const { dy, x } = args.inputs as { dy: TensorInfo; x: TensorInfo }
+  const backend = args.backend as WasmBackendLike
+  const alpha = (args.attrs as { alpha: number }).alpha
+  const out = backend.makeOutput(x.shape, 'float32')
+  const xs = heapF32(backend, x)
+  const gs = heapF32(backend, dy)
+  const ds = heapF32(backend, out)
+  for (let i = 0; i < xs.length; i++) {
+    const s = +(xs[i] > 0)
+    ds[i] = gs[i] * (s + alpha * (1 - s))
+  }
+  return out
+}
+
+/** Sum over leading axes (for example [0, 1, 2] of NHWC: a bias gradient) in one pass. */
+function sum(original: KernelFunc) {
+  return (args: Args): TensorInfo | TensorInfo[] => {
+    const x = args.inputs.x as TensorInfo
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean }
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b)
+    const leading = axes.length > 0 && axes.every((a, i) => a === i)
+    const inner = tf.util.sizeFromShape(x.shape.slice(axes.length))
+    // A full reduction (inner 1) stays on the original kernel, which is fast at it.
+    if (x.dtype !== 'float32' || !leading || inner < 8)
+      return original(args as Parameters<KernelFunc>[0])
+    const backend = args.backend as WasmBackendLike
+    const kept = x.shape.slice(axes.length)
+    const shape = keepDims ? [...axes.map(() => 1), ...kept] : kept
+    const out = backend.makeOutput(shape, 'float32')
+    const xs = heapF32(backend, x)
+    const acc = new Float64Array(inner)
+    for (let base = 0; base < xs.length; base += inner)
+      for (let j = 0; j < inner; j++) acc[j] += xs[base + j]
+    heapF32(backend, out).set(acc)
+    return out
+  }
+}
+
+let registered = false
+
+/** Registers the loop kernels on wasm and routes LeakyRelu's gradient to one of them. */
+export function registerWasmJsKernels(): void {
+  if (registered) return
+  const replace = (name: string, make: (original: KernelFunc) => KernelFunc): void => {
+    const existing = tf.getKernel(name, 'wasm')
+    if (!existing) return
+    tf.unregisterKernel(name, 'wasm')
+    tf.registerKernel({ ...existing, kernelFunc: make(existing.kernelFunc) })
+  }
+  replace('LeakyRelu', (o) => leakyRelu(o) as KernelFunc)
+  replace('Sum', (o) => sum(o) as KernelFunc)
+  tf.registerKernel({
+    kernelName: LEAKY_RELU_GRAD,
+    backendName: 'wasm',
+    kernelFunc: leakyReluGrad as unknown as KernelFunc,
+  })
+  const previous = tf.getGradient('LeakyRelu')
+  if (previous) {
+    tf.unregisterGradient('LeakyRelu')
+    tf.registerGradient({
+      kernelName: 'LeakyRelu',
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved, attrs) => {
+        const [x] = saved
+        const alpha = (attrs as { alpha: number }).alpha
+        if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32' || Array.isArray(dy))
+          return previous.gradFunc(dy, saved, attrs)
+        return {
+          x: () => tf.engine().runKernel(LEAKY_RELU_GRAD, { dy, x }, { alpha }) as tf.Tensor,
+        }
+      },
+    })
+  }
+  registered = true
+}

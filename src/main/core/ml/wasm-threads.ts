@@ -1,0 +1,83 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+
+/**
+ * tfjs 4.22 turns wasm threads off under Node (tensorflow/tfjs#3830) for two reasons, both worked
+ * around here for the time the backend initialises:
+ *
+ * 1. Emscripten starts each pthread as a worker from a Blob URL (the worker script) and hands it
+ *    the module factory as a Blob; Node's worker_threads can load neither. While enabled, string
+ *    Blobs are remembered and `URL.createObjectURL` of the worker script writes it to a private
+ *    temporary folder instead, with the factory beside it as a file the worker imports.
+ * 2. The C++ side caps its thread pool at half of `emscripten_num_logical_cores()` (it assumes two
+ *    hardware threads per core), which under Node is `os.cpus().length`: on a 2-core machine that is
+ *    one thread. While enabled, `os.cpus()` reports twice the wanted thread count.
+ *
+ * `enable` must run just before `tf.setBackend('wasm')`; call the returned `restore` once the
+ * backend is ready (or failed). The folder is removed when the process exits.
+ */
+export function enableWasmThreadsForNode(
+  backendBundle: string,
+  threads: number,
+): { restore: () => void; folder: string } {
+  const folder = mkdtempSync(join(os.tmpdir(), 'synthfold-wasm-'))
+  process.once('exit', () => rmSync(folder, { recursive: true, force: true }))
+  // The factory's source refers to the bundle's top-level `require$$N` bindings (fs, path, os…).
+  const header = (
+    readFileSync(backendBundle, 'utf8').match(/^var require\$\$\w+ = require\('[\w:]+'\);$/gm) ?? []
+  ).join('\n')
+
+  const OriginalBlob = globalThis.Blob
+  const originalCreate = URL.createObjectURL.bind(URL)
+  const originalCpus = os.cpus
+  const texts = new WeakMap<Blob, string>()
+  let factory: string | null = null
+
+  class TextBlob extends OriginalBlob {
+    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+      super(parts, options)
+      if (!parts?.every((p) => typeof p === 'string')) return
+      const text = (parts as string[]).join('')
+      if (text.startsWith('var WasmBackendModuleThreadedSimd')) factory = text
+      else texts.set(this, text)
+    }
+  }
+
+  globalThis.Blob = TextBlob as typeof Blob
+  URL.createObjectURL = (blob: Blob): string => {
+    const text = texts.get(blob)
+    if (text === undefined || !text.includes('WasmBackendModuleThreadedSimd(Module)'))
+      return originalCreate(blob)
+    if (factory === null) throw new Error('wasm threads: the module factory was not seen')
+    const moduleFile = join(folder, 'module.js')
+    const workerFile = join(folder, 'worker.js')
+    writeFileSync(moduleFile, `${header}\nvar commonjsGlobal = globalThis;\n${factory}\n`)
+    const loadFactory =
+      /if\(typeof e\.data\.urlOrBlob=="string"\)\{importScripts\(e\.data\.urlOrBlob\)\}else\{[^}]*\}/
+    if (!loadFactory.test(text)) throw new Error('wasm threads: unexpected worker script')
+    writeFileSync(
+      workerFile,
+      text.replace(loadFactory, `importScripts(${JSON.stringify(moduleFile)});`),
+    )
+    return workerFile
+  }
+  const cpus = originalCpus()
+  os.cpus = () => Array.from({ length: threads * 2 }, (_, i) => cpus[i % cpus.length])
+
+  return {
+    folder,
+    restore: () => {
+      globalThis.Blob = OriginalBlob
+      URL.createObjectURL = originalCreate
+      os.cpus = originalCpus
+    },
+  }
+}
+
+/** Threads to ask for: SYNTHFOLD_WASM_THREADS if set, else one per core the process may use, 1 to 8. */
+export function wantedWasmThreads(): number {
+  const asked = Number(process.env.SYNTHFOLD_WASM_THREADS)
+  const n = Number.isFinite(asked) && asked >= 1 ? asked : os.availableParallelism()
+  return Math.max(1, Math.min(8, Math.floor(n)))
+}
