@@ -108,6 +108,8 @@ async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
   }
 }
 
+const THREAD_START_MS = 30_000
+
 interface PThreadPool {
   unusedWorkers?: { unref?: () => void }[]
   runningWorkers?: { unref?: () => void }[]
@@ -124,8 +126,22 @@ async function startThreaded(
   wasm.setThreadsCount(threads)
   const patch = enableWasmThreadsForNode(bundle, threads)
   try {
-    if (!(await tf.setBackend('wasm'))) throw new Error('the threaded build failed to initialise')
-    await tf.ready()
+    // A worker that never starts would leave the backend pending for ever: give up after a while
+    // (a later setBackend starts a fresh, single-threaded initialisation).
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`its workers did not start in ${THREAD_START_MS / 1000} s`)),
+        THREAD_START_MS,
+      )
+    })
+    try {
+      const ok = await Promise.race([tf.setBackend('wasm'), timeout])
+      if (!ok) throw new Error('the threaded build failed to initialise')
+      await Promise.race([tf.ready(), timeout])
+    } finally {
+      clearTimeout(timer)
+    }
   } finally {
     patch.restore()
   }
