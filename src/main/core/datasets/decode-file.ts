@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
-import { createHash } from 'node:crypto'
+import * as crypto from 'node:crypto'
 import { extname } from 'node:path'
 import { decodeImage, type Decoded, type Geometry } from './decode'
 
@@ -55,7 +55,7 @@ export async function decodeFile(
   } finally {
     closeSync(fd)
   }
-  const sha256 = buf.length ? createHash('sha256').update(buf).digest('hex') : null
+  const sha256 = buf.length ? sha256Hex(buf) : null
   return {
     kind: 'read',
     size,
@@ -64,6 +64,12 @@ export async function decodeFile(
     decoded: await decodeImage(buf, extname(absPath).toLowerCase(), geo),
   }
 }
+
+/** One-shot hash where Node has it (22+: no Hash object per file), else a Hash object. */
+const sha256Hex: (buf: Buffer) => string =
+  typeof crypto.hash === 'function'
+    ? (buf) => crypto.hash('sha256', buf, 'hex')
+    : (buf) => crypto.createHash('sha256').update(buf).digest('hex')
 
 function unreadable(err: unknown): FileOutcome {
   const code = (err as NodeJS.ErrnoException).code

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import type { DecodeReply, DecodeRequest } from '../jobs/decode-worker'
+import { unpackPixels, type DecodeReply, type DecodeRequest } from '../jobs/decode-reply'
 import { workerFile } from '../jobs/worker-file'
 import type { Geometry } from './decode'
 import { decodeFile, type FileOutcome, type Known } from './decode-file'
@@ -11,47 +11,42 @@ export interface DecodeItem {
 }
 
 /** From this many files on, decoding runs on decoder threads; below, starting them costs more. */
-const POOL_THRESHOLD = 1000
+export const POOL_THRESHOLD = 1000
 const BATCH = 128
 const INLINE_LANES = 4
 
 /**
- * Decodes every item, on one decoder thread per core for large imports, calling `onResult` in
- * batches as results arrive (in any order). Stops scheduling new work once `shouldStop` says so and
- * returns whether it stopped early; work already handed out is still reported.
+ * Decodes every item, on the pool's decoder threads when there is a pool and enough items (below
+ * that, starting threads costs more than it saves), calling `onResult` in batches as results
+ * arrive (in any order). Stops scheduling new work once `shouldStop` says so and returns whether it
+ * stopped early; work already handed out is still reported. The caller owns and closes the pool.
  */
 export async function decodeAll(
   items: DecodeItem[],
   geo: Geometry,
   shouldStop: () => boolean,
   onResult: (indices: number[], outcomes: FileOutcome[]) => void,
-  threads = availableParallelism(),
+  pool: DecodePool | null,
 ): Promise<boolean> {
-  if (items.length < POOL_THRESHOLD || threads < 2)
-    return decodeInline(items, geo, shouldStop, onResult)
-  const pool = new DecodePool(Math.min(4, threads))
+  if (!pool || items.length < POOL_THRESHOLD) return decodeInline(items, geo, shouldStop, onResult)
   let stopped = false
-  try {
-    const inFlight = new Set<Promise<void>>()
-    let next = 0
-    while ((!stopped && next < items.length) || inFlight.size) {
-      if (shouldStop()) stopped = true
-      while (!stopped && next < items.length && inFlight.size < pool.size * 2) {
-        const start = next
-        const batch = items.slice(start, (next = Math.min(items.length, start + BATCH)))
-        const p = pool.decode(batch, geo).then((outcomes) =>
-          onResult(
-            outcomes.map((_, i) => start + i),
-            outcomes,
-          ),
-        )
-        inFlight.add(p)
-        void p.finally(() => inFlight.delete(p)).catch(() => undefined)
-      }
-      if (inFlight.size) await Promise.race(inFlight)
+  const inFlight = new Set<Promise<void>>()
+  let next = 0
+  while ((!stopped && next < items.length) || inFlight.size) {
+    if (shouldStop()) stopped = true
+    while (!stopped && next < items.length && inFlight.size < pool.size * 2) {
+      const start = next
+      const batch = items.slice(start, (next = Math.min(items.length, start + BATCH)))
+      const p = pool.decode(batch, geo).then((outcomes) =>
+        onResult(
+          outcomes.map((_, i) => start + i),
+          outcomes,
+        ),
+      )
+      inFlight.add(p)
+      void p.finally(() => inFlight.delete(p)).catch(() => undefined)
     }
-  } finally {
-    await pool.close()
+    if (inFlight.size) await Promise.race(inFlight)
   }
   return stopped
 }
@@ -78,7 +73,13 @@ async function decodeInline(
   return stopped
 }
 
-class DecodePool {
+/** Decoder threads, one per core (at most 4); started early so they load while the tree is scanned. */
+export class DecodePool {
+  /** A pool worth starting for `expected` files on this machine, or null (decode inline). */
+  static start(expected: number, threads = availableParallelism()): DecodePool | null {
+    return expected >= POOL_THRESHOLD && threads >= 2 ? new DecodePool(Math.min(4, threads)) : null
+  }
+
   private readonly workers: Worker[]
   private readonly pending = new Map<
     number,
@@ -87,12 +88,17 @@ class DecodePool {
   private nextId = 0
   private turn = 0
 
-  constructor(size: number) {
+  private constructor(size: number) {
     const spec = workerFile('decode-worker')
     this.workers = Array.from({ length: size }, () => {
-      const w = new Worker(spec.file, { execArgv: spec.execArgv })
+      // A larger young generation: each file makes short-lived garbage, and fewer scavenges of
+      // the same live set cost less.
+      const w = new Worker(spec.file, {
+        execArgv: spec.execArgv,
+        resourceLimits: { maxYoungGenerationSizeMb: 32 },
+      })
       w.on('message', (m: DecodeReply) => {
-        this.pending.get(m.id)?.resolve(m.outcomes)
+        this.pending.get(m.id)?.resolve(unpackPixels(m))
         this.pending.delete(m.id)
       })
       w.on('error', (err) => this.failAll(err))

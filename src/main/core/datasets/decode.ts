@@ -1,8 +1,9 @@
-import sharp, { type Sharp } from 'sharp'
+import type { Sharp } from 'sharp'
 import type { ChannelMode, FitMode } from '../../../shared/types'
 import { bmpHeader, decodeBmp } from './bmp'
 import { formatForExtension, sniffFormat, type ImageFormat } from './formats'
 import { decodeSimplePng, pngHeader, type RawImage } from './png'
+import { loadSharp } from './sharp-lazy'
 
 /** Images above this many pixels are refused before decoding (a 20000x20000 PNG is 400 MP). */
 export const MAX_PIXELS = 100_000_000
@@ -29,9 +30,6 @@ export type Decoded =
     }
   | { ok: false; reason: string }
 
-sharp.concurrency(1)
-sharp.cache(false)
-
 /**
  * Turns the bytes of one file into training pixels (size x size x channels, uint8), applying EXIF
  * orientation and normalising any colour mode to the dataset's. Never throws for bad input: a file
@@ -52,6 +50,7 @@ export async function decodeImage(buf: Uint8Array, ext: string, geo: Geometry): 
       const refused = head && overLimit(head.width, head.height)
       if (refused) return { ok: false, reason: refused }
       const raw = decodeBmp(buf)
+      const sharp = await loadSharp()
       const input = sharp(Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength), {
         raw: { width: raw.width, height: raw.height, channels: raw.channels },
       })
@@ -70,6 +69,7 @@ export async function decodeImage(buf: Uint8Array, ext: string, geo: Geometry): 
           thumb: null,
         }
     }
+    const sharp = await loadSharp()
     const meta = await sharp(buf, { limitInputPixels: false }).metadata()
     if (!meta.width || !meta.height)
       return { ok: false, reason: 'damaged image: no valid size in its header' }

@@ -1,4 +1,5 @@
-import sharp, { type Sharp } from 'sharp'
+import type { Sharp } from 'sharp'
+import { loadSharp } from './sharp-lazy'
 import { readFile } from 'node:fs/promises'
 import type { ChannelMode } from '../../../shared/types'
 import { MAX_SIZE, MIN_SIZE } from '../../../shared/contract'
@@ -44,6 +45,7 @@ async function probe1(
   const format = sniffFormat(buf.subarray(0, 512))
   if (!format || format === 'svg') return null
   let img: Sharp
+  const sharp = await loadSharp()
   if (format === 'bmp') {
     const raw = decodeBmp(buf)
     img = sharp(Buffer.from(raw.data), {

@@ -30,6 +30,8 @@ type Row = [
 ]
 
 const FLUSH_EVERY = 512
+const ROWS_PER_INSERT = 32
+const ROW_PLACEHOLDERS = `(${Array(14).fill('?').join(', ')})`
 
 /**
  * Turns decoder outcomes into pixel records and image rows, committed in batches: pixels are
@@ -44,6 +46,7 @@ export class ImportWriter {
   private pixels: Uint8Array[] = []
   private rows: Row[] = []
   private readonly insert: Statement
+  private readonly insertMany: Statement
   private readonly update: Statement
   private readonly commit: () => void
 
@@ -56,10 +59,13 @@ export class ImportWriter {
     nextSlot: number,
   ) {
     this.nextSlot = this.batchStart = nextSlot
-    this.insert = db.prepare(
-      `INSERT INTO images (class_id, file_size, mtime_ms, width, height, format, sha256, status, error, slot,
-         thumb_offset, thumb_length, dataset_id, rel_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
+    const insertRows = (n: number): Statement =>
+      db.prepare(
+        `INSERT INTO images (class_id, file_size, mtime_ms, width, height, format, sha256, status, error, slot,
+         thumb_offset, thumb_length, dataset_id, rel_path) VALUES ${Array(n).fill(ROW_PLACEHOLDERS).join(', ')}`,
+      )
+    this.insert = insertRows(1)
+    this.insertMany = insertRows(ROWS_PER_INSERT)
     this.update = db.prepare(
       `UPDATE images SET class_id = ?, file_size = ?, mtime_ms = ?, width = ?, height = ?, format = ?, sha256 = ?,
          status = ?, error = ?, slot = ?, thumb_offset = ?, thumb_length = ? WHERE dataset_id = ? AND rel_path = ?`,
@@ -67,8 +73,16 @@ export class ImportWriter {
     const setSlot = db.prepare('UPDATE datasets SET next_slot = ?, updated_at = ? WHERE id = ?')
     this.commit = db.transaction(() => {
       this.store.writeMany(this.batchStart, this.pixels)
+      // New rows go in several at a time (one statement per ROWS_PER_INSERT rows costs far less
+      // than one each); rows of files seen before are updated one by one.
+      const fresh: Row[] = []
       for (const row of this.rows)
-        (this.existing.has(row[13]) ? this.update : this.insert).run(...row)
+        if (this.existing.has(row[13])) this.update.run(...row)
+        else fresh.push(row)
+      let i = 0
+      for (; i + ROWS_PER_INSERT <= fresh.length; i += ROWS_PER_INSERT)
+        this.insertMany.run(fresh.slice(i, i + ROWS_PER_INSERT).flat())
+      for (; i < fresh.length; i++) this.insert.run(...fresh[i])
       setSlot.run(this.nextSlot, Date.now(), this.datasetId)
       this.pixels = []
       this.rows = []

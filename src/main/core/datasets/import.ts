@@ -7,7 +7,7 @@ import type { DatasetRow } from '../db/datasets-repo'
 import { datasetDir } from '../paths'
 import { pidAlive } from '../util/process'
 import { channelCount, type Geometry } from './decode'
-import { decodeAll, type DecodeItem } from './decode-pool'
+import { decodeAll, DecodePool, type DecodeItem } from './decode-pool'
 import { chooseGeometry } from './geometry'
 import {
   beginDataset,
@@ -18,7 +18,7 @@ import {
   removeMissing,
 } from './import-dataset'
 import { ImportWriter } from './import-writer'
-import { scanTree, type Candidate } from './scan'
+import { scanTree, type Candidate, type ScanResult } from './scan'
 import { PixelStore, ThumbPack, removeStoreFiles } from './store'
 
 export interface ImportRequest {
@@ -34,6 +34,9 @@ export interface ImportHooks {
   shouldStop(): boolean
   onDataset?(datasetId: number): void
 }
+
+/** Decoding progress goes out at most this often (each report is a message to the app). */
+const PROGRESS_MS = 100
 
 const OUTSIDE_CLASS = 'not inside a class folder (put images in one subfolder per class)'
 
@@ -83,7 +86,36 @@ export async function runImport(
   }
 
   hooks.progress('scanning', 0, 0)
-  const scan = scanTree(root, (n) => hooks.progress('scanning', n, 0), hooks.shouldStop)
+  // Decoder threads start loading as soon as the scan has found enough files to need them.
+  let pool: DecodePool | null = null
+  try {
+    const scan = scanTree(
+      root,
+      (n) => {
+        pool ??= DecodePool.start(n)
+        hooks.progress('scanning', n, 0)
+      },
+      hooks.shouldStop,
+    )
+    return await importScanned(db, home, req, hooks, { started, root, previous, scan }, () => pool)
+  } finally {
+    await (pool as DecodePool | null)?.close()
+  }
+}
+
+async function importScanned(
+  db: Database,
+  home: string,
+  req: ImportRequest,
+  hooks: ImportHooks,
+  {
+    started,
+    root,
+    previous,
+    scan,
+  }: { started: number; root: string; previous: DatasetRow | undefined; scan: ScanResult },
+  pool: () => DecodePool | null,
+): Promise<ImportSummary> {
   const inClass = scan.candidates.filter((c) => c.classFolder !== null)
   const sampled =
     req.size && req.channels ? null : await chooseGeometry(inClass.map((c) => c.absPath))
@@ -127,14 +159,24 @@ export async function runImport(
   hooks.progress('decoding', 0, items.length)
   let stopped: boolean
   try {
-    stopped = await decodeAll(items, geo, hooks.shouldStop, (indices, outcomes) => {
-      indices.forEach((i, k) => writer.record(inClass[i].relPath, classOf(inClass[i]), outcomes[k]))
-      done += indices.length
-      if (done - lastReport >= 256 || done === items.length) {
-        lastReport = done
-        hooks.progress('decoding', done, items.length)
-      }
-    })
+    stopped = await decodeAll(
+      items,
+      geo,
+      hooks.shouldStop,
+      (indices, outcomes) => {
+        injectedDelay()
+        indices.forEach((i, k) =>
+          writer.record(inClass[i].relPath, classOf(inClass[i]), outcomes[k]),
+        )
+        done += indices.length
+        const now = performance.now()
+        if (now - lastReport >= PROGRESS_MS || done === items.length) {
+          lastReport = now
+          hooks.progress('decoding', done, items.length)
+        }
+      },
+      pool(),
+    )
     writer.flush()
   } finally {
     store.close()
@@ -155,6 +197,15 @@ export async function runImport(
   })
   finishDataset(db, summary)
   return summary
+}
+
+/**
+ * Fault injection for the interruption tests: SYNTHFOLD_FAULT=slow-import@MS holds each decoded
+ * batch for MS milliseconds, so a test can stop an import part way however fast the machine is.
+ */
+function injectedDelay(): void {
+  const m = /^slow-import@(\d+)$/.exec(process.env.SYNTHFOLD_FAULT ?? '')
+  if (m) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(m[1]))
 }
 
 /** Images lying in the root belong to no class: reported, not decoded. */
