@@ -1,5 +1,5 @@
 import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs'
-import { extname, join } from 'node:path'
+import { sep } from 'node:path'
 import { IMAGE_EXTENSIONS } from './formats'
 
 export interface Candidate {
@@ -28,7 +28,11 @@ export interface ScanResult {
 
 const HIDDEN = new Set(['__MACOSX', 'Thumbs.db', 'desktop.ini'])
 const isHidden = (name: string): boolean => name.startsWith('.') || HIDDEN.has(name)
-const isImageName = (name: string): boolean => IMAGE_EXTENSIONS.has(extname(name).toLowerCase())
+/** The extension test of every entry: what path.extname gives for non-hidden names, without it. */
+const isImageName = (name: string): boolean => {
+  const dot = name.lastIndexOf('.')
+  return dot > 0 && IMAGE_EXTENSIONS.has(name.slice(dot).toLowerCase())
+}
 
 /**
  * Walks a labeled folder tree without modifying it. Plain files are not stat'ed here: the decoder
@@ -59,11 +63,14 @@ export function scanTree(
       return
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    // Plain concatenation (path.join normalises every path again: a third of the scan's time).
+    const absPrefix = dirAbs.endsWith(sep) ? dirAbs : dirAbs + sep
+    const relPrefix = dirRel ? `${dirRel}/` : ''
     for (const entry of entries) {
       if (shouldStop?.()) return
       if (isHidden(entry.name)) continue
-      const abs = join(dirAbs, entry.name)
-      const rel = dirRel ? `${dirRel}/${entry.name}` : entry.name
+      const abs = absPrefix + entry.name
+      const rel = relPrefix + entry.name
       if (entry.isFile()) {
         if (!isImageName(entry.name)) result.ignored++
         else {
