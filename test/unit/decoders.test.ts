@@ -75,6 +75,26 @@ describe('the PNG fast path', () => {
     },
   )
 
+  it('throws for damaged compressed data behind a valid checksum, and decodes the next file', () => {
+    const raw = noise(13, 9, 1, 3)
+    const good = pngWithFilters(raw, 13, 9, 1, [4, 1])
+    const idat = good.indexOf('IDAT', 0, 'latin1')
+    const len = good.readUInt32BE(idat - 4)
+    const bad = Buffer.from(good)
+    for (let i = idat + 8; i < idat + 4 + len; i += 5) bad[i] ^= 0x5a
+    bad.writeUInt32BE(crc32(bad.subarray(idat, idat + 4 + len)) >>> 0, idat + 4 + len)
+    expect(() => decodeSimplePng(bad)).toThrow()
+    // a stream cut short, with its checksum fixed up
+    const short = Buffer.concat([
+      good.subarray(0, idat + 4 + len - 20),
+      good.subarray(idat + 4 + len),
+    ])
+    short.writeUInt32BE(len - 20, idat - 4)
+    short.writeUInt32BE(crc32(short.subarray(idat, idat + 4 + len - 20)) >>> 0, idat + 4 + len - 20)
+    expect(() => decodeSimplePng(short)).toThrow()
+    expect(Buffer.from(decodeSimplePng(good)!.data).equals(raw)).toBe(true)
+  })
+
   it.each([1, 2, 3, 4] as const)(
     'decodes %i-channel PNGs exactly as libvips does, for every filter choice',
     async (channels) => {

@@ -3,6 +3,18 @@ import * as crypto from 'node:crypto'
 import { extname } from 'node:path'
 import { decodeImage, type Decoded, type Geometry } from './decode'
 
+/**
+ * A read buffer reused from file to file by a caller that decodes one file at a time (a decoder
+ * thread): nothing decoded keeps a reference to the file's bytes, so each file can overwrite them.
+ */
+export class Scratch {
+  private buf = Buffer.allocUnsafe(64 * 1024)
+  take(size: number): Buffer {
+    if (size > this.buf.length && size <= 16 * 1024 * 1024) this.buf = Buffer.allocUnsafe(size)
+    return size <= this.buf.length ? this.buf.subarray(0, size) : Buffer.allocUnsafe(size)
+  }
+}
+
 /** What a previous import recorded for a file, to recognise it unchanged without reading it. */
 /** Files above this size are refused before reading (no image a CVAE trains on needs more). */
 export const MAX_FILE_BYTES = 1024 ** 3
@@ -22,6 +34,7 @@ export async function decodeFile(
   absPath: string,
   geo: Geometry,
   known: Known,
+  scratch?: Scratch,
 ): Promise<FileOutcome> {
   let fd: number
   try {
@@ -42,7 +55,7 @@ export async function decodeFile(
       const reason = `file is ${(size / 1024 ** 3).toFixed(1)} GiB, over the ${MAX_FILE_BYTES / 1024 ** 3} GiB limit`
       return { kind: 'read', size, mtimeMs, sha256: null, decoded: { ok: false, reason } }
     }
-    buf = Buffer.allocUnsafe(size)
+    buf = scratch ? scratch.take(size) : Buffer.allocUnsafe(size)
     let at = 0
     while (at < size) {
       const n = readSync(fd, buf, at, size - at, at)

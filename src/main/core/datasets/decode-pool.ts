@@ -34,7 +34,7 @@ export async function decodeAll(
   let next = 0
   while ((!stopped && next < items.length) || inFlight.size) {
     if (shouldStop()) stopped = true
-    while (!stopped && next < items.length && inFlight.size < pool.size * 2) {
+    while (!stopped && next < items.length && inFlight.size < pool.size * 4) {
       const start = next
       const batch = items.slice(start, (next = Math.min(items.length, start + BATCH)))
       const p = pool.decode(batch, geo).then((outcomes) =>
