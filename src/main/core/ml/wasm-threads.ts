@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 
@@ -8,25 +9,26 @@ import { join } from 'node:path'
  *
  * 1. Emscripten starts each pthread as a worker from a Blob URL (the worker script) and hands it
  *    the module factory as a Blob; Node's worker_threads can load neither. While enabled, string
- *    Blobs are remembered and `URL.createObjectURL` of the worker script writes it to a private
- *    temporary folder instead, with the factory beside it as a file the worker imports.
+ *    Blobs are remembered and `URL.createObjectURL` of the worker script writes it to a file
+ *    instead, with the factory beside it as a file the worker imports.
  * 2. The C++ side caps its thread pool at half of `emscripten_num_logical_cores()` (it assumes two
  *    hardware threads per core), which under Node is `os.cpus().length`: on a 2-core machine that is
  *    one thread. While enabled, `os.cpus()` reports twice the wanted thread count.
  *
  * `enable` must run just before `tf.setBackend('wasm')`; call the returned `restore` once the
- * backend is ready (or failed). The folder is removed when the process exits.
+ * backend is ready (or failed). The two files live in a folder named by their content's hash under
+ * the system's temporary folder, shared by every process and written once, atomically, so a killed
+ * process leaves nothing half-written and nothing per process behind.
  */
 export function enableWasmThreadsForNode(
   backendBundle: string,
   threads: number,
-): { restore: () => void; folder: string } {
-  const folder = mkdtempSync(join(os.tmpdir(), 'synthfold-wasm-'))
-  process.once('exit', () => rmSync(folder, { recursive: true, force: true }))
+): { restore: () => void; folder: () => string } {
   // The factory's source refers to the bundle's top-level `require$$N` bindings (fs, path, os…).
   const header = (
     readFileSync(backendBundle, 'utf8').match(/^var require\$\$\w+ = require\('[\w:]+'\);$/gm) ?? []
   ).join('\n')
+  let folder = ''
 
   const OriginalBlob = globalThis.Blob
   const originalCreate = URL.createObjectURL.bind(URL)
@@ -50,13 +52,16 @@ export function enableWasmThreadsForNode(
     if (text === undefined || !text.includes('WasmBackendModuleThreadedSimd(Module)'))
       return originalCreate(blob)
     if (factory === null) throw new Error('wasm threads: the module factory was not seen')
-    const moduleFile = join(folder, 'module.js')
-    const workerFile = join(folder, 'worker.js')
-    writeFileSync(moduleFile, `${header}\nvar commonjsGlobal = globalThis;\n${factory}\n`)
     const loadFactory =
       /if\(typeof e\.data\.urlOrBlob=="string"\)\{importScripts\(e\.data\.urlOrBlob\)\}else\{[^}]*\}/
     if (!loadFactory.test(text)) throw new Error('wasm threads: unexpected worker script')
-    writeFileSync(
+    const moduleText = `${header}\nvar commonjsGlobal = globalThis;\n${factory}\n`
+    const hash = createHash('sha256').update(moduleText).update(text).digest('hex').slice(0, 16)
+    folder = join(os.tmpdir(), `synthfold-wasm-${hash}`)
+    const moduleFile = join(folder, 'module.js')
+    const workerFile = join(folder, 'worker.js')
+    writeOnce(moduleFile, moduleText)
+    writeOnce(
       workerFile,
       text.replace(loadFactory, `importScripts(${JSON.stringify(moduleFile)});`),
     )
@@ -66,13 +71,22 @@ export function enableWasmThreadsForNode(
   os.cpus = () => Array.from({ length: threads * 2 }, (_, i) => cpus[i % cpus.length])
 
   return {
-    folder,
+    folder: () => folder,
     restore: () => {
       globalThis.Blob = OriginalBlob
       URL.createObjectURL = originalCreate
       os.cpus = originalCpus
     },
   }
+}
+
+/** Writes a file unless it is already there, through a temporary name (never half-written). */
+function writeOnce(file: string, text: string): void {
+  if (existsSync(file)) return
+  mkdirSync(join(file, '..'), { recursive: true })
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`
+  writeFileSync(tmp, text)
+  renameSync(tmp, file)
 }
 
 /** Threads to ask for: SYNTHFOLD_WASM_THREADS if set, else one per core the process may use, 1 to 8. */
