@@ -4,7 +4,7 @@
 // 3. an independent CNN classifier is trained on the full 60,000-image training split;
 // 4. the raw generator: per class with >= 20 real images, 200 samples straight from the prior are
 //    classified (how often the CVAE alone makes the class it was asked for);
-// 5. the app's own pipeline: a default generation (not-majority, ratio cap 3:1, temperature 1,
+// 5. the app's own pipeline: a default generation (not-majority, ratio cap 3:1, the default temperature,
 //    default filters) from the run; its auto-accepted samples are judged on the bar:
 //    >= 90% put in their class by the independent classifier, no near-copy of a training image
 //    (full-resolution pixel distance to the nearest real image of the class under half the median

@@ -48,7 +48,7 @@ export const DEFAULT_FILTERS: FilterSettings = {
   duplicate: 0.5,
 }
 
-export const DEFAULT_TEMPERATURE = 1.5
+export const DEFAULT_TEMPERATURE = 1.6
 
 export type GenerationStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted'
 
