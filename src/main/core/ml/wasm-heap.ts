@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core'
-import type { DataId, TensorInfo } from '@tensorflow/tfjs-core'
+import type {
+  DataId,
+  KernelFunc,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core'
 
 /**
  * Direct access to tensors in the wasm backend's memory, for kernels written as plain loops
@@ -27,4 +33,15 @@ export function heapF32(backend: WasmBackendLike, t: TensorInfo): Float32Array {
 /** A tensor (tracked by the engine, so tidy disposes it) around a kernel output. */
 export function asTensor<R extends tf.Rank>(info: TensorInfo): tf.Tensor<R> {
   return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor<R>
+}
+
+/** What a kernel function receives. */
+export type KernelArgs = { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }
+
+/** Wraps the wasm backend's kernel `name` (if it has one): `make` gets the original to fall back on. */
+export function replaceWasmKernel(name: string, make: (original: KernelFunc) => KernelFunc): void {
+  const existing = tf.getKernel(name, 'wasm')
+  if (!existing) return
+  tf.unregisterKernel(name, 'wasm')
+  tf.registerKernel({ ...existing, kernelFunc: make(existing.kernelFunc) })
 }

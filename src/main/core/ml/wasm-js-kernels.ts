@@ -1,11 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
-import type {
-  KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
-  TensorInfo,
-} from '@tensorflow/tfjs-core'
-import { heapF32, type WasmBackendLike } from './wasm-heap'
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
+import { heapF32, replaceWasmKernel, type KernelArgs, type WasmBackendLike } from './wasm-heap'
 
 /**
  * Elementwise kernels as single loops over wasm memory. tfjs 4.22's wasm LeakyRelu is a slow scalar
@@ -15,7 +10,7 @@ import { heapF32, type WasmBackendLike } from './wasm-heap'
  * test/unit/ml/wasm-kernels.test.ts.
  */
 
-type Args = { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }
+type Args = KernelArgs
 
 export const LEAKY_RELU_GRAD = 'SynthfoldLeakyReluGrad'
 
@@ -83,14 +78,8 @@ let registered = false
 /** Registers the loop kernels on wasm and routes LeakyRelu's gradient to one of them. */
 export function registerWasmJsKernels(): void {
   if (registered) return
-  const replace = (name: string, make: (original: KernelFunc) => KernelFunc): void => {
-    const existing = tf.getKernel(name, 'wasm')
-    if (!existing) return
-    tf.unregisterKernel(name, 'wasm')
-    tf.registerKernel({ ...existing, kernelFunc: make(existing.kernelFunc) })
-  }
-  replace('LeakyRelu', (o) => leakyRelu(o) as KernelFunc)
-  replace('Sum', (o) => sum(o) as KernelFunc)
+  replaceWasmKernel('LeakyRelu', (o) => leakyRelu(o) as KernelFunc)
+  replaceWasmKernel('Sum', (o) => sum(o) as KernelFunc)
   tf.registerKernel({
     kernelName: LEAKY_RELU_GRAD,
     backendName: 'wasm',

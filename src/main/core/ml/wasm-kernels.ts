@@ -1,20 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core'
-import { asTensor, heapF32, type WasmBackendLike } from './wasm-heap'
+import {
+  asTensor,
+  heapF32,
+  replaceWasmKernel,
+  type KernelArgs,
+  type WasmBackendLike,
+} from './wasm-heap'
 import { registerWasmJsKernels } from './wasm-js-kernels'
-import type {
-  KernelConfig,
-  KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
-  TensorInfo,
-} from '@tensorflow/tfjs-core'
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 
 /**
  * Kernels that the tfjs 4.22 wasm backend lacks or runs on a slow path, rebuilt from kernels it
  * runs in XNNPACK. Each is checked against the cpu backend in test/unit/ml/wasm-kernels.test.ts.
  */
 
-type Args = { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }
+type Args = KernelArgs
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
 
 const engine = (): ReturnType<typeof tf.engine> => tf.engine()
@@ -325,12 +325,6 @@ let registered = false
 /** Registers the replacement kernels once; the wasm backend must be loaded first. */
 export function registerWasmKernels(): void {
   if (registered) return
-  const replace = (name: string, make: (original: KernelFunc) => KernelFunc): void => {
-    const existing = tf.getKernel(name, 'wasm')
-    if (!existing) return
-    tf.unregisterKernel(name, 'wasm')
-    tf.registerKernel({ ...existing, kernelFunc: make(existing.kernelFunc) })
-  }
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     tf.registerKernel({
       kernelName: 'Conv2DBackpropFilter',
@@ -338,8 +332,8 @@ export function registerWasmKernels(): void {
       kernelFunc: conv2dBackpropFilter as KernelConfig['kernelFunc'],
     })
   }
-  replace('Conv2DBackpropInput', (o) => makeConv2dBackpropInput(o) as KernelFunc)
-  replace('BatchMatMul', (o) => makeBatchMatMul(o) as KernelFunc)
+  replaceWasmKernel('Conv2DBackpropInput', (o) => makeConv2dBackpropInput(o) as KernelFunc)
+  replaceWasmKernel('BatchMatMul', (o) => makeBatchMatMul(o) as KernelFunc)
   registerWasmJsKernels()
   registered = true
 }
