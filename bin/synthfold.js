@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Launcher for the synthfold CLI. better-sqlite3 13 needs Node 22 or newer, so an older `node` on
 // the PATH hands over to the Node 22 that the project installs (the `node` devDependency).
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -11,13 +11,25 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
 const args = process.argv.slice(2)
 
+// The CLI runs in a child process; signals sent to this launcher (kill, a parent's Ctrl-C) are
+// passed on, so Ctrl-C cancels a job the same way whether or not a terminal sent it to both (the
+// CLI treats the same interrupt arriving twice within a second as one).
 function run(node, nodeArgs) {
-  const r = spawnSync(node, [...nodeArgs, ...args], { stdio: 'inherit' })
-  if (r.error) {
-    console.error(`synthfold: could not start ${node}: ${r.error.message}`)
+  const child = spawn(node, [...nodeArgs, ...args], { stdio: 'inherit' })
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+    process.on(signal, () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    })
+  child.on('error', (err) => {
+    console.error(`synthfold: could not start ${node}: ${err.message}`)
     process.exit(1)
-  }
-  process.exit(r.status ?? 1)
+  })
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal)
+      process.kill(process.pid, signal)
+    } else process.exit(code ?? 1)
+  })
 }
 
 let node = process.execPath
@@ -39,8 +51,10 @@ try {
 } catch {
   tsx = null
 }
-if (existsSync(source) && tsx) run(node, ['--import', 'tsx', source])
 const built = join(root, 'out', 'main', 'cli.js')
-if (existsSync(built)) run(node, [built])
-console.error('synthfold: neither the sources with tsx nor a build (npm run build) were found.')
-process.exit(1)
+if (existsSync(source) && tsx) run(node, ['--import', 'tsx', source])
+else if (existsSync(built)) run(node, [built])
+else {
+  console.error('synthfold: neither the sources with tsx nor a build (npm run build) were found.')
+  process.exit(1)
+}

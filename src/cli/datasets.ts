@@ -2,6 +2,7 @@ import type { Core } from '../main/core/core'
 import type { ImportSummary, JobEvent } from '../shared/types'
 import { formatRatio } from '../shared/format'
 import { call, parse, UsageError } from './args'
+import { onInterrupt } from './follow'
 import { renderBar } from './progress-bar'
 
 export async function importCommand(core: Core, argv: string[]): Promise<number> {
@@ -20,6 +21,10 @@ export async function importCommand(core: Core, argv: string[]): Promise<number>
   }
   const tty = process.stderr.isTTY && !json
   const { jobId } = await call(core, 'datasets.import', args)
+  const undo = onInterrupt(() => {
+    process.stderr.write('\nCancelling… (the images imported so far are kept)\n')
+    void core.call('jobs.cancel', { jobId })
+  })
   const outcome = await new Promise<JobEvent>((resolve) => {
     const off = core.on('job', (e) => {
       if (e.type === 'progress') {
@@ -31,11 +36,7 @@ export async function importCommand(core: Core, argv: string[]): Promise<number>
       off()
       resolve(e)
     })
-    process.once('SIGINT', () => {
-      process.stderr.write('\nCancelling… (the images imported so far are kept)\n')
-      void core.call('jobs.cancel', { jobId })
-    })
-  })
+  }).finally(undo)
   if (tty) process.stderr.write('\r\x1b[2K')
   if (outcome.type === 'failed')
     throw Object.assign(new Error(outcome.error.message), { code: outcome.error.code })

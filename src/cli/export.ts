@@ -1,7 +1,9 @@
 import type { Core } from '../main/core/core'
 import { formatDuration } from '../shared/format'
-import type { ExportEvent, ExportInclude, ExportSummary } from '../shared/export'
+import type { ExportInclude, ExportSummary } from '../shared/export'
 import { call, numberFlag, parse, UsageError } from './args'
+import { followJob } from './follow'
+import { blocks } from './progress-bar'
 import { datasetId } from './train'
 
 function parseSplits(v: string | true | undefined): [number, number, number] | null {
@@ -43,19 +45,16 @@ export async function exportCommand(core: Core, argv: string[]): Promise<number>
     )
     return 0
   }
-  const buffered: ExportEvent[] = []
-  let onEvent: ((e: ExportEvent) => void) | null = null
-  const off = core.on('export', (e) => (onEvent ? onEvent(e) : buffered.push(e)))
   const resumeId = numberFlag(flags, 'resume')
-  let first: ExportSummary
-  if (resumeId !== undefined) first = await call(core, 'exports.resume', { exportId: resumeId })
+  let start: () => Promise<ExportSummary>
+  if (resumeId !== undefined) start = () => call(core, 'exports.resume', { exportId: resumeId })
   else {
     if (positional.length !== 1) throw new UsageError('export needs exactly one dataset')
     const out = flags.get('out')
     if (typeof out !== 'string') throw new UsageError('export needs --out DIR')
     const generation = flags.get('generation')
     const upscale = numberFlag(flags, 'upscale')
-    first = await call(core, 'exports.start', {
+    const args = {
       datasetId: await datasetId(core, positional[0]),
       out,
       include: (flags.get('include') as ExportInclude | undefined) ?? 'accepted',
@@ -72,33 +71,32 @@ export async function exportCommand(core: Core, argv: string[]): Promise<number>
               size: upscale,
               method: (flags.get('upscale-method') as 'nearest' | undefined) ?? 'lanczos3',
             },
-    })
+    }
+    start = () => call(core, 'exports.start', args)
   }
   const tty = process.stderr.isTTY && !json
-  const sigint = (): void => {
-    process.stderr.write(
-      `\nCancelling… (resume with synthfold export --resume ${first.id}, or remove what was written with --cleanup ${first.id})\n`,
-    )
-    void core.call('exports.cancel', { exportId: first.id })
-  }
-  process.once('SIGINT', sigint)
-  const final = await new Promise<ExportSummary>((resolve) => {
-    onEvent = (e) => {
-      if (e.type === 'progress' && e.progress.exportId === first.id && tty) {
-        const p = e.progress
-        const filled = Math.round(Math.min(1, p.done / Math.max(1, p.total)) * 24)
-        process.stderr.write(
-          `\r\x1b[2K${p.phase === 'zipping' ? 'Zipping' : 'Exporting'} ${'█'.repeat(filled)}${'░'.repeat(24 - filled)} ${p.done}/${p.total}  ${Math.round(p.rate)} files/s  ETA ${formatDuration(p.etaSeconds)}`,
-        )
-      } else if (e.type === 'status' && e.export.id === first.id && e.export.status !== 'running')
-        resolve(e.export)
-    }
-    buffered.splice(0).forEach((e) => onEvent!(e))
-    if (first.status !== 'running') resolve(first)
+  const final = await followJob({
+    core,
+    channel: 'export',
+    tty,
+    start,
+    interrupt: (first) => ({
+      message: `Cancelling… (resume with synthfold export --resume ${first.id}, or remove what was written with --cleanup ${first.id})`,
+      cancel: () => core.call('exports.cancel', { exportId: first.id }),
+    }),
+    alreadyOver: (first) => first.status !== 'running',
+    ended: (e, first) =>
+      e.type === 'status' && e.export.id === first.id && e.export.status !== 'running'
+        ? e.export
+        : null,
+    show: (e, first) => {
+      if (e.type !== 'progress' || e.progress.exportId !== first.id || !tty) return
+      const p = e.progress
+      process.stderr.write(
+        `\r\x1b[2K${p.phase === 'zipping' ? 'Zipping' : 'Exporting'} ${blocks(p.done / Math.max(1, p.total))} ${p.done}/${p.total}  ${Math.round(p.rate)} files/s  ETA ${formatDuration(p.etaSeconds)}`,
+      )
+    },
   })
-  off()
-  process.off('SIGINT', sigint)
-  if (tty) process.stderr.write('\r\x1b[2K')
   const real = final.classes.reduce((a, c) => a + c.real, 0)
   const synthetic = final.classes.reduce((a, c) => a + c.synthetic, 0)
   if (json)

@@ -1,8 +1,10 @@
 import type { Core } from '../main/core/core'
 import { formatDuration } from '../shared/format'
-import type { GenerationEvent, GenerationSummary, Plan } from '../shared/generation'
+import type { Plan } from '../shared/generation'
 import { describeStrategy, parseStrategy, PlanError } from '../shared/plan'
 import { call, numberFlag, parse, UsageError } from './args'
+import { followJob } from './follow'
+import { blocks } from './progress-bar'
 
 function planTable(plan: Plan): string {
   const w = Math.max(5, ...plan.rows.map((r) => r.className.length))
@@ -49,42 +51,35 @@ export async function generateCommand(core: Core, argv: string[]): Promise<numbe
     )
 
   const tty = process.stderr.isTTY && !json
-  const buffered: GenerationEvent[] = []
-  let onEvent: ((e: GenerationEvent) => void) | null = null
-  const off = core.on('generation', (e) => (onEvent ? onEvent(e) : buffered.push(e)))
-  const first = await call(core, 'generations.start', {
-    runId,
-    strategy,
-    maxRatio,
-    temperature: numberFlag(flags, 'temperature'),
-    checkpoint: flags.get('checkpoint') as 'best' | undefined,
-    filters: minConfidence === undefined ? {} : { minConfidence },
-  })
-  const sigint = (): void => {
-    process.stderr.write(`\nCancelling… (samples so far are kept)\n`)
-    void core.call('generations.cancel', { generationId: first.id })
-  }
-  process.once('SIGINT', sigint)
-  const final = await new Promise<GenerationSummary>((resolve) => {
-    onEvent = (e) => {
-      if (e.type === 'progress' && e.progress.generationId === first.id && tty) {
-        const p = e.progress
-        const filled = Math.round(Math.min(1, p.accepted / Math.max(1, p.target)) * 24)
-        process.stderr.write(
-          `\r\x1b[2KGenerating ${'█'.repeat(filled)}${'░'.repeat(24 - filled)} ${p.accepted}/${p.target} accepted, ${p.filtered} filtered  ${p.className ?? ''}  ETA ${formatDuration(p.etaSeconds)}`,
-        )
-      } else if (
-        e.type === 'status' &&
-        e.generation.id === first.id &&
-        e.generation.status !== 'running'
+  const final = await followJob({
+    core,
+    channel: 'generation',
+    tty,
+    start: () =>
+      call(core, 'generations.start', {
+        runId,
+        strategy,
+        maxRatio,
+        temperature: numberFlag(flags, 'temperature'),
+        checkpoint: flags.get('checkpoint') as 'best' | undefined,
+        filters: minConfidence === undefined ? {} : { minConfidence },
+      }),
+    interrupt: (first) => ({
+      message: 'Cancelling… (samples so far are kept)',
+      cancel: () => core.call('generations.cancel', { generationId: first.id }),
+    }),
+    ended: (e, first) =>
+      e.type === 'status' && e.generation.id === first.id && e.generation.status !== 'running'
+        ? e.generation
+        : null,
+    show: (e, first) => {
+      if (e.type !== 'progress' || e.progress.generationId !== first.id || !tty) return
+      const p = e.progress
+      process.stderr.write(
+        `\r\x1b[2KGenerating ${blocks(p.accepted / Math.max(1, p.target))} ${p.accepted}/${p.target} accepted, ${p.filtered} filtered  ${p.className ?? ''}  ETA ${formatDuration(p.etaSeconds)}`,
       )
-        resolve(e.generation)
-    }
-    buffered.splice(0).forEach((e) => onEvent!(e))
+    },
   })
-  off()
-  process.off('SIGINT', sigint)
-  if (tty) process.stderr.write('\r\x1b[2K')
   const sum = (k: 'accepted' | 'generated' | 'planned') =>
     final.classes.reduce((a, c) => a + c[k], 0)
   const filtered = (k: 'near-copy' | 'low-confidence' | 'duplicate') =>

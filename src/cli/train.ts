@@ -3,6 +3,8 @@ import { formatDuration } from '../shared/format'
 import type { RunEvent, RunSummary } from '../shared/runs'
 import type { TrainSettings } from '../shared/train-settings'
 import { call, numberFlag, parse, UsageError } from './args'
+import { followJob } from './follow'
+import { blocks } from './progress-bar'
 
 /** Resolves a dataset given by id or by name. */
 export async function datasetId(core: Core, ref: string): Promise<number> {
@@ -24,8 +26,7 @@ function runId(ref: string | undefined): number {
 
 function bar(p: Extract<RunEvent, { type: 'progress' }>['progress']): string {
   const frac = (p.epoch + p.batch / p.batches) / p.epochs
-  const filled = Math.round(Math.min(1, frac) * 24)
-  return `Epoch ${p.epoch + 1}/${p.epochs} ${'█'.repeat(filled)}${'░'.repeat(24 - filled)} batch ${p.batch}/${p.batches}  loss ${p.loss.toFixed(1)}  ${Math.round(p.imagesPerSecond)} img/s  ETA ${formatDuration(p.etaSeconds)}`
+  return `Epoch ${p.epoch + 1}/${p.epochs} ${blocks(frac)} batch ${p.batch}/${p.batches}  loss ${p.loss.toFixed(1)}  ${Math.round(p.imagesPerSecond)} img/s  ETA ${formatDuration(p.etaSeconds)}`
 }
 
 /** Follows a run until it stops, drawing progress on a terminal; Ctrl-C cancels it. */
@@ -35,39 +36,33 @@ async function follow(
   json: boolean,
 ): Promise<number> {
   const tty = process.stderr.isTTY && !json
-  let id = 0
-  const buffered: RunEvent[] = []
-  let onEvent: ((e: RunEvent) => void) | null = null
-  const off = core.on('run', (e) => (onEvent ? onEvent(e) : buffered.push(e)))
-  const first = await start()
-  id = first.id
-  if (!json) process.stderr.write(`Run ${id} on dataset ${first.datasetId}\n`)
-  const sigint = (): void => {
-    process.stderr.write(
-      '\nCancelling… (a checkpoint is saved; resume with synthfold resume ' + id + ')\n',
-    )
-    void core.call('runs.cancel', { runId: id })
-  }
-  process.once('SIGINT', sigint)
-  const final = await new Promise<RunSummary>((resolve) => {
-    onEvent = (e) => {
-      if (e.type === 'progress' && e.progress.runId === id) {
+  const final = await followJob({
+    core,
+    channel: 'run',
+    start,
+    tty,
+    started: (first) => {
+      if (!json) process.stderr.write(`Run ${first.id} on dataset ${first.datasetId}\n`)
+    },
+    interrupt: (first) => ({
+      message: `Cancelling… (a checkpoint is saved; resume with synthfold resume ${first.id})`,
+      cancel: () => core.call('runs.cancel', { runId: first.id }),
+    }),
+    ended: (e, first) =>
+      e.type === 'status' && e.run.id === first.id && e.run.status !== 'running' ? e.run : null,
+    show: (e, first) => {
+      if (e.type === 'progress' && e.progress.runId === first.id) {
         if (tty) process.stderr.write(`\r\x1b[2K${bar(e.progress)}`)
-      } else if (e.type === 'epoch' && e.runId === id && !json) {
+      } else if (e.type === 'epoch' && e.runId === first.id && !json) {
         const m = e.metrics
         if (tty) process.stderr.write('\r\x1b[2K')
         process.stderr.write(
           `epoch ${m.epoch + 1}: loss ${m.loss.toFixed(2)} (rec ${m.reconstruction.toFixed(2)}, KL ${m.kl.toFixed(2)})` +
             `${m.valLoss !== null ? `  val ${m.valLoss.toFixed(2)}` : ''}  active units ${m.activeUnits}  ${Math.round(m.imagesPerSecond)} img/s\n`,
         )
-      } else if (e.type === 'status' && e.run.id === id && e.run.status !== 'running')
-        resolve(e.run)
-    }
-    buffered.splice(0).forEach((e) => onEvent!(e))
+      }
+    },
   })
-  off()
-  process.off('SIGINT', sigint)
-  if (tty) process.stderr.write('\r\x1b[2K')
   if (json) {
     process.stdout.write(
       JSON.stringify({

@@ -19,6 +19,10 @@ import { exportGenerator } from '../ml/export-generator'
 import type { FromTrainer, ToTrainer, TrainJob } from './train-protocol'
 
 let stop = false
+// A terminal's Ctrl-C goes to every process of its group, this one included: it is the parent
+// (the CLI, the app) that decides what an interrupt means and tells this process (a cancel
+// message, or a kill). When the parent goes away, the 'disconnect' handler below ends this one.
+process.on('SIGINT', () => undefined)
 /** Electron's utilityProcess talks through process.parentPort; a forked Node process through IPC. */
 const parentPort = (
   process as unknown as {
