@@ -48,6 +48,14 @@ async function inputGrads(backend: string): Promise<Float32Array[]> {
     { z: [2, 4, 4, 6], f: [3, 3, 2, 6], out: [2, 8, 8, 2], s: 2, pad: 'same' },
     { z: [2, 5, 5, 3], f: [5, 5, 2, 3], out: [2, 15, 15, 2], s: 3, pad: 'same' },
     { z: [2, 5, 5, 3], f: [3, 3, 2, 3], out: [2, 11, 11, 2], s: 2, pad: 'valid' },
+    // wide outputs: one convolution per phase, each with its own padding of dy
+    { z: [2, 7, 7, 8], f: [4, 4, 8, 8], out: [2, 14, 14, 8], s: 2, pad: 'same' },
+    { z: [2, 4, 4, 4], f: [3, 3, 8, 4], out: [2, 8, 8, 8], s: 2, pad: 'same' },
+    { z: [2, 5, 5, 3], f: [5, 5, 8, 3], out: [2, 15, 15, 8], s: 3, pad: 'same' },
+    { z: [2, 6, 6, 3], f: [4, 4, 8, 3], out: [2, 14, 14, 8], s: 2, pad: 'valid' },
+    // thin outputs: all phases in one convolution
+    { z: [2, 6, 6, 3], f: [4, 4, 1, 3], out: [2, 14, 14, 1], s: 2, pad: 'valid' },
+    { z: [3, 14, 14, 5], f: [4, 4, 1, 5], out: [3, 28, 28, 1], s: 2, pad: 'same' },
   ]
   const fromConvT = convT.map((c, i) =>
     tf.tidy(() => {
@@ -80,7 +88,17 @@ async function inputGrads(backend: string): Promise<Float32Array[]> {
       return tf.matMul(a, b, ta, tb).dataSync() as Float32Array
     }),
   )
-  return [...fromConvT, ...fromConv, ...matmuls]
+  // explicit padding larger than the kernel reach: a phase starts below dy's first row
+  const padded = [8, 1].map((ci, i) =>
+    tf.tidy(() => {
+      const x = tf.randomUniform([2, 10, 10, ci], -1, 1, 'float32', 81 + i) as tf.Tensor4D
+      const w = tf.randomUniform([3, 3, ci, 4], -1, 1, 'float32', 91 + i) as tf.Tensor4D
+      return tf
+        .grad((v: tf.Tensor) => tf.sum(tf.square(tf.conv2d(v as tf.Tensor4D, w, 2, 2))))(x)
+        .dataSync() as Float32Array
+    }),
+  )
+  return [...fromConvT, ...fromConv, ...matmuls, ...padded]
 }
 
 /** LeakyRelu and its gradient, and sums over leading axes (bias gradients), on the named backend. */

@@ -7,6 +7,7 @@ import {
   type WasmBackendLike,
 } from './wasm-heap'
 import { registerWasmJsKernels } from './wasm-js-kernels'
+import { phases, subpixel } from './wasm-subpixel'
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 
 /**
@@ -131,12 +132,9 @@ function filterGradIm2col(
 }
 
 /**
- * Conv2DBackpropInput (a transposed convolution; wasm runs it as a scalar loop). Split by output
- * phase ("sub-pixel" form): output rows y with the same (y + pad) mod stride use the same subset of
- * kernel taps, so each of the stride^2 phases is an ordinary stride-1 convolution of dy with a
- * small flipped kernel, and the phases interleave back into dx. Same work as the direct form, all
- * in XNNPACK. Shapes it does not cover (an output size not divisible by the stride) go to the
- * original kernel.
+ * Conv2DBackpropInput (a transposed convolution; wasm runs it as a scalar loop), in sub-pixel form
+ * on XNNPACK (wasm-subpixel.ts). Shapes it does not cover (an output size not divisible by the
+ * stride) go to the original kernel.
  */
 function makeConv2dBackpropInput(original: KernelFunc) {
   return (args: Args): TensorInfo | TensorInfo[] => {
@@ -166,132 +164,21 @@ function makeConv2dBackpropInput(original: KernelFunc) {
     const [, H, W] = inputShape
     if (dataFormat !== 'NHWC' || H % sh !== 0 || W % sw !== 0)
       return original(args as Parameters<KernelFunc>[0])
-    const backend = args.backend as WasmBackendLike
-    const rows = phases(sh, f[0], info.padInfo.top, H)
-    const cols = phases(sw, f[1], info.padInfo.left, W)
-    const [B, OH, OW] = dy.shape
-    const Ci = f[2]
-    const [vh, vw] = [H / sh, W / sw]
-    // One padding of dy serves every phase: a phase with fewer taps reads it from further in.
-    const Ph = Math.max(...rows.map((r) => r.taps.length)) - 1
-    const Pw = Math.max(...cols.map((c) => c.taps.length)) - 1
-    const below = Math.max(0, ...rows.map((r) => r.offset + vh - OH))
-    const right = Math.max(0, ...cols.map((c) => c.offset + vw - OW))
-    const convs: (tf.Tensor4D | null)[] = []
-    tf.tidy(() => {
-      const padded = tf.pad(view<tf.Rank.R4>(dy), [
-        [0, 0],
-        [Ph, below],
-        [Pw, right],
-        [0, 0],
-      ]) as tf.Tensor4D
-      for (const r of rows)
-        for (const c of cols)
-          convs.push(
-            r.taps.length && c.taps.length
-              ? tf.keep(tf.conv2d(padded, phaseKernel(backend, filter, r.taps, c.taps), 1, 'valid'))
-              : null,
-          )
-    })
-    const out = backend.makeOutput([B, H, W, Ci], 'float32')
-    const dx = heapF32(backend, out)
-    rows.forEach((r, a) =>
-      cols.forEach((c, b) => {
-        const conv = convs[a * cols.length + b]
-        if (!conv) {
-          interleave(dx, null, [B, vh, vw, Ci], [H, W], [a, b], [sh, sw], [0, 0], [0, 0])
-          return
-        }
-        const top = r.offset + Ph - (r.taps.length - 1)
-        const left = c.offset + Pw - (c.taps.length - 1)
-        const [, CH, CW] = conv.shape
-        interleave(
-          dx,
-          heapF32(backend, conv),
-          [B, vh, vw, Ci],
-          [H, W],
-          [a, b],
-          [sh, sw],
-          [top, left],
-          [CH, CW],
-        )
-      }),
-    )
-    for (const t of convs) t?.dispose()
-    return out
+    const dyT = view<tf.Rank.R4>(dy)
+    try {
+      return subpixel(args.backend as WasmBackendLike, {
+        dy: dyT,
+        filter,
+        H,
+        W,
+        rows: phases(sh, f[0], info.padInfo.top),
+        cols: phases(sw, f[1], info.padInfo.left),
+        strides: [sh, sw],
+      })
+    } finally {
+      dyT.dispose()
+    }
   }
-}
-
-/**
- * The stride-1 kernel of one output phase, [taps_h, taps_w, Co, Ci], flipped so the phase is a
- * plain correlation over dy (filter is [KH, KW, Ci, Co]).
- */
-function phaseKernel(
-  backend: WasmBackendLike,
-  filter: TensorInfo,
-  rowTaps: number[],
-  colTaps: number[],
-): tf.Tensor4D {
-  const [, KW, Ci, Co] = filter.shape as [number, number, number, number]
-  const [Mh, Mw] = [rowTaps.length, colTaps.length]
-  const w = heapF32(backend, filter)
-  const k = new Float32Array(Mh * Mw * Co * Ci)
-  for (let i = 0; i < Mh; i++)
-    for (let j = 0; j < Mw; j++) {
-      const src = (rowTaps[Mh - 1 - i] * KW + colTaps[Mw - 1 - j]) * Ci * Co
-      const dst = (i * Mw + j) * Co * Ci
-      for (let ci = 0; ci < Ci; ci++)
-        for (let co = 0; co < Co; co++) k[dst + co * Ci + ci] = w[src + ci * Co + co]
-    }
-  return tf.tensor4d(k, [Mh, Mw, Co, Ci])
-}
-
-/**
- * Writes one phase into dx: dx[b, v*sh + a, u*sw + c, :] = conv[b, v + top, u + left, :] (zeros
- * when the phase has no taps).
- */
-function interleave(
-  dx: Float32Array,
-  conv: Float32Array | null,
-  [B, vh, vw, C]: number[],
-  [H, W]: number[],
-  [a, c]: number[],
-  [sh, sw]: number[],
-  [top, left]: number[],
-  [CH, CW]: number[],
-): void {
-  for (let b = 0; b < B; b++)
-    for (let v = 0; v < vh; v++) {
-      const dstRow = (b * H + v * sh + a) * W
-      const srcRow = (b * CH + v + top) * CW
-      for (let u = 0; u < vw; u++) {
-        const dst = (dstRow + u * sw + c) * C
-        if (!conv) {
-          dx.fill(0, dst, dst + C)
-          continue
-        }
-        const src = (srcRow + u + left) * C
-        for (let k = 0; k < C; k++) dx[dst + k] = conv[src + k]
-      }
-    }
-}
-
-/**
- * For each output phase a (rows y = s*v + a), the kernel taps it uses (kh = r + s*m, r = (a + pad)
- * mod s) and the dy row offset of its first output row (floor((a + pad) / s)).
- */
-export function phases(
-  s: number,
-  k: number,
-  padBefore: number,
-  _size: number,
-): { taps: number[]; offset: number }[] {
-  return Array.from({ length: s }, (_, a) => {
-    const r = (a + padBefore) % s
-    const taps: number[] = []
-    for (let kh = r; kh < k; kh += s) taps.push(kh)
-    return { taps, offset: Math.floor((a + padBefore) / s) }
-  })
 }
 
 /**

@@ -1,0 +1,265 @@
+import * as tf from '@tensorflow/tfjs-core'
+import type { TensorInfo } from '@tensorflow/tfjs-core'
+import { heapF32, type WasmBackendLike } from './wasm-heap'
+
+/**
+ * A transposed convolution (Conv2DBackpropInput) in "sub-pixel" form: output rows y with the same
+ * (y + pad) mod stride use the same subset of kernel taps, so each of the stride^2 output phases is
+ * an ordinary stride-1 convolution of dy with a small flipped kernel (XNNPACK), and the phases
+ * interleave back into dx. Three ways to run the phase convolutions, cheapest first:
+ *
+ * - combined: a thin output (the decoder's last layer, the input gradient of a gray image) makes
+ *   one convolution with every phase as output channels over a window that covers all phases'
+ *   taps. XNNPACK runs one- or few-channel outputs slowly; four phases of one channel in one
+ *   convolution cost half as much, despite the zero taps.
+ * - exact: each phase gets dy padded to just the rows and columns it reads (one pad per phase),
+ *   so no convolution computes outputs that are thrown away.
+ * - shared: one padding for every phase (when a phase would need dy cropped instead).
+ */
+
+export interface Phase {
+  /** Kernel taps this phase uses, ascending. */
+  taps: number[]
+  /** dy row (or column) of the phase's first output. */
+  offset: number
+}
+
+/**
+ * For each output phase a (rows y = s*v + a), the kernel taps it uses (kh = r + s*m, r = (a + pad)
+ * mod s) and the dy row offset of its first output row (floor((a + pad) / s)).
+ */
+export function phases(s: number, k: number, padBefore: number): Phase[] {
+  return Array.from({ length: s }, (_, a) => {
+    const r = (a + padBefore) % s
+    const taps: number[] = []
+    for (let kh = r; kh < k; kh += s) taps.push(kh)
+    return { taps, offset: Math.floor((a + padBefore) / s) }
+  })
+}
+
+/** Thin outputs (phases x channels up to this) take the combined form. */
+const COMBINED_MAX_CHANNELS = 16
+
+export interface SubpixelProblem {
+  dy: tf.Tensor4D
+  /** [KH, KW, Ci, Co]: Ci is dx's channel count, Co dy's. */
+  filter: TensorInfo
+  /** dx size. */
+  H: number
+  W: number
+  rows: Phase[]
+  cols: Phase[]
+  strides: [number, number]
+}
+
+/** dx of the transposed convolution, as a fresh wasm tensor. */
+export function subpixel(backend: WasmBackendLike, p: SubpixelProblem): TensorInfo {
+  const [B] = p.dy.shape
+  const Ci = p.filter.shape[2]
+  const out = backend.makeOutput([B, p.H, p.W, Ci], 'float32')
+  const used = (phs: Phase[]): Phase[] => phs.filter((ph) => ph.taps.length > 0)
+  const thin = p.rows.length * p.cols.length * Ci <= COMBINED_MAX_CHANNELS
+  const rowsUsed = used(p.rows)
+  const colsUsed = used(p.cols)
+  // the combined window starts at or above each phase's first row (no cropping of dy)
+  const fits =
+    rowsUsed.length > 0 &&
+    colsUsed.length > 0 &&
+    Math.min(...rowsUsed.map((r) => reach(r)[0])) <= 0 &&
+    Math.min(...colsUsed.map((c) => reach(c)[0])) <= 0
+  if (thin && fits) combined(backend, p, out)
+  else perPhase(backend, p, out)
+  return out
+}
+
+/** Rows or columns of dy a phase reads, relative to its first output: [first, last]. */
+const reach = (ph: Phase): [number, number] => [ph.offset - (ph.taps.length - 1), ph.offset]
+
+function combined(backend: WasmBackendLike, p: SubpixelProblem, out: TensorInfo): void {
+  const { dy, filter, rows, cols, H, W } = p
+  const [sh, sw] = p.strides
+  const [B, OH, OW] = dy.shape
+  const [, KW, Ci, Co] = filter.shape as [number, number, number, number]
+  const [vh, vw] = [H / sh, W / sw]
+  // The window covers every phase's reach; dy is padded so that window row 0 of output v is
+  // dy row v + top (top <= 0 means padding above).
+  const rowsUsed = rows.filter((r) => r.taps.length > 0)
+  const colsUsed = cols.filter((c) => c.taps.length > 0)
+  const top = Math.min(...rowsUsed.map((r) => reach(r)[0]))
+  const left = Math.min(...colsUsed.map((c) => reach(c)[0]))
+  const Wh = Math.max(...rowsUsed.map((r) => reach(r)[1])) - top + 1
+  const Ww = Math.max(...colsUsed.map((c) => reach(c)[1])) - left + 1
+  const P = rows.length * cols.length
+  // kernel [Wh, Ww, Co, P * Ci]: phase (a, c) at its taps, flipped, zeros elsewhere
+  const w = heapF32(backend, filter)
+  const k = new Float32Array(Wh * Ww * Co * P * Ci)
+  rows.forEach((r, a) =>
+    cols.forEach((c, b) => {
+      const ph = a * cols.length + b
+      const [r0] = reach(r)
+      const [c0] = reach(c)
+      r.taps.forEach((_, ii) =>
+        c.taps.forEach((__, jj) => {
+          // window position of the phase's tap ii (flipped: the last tap reads the first row)
+          const i = r0 - top + ii
+          const j = c0 - left + jj
+          const kh = r.taps[r.taps.length - 1 - ii]
+          const kw = c.taps[c.taps.length - 1 - jj]
+          const src = (kh * KW + kw) * Ci * Co
+          for (let ci = 0; ci < Ci; ci++)
+            for (let co = 0; co < Co; co++)
+              k[((i * Ww + j) * Co + co) * P * Ci + ph * Ci + ci] = w[src + ci * Co + co]
+        }),
+      )
+    }),
+  )
+  const conv = tf.tidy(() => {
+    const padded = tf.pad(dy, [
+      [0, 0],
+      [-top, Math.max(0, vh + top + Wh - 1 - OH)],
+      [-left, Math.max(0, vw + left + Ww - 1 - OW)],
+      [0, 0],
+    ]) as tf.Tensor4D
+    return tf.conv2d(padded, tf.tensor4d(k, [Wh, Ww, Co, P * Ci]), 1, 'valid')
+  })
+  const dx = heapF32(backend, out)
+  const src = heapF32(backend, conv)
+  const [, CH, CW] = conv.shape
+  rows.forEach((_, a) =>
+    cols.forEach((__, b) =>
+      interleave(
+        dx,
+        src,
+        [B, vh, vw, Ci],
+        [H, W],
+        [a, b],
+        [sh, sw],
+        [0, 0],
+        [CH, CW],
+        [P * Ci, (a * cols.length + b) * Ci],
+      ),
+    ),
+  )
+  conv.dispose()
+}
+
+function perPhase(backend: WasmBackendLike, p: SubpixelProblem, out: TensorInfo): void {
+  const { dy, filter, rows, cols, H, W } = p
+  const [sh, sw] = p.strides
+  const [B, OH, OW] = dy.shape
+  const Ci = filter.shape[2]
+  const [vh, vw] = [H / sh, W / sw]
+  const exact = [...rows, ...cols].every((ph) => !ph.taps.length || reach(ph)[0] <= 0)
+  // shared padding: enough above and below for every phase
+  const Ph = Math.max(...rows.map((r) => r.taps.length)) - 1
+  const Pw = Math.max(...cols.map((c) => c.taps.length)) - 1
+  const below = Math.max(0, ...rows.map((r) => r.offset + vh - OH))
+  const right = Math.max(0, ...cols.map((c) => c.offset + vw - OW))
+  const convs: { conv: tf.Tensor4D | null; top: number; left: number }[] = []
+  tf.tidy(() => {
+    const shared = exact
+      ? null
+      : tf.pad(dy, [
+          [0, 0],
+          [Ph, below],
+          [Pw, right],
+          [0, 0],
+        ])
+    for (const r of rows)
+      for (const c of cols) {
+        if (!r.taps.length || !c.taps.length) {
+          convs.push({ conv: null, top: 0, left: 0 })
+          continue
+        }
+        const kernel = phaseKernel(backend, filter, r.taps, c.taps)
+        // exact: rows -reach[0] above, and below what the last output reads past dy's end
+        const input =
+          shared ??
+          tf.pad(dy, [
+            [0, 0],
+            [-reach(r)[0], Math.max(0, r.offset + vh - OH)],
+            [-reach(c)[0], Math.max(0, c.offset + vw - OW)],
+            [0, 0],
+          ])
+        convs.push({
+          conv: tf.keep(tf.conv2d(input as tf.Tensor4D, kernel, 1, 'valid')),
+          top: shared ? r.offset + Ph - (r.taps.length - 1) : 0,
+          left: shared ? c.offset + Pw - (c.taps.length - 1) : 0,
+        })
+      }
+  })
+  const dx = heapF32(backend, out)
+  rows.forEach((_, a) =>
+    cols.forEach((__, b) => {
+      const { conv, top, left } = convs[a * cols.length + b]
+      const [CH, CW] = conv ? [conv.shape[1], conv.shape[2]] : [0, 0]
+      interleave(
+        dx,
+        conv && heapF32(backend, conv),
+        [B, vh, vw, Ci],
+        [H, W],
+        [a, b],
+        [sh, sw],
+        [top, left],
+        [CH, CW],
+        [Ci, 0],
+      )
+    }),
+  )
+  for (const { conv } of convs) conv?.dispose()
+}
+
+/**
+ * The stride-1 kernel of one output phase, [taps_h, taps_w, Co, Ci], flipped so the phase is a
+ * plain correlation over dy (filter is [KH, KW, Ci, Co]).
+ */
+function phaseKernel(
+  backend: WasmBackendLike,
+  filter: TensorInfo,
+  rowTaps: number[],
+  colTaps: number[],
+): tf.Tensor4D {
+  const [, KW, Ci, Co] = filter.shape as [number, number, number, number]
+  const [Mh, Mw] = [rowTaps.length, colTaps.length]
+  const w = heapF32(backend, filter)
+  const k = new Float32Array(Mh * Mw * Co * Ci)
+  for (let i = 0; i < Mh; i++)
+    for (let j = 0; j < Mw; j++) {
+      const src = (rowTaps[Mh - 1 - i] * KW + colTaps[Mw - 1 - j]) * Ci * Co
+      const dst = (i * Mw + j) * Co * Ci
+      for (let ci = 0; ci < Ci; ci++)
+        for (let co = 0; co < Co; co++) k[dst + co * Ci + ci] = w[src + ci * Co + co]
+    }
+  return tf.tensor4d(k, [Mh, Mw, Co, Ci])
+}
+
+/**
+ * Writes one phase into dx: dx[b, v*sh + a, u*sw + c, k] = conv[b, v + top, u + left, at + k]
+ * for k < C, where conv has `channels` channels (zeros when the phase has no taps).
+ */
+function interleave(
+  dx: Float32Array,
+  conv: Float32Array | null,
+  [B, vh, vw, C]: number[],
+  [H, W]: number[],
+  [a, c]: number[],
+  [sh, sw]: number[],
+  [top, left]: number[],
+  [CH, CW]: number[],
+  [channels, at]: number[],
+): void {
+  for (let b = 0; b < B; b++)
+    for (let v = 0; v < vh; v++) {
+      const dstRow = (b * H + v * sh + a) * W
+      const srcRow = (b * CH + v + top) * CW
+      for (let u = 0; u < vw; u++) {
+        const dst = (dstRow + u * sw + c) * C
+        if (!conv) {
+          dx.fill(0, dst, dst + C)
+          continue
+        }
+        const src = (srcRow + u + left) * channels + at
+        for (let k = 0; k < C; k++) dx[dst + k] = conv[src + k]
+      }
+    }
+}
