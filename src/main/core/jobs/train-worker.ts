@@ -4,6 +4,7 @@
  * backends that dislike a second thread (tensorflow/tfjs#8388) get a process of their own.
  */
 import { mkdirSync } from 'node:fs'
+import { setPriority } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import BetterSqlite3 from 'better-sqlite3'
@@ -23,6 +24,14 @@ let stop = false
 // (the CLI, the app) that decides what an interrupt means and tells this process (a cancel
 // message, or a kill). When the parent goes away, the 'disconnect' handler below ends this one.
 process.on('SIGINT', () => undefined)
+// Training and generation take every core they can; below normal priority they still do when the
+// machine is otherwise idle, and the app's window (and anything else the person runs) stays
+// responsive. Set before the backend starts its threads, which inherit it.
+try {
+  setPriority(10)
+} catch {
+  // not allowed here: run at normal priority
+}
 /** Electron's utilityProcess talks through process.parentPort; a forked Node process through IPC. */
 const parentPort = (
   process as unknown as {
