@@ -32,7 +32,8 @@ describe('stopping an import part way', () => {
   beforeAll(async () => {
     root = tmp('big')
     await buildBigTree(root)
-    // Each decoded batch of 128 waits 40 ms: the import lasts about 0.8 s on any machine.
+    // Each batch of 128 takes 40 ms longer on its decoder thread: the import lasts about 0.5 s on
+    // any machine, and the decoders cannot run ahead of a cancel.
     process.env.SYNTHFOLD_FAULT = 'slow-import@40'
   })
   afterAll(() => {

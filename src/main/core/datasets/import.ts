@@ -164,7 +164,6 @@ async function importScanned(
       geo,
       hooks.shouldStop,
       (indices, outcomes) => {
-        injectedDelay()
         indices.forEach((i, k) =>
           writer.record(inClass[i].relPath, classOf(inClass[i]), outcomes[k]),
         )
@@ -197,15 +196,6 @@ async function importScanned(
   })
   finishDataset(db, summary)
   return summary
-}
-
-/**
- * Fault injection for the interruption tests: SYNTHFOLD_FAULT=slow-import@MS holds each decoded
- * batch for MS milliseconds, so a test can stop an import part way however fast the machine is.
- */
-function injectedDelay(): void {
-  const m = /^slow-import@(\d+)$/.exec(process.env.SYNTHFOLD_FAULT ?? '')
-  if (m) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(m[1]))
 }
 
 /** Images lying in the root belong to no class: reported, not decoded. */

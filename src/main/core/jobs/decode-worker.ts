@@ -6,7 +6,14 @@ import { packPixels, type DecodeRequest } from './decode-reply'
 const port = parentPort!
 // Files are decoded one after another here, so one read buffer serves them all.
 const scratch = new Scratch()
+/**
+ * Fault injection for the interruption tests: SYNTHFOLD_FAULT=slow-import@MS makes each batch take
+ * MS milliseconds longer here, so a test can stop an import part way however fast the machine is.
+ */
+const slow = /^slow-import@(\d+)$/.exec(process.env.SYNTHFOLD_FAULT ?? '')
+
 port.on('message', async (req: DecodeRequest) => {
+  if (slow) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(slow[1]))
   const outcomes: FileOutcome[] = []
   for (let i = 0; i < req.paths.length; i++)
     outcomes.push(await decodeFile(req.paths[i], req.geo, req.known[i], scratch))
