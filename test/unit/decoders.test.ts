@@ -95,6 +95,23 @@ describe('the PNG fast path', () => {
     expect(Buffer.from(decodeSimplePng(good)!.data).equals(raw)).toBe(true)
   })
 
+  it('refuses a small PNG whose data inflates far past its size (a zip bomb) without inflating it all', () => {
+    const good = pngWithFilters(noise(13, 9, 1, 5), 13, 9, 1, [0])
+    const idat = good.indexOf('IDAT', 0, 'latin1')
+    const len = good.readUInt32BE(idat - 4)
+    // 256 MiB of zeros compress to about 256 KiB
+    const bomb = deflateSync(Buffer.alloc(256 * 1024 * 1024))
+    const body = Buffer.concat([Buffer.from('IDAT', 'latin1'), bomb])
+    const chunk = Buffer.alloc(body.length + 8)
+    chunk.writeUInt32BE(bomb.length, 0)
+    body.copy(chunk, 4)
+    chunk.writeUInt32BE(crc32(body) >>> 0, body.length + 4)
+    const png = Buffer.concat([good.subarray(0, idat - 4), chunk, good.subarray(idat + 8 + len)])
+    const before = process.memoryUsage().arrayBuffers
+    expect(() => decodeSimplePng(png)).toThrow()
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024)
+  })
+
   it.each([1, 2, 3, 4] as const)(
     'decodes %i-channel PNGs exactly as libvips does, for every filter choice',
     async (channels) => {

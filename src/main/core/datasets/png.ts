@@ -109,6 +109,9 @@ interface ZlibHandle {
  * (Node internals changed, a damaged stream, more data than the header promises) goes to
  * inflateSync, which throws the usual errors.
  */
+/** Extra inflated bytes tolerated past what the header needs (libpng ignores a little trailing data). */
+const INFLATE_SLACK = 1 << 20
+
 let reusable: { handle: ZlibHandle; state: Uint32Array; failed: boolean } | null | undefined
 
 function inflateExact(input: Uint8Array, expected: number): Uint8Array {
@@ -138,7 +141,12 @@ function inflateExact(input: Uint8Array, expected: number): Uint8Array {
       reusable = null
     }
   }
-  return inflateSync(input, { chunkSize: Math.max(64, expected + 64) })
+  // Never more than the header promises (plus slack): a small image whose data inflates to
+  // gigabytes (a "zip bomb") is refused as damaged instead of filling memory.
+  return inflateSync(input, {
+    chunkSize: Math.max(64, expected + 64),
+    maxOutputLength: expected + INFLATE_SLACK,
+  })
 }
 
 function unfilter(
