@@ -28,7 +28,7 @@ export function packPixels(id: number, outcomes: FileOutcome[]): DecodeReply {
   let total = 0
   for (const o of outcomes) if (o.kind === 'read' && o.decoded.ok) total += o.decoded.pixels.length
   const pixels = new Uint8Array(total)
-  const thumbs = new Set<ArrayBuffer>()
+  const thumbs: ArrayBuffer[] = []
   let at = 0
   outcomes.forEach((o, i) => {
     if (o.kind !== 'read' || !o.decoded.ok) return
@@ -36,11 +36,18 @@ export function packPixels(id: number, outcomes: FileOutcome[]): DecodeReply {
     pixels.set(o.decoded.pixels, at)
     at += o.decoded.pixels.length
     o.decoded.pixels = EMPTY.subarray(0, 0) as Uint8Array
-    if (o.decoded.thumb && o.decoded.thumb.buffer.byteLength > 0)
-      thumbs.add(o.decoded.thumb.buffer as ArrayBuffer)
+    // sharp's output buffers live outside the JavaScript heap and cannot be transferred: each
+    // thumbnail is copied into a buffer of its own, which can.
+    const thumb = o.decoded.thumb
+    if (thumb && thumb.length > 0) {
+      const own = new Uint8Array(thumb.length)
+      own.set(thumb)
+      o.decoded.thumb = Buffer.from(own.buffer, 0, own.length)
+      thumbs.push(own.buffer)
+    }
   })
   // Each record's length is its own (at - offset), recorded by the order of the offsets.
-  return { id, outcomes, pixels: pixels.buffer, offsets, thumbs: [...thumbs] }
+  return { id, outcomes, pixels: pixels.buffer, offsets, thumbs }
 }
 
 /** Restores each outcome's pixels as a view into the batch's buffer. */

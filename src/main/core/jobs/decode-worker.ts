@@ -12,7 +12,7 @@ const scratch = new Scratch()
  */
 const slow = /^slow-import@(\d+)$/.exec(process.env.SYNTHFOLD_FAULT ?? '')
 
-port.on('message', async (req: DecodeRequest) => {
+async function decodeBatch(req: DecodeRequest): Promise<void> {
   if (slow) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(slow[1]))
   const outcomes: FileOutcome[] = []
   for (let i = 0; i < req.paths.length; i++)
@@ -20,4 +20,11 @@ port.on('message', async (req: DecodeRequest) => {
   // Hand the pixel buffer and thumbnails over instead of copying them.
   const reply = packPixels(req.id, outcomes)
   port.postMessage(reply, [reply.pixels, ...reply.thumbs])
+}
+
+// Batches queue up here (the pool keeps several in flight per thread) and run strictly one after
+// another: the read buffer is shared, and sharp reads a file's bytes after an await.
+let queue = Promise.resolve()
+port.on('message', (req: DecodeRequest) => {
+  queue = queue.then(() => decodeBatch(req))
 })
