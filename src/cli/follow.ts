@@ -20,7 +20,17 @@ export function onInterrupt(cancel: () => void): () => void {
     }
   }
   process.on('SIGINT', handler)
-  return () => process.off('SIGINT', handler)
+  return () => {
+    process.off('SIGINT', handler)
+    // The copy of an interrupt that ended the job may still be on its way: let it pass.
+    if (!first) return
+    const ignore = (): void => undefined
+    process.on('SIGINT', ignore)
+    setTimeout(
+      () => process.off('SIGINT', ignore),
+      Math.max(0, 1000 - (Date.now() - first)),
+    ).unref()
+  }
 }
 
 export interface FollowOptions<K extends EventName, S extends { id: number }> {

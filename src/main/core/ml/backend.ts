@@ -137,7 +137,7 @@ async function startThreaded(
     })
     try {
       const ok = await Promise.race([tf.setBackend('wasm'), timeout])
-      if (!ok) throw new Error('the threaded build failed to initialise')
+      if (!ok) throw new Error(patch.error() ?? 'the threaded build failed to initialise')
       await Promise.race([tf.ready(), timeout])
     } finally {
       clearTimeout(timer)

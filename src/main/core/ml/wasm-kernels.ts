@@ -162,7 +162,14 @@ function makeConv2dBackpropInput(original: KernelFunc) {
     )
     const [sh, sw] = [info.strideHeight, info.strideWidth]
     const [, H, W] = inputShape
-    if (dataFormat !== 'NHWC' || H % sh !== 0 || W % sw !== 0)
+    // dy must be exactly the forward output's size (tfjs's own kernel ignores extra rows).
+    if (
+      dataFormat !== 'NHWC' ||
+      H % sh !== 0 ||
+      W % sw !== 0 ||
+      dy.shape[1] !== info.outHeight ||
+      dy.shape[2] !== info.outWidth
+    )
       return original(args as Parameters<KernelFunc>[0])
     const dyT = view<tf.Rank.R4>(dy)
     try {

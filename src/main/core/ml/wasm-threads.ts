@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 
@@ -17,18 +26,21 @@ import { join } from 'node:path'
  *
  * `enable` must run just before `tf.setBackend('wasm')`; call the returned `restore` once the
  * backend is ready (or failed). The two files live in a folder named by their content's hash under
- * the system's temporary folder, shared by every process and written once, atomically, so a killed
- * process leaves nothing half-written and nothing per process behind.
+ * the system's temporary folder, shared by this user's processes: private to the user, written
+ * atomically, and compared with what they must contain before every use (a file someone else put
+ * there is replaced, never run). `.cjs`, so a package.json above the temporary folder cannot turn
+ * them into ES modules.
  */
 export function enableWasmThreadsForNode(
   backendBundle: string,
   threads: number,
-): { restore: () => void; folder: () => string } {
+): { restore: () => void; folder: () => string; error: () => string | null } {
   // The factory's source refers to the bundle's top-level `require$$N` bindings (fs, path, os…).
   const header = (
     readFileSync(backendBundle, 'utf8').match(/^var require\$\$\w+ = require\('[\w:]+'\);$/gm) ?? []
   ).join('\n')
   let folder = ''
+  let error: string | null = null
 
   const OriginalBlob = globalThis.Blob
   const originalCreate = URL.createObjectURL.bind(URL)
@@ -57,21 +69,27 @@ export function enableWasmThreadsForNode(
     if (!loadFactory.test(text)) throw new Error('wasm threads: unexpected worker script')
     const moduleText = `${header}\nvar commonjsGlobal = globalThis;\n${factory}\n`
     const hash = createHash('sha256').update(moduleText).update(text).digest('hex').slice(0, 16)
-    folder = join(os.tmpdir(), `synthfold-wasm-${hash}`)
-    const moduleFile = join(folder, 'module.js')
-    const workerFile = join(folder, 'worker.js')
-    writeOnce(moduleFile, moduleText)
-    writeOnce(
-      workerFile,
-      text.replace(loadFactory, `importScripts(${JSON.stringify(moduleFile)});`),
-    )
-    return workerFile
+    try {
+      folder = privateFolder(`synthfold-wasm-${hash}`)
+      const moduleFile = join(folder, 'module.cjs')
+      const workerFile = join(folder, 'worker.cjs')
+      ensureFile(moduleFile, moduleText)
+      ensureFile(
+        workerFile,
+        text.replace(loadFactory, `importScripts(${JSON.stringify(moduleFile)});`),
+      )
+      return workerFile
+    } catch (err) {
+      error = `its worker files could not be written (${err instanceof Error ? err.message : String(err)})`
+      throw err
+    }
   }
   const cpus = originalCpus()
   os.cpus = () => Array.from({ length: threads * 2 }, (_, i) => cpus[i % cpus.length])
 
   return {
     folder: () => folder,
+    error: () => error,
     restore: () => {
       globalThis.Blob = OriginalBlob
       URL.createObjectURL = originalCreate
@@ -80,12 +98,27 @@ export function enableWasmThreadsForNode(
   }
 }
 
-/** Writes a file unless it is already there, through a temporary name (never half-written). */
-function writeOnce(file: string, text: string): void {
-  if (existsSync(file)) return
-  mkdirSync(join(file, '..'), { recursive: true })
+/**
+ * The shared folder under the system's temporary folder when it is a real folder of this user's
+ * (created private), else a fresh private one for this process (removed when it exits).
+ */
+function privateFolder(name: string): string {
+  const shared = join(os.tmpdir(), name)
+  mkdirSync(shared, { recursive: true, mode: 0o700 })
+  const st = lstatSync(shared)
+  const uid = process.getuid?.()
+  if (st.isDirectory() && !st.isSymbolicLink() && (uid === undefined || st.uid === uid))
+    return shared
+  const own = mkdtempSync(join(os.tmpdir(), `${name}-`))
+  process.once('exit', () => rmSync(own, { recursive: true, force: true }))
+  return own
+}
+
+/** Makes `file` hold exactly `text`: kept when it already does, else written through a temporary name. */
+function ensureFile(file: string, text: string): void {
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`
-  writeFileSync(tmp, text)
+  writeFileSync(tmp, text, { mode: 0o600 })
   renameSync(tmp, file)
 }
 
