@@ -87,19 +87,26 @@ export async function runImport(
 
   hooks.progress('scanning', 0, 0)
   // Decoder threads start loading as soon as the scan has found enough files to need them.
-  let pool: DecodePool | null = null
+  const decoders: { pool: DecodePool | null } = { pool: null }
   try {
     const scan = scanTree(
       root,
       (n) => {
-        pool ??= DecodePool.start(n)
+        decoders.pool ??= DecodePool.start(n)
         hooks.progress('scanning', n, 0)
       },
       hooks.shouldStop,
     )
-    return await importScanned(db, home, req, hooks, { started, root, previous, scan }, () => pool)
+    return await importScanned(
+      db,
+      home,
+      req,
+      hooks,
+      { started, root, previous, scan },
+      decoders.pool,
+    )
   } finally {
-    await (pool as DecodePool | null)?.close()
+    await decoders.pool?.close()
   }
 }
 
@@ -114,7 +121,7 @@ async function importScanned(
     previous,
     scan,
   }: { started: number; root: string; previous: DatasetRow | undefined; scan: ScanResult },
-  pool: () => DecodePool | null,
+  pool: DecodePool | null,
 ): Promise<ImportSummary> {
   const inClass = scan.candidates.filter((c) => c.classFolder !== null)
   const sampled =
@@ -174,7 +181,7 @@ async function importScanned(
           hooks.progress('decoding', done, items.length)
         }
       },
-      pool(),
+      pool,
     )
     writer.flush()
   } finally {
