@@ -12,20 +12,19 @@
 //    real images'.
 // Usage: npm run bench:quality   (needs dataset-fashion-mnist; takes several minutes on 2 cores)
 import * as tf from '@tensorflow/tfjs-core'
-import * as tfl from '@tensorflow/tfjs-layers'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { Core } from '../../src/main/core/core'
 import { initBackend } from '../../src/main/core/ml/backend'
-import { loadTrainingData, rng, shuffle } from '../../src/main/core/ml/data'
+import { loadTrainingData } from '../../src/main/core/ml/data'
 import { Generator } from '../../src/main/core/ml/generator'
 import { readPng } from '../../src/main/core/gen/generate'
 import type { GenerationSummary } from '../../src/shared/generation'
 import { CLASS_NAMES, loadFashionMnist } from '../../scripts/fashion-mnist.mjs'
+import { SUBSET_COUNTS, asTensors, classify, subsetIndices, trainJudge } from './judge'
 
-const COUNTS = [1500, 1200, 900, 700, 500, 350, 250, 150, 80, 40]
 const PER_CLASS = 200
 
 async function main(): Promise<void> {
@@ -35,9 +34,8 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'synthfold-quality-'))
   const folder = join(work, 'subset')
   const taken = new Array(10).fill(0)
-  for (let i = train.n - 1; i >= 0 && taken.some((t, c) => t < COUNTS[c]); i--) {
+  for (const i of subsetIndices(train)) {
     const c = train.label(i)
-    if (taken[c] >= COUNTS[c]) continue
     mkdirSync(join(folder, CLASS_NAMES[c]), { recursive: true })
     const png = await sharp(Buffer.from(train.pixels(i)), {
       raw: { width: 28, height: 28, channels: 1 },
@@ -59,7 +57,9 @@ async function main(): Promise<void> {
     )
     void core.call('datasets.import', { path: folder })
   })
-  console.log(`subset: ${taken.reduce((a, b) => a + b)} images, ${COUNTS.join('/')} per class`)
+  console.log(
+    `subset: ${taken.reduce((a, b) => a + b)} images, ${SUBSET_COUNTS.join('/')} per class`,
+  )
 
   const t0 = Date.now()
   const run = await new Promise<number>((resolve, reject) => {
@@ -131,64 +131,7 @@ async function main(): Promise<void> {
   )
   await core.close()
 
-  // Independent judge: a small CNN on the full training split, seeded (weights and shuffles), so
-  // every run of the bench gets the same judge.
-  const init = (seed: number) => tfl.initializers.glorotUniform({ seed })
-  const clf = tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({
-        inputShape: [28, 28, 1],
-        filters: 32,
-        kernelSize: 3,
-        activation: 'relu',
-        padding: 'same',
-        kernelInitializer: init(1),
-      }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({
-        filters: 64,
-        kernelSize: 3,
-        activation: 'relu',
-        padding: 'same',
-        kernelInitializer: init(2),
-      }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.flatten(),
-      tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init(3) }),
-      tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(4) }),
-    ],
-  })
-  clf.compile({
-    optimizer: tf.train.adam(1e-3),
-    loss: 'categoricalCrossentropy',
-    metrics: ['accuracy'],
-  })
-  const asTensors = (ds: ReturnType<typeof loadFashionMnist>, n: number) => {
-    const x = new Float32Array(n * 784)
-    const y = new Int32Array(n)
-    for (let i = 0; i < n; i++) {
-      const p = ds.pixels(i)
-      for (let k = 0; k < 784; k++) x[i * 784 + k] = p[k] / 255
-      y[i] = ds.label(i)
-    }
-    return {
-      x: tf.tensor4d(x, [n, 28, 28, 1]),
-      y: tf.oneHot(tf.tensor1d(y, 'int32'), 10),
-      labels: y,
-    }
-  }
-  const tr = asTensors(train, train.n)
-  // Shuffled every epoch with a seeded permutation (fit's own shuffle is not seedable).
-  const order = Array.from({ length: train.n }, (_, i) => i)
-  const rand = rng(7)
-  for (let epoch = 0; epoch < 3; epoch++) {
-    shuffle(order, rand)
-    const idx = tf.tensor1d(order, 'int32')
-    const xs = tf.gather(tr.x, idx)
-    const ys = tf.gather(tr.y, idx)
-    await clf.fit(xs, ys, { epochs: 1, batchSize: 128, verbose: 0, shuffle: false })
-    tf.dispose([idx, xs, ys])
-  }
+  const clf = await trainJudge(train)
   const te = asTensors(test, test.n)
   const acc = (clf.evaluate(te.x, te.y) as tf.Scalar[])[1].dataSync()[0]
   const testPred = tf.tidy(
@@ -209,14 +152,7 @@ async function main(): Promise<void> {
   )
 
   const gen = Generator.load(ckptDir)
-  const classify = (images: Uint8Array[]): Int32Array =>
-    tf.tidy(() => {
-      const flat = new Float32Array(images.length * 784)
-      images.forEach((im, j) => im.forEach((v, k) => (flat[j * 784 + k] = v / 255)))
-      return tf
-        .argMax(clf.predict(tf.tensor4d(flat, [images.length, 28, 28, 1])) as tf.Tensor, 1)
-        .dataSync() as Int32Array
-    })
+  const judge = (images: Uint8Array[]): Int32Array => classify(clf, images)
   const realOf = (c: number): Uint8Array[] => {
     const out: Uint8Array[] = []
     for (let i = 0; i < data.count; i++)
@@ -237,7 +173,7 @@ async function main(): Promise<void> {
   data.classNames.forEach((name, c) => {
     const real = realOf(c)
     const { pixels } = gen.sample(c, PER_CLASS, 1, 1000 + c)
-    const pred = classify(pixels)
+    const pred = judge(pixels)
     const ok = pred.filter((p) => CLASS_NAMES[p] === name).length
     const sampleNN = pixels.slice(0, 50).reduce((a, s) => a + nearest(s, real), 0) / 50
     const realNN =
@@ -280,7 +216,7 @@ async function main(): Promise<void> {
     const imgs = accepted.get(c.classIndex) ?? []
     if (!imgs.length) continue
     const real = realOf(c.classIndex)
-    const pred = classify(imgs)
+    const pred = judge(imgs)
     const ok = pred.filter((p) => CLASS_NAMES[p] === c.className).length
     const realNNs = real
       .slice(0, 200)

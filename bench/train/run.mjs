@@ -10,13 +10,17 @@ function run(cmd, args, env) {
   if (r.status !== 0) throw new Error(`${cmd} failed:\n${r.stderr}`)
   return JSON.parse(r.stdout.trim().split('\n').pop())
 }
+// Synthfold picks the balanced preset's batch size (BATCH=N overrides it); PyTorch gets the same.
 const ours = run(process.execPath, ['--import', 'tsx', 'bench/train/tfjs-cvae.ts', steps], {})
 const torch = run(process.env.PYTHON ?? '/usr/bin/python3', ['bench/train/torch_cvae.py', steps], {
   OMP_WAIT_POLICY: 'PASSIVE',
   THREADS: '2',
+  BATCH: String(ours.batchSize),
 })
 const f = (v) => Math.round(v).toLocaleString('en-US')
-console.log(`bench/train: default 28x28 conv CVAE, batch 128, ${steps} timed steps after warm-up`)
+console.log(
+  `bench/train: default 28x28 conv CVAE, batch ${ours.batchSize}, ${steps} timed steps after warm-up`,
+)
 console.log(`  synthfold (${ours.backend}, ${ours.device})`)
 console.log(
   `             train ${f(ours.trainImagesPerSecond)} images/s   generate ${f(ours.samplesPerSecond)} samples/s   peak RSS ${f(ours.peakRssMb)} MB`,

@@ -1,13 +1,14 @@
-// Synthfold's default 28x28 conv CVAE (balanced preset, batch 128) on the best backend this machine
-// loads: training images/s over full optimiser steps, generation samples/s, peak RSS, as JSON.
+// Synthfold's default 28x28 conv CVAE (balanced preset, at its batch size) on the best backend this
+// machine loads: training images/s over full optimiser steps, generation samples/s, peak RSS, as JSON.
 import { initBackend } from '../../src/main/core/ml/backend'
 import { Trainer } from '../../src/main/core/ml/trainer'
-import { resolveSettings } from '../../src/shared/train-settings'
+import { PRESETS, resolveSettings } from '../../src/shared/train-settings'
 import * as tf from '@tensorflow/tfjs-core'
 
 const steps = Number(process.argv[2] ?? 40)
 const info = await initBackend((process.env.SYNTHFOLD_BACKEND as 'wasm') ?? 'auto')
-const B = 128
+// The preset's batch size unless BATCH says otherwise (run.mjs passes the same to PyTorch).
+const B = Number(process.env.BATCH) || PRESETS.balanced.batchSize
 const n = B * (steps + 5)
 const data = {
   size: 28,
@@ -61,6 +62,7 @@ const gen = (20 * 256) / ((performance.now() - g0) / 1000)
 console.log(
   JSON.stringify({
     trainImagesPerSecond: train,
+    batchSize: B,
     samplesPerSecond: gen,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     backend: info.backend,
