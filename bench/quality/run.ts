@@ -152,7 +152,6 @@ async function main(): Promise<void> {
   )
 
   const gen = Generator.load(ckptDir)
-  const judge = (images: Uint8Array[]): Int32Array => classify(clf, images)
   const realOf = (c: number): Uint8Array[] => {
     const out: Uint8Array[] = []
     for (let i = 0; i < data.count; i++)
@@ -173,7 +172,7 @@ async function main(): Promise<void> {
   data.classNames.forEach((name, c) => {
     const real = realOf(c)
     const { pixels } = gen.sample(c, PER_CLASS, 1, 1000 + c)
-    const pred = judge(pixels)
+    const pred = classify(clf, pixels)
     const ok = pred.filter((p) => CLASS_NAMES[p] === name).length
     const sampleNN = pixels.slice(0, 50).reduce((a, s) => a + nearest(s, real), 0) / 50
     const realNN =
@@ -216,7 +215,7 @@ async function main(): Promise<void> {
     const imgs = accepted.get(c.classIndex) ?? []
     if (!imgs.length) continue
     const real = realOf(c.classIndex)
-    const pred = judge(imgs)
+    const pred = classify(clf, imgs)
     const ok = pred.filter((p) => CLASS_NAMES[p] === c.className).length
     const realNNs = real
       .slice(0, 200)
