@@ -2,6 +2,10 @@
 // Fashion-MNIST training split, seeded (weights and shuffles), so every run gets the same judge.
 import * as tf from '@tensorflow/tfjs-core'
 import * as tfl from '@tensorflow/tfjs-layers'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { rng, shuffle } from '../../src/main/core/ml/data'
 import type { loadFashionMnist } from '../../scripts/fashion-mnist.mjs'
 
@@ -88,6 +92,39 @@ export async function trainJudge(train: Split): Promise<tfl.Sequential> {
   }
   tf.dispose([tr.x, tr.y])
   return clf
+}
+
+/**
+ * The seeded judge, trained once and kept in $TMPDIR (named by a hash of this file, so a change to
+ * the judge trains a new one): training it takes a few minutes on wasm.
+ */
+export async function cachedJudge(train: Split): Promise<tfl.Sequential> {
+  const source = readFileSync(new URL(import.meta.url), 'utf8')
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 12)
+  const cache = join(tmpdir(), `synthfold-bench-judge-${hash}.bin`)
+  if (existsSync(cache)) {
+    const judge = judgeModel()
+    const all = new Float32Array(new Uint8Array(readFileSync(cache)).buffer)
+    let o = 0
+    judge.setWeights(
+      judge.getWeights().map((w) => {
+        const t = tf.tensor(all.subarray(o, o + w.size), w.shape)
+        o += w.size
+        return t
+      }),
+    )
+    return judge
+  }
+  const judge = await trainJudge(train)
+  const parts = judge.getWeights().map((w) => w.dataSync() as Float32Array)
+  const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0))
+  let o = 0
+  for (const p of parts) {
+    all.set(p, o)
+    o += p.length
+  }
+  writeFileSync(cache, Buffer.from(all.buffer))
+  return judge
 }
 
 /** The judge's class (Fashion-MNIST label) for each 28x28 gray image. */

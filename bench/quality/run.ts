@@ -23,7 +23,7 @@ import { Generator } from '../../src/main/core/ml/generator'
 import { readPng } from '../../src/main/core/gen/generate'
 import type { GenerationSummary } from '../../src/shared/generation'
 import { CLASS_NAMES, loadFashionMnist } from '../../scripts/fashion-mnist.mjs'
-import { SUBSET_COUNTS, asTensors, classify, subsetIndices, trainJudge } from './judge'
+import { SUBSET_COUNTS, asTensors, cachedJudge, classify, subsetIndices } from './judge'
 
 const PER_CLASS = 200
 
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   )
   await core.close()
 
-  const clf = await trainJudge(train)
+  const clf = await cachedJudge(train)
   const te = asTensors(test, test.n)
   const acc = (clf.evaluate(te.x, te.y) as tf.Scalar[])[1].dataSync()[0]
   const testPred = tf.tidy(

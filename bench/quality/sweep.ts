@@ -1,10 +1,9 @@
 // bench/quality/sweep.ts: a quick comparison of training settings on bench/quality's subset.
 // Trains in this process (no import, no database), then judges 200 samples a class from the prior
-// with the same seeded judge as bench/quality (cached in $TMPDIR after the first run).
+// with the same seeded judge as bench/quality (cached in $TMPDIR: bench/quality/judge.ts).
 // Usage: node --import tsx bench/quality/sweep.ts '{"learningRate":0.003}' ['{"batchSize":128}' ...]
 //        EVAL_AT=20,30 also judges the checkpoints after those epochs.
-import * as tf from '@tensorflow/tfjs-core'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { initBackend } from '../../src/main/core/ml/backend'
@@ -14,7 +13,7 @@ import { Generator } from '../../src/main/core/ml/generator'
 import { Trainer } from '../../src/main/core/ml/trainer'
 import { resolveSettings } from '../../src/shared/train-settings'
 import { CLASS_NAMES, loadFashionMnist } from '../../scripts/fashion-mnist.mjs'
-import { classify, judgeModel, subsetIndices, trainJudge } from './judge'
+import { cachedJudge, classify, subsetIndices } from './judge'
 
 await initBackend('auto')
 const train = loadFashionMnist('train')
@@ -35,29 +34,7 @@ picked.forEach((i, k) => {
   data.labels[k] = names.indexOf(CLASS_NAMES[train.label(i)])
 })
 
-const cache = join(tmpdir(), 'synthfold-bench-judge.bin')
-let judge = judgeModel()
-if (existsSync(cache)) {
-  const all = new Float32Array(new Uint8Array(readFileSync(cache)).buffer)
-  let o = 0
-  judge.setWeights(
-    judge.getWeights().map((w) => {
-      const t = tf.tensor(all.subarray(o, o + w.size), w.shape)
-      o += w.size
-      return t
-    }),
-  )
-} else {
-  judge = await trainJudge(train)
-  const parts = judge.getWeights().map((w) => w.dataSync() as Float32Array)
-  const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    all.set(p, o)
-    o += p.length
-  }
-  writeFileSync(cache, Buffer.from(all.buffer))
-}
+const judge = await cachedJudge(train)
 
 const evalAt = new Set((process.env.EVAL_AT ?? '').split(',').filter(Boolean).map(Number))
 for (const arg of process.argv.slice(2).length ? process.argv.slice(2) : ['{}']) {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { LatentAccumulator, latentSample } from '../../../src/main/core/ml/latent-prior'
+import {
+  LatentAccumulator,
+  TypicalLatentAccumulator,
+  latentSample,
+} from '../../../src/main/core/ml/latent-prior'
 import { rng } from '../../../src/main/core/ml/data'
 
 describe('the fitted class-conditional prior', () => {
@@ -34,5 +38,23 @@ describe('the fitted class-conditional prior', () => {
     // temperature 0 gives the class mean
     latentSample(stats, 1, [5, 5], 0, z)
     expect(z[0]).toBeCloseTo(stats.mean[1][0], 5)
+  })
+
+  it('fits each class on the images its classifier recognises, unless too few are', () => {
+    const acc = new TypicalLatentAccumulator(2, 2)
+    for (let i = 0; i < 90; i++) {
+      // class 0: 60 recognised images around (2, 2), 30 ambiguous ones around (-6, -6)
+      acc.add(0, i < 60 ? [2 + (i % 3) - 1, 2] : [-6, -6 + (i % 2)], [0.1, 0.1], i < 60)
+      // class 1: only 10 of 90 recognised (under a quarter): all 90 are used
+      acc.add(1, [i % 2 ? 1 : -1, 0], [0.1, 0.1], i < 10)
+    }
+    const stats = acc.finish()
+    expect(stats.mean[0][0]).toBeCloseTo(2, 5)
+    expect(stats.mean[0][1]).toBeCloseTo(2, 5)
+    expect(stats.mean[1][0]).toBeCloseTo(0, 5)
+    expect(acc.shares[0]).toBeCloseTo(60 / 90, 5)
+    expect(acc.shares[1]).toBe(1)
+    // the ambiguous images do not widen the fitted spread
+    expect(stats.std[0][1]).toBeLessThan(0.5)
   })
 })

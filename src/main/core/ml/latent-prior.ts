@@ -78,6 +78,55 @@ export class LatentAccumulator {
   }
 }
 
+/**
+ * Fits each class's prior on its typical images: those the run's classifier assigns to their own
+ * class. Ambiguous images (a shirt the classifier takes for a T-shirt) stay out of the fit, so
+ * samples come from where the class is unmistakable, at almost no cost in diversity
+ * (bench/README.md). A class with too few recognised images (under a quarter of them, or under
+ * 2) keeps the fit on all of its images.
+ */
+export class TypicalLatentAccumulator {
+  private readonly all: LatentAccumulator
+  private readonly typical: LatentAccumulator
+  private readonly total: number[]
+  private readonly recognised: number[]
+
+  constructor(classes: number, d: number) {
+    this.all = new LatentAccumulator(classes, d)
+    this.typical = new LatentAccumulator(classes, d)
+    this.total = new Array<number>(classes).fill(0)
+    this.recognised = new Array<number>(classes).fill(0)
+  }
+
+  add(c: number, mu: ArrayLike<number>, variance: ArrayLike<number>, recognised: boolean): void {
+    this.all.add(c, mu, variance)
+    this.total[c]++
+    if (!recognised) return
+    this.typical.add(c, mu, variance)
+    this.recognised[c]++
+  }
+
+  /** Per class, the share of its images that the fit used. */
+  get shares(): number[] {
+    return this.total.map((n, c) => (n && this.useTypical(c) ? this.recognised[c] / n : 1))
+  }
+
+  private useTypical(c: number): boolean {
+    return this.recognised[c] >= Math.max(2, 0.25 * this.total[c])
+  }
+
+  finish(): LatentStats {
+    const all = this.all.finish()
+    const typical = this.typical.finish()
+    const pick = <T>(a: T[], b: T[]): T[] => a.map((v, c) => (this.useTypical(c) ? b[c] : v))
+    return {
+      mean: pick(all.mean, typical.mean),
+      std: pick(all.std, typical.std),
+      ...(all.chol && typical.chol ? { chol: pick(all.chol, typical.chol) } : {}),
+    }
+  }
+}
+
 /** z = mean + temperature * L * eps, for one class (diagonal when there is no factor). */
 export function latentSample(
   stats: LatentStats | undefined,

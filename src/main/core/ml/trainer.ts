@@ -4,7 +4,7 @@ import type { TrainSettings } from '../../../shared/train-settings'
 import { batchArrays, epochOrder, rng, splitIndices, type TrainingData } from './data'
 import { clipByGlobalNorm, cvaeLoss, klWarmup, learningRateAt } from './loss'
 import { cvae, reparameterize, type Cvae } from './model'
-import { LatentAccumulator, type LatentStats } from './latent-prior'
+import { TypicalLatentAccumulator, type LatentStats } from './latent-prior'
 
 export type { EpochMetrics }
 
@@ -204,30 +204,37 @@ export class Trainer {
    * Where each class's training images sit in latent space: the mean and spread (means' variance
    * plus the average posterior variance) per dimension. Sampling from these fitted Gaussians
    * instead of N(0, I) keeps samples where the decoder has learnt to draw (a class-conditional
-   * prior fitted after training).
+   * prior fitted after training). With the class loss on, each class is fitted on the images the
+   * run's classifier recognises as that class (TypicalLatentAccumulator).
    */
   latentStats(limit = Infinity): LatentStats {
     const d = this.settings.latentDim
-    const acc = new LatentAccumulator(this.classes, d)
+    const judged = this.settings.classLossWeight > 0
+    const acc = new TypicalLatentAccumulator(this.classes, d)
     const all = [...this.split.train, ...this.split.val].slice(0, limit)
     for (let i = 0; i < all.length; i += 256) {
       const idx = all.slice(i, i + 256)
       const { x, y } = batchArrays(this.data, idx, this.classes)
-      const [mu, variance] = tf.tidy(() => {
+      const [mu, variance, predicted] = tf.tidy(() => {
         const xt = tf.tensor4d(x, [idx.length, this.data.size, this.data.size, this.data.channels])
         const [m, l] = this.model.encoder.apply([
           xt,
           tf.tensor2d(y, [idx.length, this.classes]),
         ]) as tf.Tensor[]
-        return [m.dataSync() as Float32Array, tf.exp(l).dataSync() as Float32Array]
+        const p = judged
+          ? (tf.argMax(this.model.classifier.apply(xt) as tf.Tensor, 1).dataSync() as Int32Array)
+          : undefined
+        return [m.dataSync() as Float32Array, tf.exp(l).dataSync() as Float32Array, p]
       })
-      idx.forEach((img, j) =>
+      idx.forEach((img, j) => {
+        const c = this.data.labels[img]
         acc.add(
-          this.data.labels[img],
+          c,
           mu.subarray(j * d, (j + 1) * d),
           variance.subarray(j * d, (j + 1) * d),
-        ),
-      )
+          predicted === undefined || predicted[j] === c,
+        )
+      })
     }
     return acc.finish()
   }
