@@ -71,13 +71,17 @@ export function asTensors(ds: Split, n: number) {
 }
 
 /** Trains the judge: 3 epochs over the whole training split, shuffled by a seeded permutation. */
-export async function trainJudge(train: Split): Promise<tfl.Sequential> {
-  const clf = judgeModel()
+const compiled = (clf: tfl.Sequential): tfl.Sequential => {
   clf.compile({
     optimizer: tf.train.adam(1e-3),
     loss: 'categoricalCrossentropy',
     metrics: ['accuracy'],
   })
+  return clf
+}
+
+export async function trainJudge(train: Split): Promise<tfl.Sequential> {
+  const clf = compiled(judgeModel())
   const tr = asTensors(train, train.n)
   // fit's own shuffle is not seedable
   const order = Array.from({ length: train.n }, (_, i) => i)
@@ -103,7 +107,7 @@ export async function cachedJudge(train: Split): Promise<tfl.Sequential> {
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 12)
   const cache = join(tmpdir(), `synthfold-bench-judge-${hash}.bin`)
   if (existsSync(cache)) {
-    const judge = judgeModel()
+    const judge = compiled(judgeModel())
     const all = new Float32Array(new Uint8Array(readFileSync(cache)).buffer)
     let o = 0
     judge.setWeights(

@@ -61,7 +61,7 @@ export const PRESETS: Record<
   },
   // Chosen on bench/quality (bench/README.md): a few-thousand-image dataset gets few optimiser
   // steps, so the default takes more, smaller steps at a higher rate than the usual 1e-3 / 128 (the
-  // cosine schedule brings it down to 5% by the end; stable on 64 px RGB too), and a stronger class
+  // cosine schedule brings it down to 5% by the end; stable on 64 px RGB too), and a strong class
   // loss keeps the hardest classes (shirts against T-shirts and pullovers) on their label.
   balanced: {
     epochs: 40,
@@ -78,7 +78,7 @@ export const PRESETS: Record<
     validationSplit: 0.1,
     earlyStoppingPatience: 8,
     classBalanced: true,
-    classLossWeight: 80,
+    classLossWeight: 160,
     checkpointEvery: 5,
   },
   quality: {
