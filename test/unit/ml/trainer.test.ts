@@ -111,6 +111,43 @@ describe('the CVAE trainer on the sample dataset', () => {
     gen.dispose()
   })
 
+  it('trains with batch norm on, and samples with the moving statistics it learnt', async () => {
+    const t = new Trainer(data, settings({ batchNorm: true, seed: 5 }))
+    const losses: number[] = []
+    for (let e = 0; e < 3; e++) {
+      const m = await t.trainEpoch(
+        () => {},
+        () => false,
+      )
+      losses.push(m!.loss)
+    }
+    expect(losses.every(Number.isFinite)).toBe(true)
+    expect(losses[2]).toBeLessThan(losses[0])
+    // the moving means moved away from their initial zeros during training
+    const moving = t.model.decoder.weights.filter((w) => w.originalName.includes('moving_mean'))
+    expect(moving.length).toBeGreaterThan(0)
+    expect(tf.tidy(() => tf.max(tf.abs(moving[0].read())).dataSync()[0])).toBeGreaterThan(1e-3)
+    const dir = join(home, 'ckpt-bn')
+    await saveCheckpoint(t, dir, null)
+    const gen = Generator.load(dir)
+    const { pixels, latents } = gen.sample(2, 3, 1, 11)
+    const direct = tf.tidy(() => {
+      const z = tf.tensor2d(Array.from(latents, (l) => Array.from(l)))
+      const y = tf.cast(
+        tf.oneHot(tf.tensor1d([2, 2, 2], 'int32'), data.classNames.length),
+        'float32',
+      )
+      const logits = t.model.decoder.apply([z, y], { training: false }) as tf.Tensor
+      return tf.mul(tf.sigmoid(logits), 255).dataSync() as Float32Array
+    })
+    const diff = pixels.flatMap((p, j) =>
+      Array.from(p, (v, k) => Math.abs(v - direct[j * 784 + k])),
+    )
+    expect(Math.max(...diff)).toBeLessThanOrEqual(1)
+    gen.dispose()
+    t.dispose()
+  })
+
   it('stops between batches when asked', async () => {
     const t = new Trainer(data, settings())
     let batches = 0
