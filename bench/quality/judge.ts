@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import * as tfl from '@tensorflow/tfjs-layers'
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { rng, shuffle } from '../../src/main/core/ml/data'
@@ -70,7 +70,6 @@ export function asTensors(ds: Split, n: number) {
   }
 }
 
-/** Trains the judge: 3 epochs over the whole training split, shuffled by a seeded permutation. */
 const compiled = (clf: tfl.Sequential): tfl.Sequential => {
   clf.compile({
     optimizer: tf.train.adam(1e-3),
@@ -80,6 +79,7 @@ const compiled = (clf: tfl.Sequential): tfl.Sequential => {
   return clf
 }
 
+/** Trains the judge: 3 epochs over the whole training split, shuffled by a seeded permutation. */
 export async function trainJudge(train: Split): Promise<tfl.Sequential> {
   const clf = compiled(judgeModel())
   const tr = asTensors(train, train.n)
@@ -127,7 +127,9 @@ export async function cachedJudge(train: Split): Promise<tfl.Sequential> {
     all.set(p, o)
     o += p.length
   }
-  writeFileSync(cache, Buffer.from(all.buffer))
+  const part = `${cache}.${process.pid}.tmp`
+  writeFileSync(part, Buffer.from(all.buffer))
+  renameSync(part, cache)
   return judge
 }
 
