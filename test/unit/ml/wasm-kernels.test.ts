@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { availableParallelism } from 'node:os'
 import { initBackend } from '../../../src/main/core/ml/backend'
+import { planMatMul } from '../../../src/main/core/ml/wasm-matmul'
 
 type Case = {
   x: [number, number, number, number]
@@ -103,6 +104,49 @@ async function inputGrads(backend: string): Promise<Float32Array[]> {
   return [...fromConvT, ...fromConv, ...matmuls, ...padded]
 }
 
+/**
+ * Matrix products (batch of one) in every orientation, with shapes the wasm kernel runs directly
+ * and shapes it runs as (B^T A^T)^T, and one weight matrix used four times (packed by XNNPACK
+ * and cached from the third product on).
+ */
+async function products(backend: string): Promise<Float32Array[]> {
+  await tf.setBackend(backend)
+  return tf.tidy(() => {
+    const outs: tf.Tensor[] = []
+    const shapes: [number, number, number][] = [
+      [8, 2000, 400], // wide B, few rows: swapped
+      [400, 2000, 8], // narrow B: direct
+      [5, 3, 7], // tiny: direct
+    ]
+    shapes.forEach(([m, k, n], i) => {
+      for (const [ta, tb] of [
+        [false, false],
+        [false, true],
+        [true, false],
+        [true, true],
+      ] as const) {
+        const a = tf.randomUniform(ta ? [k, m] : [m, k], -1, 1, 'float32', 101 + i)
+        const b = tf.randomUniform(tb ? [n, k] : [k, n], -1, 1, 'float32', 111 + i)
+        outs.push(tf.matMul(a, b, ta, tb))
+      }
+    })
+    const w = tf.randomUniform([2000, 400], -1, 1, 'float32', 121)
+    for (let i = 0; i < 4; i++)
+      outs.push(tf.matMul(tf.randomUniform([8, 2000], -1, 1, 'float32', 131 + i), w))
+    // a dense layer's three products, as training runs them
+    const x = tf.randomUniform([8, 2000], -1, 1, 'float32', 141)
+    const dense = tf.randomUniform([2000, 400], -1, 1, 'float32', 142)
+    const dy = tf.randomUniform([8, 400], -1, 1, 'float32', 143)
+    outs.push(
+      ...tf.grads((xv: tf.Tensor, wv: tf.Tensor) => tf.sum(tf.mul(tf.matMul(xv, wv), dy)))([
+        x,
+        dense,
+      ]),
+    )
+    return outs.map((t) => t.dataSync() as Float32Array)
+  })
+}
+
 /** LeakyRelu and its gradient, and sums over leading axes (bias gradients), on the named backend. */
 async function elementwise(backend: string): Promise<Float32Array[]> {
   await tf.setBackend(backend)
@@ -158,6 +202,34 @@ describe('the wasm replacement kernels', () => {
     worstRelative(cpu, wasm).forEach((w, i) => expect(w, `case ${i}`).toBeLessThan(1e-4))
   })
 
+  it('matrix products match the cpu backend in either orientation, with weights fresh or cached', async () => {
+    const wasm = await products('wasm')
+    const cpu = await products('cpu')
+    worstRelative(cpu, wasm).forEach((w, i) => expect(w, `case ${i}`).toBeLessThan(1e-4))
+  })
+
+  it('packs the smaller operand: wide fresh weights run swapped, cached or narrow ones directly', () => {
+    // the encoder's dense layer at batch 64: forward, input gradient, weight gradient
+    expect(planMatMul(64, 3146, 256, false, false, false).swapped).toBe(true)
+    expect(planMatMul(64, 256, 3146, false, true, false).swapped).toBe(true)
+    expect(planMatMul(3146, 64, 256, true, false, false).swapped).toBe(false)
+    // the same weights at inference, already packed
+    expect(planMatMul(64, 3146, 256, false, false, true).swapped).toBe(false)
+    // im2col filter gradient: a tall reduction into a small result
+    expect(planMatMul(16, 12544, 32, false, false, false).swapped).toBe(false)
+    expect(planMatMul(5, 3, 7, false, false, false).swapped).toBe(false)
+    // the shapes the products above are checked on take both paths
+    for (const [ta, tb] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
+      expect(planMatMul(8, 2000, 400, ta, tb, false).swapped).toBe(true)
+      expect(planMatMul(400, 2000, 8, ta, tb, false).swapped).toBe(false)
+    }
+  })
+
   it('LeakyRelu, its gradient and sums over leading axes match the cpu backend', async () => {
     const wasm = await elementwise('wasm')
     const cpu = await elementwise('cpu')
@@ -180,6 +252,7 @@ describe('the wasm replacement kernels', () => {
     const ids = tf.engine().backend.numDataIds()
     await filterGrads('wasm')
     await inputGrads('wasm')
+    await products('wasm')
     await elementwise('wasm')
     await tf.setBackend('wasm')
     expect(tf.memory().numTensors).toBe(before)

@@ -35,6 +35,20 @@ export function asTensor<R extends tf.Rank>(info: TensorInfo): tf.Tensor<R> {
   return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor<R>
 }
 
+/** A tensor on a kernel input's data; it holds its own reference, released when disposed. */
+export function view<R extends tf.Rank>(info: TensorInfo): tf.Tensor<R> {
+  tf.engine().backend.incRef(info.dataId)
+  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor<R>
+}
+
+/** Hands a computed tensor's data to the engine as a kernel output, without a copy. */
+export function output(t: tf.Tensor): TensorInfo {
+  const info: TensorInfo = { dataId: t.dataId, shape: t.shape, dtype: t.dtype }
+  tf.engine().backend.incRef(t.dataId)
+  t.dispose()
+  return info
+}
+
 /** What a kernel function receives. */
 export type KernelArgs = { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }
 

@@ -2,11 +2,14 @@ import * as tf from '@tensorflow/tfjs-core'
 import {
   asTensor,
   heapF32,
+  output,
   replaceWasmKernel,
+  view,
   type KernelArgs,
   type WasmBackendLike,
 } from './wasm-heap'
 import { registerWasmJsKernels } from './wasm-js-kernels'
+import { makeBatchMatMul } from './wasm-matmul'
 import { phases, subpixel } from './wasm-subpixel'
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 
@@ -17,22 +20,6 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 
 type Args = KernelArgs
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
-
-const engine = (): ReturnType<typeof tf.engine> => tf.engine()
-
-/** A tensor on an input's data; it holds its own reference, released when disposed. */
-function view<R extends tf.Rank>(info: TensorInfo): tf.Tensor<R> {
-  engine().backend.incRef(info.dataId)
-  return engine().makeTensorFromTensorInfo(info) as tf.Tensor<R>
-}
-
-/** Hands a computed tensor's data to the engine as a kernel output, without a copy. */
-function output(t: tf.Tensor): TensorInfo {
-  const info: TensorInfo = { dataId: t.dataId, shape: t.shape, dtype: t.dtype }
-  engine().backend.incRef(t.dataId)
-  t.dispose()
-  return info
-}
 
 /**
  * Conv2DBackpropFilter (missing on wasm). The filter gradient is itself a convolution: with the
@@ -185,33 +172,6 @@ function makeConv2dBackpropInput(original: KernelFunc) {
     } finally {
       dyT.dispose()
     }
-  }
-}
-
-/**
- * BatchMatMul with transposed operands: wasm only has a fast path for plain products, so the
- * transposes (cheap) are done first. Dense layers' gradients all take this path.
- */
-function makeBatchMatMul(original: KernelFunc) {
-  return (args: Args): TensorInfo | TensorInfo[] => {
-    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean }
-    if (!transposeA && !transposeB) return original(args as Parameters<KernelFunc>[0])
-    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo }
-    return output(
-      tf.tidy(() => {
-        const swap = (t: tf.Tensor): tf.Tensor => {
-          const perm = t.shape.map((_, i) => i)
-          ;[perm[perm.length - 1], perm[perm.length - 2]] = [
-            perm[perm.length - 2],
-            perm[perm.length - 1],
-          ]
-          return tf.transpose(t, perm)
-        }
-        const A = transposeA ? swap(view(a)) : view(a)
-        const Bm = transposeB ? swap(view(b)) : view(b)
-        return tf.matMul(A, Bm)
-      }),
-    )
   }
 }
 
