@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { availableParallelism } from 'node:os'
 import { initBackend } from '../../../src/main/core/ml/backend'
+import { wasmBackend } from '../../../src/main/core/ml/wasm-heap'
 import { planMatMul } from '../../../src/main/core/ml/wasm-matmul'
+import { setSimdKernelsEnabled, simdKernels } from '../../../src/main/core/ml/wasm-simd'
 
 type Case = {
   x: [number, number, number, number]
@@ -230,14 +232,22 @@ describe('the wasm replacement kernels', () => {
     }
   })
 
-  it('LeakyRelu, its gradient and sums over leading axes match the cpu backend', async () => {
-    const wasm = await elementwise('wasm')
-    const cpu = await elementwise('cpu')
-    worstRelative(cpu, wasm).forEach((w, i) => expect(w, `case ${i}`).toBeLessThan(1e-5))
-    // NaN stays NaN, infinities keep their sign
-    const edge = wasm[1]
-    expect([edge[4], edge[5], edge[6]]).toEqual([Infinity, -Infinity, NaN])
-  })
+  for (const simd of [true, false])
+    it(`LeakyRelu, its gradient and sums over leading axes match the cpu backend (${simd ? 'SIMD module' : 'JavaScript loops'})`, async () => {
+      await tf.setBackend('wasm')
+      expect(simdKernels(wasmBackend())).not.toBeNull()
+      setSimdKernelsEnabled(simd)
+      try {
+        const wasm = await elementwise('wasm')
+        const cpu = await elementwise('cpu')
+        worstRelative(cpu, wasm).forEach((w, i) => expect(w, `case ${i}`).toBeLessThan(1e-5))
+        // NaN stays NaN, infinities keep their sign
+        const edge = wasm[1]
+        expect([edge[4], edge[5], edge[6]]).toEqual([Infinity, -Infinity, NaN])
+      } finally {
+        setSimdKernelsEnabled(true)
+      }
+    })
 
   it('runs XNNPACK on as many threads as the machine has cores (SYNTHFOLD_WASM_THREADS overrides)', async () => {
     const info = await initBackend('wasm')

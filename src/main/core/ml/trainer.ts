@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { EpochMetrics } from '../../../shared/runs'
 import type { TrainSettings } from '../../../shared/train-settings'
 import { batchArrays, epochOrder, rng, splitIndices, type TrainingData } from './data'
-import { clipByGlobalNorm, cvaeLoss, klWarmup, learningRateAt } from './loss'
+import { FusedAdam } from './adam'
+import { cvaeLoss, globalNormScale, klWarmup, learningRateAt } from './loss'
 import { cvae, reparameterize, type Cvae } from './model'
 import { TypicalLatentAccumulator, type LatentStats } from './latent-prior'
 
@@ -39,12 +40,12 @@ function injectedDivergence(epoch: number, batch: number): boolean {
 /** A model, its optimiser and data split, trained one epoch at a time. */
 export class Trainer {
   readonly model: Cvae
-  readonly optimizer: tf.AdamOptimizer
+  readonly optimizer: FusedAdam
   readonly split: { train: number[]; val: number[] }
   epoch = 0
   private readonly vars: tf.Variable[]
   private readonly classifierVars: tf.Variable[]
-  readonly classifierOptimizer: tf.AdamOptimizer
+  readonly classifierOptimizer: FusedAdam
 
   constructor(
     readonly data: TrainingData,
@@ -62,8 +63,8 @@ export class Trainer {
     })
     this.vars = this.model.vaeWeights()
     this.classifierVars = this.model.classifierWeights()
-    this.optimizer = tf.train.adam(settings.learningRate)
-    this.classifierOptimizer = tf.train.adam(1e-3)
+    this.optimizer = new FusedAdam(settings.learningRate)
+    this.classifierOptimizer = new FusedAdam(1e-3)
     this.split = splitIndices(data.labels, settings.validationSplit, settings.seed)
   }
 
@@ -175,8 +176,8 @@ export class Trainer {
           tf.mul(s.classLossWeight * ((size * size * channels) / 784), aux),
         ) as tf.Scalar
       }, this.vars)
-      const clipped = clipByGlobalNorm(grads, s.clipNorm)
-      this.optimizer.applyGradients(clipped.grads as Record<string, tf.Variable>)
+      // Clipping by global norm: the scale is applied inside the optimiser's step.
+      this.optimizer.applyGradients(grads, globalNormScale(grads, s.clipNorm).scale ?? undefined)
       if (s.classLossWeight > 0) {
         // The classifier learns from real images only.
         const c = tf.variableGrads(

@@ -12,7 +12,12 @@ import type {
  * (elementwise work and data movement that tfjs 4.22's wasm build runs slowly or in several passes).
  */
 export interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory }
+  wasm: {
+    HEAPU8: Uint8Array
+    /** The memory: here with threads (shared), in `asm` without. */
+    wasmMemory?: WebAssembly.Memory
+    asm?: { memory?: WebAssembly.Memory }
+  }
   dataIdMap: { get(id: DataId): { memoryOffset: number } }
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo
   disposeData(id: DataId): boolean

@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 import { heapF32, replaceWasmKernel, type KernelArgs, type WasmBackendLike } from './wasm-heap'
+import { pointer, simdKernels } from './wasm-simd'
 
 /**
- * Elementwise kernels as single loops over wasm memory. tfjs 4.22's wasm LeakyRelu is a slow scalar
+ * Elementwise kernels as single passes over wasm memory. tfjs 4.22's wasm LeakyRelu is a slow scalar
  * loop and its gradient takes three kernels (Greater, Multiply, Select); a Sum over leading axes
  * (every bias gradient) transposes the whole tensor first. Measured on the CVAE's training step
- * (bench/train), these were about a fifth of the step. Checked against the cpu backend in
- * test/unit/ml/wasm-kernels.test.ts.
+ * (bench/train), these were about a fifth of the step. Each runs in Synthfold's SIMD module
+ * (wasm-simd.ts) where it loads, else as a JavaScript loop. Both are checked against the cpu
+ * backend in test/unit/ml/wasm-kernels.test.ts.
  */
 
 type Args = KernelArgs
@@ -21,6 +23,12 @@ function leakyRelu(original: KernelFunc) {
     const backend = args.backend as WasmBackendLike
     const alpha = (args.attrs as { alpha: number }).alpha
     const out = backend.makeOutput(x.shape, 'float32')
+    const simd = simdKernels(backend)
+    if (simd) {
+      const n = tf.util.sizeFromShape(x.shape)
+      simd.leaky_relu(pointer(backend, x.dataId), pointer(backend, out.dataId), n, alpha)
+      return out
+    }
     const xs = heapF32(backend, x)
     const ys = heapF32(backend, out)
     // Branch-free (the sign of activations is random; mispredicted branches cost 5x): s is 0 or 1,
@@ -39,6 +47,12 @@ function leakyReluGrad(args: Args): TensorInfo {
   const backend = args.backend as WasmBackendLike
   const alpha = (args.attrs as { alpha: number }).alpha
   const out = backend.makeOutput(x.shape, 'float32')
+  const simd = simdKernels(backend)
+  if (simd) {
+    const [d, p, o] = [dy, x, out].map((t) => pointer(backend, t.dataId))
+    simd.leaky_relu_grad(d, p, o, tf.util.sizeFromShape(x.shape), alpha)
+    return out
+  }
   const xs = heapF32(backend, x)
   const gs = heapF32(backend, dy)
   const ds = heapF32(backend, out)
@@ -64,6 +78,12 @@ function sum(original: KernelFunc) {
     const kept = x.shape.slice(axes.length)
     const shape = keepDims ? [...axes.map(() => 1), ...kept] : kept
     const out = backend.makeOutput(shape, 'float32')
+    const simd = simdKernels(backend)
+    if (simd) {
+      const rows = tf.util.sizeFromShape(x.shape) / inner
+      simd.sum_rows(pointer(backend, x.dataId), pointer(backend, out.dataId), rows, inner)
+      return out
+    }
     const xs = heapF32(backend, x)
     const acc = new Float64Array(inner)
     for (let base = 0; base < xs.length; base += inner)

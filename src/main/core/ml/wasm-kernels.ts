@@ -8,6 +8,7 @@ import {
   type KernelArgs,
   type WasmBackendLike,
 } from './wasm-heap'
+import { registerAdamKernel } from './adam'
 import { registerWasmJsKernels } from './wasm-js-kernels'
 import { makeBatchMatMul } from './wasm-matmul'
 import { phases, subpixel } from './wasm-subpixel'
@@ -189,5 +190,6 @@ export function registerWasmKernels(): void {
   replaceWasmKernel('Conv2DBackpropInput', (o) => makeConv2dBackpropInput(o) as KernelFunc)
   replaceWasmKernel('BatchMatMul', (o) => makeBatchMatMul(o) as KernelFunc)
   registerWasmJsKernels()
+  registerAdamKernel()
   registered = true
 }

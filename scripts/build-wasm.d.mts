@@ -1,0 +1,3 @@
+export const WAT: string
+export const OUT: string
+export function generate(): Promise<string>

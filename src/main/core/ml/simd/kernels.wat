@@ -1,0 +1,192 @@
+;; Synthfold's WebAssembly SIMD kernels, run on the memory of tfjs's wasm backend (imported, so
+;; every pointer is a tensor's byte offset there). Elementwise work that tfjs 4.22 runs as several
+;; scalar or single-purpose kernels, each done here in one vectorised pass.
+;; Assembled by `npm run build:wasm` (scripts/build-wasm.mjs) into kernels.wasm.ts; a unit test
+;; checks that the committed bytes are this file's.
+(module
+  ;; The build also writes a variant for tfjs's unshared memory (one thread): this line without
+  ;; the maximum and `shared`.
+  (import "env" "memory" (memory 1 65536 shared))
+
+  ;; y = x * (x > 0 ? 1 : alpha). NaN stays NaN, -0 stays -0, infinities keep their sign.
+  (func (export "leaky_relu") (param $x i32) (param $y i32) (param $n i32) (param $alpha f32)
+    (local $i i32) (local $end i32) (local $v v128) (local $va v128) (local $one v128) (local $s f32)
+    (local.set $va (f32x4.splat (local.get $alpha)))
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $v (v128.load (i32.add (local.get $x) (local.get $i))))
+        (v128.store (i32.add (local.get $y) (local.get $i))
+          (f32x4.mul (local.get $v)
+            (v128.bitselect (local.get $one) (local.get $va)
+              (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $s (f32.load (i32.add (local.get $x) (local.get $i))))
+        (f32.store (i32.add (local.get $y) (local.get $i))
+          (f32.mul (local.get $s)
+            (select (f32.const 1) (local.get $alpha) (f32.gt (local.get $s) (f32.const 0)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next))))
+
+  ;; d = dy * (x > 0 ? 1 : alpha): LeakyRelu's gradient in one pass.
+  (func (export "leaky_relu_grad")
+    (param $dy i32) (param $x i32) (param $d i32) (param $n i32) (param $alpha f32)
+    (local $i i32) (local $end i32) (local $va v128) (local $one v128)
+    (local.set $va (f32x4.splat (local.get $alpha)))
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (v128.store (i32.add (local.get $d) (local.get $i))
+          (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $i)))
+            (v128.bitselect (local.get $one) (local.get $va)
+              (f32x4.gt (v128.load (i32.add (local.get $x) (local.get $i)))
+                (v128.const f32x4 0 0 0 0)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (f32.store (i32.add (local.get $d) (local.get $i))
+          (f32.mul (f32.load (i32.add (local.get $dy) (local.get $i)))
+            (select (f32.const 1) (local.get $alpha)
+              (f32.gt (f32.load (i32.add (local.get $x) (local.get $i))) (f32.const 0)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next))))
+
+  ;; out[j] = sum over r < rows of x[r * inner + j], accumulated in double precision: the sum over
+  ;; leading axes (a bias gradient). Eight columns at a time, all rows each, then the rest one by one.
+  (func (export "sum_rows") (param $x i32) (param $out i32) (param $rows i32) (param $inner i32)
+    (local $j i32) (local $r i32) (local $p i32) (local $stride i32) (local $blocks i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s f64)
+    (local.set $stride (i32.shl (local.get $inner) (i32.const 2)))
+    (local.set $blocks (i32.and (local.get $inner) (i32.const -8)))
+    (block $cols_done
+      (loop $cols
+        (br_if $cols_done (i32.ge_u (local.get $j) (local.get $blocks)))
+        (local.set $a0 (v128.const i64x2 0 0))
+        (local.set $a1 (v128.const i64x2 0 0))
+        (local.set $a2 (v128.const i64x2 0 0))
+        (local.set $a3 (v128.const i64x2 0 0))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $r (i32.const 0))
+        (block $rows_done
+          (loop $rows
+            (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+            (local.set $a0 (f64x2.add (local.get $a0)
+              (f64x2.promote_low_f32x4 (v128.load64_zero offset=0 (local.get $p)))))
+            (local.set $a1 (f64x2.add (local.get $a1)
+              (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $p)))))
+            (local.set $a2 (f64x2.add (local.get $a2)
+              (f64x2.promote_low_f32x4 (v128.load64_zero offset=16 (local.get $p)))))
+            (local.set $a3 (f64x2.add (local.get $a3)
+              (f64x2.promote_low_f32x4 (v128.load64_zero offset=24 (local.get $p)))))
+            (local.set $p (i32.add (local.get $p) (local.get $stride)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rows)))
+        (local.set $p (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+        (v128.store64_lane offset=0 0 (local.get $p) (f32x4.demote_f64x2_zero (local.get $a0)))
+        (v128.store64_lane offset=8 0 (local.get $p) (f32x4.demote_f64x2_zero (local.get $a1)))
+        (v128.store64_lane offset=16 0 (local.get $p) (f32x4.demote_f64x2_zero (local.get $a2)))
+        (v128.store64_lane offset=24 0 (local.get $p) (f32x4.demote_f64x2_zero (local.get $a3)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $cols)))
+    (block $cols_done
+      (loop $cols
+        (br_if $cols_done (i32.ge_u (local.get $j) (local.get $inner)))
+        (local.set $s (f64.const 0))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $r (i32.const 0))
+        (block $rows_done
+          (loop $rows
+            (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+            (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $p)))))
+            (local.set $p (i32.add (local.get $p) (local.get $stride)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rows)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2)))
+          (f32.demote_f64 (local.get $s)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $cols))))
+
+  ;; One Adam step for one variable, the operations and their order exactly as tfjs's
+  ;; AdamOptimizer runs them (so results match it bit for bit), with the gradient first scaled by
+  ;; `scale` (clipping by global norm; 1 without):
+  ;;   g' = g * scale; m' = m * b1 + g' * (1 - b1); v' = v * b2 + g'^2 * (1 - b2)
+  ;;   w' = (m' / c1) / (sqrt(v' / c2) + eps) * (-lr) + w,  c1 = 1 - b1^t, c2 = 1 - b2^t
+  (func (export "adam")
+    (param $w i32) (param $m i32) (param $v i32) (param $g i32)
+    (param $wo i32) (param $mo i32) (param $vo i32) (param $n i32)
+    (param $scale f32) (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32)
+    (param $c1 f32) (param $c2 f32) (param $eps f32) (param $neglr f32)
+    (local $i i32) (local $end i32)
+    (local $gs v128) (local $mn v128) (local $vn v128)
+    (local $vscale v128) (local $vb1 v128) (local $vomb1 v128) (local $vb2 v128) (local $vomb2 v128)
+    (local $vc1 v128) (local $vc2 v128) (local $veps v128) (local $vneglr v128)
+    (local $sg f32) (local $sm f32) (local $sv f32)
+    (local.set $vscale (f32x4.splat (local.get $scale)))
+    (local.set $vb1 (f32x4.splat (local.get $b1)))
+    (local.set $vomb1 (f32x4.splat (local.get $omb1)))
+    (local.set $vb2 (f32x4.splat (local.get $b2)))
+    (local.set $vomb2 (f32x4.splat (local.get $omb2)))
+    (local.set $vc1 (f32x4.splat (local.get $c1)))
+    (local.set $vc2 (f32x4.splat (local.get $c2)))
+    (local.set $veps (f32x4.splat (local.get $eps)))
+    (local.set $vneglr (f32x4.splat (local.get $neglr)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $gs (f32x4.mul (v128.load (i32.add (local.get $g) (local.get $i)))
+          (local.get $vscale)))
+        (local.set $mn (f32x4.add
+          (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $i))) (local.get $vb1))
+          (f32x4.mul (local.get $gs) (local.get $vomb1))))
+        (local.set $vn (f32x4.add
+          (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $i))) (local.get $vb2))
+          (f32x4.mul (f32x4.mul (local.get $gs) (local.get $gs)) (local.get $vomb2))))
+        (v128.store (i32.add (local.get $mo) (local.get $i)) (local.get $mn))
+        (v128.store (i32.add (local.get $vo) (local.get $i)) (local.get $vn))
+        (v128.store (i32.add (local.get $wo) (local.get $i))
+          (f32x4.add
+            (f32x4.mul
+              (f32x4.div (f32x4.div (local.get $mn) (local.get $vc1))
+                (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vn) (local.get $vc2)))
+                  (local.get $veps)))
+              (local.get $vneglr))
+            (v128.load (i32.add (local.get $w) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $sg (f32.mul (f32.load (i32.add (local.get $g) (local.get $i)))
+          (local.get $scale)))
+        (local.set $sm (f32.add
+          (f32.mul (f32.load (i32.add (local.get $m) (local.get $i))) (local.get $b1))
+          (f32.mul (local.get $sg) (local.get $omb1))))
+        (local.set $sv (f32.add
+          (f32.mul (f32.load (i32.add (local.get $v) (local.get $i))) (local.get $b2))
+          (f32.mul (f32.mul (local.get $sg) (local.get $sg)) (local.get $omb2))))
+        (f32.store (i32.add (local.get $mo) (local.get $i)) (local.get $sm))
+        (f32.store (i32.add (local.get $vo) (local.get $i)) (local.get $sv))
+        (f32.store (i32.add (local.get $wo) (local.get $i))
+          (f32.add
+            (f32.mul
+              (f32.div (f32.div (local.get $sm) (local.get $c1))
+                (f32.add (f32.sqrt (f32.div (local.get $sv) (local.get $c2))) (local.get $eps)))
+              (local.get $neglr))
+            (f32.load (i32.add (local.get $w) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $next))))
+)

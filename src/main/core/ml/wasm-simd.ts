@@ -1,0 +1,69 @@
+import { SHARED_MEMORY_MODULE, UNSHARED_MEMORY_MODULE } from './simd/kernels.wasm'
+import type { DataId } from '@tensorflow/tfjs-core'
+import type { WasmBackendLike } from './wasm-heap'
+
+/**
+ * Synthfold's WebAssembly SIMD kernels (simd/kernels.wat), instantiated on the memory of tfjs's
+ * wasm backend so they read and write its tensors in place. Pointers are byte offsets into that
+ * memory (a tensor's `memoryOffset`), counts are elements.
+ */
+export interface SimdKernels {
+  leaky_relu(x: number, y: number, n: number, alpha: number): void
+  leaky_relu_grad(dy: number, x: number, d: number, n: number, alpha: number): void
+  sum_rows(x: number, out: number, rows: number, inner: number): void
+  adam(
+    w: number,
+    m: number,
+    v: number,
+    g: number,
+    wOut: number,
+    mOut: number,
+    vOut: number,
+    n: number,
+    scale: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    c1: number,
+    c2: number,
+    epsilon: number,
+    negLearningRate: number,
+  ): void
+}
+
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>()
+let enabled = process.env.SYNTHFOLD_SIMD_KERNELS !== '0'
+
+/** Turns the kernels off (the plain JavaScript loops run instead): for tests and comparisons. */
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on
+}
+
+const decode = (base64: string): Uint8Array<ArrayBuffer> =>
+  Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))
+
+/** The kernels on this backend's memory, or null where they cannot be used (then loops run). */
+export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
+  if (!enabled) return null
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory
+  if (!(memory instanceof WebAssembly.Memory)) return null
+  const known = instances.get(memory)
+  if (known !== undefined) return known
+  let kernels: SimdKernels | null = null
+  try {
+    const shared =
+      typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer
+    const bytes = decode(shared ? SHARED_MEMORY_MODULE : UNSHARED_MEMORY_MODULE)
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+    kernels = instance.exports as unknown as SimdKernels
+  } catch {
+    kernels = null // an engine without SIMD: the loops are correct, only slower
+  }
+  instances.set(memory, kernels)
+  return kernels
+}
+
+/** A tensor's byte offset in wasm memory. */
+export const pointer = (backend: WasmBackendLike, dataId: DataId): number =>
+  backend.dataIdMap.get(dataId).memoryOffset

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { generate, OUT } from '../../../scripts/build-wasm.mjs'
+import {
+  SHARED_MEMORY_MODULE,
+  UNSHARED_MEMORY_MODULE,
+} from '../../../src/main/core/ml/simd/kernels.wasm'
+import type { SimdKernels } from '../../../src/main/core/ml/wasm-simd'
+
+/** The module on a memory of its own (the kernels only need a memory to import). */
+function instantiate(shared: boolean): { k: SimdKernels; f32: Float32Array } {
+  const memory = shared
+    ? new WebAssembly.Memory({ initial: 4, maximum: 16, shared: true })
+    : new WebAssembly.Memory({ initial: 4 })
+  const base64 = shared ? SHARED_MEMORY_MODULE : UNSHARED_MEMORY_MODULE
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+  return { k: instance.exports as unknown as SimdKernels, f32: new Float32Array(memory.buffer) }
+}
+
+const f = Math.fround
+
+describe('the SIMD kernels module', () => {
+  it('is kernels.wat as committed (run `npm run build:wasm` after editing it)', async () => {
+    expect(readFileSync(OUT, 'utf8')).toBe(await generate())
+  })
+
+  for (const shared of [true, false]) {
+    it(`computes what the plain formulas give, on ${shared ? 'a shared' : 'an unshared'} memory`, () => {
+      const { k, f32 } = instantiate(shared)
+      // 4 KiB regions (1,024 floats each); 11 elements: two vectors and a scalar tail of 3
+      const n = 11
+      const at = (region: number): number => region * 4096
+      const x = [0.5, -2, 0, -0, 3, -1e-30, Infinity, -Infinity, NaN, 7, -4].map(f)
+      f32.set(x, 0)
+      k.leaky_relu(at(0), at(1), n, 0.2)
+      const y = Array.from(f32.subarray(1024, 1024 + n))
+      expect(y).toEqual(x.map((v) => f(v * (v > 0 ? 1 : f(0.2)))))
+      expect(Object.is(y[3], -0)).toBe(true)
+
+      const dy = x.map((_, i) => f(i - 5.5))
+      f32.set(dy, 2048)
+      k.leaky_relu_grad(at(2), at(0), at(3), n, 0.3)
+      expect(Array.from(f32.subarray(3072, 3072 + n))).toEqual(
+        dy.map((g, i) => f(g * (x[i] > 0 ? 1 : f(0.3)))),
+      )
+
+      // sum over rows: 7 rows of 19 columns (two blocks of 8 and 3 single columns)
+      const rows = 7
+      const inner = 19
+      const m = Array.from({ length: rows * inner }, (_, i) => f(Math.sin(i) * 1000))
+      f32.set(m, 4096)
+      k.sum_rows(at(4), at(5), rows, inner)
+      const sums = Array.from({ length: inner }, (_, j) => {
+        let s = 0
+        for (let r = 0; r < rows; r++) s += m[r * inner + j]
+        return f(s)
+      })
+      expect(Array.from(f32.subarray(5120, 5120 + inner))).toEqual(sums)
+
+      // Adam: w, m, v, g in regions 6-9, outputs in 10-12
+      const w = x.map((_, i) => f(0.1 * i - 0.3))
+      const m0 = x.map((_, i) => f(0.01 * i))
+      const v0 = x.map((_, i) => f(0.001 * (i + 1)))
+      const g = x.map((_, i) => f(Math.cos(i)))
+      ;[w, m0, v0, g].forEach((a, i) => f32.set(a, (6 + i) * 1024))
+      const p = { scale: f(0.7), b1: f(0.9), b2: f(0.999), c1: f(0.19), c2: f(0.002), eps: f(1e-7) }
+      const lr = f(-1e-3)
+      k.adam(
+        at(6),
+        at(7),
+        at(8),
+        at(9),
+        at(10),
+        at(11),
+        at(12),
+        n,
+        p.scale,
+        p.b1,
+        f(1 - 0.9),
+        p.b2,
+        f(1 - 0.999),
+        p.c1,
+        p.c2,
+        p.eps,
+        lr,
+      )
+      for (let i = 0; i < n; i++) {
+        const gs = f(g[i] * p.scale)
+        const mn = f(f(m0[i] * p.b1) + f(gs * f(1 - 0.9)))
+        const vn = f(f(v0[i] * p.b2) + f(f(gs * gs) * f(1 - 0.999)))
+        const step = f(f(f(mn / p.c1) / f(f(Math.sqrt(f(vn / p.c2))) + p.eps)) * lr)
+        expect([f32[11 * 1024 + i], f32[12 * 1024 + i], f32[10 * 1024 + i]]).toEqual([
+          mn,
+          vn,
+          f(step + w[i]),
+        ])
+      }
+    })
+  }
+})
