@@ -249,6 +249,20 @@ describe('the wasm replacement kernels', () => {
       }
     })
 
+  it('Identity shares the data (no copy), and either tensor outlives the other', async () => {
+    await tf.setBackend('wasm')
+    const x = tf.tensor1d([1, 2, 3])
+    const buffers = tf.engine().backend.numDataIds()
+    const y = tf.clone(x)
+    expect(tf.engine().backend.numDataIds()).toBe(buffers) // no second buffer
+    x.dispose()
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3])
+    const z = tf.clone(y)
+    y.dispose()
+    expect(Array.from(tf.add(z, 1).dataSync())).toEqual([2, 3, 4])
+    z.dispose()
+  })
+
   it('runs XNNPACK on as many threads as the machine has cores (SYNTHFOLD_WASM_THREADS overrides)', async () => {
     const info = await initBackend('wasm')
     const wanted = Number(process.env.SYNTHFOLD_WASM_THREADS) || Math.min(8, availableParallelism())

@@ -93,6 +93,20 @@ function sum(original: KernelFunc) {
   }
 }
 
+/**
+ * Identity shares the input's data, as the cpu backend's does (and as wasm's own Reshape does);
+ * tfjs's wasm Identity copies the whole tensor, and gradients pass through it many times a step.
+ * Safe because no kernel writes into its inputs.
+ */
+function identity(original: KernelFunc) {
+  return (args: Args): TensorInfo | TensorInfo[] => {
+    const x = args.inputs.x as TensorInfo
+    if (x.dtype === 'string') return original(args as Parameters<KernelFunc>[0])
+    tf.engine().backend.incRef(x.dataId)
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
+  }
+}
+
 let registered = false
 
 /** Registers the loop kernels on wasm and routes LeakyRelu's gradient to one of them. */
@@ -100,6 +114,7 @@ export function registerWasmJsKernels(): void {
   if (registered) return
   replaceWasmKernel('LeakyRelu', (o) => leakyRelu(o) as KernelFunc)
   replaceWasmKernel('Sum', (o) => sum(o) as KernelFunc)
+  replaceWasmKernel('Identity', (o) => identity(o) as KernelFunc)
   tf.registerKernel({
     kernelName: LEAKY_RELU_GRAD,
     backendName: 'wasm',
