@@ -58,6 +58,16 @@ describe('the SIMD kernels module', () => {
       })
       expect(Array.from(f32.subarray(5120, 5120 + inner))).toEqual(sums)
 
+      // transpose a 7 x 10 block out of a 9-wide matrix into rows 11 wide: four-row blocks,
+      // a tail of 3 rows and of 2 columns; nothing outside the block is written
+      const src = Array.from({ length: 7 * 9 + 10 }, (_, i) => f(i + 0.5))
+      f32.set(src, 13 * 1024)
+      f32.fill(-1, 14 * 1024, 15 * 1024)
+      k.transpose(at(13), at(14), 7, 10, 9, 11)
+      const expected = Array.from({ length: 1024 }, () => -1)
+      for (let r = 0; r < 7; r++) for (let c = 0; c < 10; c++) expected[c * 11 + r] = src[r * 9 + c]
+      expect(Array.from(f32.subarray(14 * 1024, 15 * 1024))).toEqual(expected)
+
       // Adam: w, m, v, g in regions 6-9, outputs in 10-12
       const w = x.map((_, i) => f(0.1 * i - 0.3))
       const m0 = x.map((_, i) => f(0.01 * i))

@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-cpu'
 import { availableParallelism } from 'node:os'
 import { initBackend } from '../../../src/main/core/ml/backend'
 import { wasmBackend } from '../../../src/main/core/ml/wasm-heap'
+import { transposePlan } from '../../../src/main/core/ml/wasm-js-kernels'
 import { planMatMul } from '../../../src/main/core/ml/wasm-matmul'
 import { setSimdKernelsEnabled, simdKernels } from '../../../src/main/core/ml/wasm-simd'
 
@@ -248,6 +249,53 @@ describe('the wasm replacement kernels', () => {
         setSimdKernelsEnabled(true)
       }
     })
+
+  it('transposes (matrices, batched, NHWC to CHWN, int32, others) match the cpu backend', async () => {
+    const cases: [number[], number[]][] = [
+      [
+        [5, 7],
+        [1, 0],
+      ],
+      [
+        [64, 33],
+        [1, 0],
+      ],
+      [
+        [3, 6, 9],
+        [0, 2, 1],
+      ],
+      [
+        [4, 3, 5, 6],
+        [3, 1, 2, 0],
+      ],
+      [
+        [2, 3, 4],
+        [2, 1, 0],
+      ],
+      [
+        [2, 3, 4, 5],
+        [1, 2, 0, 3],
+      ], // not covered: tfjs's own kernel
+    ]
+    const run = async (backend: string): Promise<number[][]> => {
+      await tf.setBackend(backend)
+      const out = cases.map(([shape, perm], i) =>
+        tf.tidy(() =>
+          Array.from(
+            tf.transpose(tf.randomUniform(shape, -1, 1, 'float32', 151 + i), perm).dataSync(),
+          ),
+        ),
+      )
+      const ints = tf.tidy(() =>
+        Array.from(tf.transpose(tf.reshape(tf.range(0, 35, 1, 'int32'), [5, 7])).dataSync()),
+      )
+      return [...out, ints]
+    }
+    expect(await run('wasm')).toEqual(await run('cpu'))
+    expect(transposePlan([2, 3, 4, 5], [1, 2, 0, 3])).toBeNull()
+    expect(transposePlan([4, 3, 5, 6], [3, 1, 2, 0])).toHaveLength(15)
+    await tf.setBackend('wasm')
+  })
 
   it('Identity shares the data (no copy), and either tensor outlives the other', async () => {
     await tf.setBackend('wasm')

@@ -94,6 +94,73 @@ function sum(original: KernelFunc) {
 }
 
 /**
+ * The strided matrix transposes a permutation comes down to, or null for permutations the SIMD
+ * kernel does not cover: swapping the last two axes (matrices, batched), and swapping the first
+ * and last (NHWC to CHWN, as the filter gradients use). Offsets and strides in elements.
+ */
+export function transposePlan(
+  shape: number[],
+  perm: number[],
+):
+  | { src: number; dst: number; rows: number; cols: number; srcStride: number; dstStride: number }[]
+  | null {
+  const r = shape.length
+  if (r < 2) return null
+  const last = r - 1
+  const keepsMiddle = (from: number, to: number): boolean => {
+    for (let i = from; i < to; i++) if (perm[i] !== i) return false
+    return true
+  }
+  if (perm[last] === last - 1 && perm[last - 1] === last && keepsMiddle(0, last - 1)) {
+    const [rows, cols] = [shape[last - 1], shape[last]]
+    const batches = tf.util.sizeFromShape(shape.slice(0, last - 1))
+    return Array.from({ length: batches }, (_, b) => ({
+      src: b * rows * cols,
+      dst: b * rows * cols,
+      rows,
+      cols,
+      srcStride: cols,
+      dstStride: rows,
+    }))
+  }
+  if (r >= 3 && perm[0] === last && perm[last] === 0 && keepsMiddle(1, last)) {
+    const [a, z] = [shape[0], shape[last]]
+    const m = tf.util.sizeFromShape(shape.slice(1, last))
+    return Array.from({ length: m }, (_, i) => ({
+      src: i * z,
+      dst: i * a,
+      rows: a,
+      cols: z,
+      srcStride: m * z,
+      dstStride: m * a,
+    }))
+  }
+  return null
+}
+
+/** Transpose: the permutations transposePlan covers, in the SIMD kernel. */
+function transpose(original: KernelFunc) {
+  return (args: Args): TensorInfo | TensorInfo[] => {
+    const x = args.inputs.x as TensorInfo
+    const perm = (args.attrs as { perm: number[] }).perm
+    const backend = args.backend as WasmBackendLike
+    const simd = simdKernels(backend)
+    const plan =
+      simd && (x.dtype === 'float32' || x.dtype === 'int32') ? transposePlan(x.shape, perm) : null
+    if (!simd || !plan) return original(args as Parameters<KernelFunc>[0])
+    const out = backend.makeOutput(
+      perm.map((p) => x.shape[p]),
+      x.dtype,
+    )
+    const src = pointer(backend, x.dataId)
+    const dst = pointer(backend, out.dataId)
+    for (const t of plan)
+      simd.transpose(src + 4 * t.src, dst + 4 * t.dst, t.rows, t.cols, t.srcStride, t.dstStride)
+    return out
+  }
+}
+
+/**
  * Identity shares the input's data, as the cpu backend's does (and as wasm's own Reshape does);
  * tfjs's wasm Identity copies the whole tensor, and gradients pass through it many times a step.
  * Safe because no kernel writes into its inputs.
@@ -115,6 +182,7 @@ export function registerWasmJsKernels(): void {
   replaceWasmKernel('LeakyRelu', (o) => leakyRelu(o) as KernelFunc)
   replaceWasmKernel('Sum', (o) => sum(o) as KernelFunc)
   replaceWasmKernel('Identity', (o) => identity(o) as KernelFunc)
+  replaceWasmKernel('Transpose', (o) => transpose(o) as KernelFunc)
   tf.registerKernel({
     kernelName: LEAKY_RELU_GRAD,
     backendName: 'wasm',

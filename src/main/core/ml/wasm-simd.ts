@@ -11,6 +11,14 @@ export interface SimdKernels {
   leaky_relu(x: number, y: number, n: number, alpha: number): void
   leaky_relu_grad(dy: number, x: number, d: number, n: number, alpha: number): void
   sum_rows(x: number, out: number, rows: number, inner: number): void
+  transpose(
+    src: number,
+    dst: number,
+    rows: number,
+    cols: number,
+    srcStride: number,
+    dstStride: number,
+  ): void
   adam(
     w: number,
     m: number,
