@@ -34,6 +34,44 @@ function normAct(h: tfl.SymbolicTensor, batchNorm: boolean): tfl.SymbolicTensor 
 }
 
 /**
+ * A conv layer whose gradient computes only what is needed. tfjs-layers runs every Conv2D as a
+ * fused convolution, whose custom gradient always computes the input's gradient too; for a layer
+ * over the image (the encoder's and the classifier's first) that is a whole transposed convolution
+ * per step thrown away. While gradients are recorded this runs the plain convolution and bias add
+ * instead, whose gradients tfjs computes per input, on demand; inference keeps the fused kernel.
+ */
+export function convLayer(args: Parameters<typeof tfl.layers.conv2d>[0]): tfl.layers.Layer {
+  const layer = tfl.layers.conv2d(args)
+  const conv = layer as unknown as {
+    kernel: tfl.LayerVariable
+    bias: tfl.LayerVariable | null
+    strides: [number, number]
+    padding: 'same' | 'valid'
+    dilationRate: [number, number]
+    activation: { getClassName(): string }
+    call(inputs: tf.Tensor | tf.Tensor[], kwargs: object): tf.Tensor
+  }
+  const fused = conv.call.bind(layer)
+  conv.call = (inputs, kwargs) => {
+    if (tf.engine().state.gradientDepth === 0 || conv.activation.getClassName() !== 'linear')
+      return fused(inputs, kwargs)
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D
+      const y = tf.conv2d(
+        x,
+        conv.kernel.read() as tf.Tensor4D,
+        conv.strides,
+        conv.padding,
+        'NHWC',
+        conv.dilationRate,
+      )
+      return conv.bias ? tf.add(y, conv.bias.read()) : y
+    })
+  }
+  return layer
+}
+
+/**
  * Encoder: a CNN over the image, with the class one-hot joined to the flattened features, giving
  * the mean and log-variance of q(z | x, y). Conditioning the encoder too lets z spend its capacity
  * on style rather than on the class.
@@ -46,16 +84,14 @@ export function encoder(o: CvaeShape): tfl.LayersModel {
   let h = image as tfl.SymbolicTensor
   const n = downsamplings(o.size)
   for (let i = 0; i < Math.max(1, n); i++) {
-    h = tfl.layers
-      .conv2d({
-        filters: filtersAt(o.baseFilters, i),
-        kernelSize: 3,
-        strides: n === 0 ? 1 : 2,
-        padding: 'same',
-        kernelInitializer: init(),
-        useBias: !o.batchNorm,
-      })
-      .apply(h) as tfl.SymbolicTensor
+    h = convLayer({
+      filters: filtersAt(o.baseFilters, i),
+      kernelSize: 3,
+      strides: n === 0 ? 1 : 2,
+      padding: 'same',
+      kernelInitializer: init(),
+      useBias: !o.batchNorm,
+    }).apply(h) as tfl.SymbolicTensor
     h = normAct(h, o.batchNorm)
   }
   h = tfl.layers.flatten().apply(h) as tfl.SymbolicTensor
@@ -143,15 +179,13 @@ export function classifier(o: CvaeShape): tfl.LayersModel {
   let h = image as tfl.SymbolicTensor
   const n = Math.max(1, downsamplings(o.size))
   for (let i = 0; i < n; i++) {
-    h = tfl.layers
-      .conv2d({
-        filters: Math.min(64, 16 * 2 ** i),
-        kernelSize: 3,
-        strides: 2,
-        padding: 'same',
-        kernelInitializer: init(),
-      })
-      .apply(h) as tfl.SymbolicTensor
+    h = convLayer({
+      filters: Math.min(64, 16 * 2 ** i),
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      kernelInitializer: init(),
+    }).apply(h) as tfl.SymbolicTensor
     h = tfl.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tfl.SymbolicTensor
   }
   h = tfl.layers.flatten().apply(h) as tfl.SymbolicTensor
