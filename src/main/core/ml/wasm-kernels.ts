@@ -57,14 +57,16 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: Args): TensorInfo {
   return output(
     tf.tidy(() => {
       const { top, bottom, left, right } = info.padInfo
-      const xs = tf.pad(tf.transpose(view<tf.Rank.R4>(x), [3, 1, 2, 0]), [
+      const xs = tf.transpose(view<tf.Rank.R4>(x), [3, 1, 2, 0]) as tf.Tensor4D
+      const filter = tf.transpose(view<tf.Rank.R4>(dy), [1, 2, 0, 3]) as tf.Tensor4D
+      // the forward padding as the convolution's own (implicit) padding: no padded copy of xs
+      const pads: tf.backend_util.ExplicitPadding = [
         [0, 0],
         [top, Math.max(0, bottom)],
         [left, Math.max(0, right)],
         [0, 0],
-      ]) as tf.Tensor4D
-      const filter = tf.transpose(view<tf.Rank.R4>(dy), [1, 2, 0, 3]) as tf.Tensor4D
-      const full = tf.conv2d(xs, filter, 1, 'valid', 'NHWC', [info.strideHeight, info.strideWidth])
+      ]
+      const full = tf.conv2d(xs, filter, 1, pads, 'NHWC', [info.strideHeight, info.strideWidth])
       const cut = tf.slice(full, [0, 0, 0, 0], [-1, info.filterHeight, info.filterWidth, -1])
       return tf.transpose(cut, [1, 2, 0, 3])
     }),

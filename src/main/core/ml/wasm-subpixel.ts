@@ -113,15 +113,15 @@ function combined(backend: WasmBackendLike, p: SubpixelProblem, out: TensorInfo)
       )
     }),
   )
-  const conv = tf.tidy(() => {
-    const padded = tf.pad(dy, [
+  const conv = tf.tidy(() =>
+    // dy's padding as the convolution's own (implicit) padding: no padded copy
+    tf.conv2d(dy, tf.tensor4d(k, [Wh, Ww, Co, P * Ci]), 1, [
       [0, 0],
       [-top, Math.max(0, vh + top + Wh - 1 - OH)],
       [-left, Math.max(0, vw + left + Ww - 1 - OW)],
       [0, 0],
-    ]) as tf.Tensor4D
-    return tf.conv2d(padded, tf.tensor4d(k, [Wh, Ww, Co, P * Ci]), 1, 'valid')
-  })
+    ]),
+  )
   const dx = heapF32(backend, out)
   const src = heapF32(backend, conv)
   const [, CH, CW] = conv.shape
@@ -172,17 +172,23 @@ function perPhase(backend: WasmBackendLike, p: SubpixelProblem, out: TensorInfo)
           continue
         }
         const kernel = phaseKernel(backend, filter, r.taps, c.taps)
-        // exact: rows -reach[0] above, and below what the last output reads past dy's end
-        const input =
-          shared ??
-          tf.pad(dy, [
-            [0, 0],
-            [-reach(r)[0], Math.max(0, r.offset + vh - OH)],
-            [-reach(c)[0], Math.max(0, c.offset + vw - OW)],
-            [0, 0],
-          ])
+        // exact: rows -reach[0] above, and below what the last output reads past dy's end, as
+        // the convolution's own (implicit) padding: no padded copy of dy
+        const pad: tf.backend_util.ExplicitPadding = shared
+          ? [
+              [0, 0],
+              [0, 0],
+              [0, 0],
+              [0, 0],
+            ]
+          : [
+              [0, 0],
+              [-reach(r)[0], Math.max(0, r.offset + vh - OH)],
+              [-reach(c)[0], Math.max(0, c.offset + vw - OW)],
+              [0, 0],
+            ]
         convs.push({
-          conv: tf.keep(tf.conv2d(input as tf.Tensor4D, kernel, 1, 'valid')),
+          conv: tf.keep(tf.conv2d(shared ?? dy, kernel, 1, pad)),
           top: shared ? r.offset + Ph - (r.taps.length - 1) : 0,
           left: shared ? c.offset + Pw - (c.taps.length - 1) : 0,
         })
