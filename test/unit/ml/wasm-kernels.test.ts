@@ -59,9 +59,12 @@ async function inputGrads(backend: string): Promise<Float32Array[]> {
     { z: [2, 6, 6, 3], f: [4, 4, 8, 3], out: [2, 14, 14, 8], s: 2, pad: 'valid' },
     // dy larger than the output implies (tfjs ignores the extra rows): the original kernel
     { z: [2, 5, 5, 3], f: [3, 3, 2, 3], out: [2, 8, 8, 2], s: 2, pad: 'valid' },
-    // thin outputs: all phases in one convolution
+    // thin outputs (gray, RGB, stride 1 up to 16 channels): a matrix product and col2im
     { z: [2, 6, 6, 3], f: [4, 4, 1, 3], out: [2, 14, 14, 1], s: 2, pad: 'valid' },
     { z: [3, 14, 14, 5], f: [4, 4, 1, 5], out: [3, 28, 28, 1], s: 2, pad: 'same' },
+    { z: [2, 7, 7, 6], f: [4, 4, 3, 6], out: [2, 14, 14, 3], s: 2, pad: 'same' },
+    { z: [2, 5, 5, 3], f: [3, 3, 1, 3], out: [2, 11, 11, 1], s: 2, pad: 'valid' },
+    { z: [2, 6, 6, 4], f: [3, 3, 12, 4], out: [2, 6, 6, 12], s: 1, pad: 'same' },
   ]
   const fromConvT = convT.map((c, i) =>
     tf.tidy(() => {
@@ -199,11 +202,17 @@ describe('the wasm replacement kernels', () => {
     })
   })
 
-  it('transposed convolutions, conv input gradients and transposed matmuls match the cpu backend', async () => {
-    const wasm = await inputGrads('wasm')
-    const cpu = await inputGrads('cpu')
-    worstRelative(cpu, wasm).forEach((w, i) => expect(w, `case ${i}`).toBeLessThan(1e-4))
-  })
+  for (const simd of [true, false])
+    it(`transposed convolutions, conv input gradients and transposed matmuls match the cpu backend (${simd ? 'SIMD module' : 'JavaScript loops'})`, async () => {
+      setSimdKernelsEnabled(simd)
+      try {
+        const wasm = await inputGrads('wasm')
+        const cpu = await inputGrads('cpu')
+        worstRelative(cpu, wasm).forEach((w, i) => expect(w, `case ${i}`).toBeLessThan(1e-4))
+      } finally {
+        setSimdKernelsEnabled(true)
+      }
+    })
 
   it('matrix products match the cpu backend in either orientation, with weights fresh or cached', async () => {
     const wasm = await products('wasm')

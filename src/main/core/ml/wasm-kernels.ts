@@ -9,6 +9,7 @@ import {
   type WasmBackendLike,
 } from './wasm-heap'
 import { registerAdamKernel } from './adam'
+import { col2im, COL2IM_MAX_CHANNELS } from './wasm-col2im'
 import { registerWasmJsKernels } from './wasm-js-kernels'
 import { makeBatchMatMul } from './wasm-matmul'
 import { phases, subpixel } from './wasm-subpixel'
@@ -153,14 +154,11 @@ function makeConv2dBackpropInput(original: KernelFunc) {
     const [sh, sw] = [info.strideHeight, info.strideWidth]
     const [, H, W] = inputShape
     // dy must be exactly the forward output's size (tfjs's own kernel ignores extra rows).
-    if (
-      dataFormat !== 'NHWC' ||
-      H % sh !== 0 ||
-      W % sw !== 0 ||
-      dy.shape[1] !== info.outHeight ||
-      dy.shape[2] !== info.outWidth
-    )
+    if (dataFormat !== 'NHWC' || dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth)
       return original(args as Parameters<KernelFunc>[0])
+    if (sh * sw * f[2] <= COL2IM_MAX_CHANNELS)
+      return col2im(args.backend as WasmBackendLike, dy, filter, info)
+    if (H % sh !== 0 || W % sw !== 0) return original(args as Parameters<KernelFunc>[0])
     const dyT = view<tf.Rank.R4>(dy)
     try {
       return subpixel(args.backend as WasmBackendLike, {

@@ -11,6 +11,22 @@ export interface SimdKernels {
   leaky_relu(x: number, y: number, n: number, alpha: number): void
   leaky_relu_grad(dy: number, x: number, d: number, n: number, alpha: number): void
   sum_rows(x: number, out: number, rows: number, inner: number): void
+  col2im(
+    y: number,
+    dx: number,
+    B: number,
+    OH: number,
+    OW: number,
+    H: number,
+    W: number,
+    KH: number,
+    KW: number,
+    Ci: number,
+    strideHeight: number,
+    strideWidth: number,
+    top: number,
+    left: number,
+  ): void
   transpose(
     src: number,
     dst: number,

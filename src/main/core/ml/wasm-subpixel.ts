@@ -6,15 +6,12 @@ import { heapF32, type WasmBackendLike } from './wasm-heap'
  * A transposed convolution (Conv2DBackpropInput) in "sub-pixel" form: output rows y with the same
  * (y + pad) mod stride use the same subset of kernel taps, so each of the stride^2 output phases is
  * an ordinary stride-1 convolution of dy with a small flipped kernel (XNNPACK), and the phases
- * interleave back into dx. Three ways to run the phase convolutions, cheapest first:
+ * interleave back into dx (thin outputs, a gray or RGB image, go to wasm-col2im.ts instead). Two
+ * ways to run the phase convolutions:
  *
- * - combined: a thin output (the decoder's last layer, the input gradient of a gray image) makes
- *   one convolution with every phase as output channels over a window that covers all phases'
- *   taps. XNNPACK runs one- or few-channel outputs slowly; four phases of one channel in one
- *   convolution cost half as much, despite the zero taps.
- * - exact: each phase gets dy padded to just the rows and columns it reads (one pad per phase),
- *   so no convolution computes outputs that are thrown away.
- * - shared: one padding for every phase (when a phase would need dy cropped instead).
+ * - exact: each phase reads dy with just the padding it needs (the convolution's own implicit
+ *   padding), so no convolution computes outputs that are thrown away.
+ * - shared: one padded copy of dy for every phase (when a phase would need dy cropped instead).
  */
 
 export interface Phase {
@@ -37,9 +34,6 @@ export function phases(s: number, k: number, padBefore: number): Phase[] {
   })
 }
 
-/** Thin outputs (phases x channels up to this) take the combined form. */
-const COMBINED_MAX_CHANNELS = 16
-
 export interface SubpixelProblem {
   dy: tf.Tensor4D
   /** [KH, KW, Ci, Co]: Ci is dx's channel count, Co dy's. */
@@ -57,91 +51,12 @@ export function subpixel(backend: WasmBackendLike, p: SubpixelProblem): TensorIn
   const [B] = p.dy.shape
   const Ci = p.filter.shape[2]
   const out = backend.makeOutput([B, p.H, p.W, Ci], 'float32')
-  const used = (phs: Phase[]): Phase[] => phs.filter((ph) => ph.taps.length > 0)
-  const thin = p.rows.length * p.cols.length * Ci <= COMBINED_MAX_CHANNELS
-  const rowsUsed = used(p.rows)
-  const colsUsed = used(p.cols)
-  // the combined window starts at or above each phase's first row (no cropping of dy)
-  const fits =
-    rowsUsed.length > 0 &&
-    colsUsed.length > 0 &&
-    Math.min(...rowsUsed.map((r) => reach(r)[0])) <= 0 &&
-    Math.min(...colsUsed.map((c) => reach(c)[0])) <= 0
-  if (thin && fits) combined(backend, p, out)
-  else perPhase(backend, p, out)
+  perPhase(backend, p, out)
   return out
 }
 
 /** Rows or columns of dy a phase reads, relative to its first output: [first, last]. */
 const reach = (ph: Phase): [number, number] => [ph.offset - (ph.taps.length - 1), ph.offset]
-
-function combined(backend: WasmBackendLike, p: SubpixelProblem, out: TensorInfo): void {
-  const { dy, filter, rows, cols, H, W } = p
-  const [sh, sw] = p.strides
-  const [B, OH, OW] = dy.shape
-  const [, KW, Ci, Co] = filter.shape as [number, number, number, number]
-  const [vh, vw] = [H / sh, W / sw]
-  // The window covers every phase's reach; dy is padded so that window row 0 of output v is
-  // dy row v + top (top <= 0 means padding above).
-  const rowsUsed = rows.filter((r) => r.taps.length > 0)
-  const colsUsed = cols.filter((c) => c.taps.length > 0)
-  const top = Math.min(...rowsUsed.map((r) => reach(r)[0]))
-  const left = Math.min(...colsUsed.map((c) => reach(c)[0]))
-  const Wh = Math.max(...rowsUsed.map((r) => reach(r)[1])) - top + 1
-  const Ww = Math.max(...colsUsed.map((c) => reach(c)[1])) - left + 1
-  const P = rows.length * cols.length
-  // kernel [Wh, Ww, Co, P * Ci]: phase (a, c) at its taps, flipped, zeros elsewhere
-  const w = heapF32(backend, filter)
-  const k = new Float32Array(Wh * Ww * Co * P * Ci)
-  rows.forEach((r, a) =>
-    cols.forEach((c, b) => {
-      const ph = a * cols.length + b
-      const [r0] = reach(r)
-      const [c0] = reach(c)
-      r.taps.forEach((_, ii) =>
-        c.taps.forEach((__, jj) => {
-          // window position of the phase's tap ii (flipped: the last tap reads the first row)
-          const i = r0 - top + ii
-          const j = c0 - left + jj
-          const kh = r.taps[r.taps.length - 1 - ii]
-          const kw = c.taps[c.taps.length - 1 - jj]
-          const src = (kh * KW + kw) * Ci * Co
-          for (let ci = 0; ci < Ci; ci++)
-            for (let co = 0; co < Co; co++)
-              k[((i * Ww + j) * Co + co) * P * Ci + ph * Ci + ci] = w[src + ci * Co + co]
-        }),
-      )
-    }),
-  )
-  const conv = tf.tidy(() =>
-    // dy's padding as the convolution's own (implicit) padding: no padded copy
-    tf.conv2d(dy, tf.tensor4d(k, [Wh, Ww, Co, P * Ci]), 1, [
-      [0, 0],
-      [-top, Math.max(0, vh + top + Wh - 1 - OH)],
-      [-left, Math.max(0, vw + left + Ww - 1 - OW)],
-      [0, 0],
-    ]),
-  )
-  const dx = heapF32(backend, out)
-  const src = heapF32(backend, conv)
-  const [, CH, CW] = conv.shape
-  rows.forEach((_, a) =>
-    cols.forEach((__, b) =>
-      interleave(
-        dx,
-        src,
-        [B, vh, vw, Ci],
-        [H, W],
-        [a, b],
-        [sh, sw],
-        [0, 0],
-        [CH, CW],
-        [P * Ci, (a * cols.length + b) * Ci],
-      ),
-    ),
-  )
-  conv.dispose()
-}
 
 function perPhase(backend: WasmBackendLike, p: SubpixelProblem, out: TensorInfo): void {
   const { dy, filter, rows, cols, H, W } = p
