@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import {
+  bceWithLogits,
   clipByGlobalNorm,
   cvaeLoss,
   klWarmup,
@@ -34,6 +35,26 @@ describe('the CVAE loss and schedules', () => {
     expect(floored.kl.dataSync()[0]).toBeCloseTo(0.5, 6)
     const bce = cvaeLoss(x, logits, mu, logvar, { beta: 0, freeBits: 0, reconstruction: 'bce' })
     expect(bce.reconstruction.dataSync()[0]).toBeCloseTo(4 * Math.log(2), 5)
+  })
+
+  it('differentiates the cross-entropy as autodiff of its formula does', async () => {
+    await tf.setBackend('cpu')
+    const l = tf.randomNormal([3, 4, 4, 2], 0, 3, 'float32', 9) as tf.Tensor4D
+    const x = tf.randomUniform([3, 4, 4, 2], 0, 1, 'float32', 10) as tf.Tensor4D
+    const w = tf.tensor1d([0.5, -2, 3])
+    const formula = (v: tf.Tensor): tf.Tensor =>
+      tf.sum(
+        tf.sub(tf.add(tf.relu(v), tf.log1p(tf.exp(tf.neg(tf.abs(v))))), tf.mul(v, x)),
+        [1, 2, 3],
+      )
+    const [value, reference] = [bceWithLogits(l, x), formula(l)].map((t) =>
+      Array.from(t.dataSync()),
+    )
+    value.forEach((v, i) => expect(v).toBeCloseTo(reference[i], 4))
+    const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(bceWithLogits(v as tf.Tensor4D, x), w)))(l)
+    const expected = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(formula(v), w)))(l)
+    const [g, e] = [grad, expected].map((t) => Array.from(t.dataSync()))
+    g.forEach((v, i) => expect(v).toBeCloseTo(e[i], 5))
   })
 
   it('clips gradients by their global norm', () => {
