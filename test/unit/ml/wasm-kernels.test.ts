@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { availableParallelism } from 'node:os'
 import { initBackend } from '../../../src/main/core/ml/backend'
+import { globalNormScale } from '../../../src/main/core/ml/loss'
 import { wasmBackend } from '../../../src/main/core/ml/wasm-heap'
 import { transposePlan } from '../../../src/main/core/ml/wasm-js-kernels'
 import { planMatMul } from '../../../src/main/core/ml/wasm-matmul'
@@ -166,6 +167,8 @@ async function elementwise(backend: string): Promise<Float32Array[]> {
     }
     outs.push(tf.sum(x, [0, 1, 2]), tf.sum(x, [0, 1], true), tf.sum(x, 0), tf.sum(x, [0, 1, 2, 3]))
     outs.push(tf.sum(x, [1, 2]), tf.sum(tf.reshape(x, [252, 5]), [0]))
+    // the global norm for clipping: one sum-of-squares kernel a tensor on wasm (a tail of 3 here)
+    outs.push(globalNormScale({ a: x, b: tf.tensor1d([1, -2, 3, 0.5, 4, -1, 2]) }, 1).norm)
     return outs.map((t) => t.dataSync() as Float32Array)
   })
 }
@@ -243,7 +246,7 @@ describe('the wasm replacement kernels', () => {
   })
 
   for (const simd of [true, false])
-    it(`LeakyRelu, its gradient and sums over leading axes match the cpu backend (${simd ? 'SIMD module' : 'JavaScript loops'})`, async () => {
+    it(`LeakyRelu, its gradient, sums over leading axes and the global norm match the cpu backend (${simd ? 'SIMD module' : 'JavaScript loops'})`, async () => {
       await tf.setBackend('wasm')
       expect(simdKernels(wasmBackend())).not.toBeNull()
       setSimdKernelsEnabled(simd)

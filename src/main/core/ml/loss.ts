@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
+import { SUM_SQUARES } from './wasm-js-kernels'
 
 export interface LossParts {
   total: tf.Scalar
@@ -58,6 +59,13 @@ export function bceWithLogits(logits: tf.Tensor4D, target: tf.Tensor4D): tf.Tens
   return op(logits) as tf.Tensor1D
 }
 
+/** sum(g^2): one pass on wasm (Synthfold's kernel), square and sum elsewhere. */
+function squaredNorm(g: tf.Tensor): tf.Scalar {
+  if (tf.getBackend() === 'wasm' && g.dtype === 'float32' && tf.getKernel(SUM_SQUARES, 'wasm'))
+    return tf.engine().runKernel(SUM_SQUARES, { x: g }) as tf.Scalar
+  return tf.sum(tf.square(g))
+}
+
 /**
  * The factor that brings the gradients' global L2 norm down to `maxNorm`: min(1, maxNorm / norm);
  * null when clipping is off (`maxNorm` 0).
@@ -66,7 +74,7 @@ export function globalNormScale(
   grads: Record<string, tf.Tensor>,
   maxNorm: number,
 ): { norm: tf.Scalar; scale: tf.Scalar | null } {
-  const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar
+  const norm = tf.sqrt(tf.addN(Object.values(grads).map(squaredNorm))) as tf.Scalar
   if (maxNorm <= 0) return { norm, scale: null }
   return { norm, scale: tf.minimum(1, tf.div(maxNorm, tf.maximum(norm, 1e-12))) as tf.Scalar }
 }

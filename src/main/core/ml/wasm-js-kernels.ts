@@ -174,6 +174,22 @@ function identity(original: KernelFunc) {
   }
 }
 
+export const SUM_SQUARES = 'SynthfoldSumSquares'
+
+/** Sum of squares of a float tensor, a scalar (accumulated in double precision). */
+function sumSquares(args: Args): TensorInfo {
+  const x = args.inputs.x as TensorInfo
+  const backend = args.backend as WasmBackendLike
+  const out = backend.makeOutput([], 'float32')
+  const n = tf.util.sizeFromShape(x.shape)
+  const simd = simdKernels(backend)
+  let total = 0
+  if (simd) total = simd.sum_squares(pointer(backend, x.dataId), n)
+  else for (const v of heapF32(backend, x)) total += v * v
+  heapF32(backend, out)[0] = total
+  return out
+}
+
 let registered = false
 
 /** Registers the loop kernels on wasm and routes LeakyRelu's gradient to one of them. */
@@ -183,6 +199,11 @@ export function registerWasmJsKernels(): void {
   replaceWasmKernel('Sum', (o) => sum(o) as KernelFunc)
   replaceWasmKernel('Identity', (o) => identity(o) as KernelFunc)
   replaceWasmKernel('Transpose', (o) => transpose(o) as KernelFunc)
+  tf.registerKernel({
+    kernelName: SUM_SQUARES,
+    backendName: 'wasm',
+    kernelFunc: sumSquares as unknown as KernelFunc,
+  })
   tf.registerKernel({
     kernelName: LEAKY_RELU_GRAD,
     backendName: 'wasm',

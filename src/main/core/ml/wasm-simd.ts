@@ -11,6 +11,7 @@ export interface SimdKernels {
   leaky_relu(x: number, y: number, n: number, alpha: number): void
   leaky_relu_grad(dy: number, x: number, d: number, n: number, alpha: number): void
   sum_rows(x: number, out: number, rows: number, inner: number): void
+  sum_squares(x: number, n: number): number
   col2im(
     y: number,
     dx: number,
