@@ -12,8 +12,9 @@ import { output, view, type KernelArgs } from './wasm-heap'
  *
  * So each product is run in whichever orientation costs less: C = A B directly, or as
  * C = (B^T A^T)^T, where the packed operand is A (the batch of activations: small in training)
- * instead of B. The cost model counts the elements each way packs and transposes; a B seen in two
- * earlier products (weights at inference, reused batch after batch) is taken to be packed already.
+ * instead of B. The cost model counts the elements each way packs and transposes. A B already used
+ * (untransposed) in two earlier products, such as weights at inference, reused batch after batch,
+ * is worth packing: it runs directly, and XNNPACK keeps it packed from then on.
  */
 
 /** Relative cost per element of packing (XNNPACK) and of transposing (tfjs's wasm Transpose). */
@@ -21,7 +22,7 @@ const PACK = 2.2
 const TRANSPOSE = 0.3
 /** Fixed cost of an extra kernel call, in the same units (about 30 µs). */
 const CALL = 100_000
-/** Products with this tensor as B so far, to tell weights reused at inference from fresh ones. */
+/** Products with this tensor as untransposed B so far: tells reused weights from fresh ones. */
 const usesAsB = new WeakMap<DataId, number>()
 
 /** Swaps the last two axes. */
@@ -37,8 +38,8 @@ interface Plan {
 }
 
 /**
- * Which orientation to run op(A) [M,K] x op(B) [K,N] in. `cachedB`: XNNPACK already holds B packed
- * (only possible for a B used untransposed).
+ * Which orientation to run op(A) [M,K] x op(B) [K,N] in. `cachedB`: B is reused, so its packing
+ * is paid once (only for a B used untransposed).
  */
 export function planMatMul(
   m: number,
@@ -73,13 +74,12 @@ export function makeBatchMatMul(original: KernelFunc) {
     const single = batch(a) === 1 && batch(b) === 1 && a.dtype === 'float32'
     const key = typeof b.dataId === 'object' ? b.dataId : null
     const uses = (key && usesAsB.get(key)) ?? 0
+    if (key && !transposeB) usesAsB.set(key, uses + 1)
     const plan = single
       ? planMatMul(m, k, n, transposeA, transposeB, uses >= 2)
       : { swapped: false }
-    if (!plan.swapped && !transposeA && !transposeB) {
-      if (key) usesAsB.set(key, uses + 1)
+    if (!plan.swapped && !transposeA && !transposeB)
       return original(args as Parameters<KernelFunc>[0])
-    }
     // The fast path itself, on operands laid out for it (never re-planned).
     const plain = (A: tf.Tensor, B: tf.Tensor): tf.Tensor =>
       tf.engine().makeTensorFromTensorInfo(
