@@ -328,6 +328,8 @@ describe('the wasm replacement kernels', () => {
     const wanted = Number(process.env.SYNTHFOLD_WASM_THREADS) || Math.min(8, availableParallelism())
     expect(info.threads).toBe(wanted)
     expect(info.device).toContain(`${wanted} thread`)
+    // Synthfold's SIMD module loads on the backend's memory (doctor would say why not)
+    expect(info.notes.join('\n')).not.toContain('SIMD kernels are not in use')
   })
 
   it('leaks no tensors and no backend memory', async () => {

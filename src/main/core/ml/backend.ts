@@ -7,7 +7,9 @@ import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
+import { wasmBackend } from './wasm-heap'
 import { registerWasmKernels } from './wasm-kernels'
+import { simdKernelsUnavailable } from './wasm-simd'
 import { enableWasmThreadsForNode, wantedWasmThreads } from './wasm-threads'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
@@ -94,6 +96,11 @@ async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
     }
     await tf.ready()
     registerWasmKernels()
+    const unavailable = simdKernelsUnavailable(wasmBackend())
+    if (unavailable)
+      notes.push(
+        `wasm: Synthfold's SIMD kernels are not in use (${unavailable}); elementwise work runs as JavaScript loops, slower`,
+      )
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))
     return {
       backend: 'wasm',

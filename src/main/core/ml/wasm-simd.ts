@@ -58,6 +58,7 @@ export interface SimdKernels {
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>()
+let failure: string | null = null
 let enabled = process.env.SYNTHFOLD_SIMD_KERNELS !== '0'
 
 /** Turns the kernels off (the plain JavaScript loops run instead): for tests and comparisons. */
@@ -82,11 +83,19 @@ export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
     const bytes = decode(shared ? SHARED_MEMORY_MODULE : UNSHARED_MEMORY_MODULE)
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
     kernels = instance.exports as unknown as SimdKernels
-  } catch {
+  } catch (err) {
     kernels = null // an engine without SIMD: the loops are correct, only slower
+    failure = err instanceof Error ? err.message : String(err)
   }
   instances.set(memory, kernels)
   return kernels
+}
+
+/** Why the kernels are not in use on this backend (for `synthfold doctor`), or null if they are. */
+export function simdKernelsUnavailable(backend: WasmBackendLike): string | null {
+  if (!enabled) return 'turned off by SYNTHFOLD_SIMD_KERNELS=0'
+  if (simdKernels(backend)) return null
+  return failure ?? "the wasm backend's memory is not reachable"
 }
 
 /** A tensor's byte offset in wasm memory. */
