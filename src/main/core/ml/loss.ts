@@ -22,11 +22,14 @@ export function cvaeLoss(
   logvar: tf.Tensor2D,
   o: { beta: number; freeBits: number; reconstruction: 'mse' | 'bce' },
 ): LossParts {
-  const perImage =
+  // The batch mean of per-image sums, as one sum over everything divided by the batch size: its
+  // gradient is a scalar broadcast, which the wasm backend runs far faster than a per-image one.
+  const batch = target.shape[0]
+  const reconstruction = (
     o.reconstruction === 'bce'
-      ? bceWithLogits(logits, target)
-      : tf.sum(tf.square(tf.sub(tf.sigmoid(logits), target)), [1, 2, 3])
-  const reconstruction = tf.mean(perImage) as tf.Scalar
+      ? bceWithLogits(logits, target, batch)
+      : tf.div(tf.sum(tf.square(tf.sub(tf.sigmoid(logits), target))), batch)
+  ) as tf.Scalar
   const klPerDim = tf.mean(
     tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar))),
     0,
@@ -38,25 +41,26 @@ export function cvaeLoss(
 }
 
 /**
- * Bernoulli cross-entropy of logits against targets in [0, 1], summed per image, in the stable
- * form relu(l) - l * x + log(1 + exp(-|l|)). Its gradient is written out, (sigmoid(l) - x) * dy:
- * three kernels instead of the dozen that differentiating the formula runs.
+ * Bernoulli cross-entropy of logits against targets in [0, 1], summed over every pixel and divided
+ * by `divisor`, in the stable form relu(l) - l * x + log(1 + exp(-|l|)). Its gradient is written
+ * out, (sigmoid(l) - x) * dy / divisor: three kernels instead of the dozen that differentiating the
+ * formula runs.
  */
-export function bceWithLogits(logits: tf.Tensor4D, target: tf.Tensor4D): tf.Tensor1D {
+export function bceWithLogits(logits: tf.Tensor, target: tf.Tensor, divisor = 1): tf.Scalar {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [l, save] = args as [tf.Tensor, tf.GradSaveFunc]
     save([l])
-    const value = tf.sum(
-      tf.sub(tf.add(tf.relu(l), tf.log1p(tf.exp(tf.neg(tf.abs(l))))), tf.mul(l, target)),
-      [1, 2, 3],
+    const value = tf.div(
+      tf.sum(tf.sub(tf.add(tf.relu(l), tf.log1p(tf.exp(tf.neg(tf.abs(l))))), tf.mul(l, target))),
+      divisor,
     )
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.mul(tf.sub(tf.sigmoid(saved[0]), target), tf.reshape(dy, [-1, 1, 1, 1])),
+        tf.mul(tf.sub(tf.sigmoid(saved[0]), target), tf.div(dy, divisor)),
     }
   })
-  return op(logits) as tf.Tensor1D
+  return op(logits) as tf.Scalar
 }
 
 /** sum(g^2): one pass on wasm (Synthfold's kernel), square and sum elsewhere. */
