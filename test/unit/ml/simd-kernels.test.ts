@@ -68,6 +68,15 @@ describe('the SIMD kernels module', () => {
       for (let r = 0; r < 7; r++) for (let c = 0; c < 10; c++) expected[c * 11 + r] = src[r * 9 + c]
       expect(Array.from(f32.subarray(14 * 1024, 15 * 1024))).toEqual(expected)
 
+      // copy 2 x 3 blocks of 5 floats between strided layouts; nothing else is written
+      f32.fill(-1, 15 * 1024, 16 * 1024)
+      k.copy_blocks(at(13), at(15), 2, 3, 5, 20, 6, 40, 9)
+      const blocks = Array.from({ length: 1024 }, () => -1)
+      for (let r = 0; r < 2; r++)
+        for (let c = 0; c < 3; c++)
+          for (let j = 0; j < 5; j++) blocks[r * 40 + c * 9 + j] = src[r * 20 + c * 6 + j]
+      expect(Array.from(f32.subarray(15 * 1024, 16 * 1024))).toEqual(blocks)
+
       // Adam: w, m, v, g in regions 6-9, outputs in 10-12
       const w = x.map((_, i) => f(0.1 * i - 0.3))
       const m0 = x.map((_, i) => f(0.01 * i))

@@ -28,6 +28,17 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void
+  copy_blocks(
+    src: number,
+    dst: number,
+    rows: number,
+    cols: number,
+    n: number,
+    srcRow: number,
+    srcCol: number,
+    dstRow: number,
+    dstCol: number,
+  ): void
   transpose(
     src: number,
     dst: number,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { TensorInfo } from '@tensorflow/tfjs-core'
 import { heapF32, type WasmBackendLike } from './wasm-heap'
+import { pointer, simdKernels } from './wasm-simd'
 
 /**
  * A transposed convolution (Conv2DBackpropInput) in "sub-pixel" form: output rows y with the same
@@ -110,10 +111,29 @@ function perPhase(backend: WasmBackendLike, p: SubpixelProblem, out: TensorInfo)
       }
   })
   const dx = heapF32(backend, out)
+  const simd = simdKernels(backend)
   rows.forEach((_, a) =>
     cols.forEach((__, b) => {
       const { conv, top, left } = convs[a * cols.length + b]
       const [CH, CW] = conv ? [conv.shape[1], conv.shape[2]] : [0, 0]
+      if (simd && conv) {
+        // dx[n, v*sh + a, u*sw + b, :] = conv[n, v + top, u + left, :], a block copy per pixel
+        const src = pointer(backend, conv.dataId)
+        const dst = pointer(backend, out.dataId)
+        for (let n = 0; n < B; n++)
+          simd.copy_blocks(
+            src + 4 * ((n * CH + top) * CW + left) * Ci,
+            dst + 4 * ((n * p.H + a) * p.W + b) * Ci,
+            vh,
+            vw,
+            Ci,
+            CW * Ci,
+            Ci,
+            sh * p.W * Ci,
+            sw * Ci,
+          )
+        return
+      }
       interleave(
         dx,
         conv && heapF32(backend, conv),

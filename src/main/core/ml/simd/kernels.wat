@@ -302,6 +302,32 @@
         (br $next)))
     (local.get $s))
 
+  ;; Copies rows x cols blocks of n floats: block (r, c) from src + r*srcRow + c*srcCol to
+  ;; dst + r*dstRow + c*dstCol (strides in floats). The interleave of sub-pixel phases into dx.
+  (func (export "copy_blocks")
+    (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32) (param $n i32)
+    (param $srcRow i32) (param $srcCol i32) (param $dstRow i32) (param $dstCol i32)
+    (local $r i32) (local $c i32) (local $s i32) (local $d i32) (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $srcRow (i32.shl (local.get $srcRow) (i32.const 2)))
+    (local.set $srcCol (i32.shl (local.get $srcCol) (i32.const 2)))
+    (local.set $dstRow (i32.shl (local.get $dstRow) (i32.const 2)))
+    (local.set $dstCol (i32.shl (local.get $dstCol) (i32.const 2)))
+    (block $rows_done (loop $rows_next
+      (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $s (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $srcRow))))
+      (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $dstRow))))
+      (local.set $c (i32.const 0))
+      (block $cols_done (loop $cols_next
+        (br_if $cols_done (i32.ge_u (local.get $c) (local.get $cols)))
+        (memory.copy (local.get $d) (local.get $s) (local.get $bytes))
+        (local.set $s (i32.add (local.get $s) (local.get $srcCol)))
+        (local.set $d (i32.add (local.get $d) (local.get $dstCol)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $cols_next)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rows_next))))
+
   ;; One Adam step for one variable, the operations and their order exactly as tfjs's
   ;; AdamOptimizer runs them (so results match it bit for bit), with the gradient first scaled by
   ;; `scale` (clipping by global norm; 1 without):
