@@ -12,6 +12,7 @@ import { registerAdamKernel } from './adam'
 import { col2im, COL2IM_MAX_CHANNELS } from './wasm-col2im'
 import { registerWasmJsKernels } from './wasm-js-kernels'
 import { makeBatchMatMul } from './wasm-matmul'
+import { pointer, simdKernels } from './wasm-simd'
 import { phases, subpixel } from './wasm-subpixel'
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 
@@ -95,27 +96,33 @@ function filterGradIm2col(
   const N = B * OH * OW
   return tf.tidy(() => {
     const cols = backend.makeOutput([KH * KW * Ci, N], 'float32')
-    const p = heapF32(backend, cols)
-    const xs = heapF32(backend, x)
-    for (let kh = 0; kh < KH; kh++)
-      for (let kw = 0; kw < KW; kw++)
-        for (let ci = 0; ci < Ci; ci++) {
-          let n = ((kh * KW + kw) * Ci + ci) * N
-          for (let b = 0; b < B; b++)
-            for (let oh = 0; oh < OH; oh++) {
-              const ih = oh * sh + kh - top
-              if (ih < 0 || ih >= XH) {
-                p.fill(0, n, n + OW)
-                n += OW
-                continue
+    const simd = simdKernels(backend)
+    if (simd) {
+      const [xp, pp] = [x, cols].map((t) => pointer(backend, t.dataId))
+      simd.im2col(xp, pp, B, XH, XW, Ci, OH, OW, KH, KW, sh, sw, top, left)
+    } else {
+      const p = heapF32(backend, cols)
+      const xs = heapF32(backend, x)
+      for (let kh = 0; kh < KH; kh++)
+        for (let kw = 0; kw < KW; kw++)
+          for (let ci = 0; ci < Ci; ci++) {
+            let n = ((kh * KW + kw) * Ci + ci) * N
+            for (let b = 0; b < B; b++)
+              for (let oh = 0; oh < OH; oh++) {
+                const ih = oh * sh + kh - top
+                if (ih < 0 || ih >= XH) {
+                  p.fill(0, n, n + OW)
+                  n += OW
+                  continue
+                }
+                const row = (b * XH + ih) * XW
+                for (let ow = 0; ow < OW; ow++) {
+                  const iw = ow * sw + kw - left
+                  p[n++] = iw >= 0 && iw < XW ? xs[(row + iw) * Ci + ci] : 0
+                }
               }
-              const row = (b * XH + ih) * XW
-              for (let ow = 0; ow < OW; ow++) {
-                const iw = ow * sw + kw - left
-                p[n++] = iw >= 0 && iw < XW ? xs[(row + iw) * Ci + ci] : 0
-              }
-            }
-        }
+          }
+    }
     const patches = asTensor<tf.Rank.R2>(cols)
     const g = tf.matMul(patches, tf.reshape(view(dy), [N, Co]))
     return tf.reshape(g, [KH, KW, Ci, Co])

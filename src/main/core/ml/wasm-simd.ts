@@ -39,6 +39,22 @@ export interface SimdKernels {
     dstRow: number,
     dstCol: number,
   ): void
+  im2col(
+    x: number,
+    p: number,
+    B: number,
+    XH: number,
+    XW: number,
+    Ci: number,
+    OH: number,
+    OW: number,
+    KH: number,
+    KW: number,
+    strideHeight: number,
+    strideWidth: number,
+    top: number,
+    left: number,
+  ): void
   transpose(
     src: number,
     dst: number,
