@@ -95,36 +95,33 @@ function filterGradIm2col(
   const { top, left } = info.padInfo
   const N = B * OH * OW
   return tf.tidy(() => {
-    const cols = backend.makeOutput([KH * KW * Ci, N], 'float32')
+    // The patches one row per output pixel, [N, taps]; then dW^T = dy^T [Co, N] x patches: XNNPACK
+    // packs the patches (N x taps) instead of dy (N x Co, the larger for these layers).
+    const taps = KH * KW * Ci
+    const rows = backend.makeOutput([N, taps], 'float32')
     const simd = simdKernels(backend)
     if (simd) {
-      const [xp, pp] = [x, cols].map((t) => pointer(backend, t.dataId))
+      const [xp, pp] = [x, rows].map((t) => pointer(backend, t.dataId))
       simd.im2col(xp, pp, B, XH, XW, Ci, OH, OW, KH, KW, sh, sw, top, left)
     } else {
-      const p = heapF32(backend, cols)
+      const p = heapF32(backend, rows)
       const xs = heapF32(backend, x)
-      for (let kh = 0; kh < KH; kh++)
-        for (let kw = 0; kw < KW; kw++)
-          for (let ci = 0; ci < Ci; ci++) {
-            let n = ((kh * KW + kw) * Ci + ci) * N
-            for (let b = 0; b < B; b++)
-              for (let oh = 0; oh < OH; oh++) {
-                const ih = oh * sh + kh - top
-                if (ih < 0 || ih >= XH) {
-                  p.fill(0, n, n + OW)
-                  n += OW
-                  continue
-                }
-                const row = (b * XH + ih) * XW
-                for (let ow = 0; ow < OW; ow++) {
-                  const iw = ow * sw + kw - left
-                  p[n++] = iw >= 0 && iw < XW ? xs[(row + iw) * Ci + ci] : 0
-                }
+      let n = 0
+      for (let b = 0; b < B; b++)
+        for (let oh = 0; oh < OH; oh++)
+          for (let ow = 0; ow < OW; ow++)
+            for (let kh = 0; kh < KH; kh++) {
+              const ih = oh * sh + kh - top
+              for (let kw = 0; kw < KW; kw++) {
+                const iw = ow * sw + kw - left
+                const inside = ih >= 0 && ih < XH && iw >= 0 && iw < XW
+                const src = ((b * XH + ih) * XW + iw) * Ci
+                for (let ci = 0; ci < Ci; ci++) p[n++] = inside ? xs[src + ci] : 0
               }
-          }
+            }
     }
-    const patches = asTensor<tf.Rank.R2>(cols)
-    const g = tf.matMul(patches, tf.reshape(view(dy), [N, Co]))
+    const patches = asTensor<tf.Rank.R2>(rows)
+    const g = tf.transpose(tf.matMul(tf.reshape(view(dy), [N, Co]), patches, true, false))
     return tf.reshape(g, [KH, KW, Ci, Co])
   })
 }

@@ -328,58 +328,60 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $rows_next))))
 
-  ;; im2col for filter gradients: the patch matrix p[(kh, kw, ci), (b, oh, ow)] =
-  ;; x[b, oh*sh + kh - top, ow*sw + kw - left, ci], zero outside x. Sizes: x is B x XH x XW x Ci.
+  ;; im2col for filter gradients, one row of taps per output pixel: the patch matrix
+  ;; p[(b, oh, ow), (kh, kw, ci)] = x[b, oh*sh + kh - top, ow*sw + kw - left, ci], zero outside x.
+  ;; Sizes: x is B x XH x XW x Ci.
   (func (export "im2col")
     (param $x i32) (param $p i32) (param $B i32) (param $XH i32) (param $XW i32) (param $Ci i32)
     (param $OH i32) (param $OW i32) (param $KH i32) (param $KW i32) (param $sh i32) (param $sw i32)
     (param $top i32) (param $left i32)
     (local $kh i32) (local $kw i32) (local $ci i32) (local $b i32) (local $oh i32) (local $ow i32)
-    (local $ih i32) (local $iw i32) (local $row i32)
-    (block $kh_done (loop $kh_next
-      (br_if $kh_done (i32.ge_u (local.get $kh) (local.get $KH)))
-      (local.set $kw (i32.const 0))
-      (block $kw_done (loop $kw_next
-        (br_if $kw_done (i32.ge_u (local.get $kw) (local.get $KW)))
-        (local.set $ci (i32.const 0))
-        (block $ci_done (loop $ci_next
-          (br_if $ci_done (i32.ge_u (local.get $ci) (local.get $Ci)))
-          (local.set $b (i32.const 0))
-          (block $b_done (loop $b_next
-            (br_if $b_done (i32.ge_u (local.get $b) (local.get $B)))
-            (local.set $oh (i32.const 0))
-            (block $oh_done (loop $oh_next
-              (br_if $oh_done (i32.ge_u (local.get $oh) (local.get $OH)))
-              (local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $sh))
-                (local.get $kh)) (local.get $top)))
-              (local.set $row (i32.mul (i32.add (i32.mul (local.get $b) (local.get $XH))
-                (local.get $ih)) (local.get $XW)))
-              (local.set $ow (i32.const 0))
-              (block $ow_done (loop $ow_next
-                (br_if $ow_done (i32.ge_u (local.get $ow) (local.get $OW)))
-                (local.set $iw (i32.sub (i32.add (i32.mul (local.get $ow) (local.get $sw))
-                  (local.get $kw)) (local.get $left)))
-                ;; unsigned compares: negative coordinates are out of range too
+    (local $ih i32) (local $iw i32) (local $src i32) (local $inside i32)
+    (block $b_done (loop $b_next
+      (br_if $b_done (i32.ge_u (local.get $b) (local.get $B)))
+      (local.set $oh (i32.const 0))
+      (block $oh_done (loop $oh_next
+        (br_if $oh_done (i32.ge_u (local.get $oh) (local.get $OH)))
+        (local.set $ow (i32.const 0))
+        (block $ow_done (loop $ow_next
+          (br_if $ow_done (i32.ge_u (local.get $ow) (local.get $OW)))
+          (local.set $kh (i32.const 0))
+          (block $kh_done (loop $kh_next
+            (br_if $kh_done (i32.ge_u (local.get $kh) (local.get $KH)))
+            (local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $sh))
+              (local.get $kh)) (local.get $top)))
+            (local.set $kw (i32.const 0))
+            (block $kw_done (loop $kw_next
+              (br_if $kw_done (i32.ge_u (local.get $kw) (local.get $KW)))
+              (local.set $iw (i32.sub (i32.add (i32.mul (local.get $ow) (local.get $sw))
+                (local.get $kw)) (local.get $left)))
+              ;; unsigned compares: negative coordinates are out of range too
+              (local.set $inside (i32.and (i32.lt_u (local.get $ih) (local.get $XH))
+                (i32.lt_u (local.get $iw) (local.get $XW))))
+              (local.set $src (i32.add (local.get $x) (i32.shl (i32.mul
+                (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $XH)) (local.get $ih))
+                  (local.get $XW)) (local.get $iw)) (local.get $Ci)) (i32.const 2))))
+              (local.set $ci (i32.const 0))
+              (block $ci_done (loop $ci_next
+                (br_if $ci_done (i32.ge_u (local.get $ci) (local.get $Ci)))
                 (f32.store (local.get $p)
-                  (if (result f32) (i32.and (i32.lt_u (local.get $ih) (local.get $XH))
-                      (i32.lt_u (local.get $iw) (local.get $XW)))
-                    (then (f32.load (i32.add (local.get $x) (i32.shl
-                      (i32.add (i32.mul (i32.add (local.get $row) (local.get $iw)) (local.get $Ci))
-                        (local.get $ci)) (i32.const 2)))))
+                  (if (result f32) (local.get $inside)
+                    (then (f32.load (local.get $src)))
                     (else (f32.const 0))))
                 (local.set $p (i32.add (local.get $p) (i32.const 4)))
-                (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
-                (br $ow_next)))
-              (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
-              (br $oh_next)))
-            (local.set $b (i32.add (local.get $b) (i32.const 1)))
-            (br $b_next)))
-          (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
-          (br $ci_next)))
-        (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
-        (br $kw_next)))
-      (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
-      (br $kh_next))))
+                (local.set $src (i32.add (local.get $src) (i32.const 4)))
+                (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+                (br $ci_next)))
+              (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+              (br $kw_next)))
+            (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+            (br $kh_next)))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+          (br $ow_next)))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br $oh_next)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $b_next))))
 
   ;; One Adam step for one variable, the operations and their order exactly as tfjs's
   ;; AdamOptimizer runs them (so results match it bit for bit), with the gradient first scaled by
