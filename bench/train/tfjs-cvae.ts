@@ -50,15 +50,16 @@ await trainer.trainEpoch(
 const train = (timed * B) / ((t1 - t0) / 1000)
 
 const z = tf.randomNormal([256, settings.latentDim])
-const y = tf
-  .oneHot(
+const y = tf.cast(
+  tf.oneHot(
     tf.tensor1d(
       Array.from({ length: 256 }, (_, i) => i % 10),
       'int32',
     ),
     10,
-  )
-  .cast('float32')
+  ),
+  'float32',
+)
 const decode = (): void =>
   tf.tidy(() => void tf.sigmoid(trainer.model.decoder.apply([z, y]) as tf.Tensor).dataSync())
 for (let i = 0; i < 3; i++) decode()
