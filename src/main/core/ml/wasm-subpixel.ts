@@ -143,7 +143,6 @@ function perPhase(backend: WasmBackendLike, p: SubpixelProblem, out: TensorInfo)
         [sh, sw],
         [top, left],
         [CH, CW],
-        [Ci, 0],
       )
     }),
   )
@@ -175,8 +174,8 @@ function phaseKernel(
 }
 
 /**
- * Writes one phase into dx: dx[b, v*sh + a, u*sw + c, k] = conv[b, v + top, u + left, at + k]
- * for k < C, where conv has `channels` channels (zeros when the phase has no taps).
+ * Writes one phase into dx: dx[b, v*sh + a, u*sw + c, k] = conv[b, v + top, u + left, k] for
+ * k < C (zeros when the phase has no taps). The SIMD module's block copies do the same.
  */
 function interleave(
   dx: Float32Array,
@@ -187,7 +186,6 @@ function interleave(
   [sh, sw]: number[],
   [top, left]: number[],
   [CH, CW]: number[],
-  [channels, at]: number[],
 ): void {
   for (let b = 0; b < B; b++)
     for (let v = 0; v < vh; v++) {
@@ -199,7 +197,7 @@ function interleave(
           dx.fill(0, dst, dst + C)
           continue
         }
-        const src = (srcRow + u + left) * channels + at
+        const src = (srcRow + u + left) * C
         for (let k = 0; k < C; k++) dx[dst + k] = conv[src + k]
       }
     }
