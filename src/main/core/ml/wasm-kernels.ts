@@ -18,7 +18,10 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 
 /**
  * Kernels that the tfjs 4.22 wasm backend lacks or runs on a slow path, rebuilt from kernels it
- * runs in XNNPACK. Each is checked against the cpu backend in test/unit/ml/wasm-kernels.test.ts.
+ * runs in XNNPACK and from Synthfold's SIMD module (wasm-simd.ts): the convolution gradients here,
+ * matrix products (wasm-matmul.ts), thin transposed convolutions (wasm-col2im.ts), wide ones
+ * (wasm-subpixel.ts), elementwise work (wasm-js-kernels.ts) and the fused Adam step (adam.ts).
+ * Each is checked against the cpu backend in test/unit/ml/wasm-kernels.test.ts.
  */
 
 type Args = KernelArgs
