@@ -111,6 +111,26 @@ async function inputGrads(backend: string): Promise<Float32Array[]> {
   return [...fromConvT, ...fromConv, ...matmuls, ...padded]
 }
 
+/** Every combination of transposeA and transposeB. */
+const ORIENTATIONS = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+] as const
+
+/** Runs `body` with Synthfold's SIMD module on or off (the JavaScript loops), then turns it on. */
+async function withSimd(simd: boolean, body: () => Promise<void>): Promise<void> {
+  setSimdKernelsEnabled(simd)
+  try {
+    await body()
+  } finally {
+    setSimdKernelsEnabled(true)
+  }
+}
+
+const mode = (simd: boolean): string => (simd ? 'SIMD module' : 'JavaScript loops')
+
 /**
  * Matrix products (batch of one) in every orientation, with shapes the wasm kernel runs directly
  * and shapes it runs as (B^T A^T)^T, and one weight matrix used four times (packed by XNNPACK
@@ -126,12 +146,7 @@ async function products(backend: string): Promise<Float32Array[]> {
       [5, 3, 7], // tiny: direct
     ]
     shapes.forEach(([m, k, n], i) => {
-      for (const [ta, tb] of [
-        [false, false],
-        [false, true],
-        [true, false],
-        [true, true],
-      ] as const) {
+      for (const [ta, tb] of ORIENTATIONS) {
         const a = tf.randomUniform(ta ? [k, m] : [m, k], -1, 1, 'float32', 101 + i)
         const b = tf.randomUniform(tb ? [n, k] : [k, n], -1, 1, 'float32', 111 + i)
         outs.push(tf.matMul(a, b, ta, tb))
@@ -193,30 +208,24 @@ describe('the wasm replacement kernels', () => {
   })
 
   for (const simd of [true, false])
-    it(`filter gradients match the cpu backend for strides, paddings and kernel sizes (${simd ? 'SIMD module' : 'JavaScript loops'})`, async () => {
-      setSimdKernelsEnabled(simd)
-      try {
+    it(`filter gradients match the cpu backend for strides, paddings and kernel sizes (${mode(simd)})`, async () => {
+      await withSimd(simd, async () => {
         const wasm = await filterGrads('wasm')
         const cpu = await filterGrads('cpu')
         CASES.forEach((c, i) => {
           expect(wasm[i].length).toBe(c.f.reduce((a, b) => a * b))
           expect(worstRelative([cpu[i]], [wasm[i]])[0], `case ${i}`).toBeLessThan(1e-4)
         })
-      } finally {
-        setSimdKernelsEnabled(true)
-      }
+      })
     })
 
   for (const simd of [true, false])
-    it(`transposed convolutions, conv input gradients and transposed matmuls match the cpu backend (${simd ? 'SIMD module' : 'JavaScript loops'})`, async () => {
-      setSimdKernelsEnabled(simd)
-      try {
+    it(`transposed convolutions, conv input gradients and transposed matmuls match the cpu backend (${mode(simd)})`, async () => {
+      await withSimd(simd, async () => {
         const wasm = await inputGrads('wasm')
         const cpu = await inputGrads('cpu')
         worstRelative(cpu, wasm).forEach((w, i) => expect(w, `case ${i}`).toBeLessThan(1e-4))
-      } finally {
-        setSimdKernelsEnabled(true)
-      }
+      })
     })
 
   it('matrix products match the cpu backend in either orientation, with weights fresh or cached', async () => {
@@ -236,32 +245,24 @@ describe('the wasm replacement kernels', () => {
     expect(planMatMul(16, 12544, 32, false, false, false).swapped).toBe(false)
     expect(planMatMul(5, 3, 7, false, false, false).swapped).toBe(false)
     // the shapes the products above are checked on take both paths
-    for (const [ta, tb] of [
-      [false, false],
-      [false, true],
-      [true, false],
-      [true, true],
-    ] as const) {
+    for (const [ta, tb] of ORIENTATIONS) {
       expect(planMatMul(8, 2000, 400, ta, tb, false).swapped).toBe(true)
       expect(planMatMul(400, 2000, 8, ta, tb, false).swapped).toBe(false)
     }
   })
 
   for (const simd of [true, false])
-    it(`LeakyRelu, its gradient, sums over leading axes and the global norm match the cpu backend (${simd ? 'SIMD module' : 'JavaScript loops'})`, async () => {
+    it(`LeakyRelu, its gradient, sums over leading axes and the global norm match the cpu backend (${mode(simd)})`, async () => {
       await tf.setBackend('wasm')
       expect(simdKernels(wasmBackend())).not.toBeNull()
-      setSimdKernelsEnabled(simd)
-      try {
+      await withSimd(simd, async () => {
         const wasm = await elementwise('wasm')
         const cpu = await elementwise('cpu')
         worstRelative(cpu, wasm).forEach((w, i) => expect(w, `case ${i}`).toBeLessThan(1e-5))
         // NaN stays NaN, infinities keep their sign
         const edge = wasm[1]
         expect([edge[4], edge[5], edge[6]]).toEqual([Infinity, -Infinity, NaN])
-      } finally {
-        setSimdKernelsEnabled(true)
-      }
+      })
     })
 
   it('transposes (matrices, batched, NHWC to CHWN, int32, others) match the cpu backend', async () => {
