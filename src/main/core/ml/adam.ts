@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
-import { heapF32, wasmBackend, type KernelArgs, type WasmBackendLike } from './wasm-heap'
-import { pointer, simdKernels } from './wasm-simd'
+import { heapF32, pointer, wasmBackend, type KernelArgs, type WasmBackendLike } from './wasm-heap'
+import { simdKernels } from './wasm-simd'
 
 /**
  * Adam with the gradient's clipping scale folded in, one pass over memory per variable on wasm.

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { TensorInfo } from '@tensorflow/tfjs-core'
-import { heapF32, view, type WasmBackendLike } from './wasm-heap'
-import { pointer, simdKernels } from './wasm-simd'
+import { heapF32, pointer, view, type WasmBackendLike } from './wasm-heap'
+import { simdKernels } from './wasm-simd'
 
 /**
  * Conv2DBackpropInput with few dx channels (a transposed convolution to a gray or RGB image,

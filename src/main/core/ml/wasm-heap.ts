@@ -31,9 +31,12 @@ export const wasmBackend = (): WasmBackendLike => tf.backend() as unknown as Was
  */
 export function heapF32(backend: WasmBackendLike, t: TensorInfo): Float32Array {
   const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer
-  const { memoryOffset } = backend.dataIdMap.get(t.dataId)
-  return new Float32Array(buffer, memoryOffset, tf.util.sizeFromShape(t.shape))
+  return new Float32Array(buffer, pointer(backend, t.dataId), tf.util.sizeFromShape(t.shape))
 }
+
+/** A tensor's byte offset in wasm memory (where Synthfold's SIMD kernels take their pointers). */
+export const pointer = (backend: WasmBackendLike, dataId: DataId): number =>
+  backend.dataIdMap.get(dataId).memoryOffset
 
 /** A tensor (tracked by the engine, so tidy disposes it) around a kernel output. */
 export function asTensor<R extends tf.Rank>(info: TensorInfo): tf.Tensor<R> {

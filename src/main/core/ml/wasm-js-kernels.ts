@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
-import { heapF32, replaceWasmKernel, type KernelArgs, type WasmBackendLike } from './wasm-heap'
-import { pointer, simdKernels } from './wasm-simd'
+import {
+  heapF32,
+  pointer,
+  replaceWasmKernel,
+  type KernelArgs,
+  type WasmBackendLike,
+} from './wasm-heap'
+import { simdKernels } from './wasm-simd'
 
 /**
  * Elementwise kernels as single passes over wasm memory. tfjs 4.22's wasm LeakyRelu is a slow scalar

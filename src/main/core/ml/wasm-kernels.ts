@@ -3,6 +3,7 @@ import {
   asTensor,
   heapF32,
   output,
+  pointer,
   replaceWasmKernel,
   view,
   type KernelArgs,
@@ -12,7 +13,7 @@ import { registerAdamKernel } from './adam'
 import { col2im, COL2IM_MAX_CHANNELS } from './wasm-col2im'
 import { registerWasmJsKernels } from './wasm-js-kernels'
 import { makeBatchMatMul } from './wasm-matmul'
-import { pointer, simdKernels } from './wasm-simd'
+import { simdKernels } from './wasm-simd'
 import { phases, subpixel } from './wasm-subpixel'
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 

@@ -1,5 +1,4 @@
 import { SHARED_MEMORY_MODULE, UNSHARED_MEMORY_MODULE } from './simd/kernels.wasm'
-import type { DataId } from '@tensorflow/tfjs-core'
 import type { WasmBackendLike } from './wasm-heap'
 
 /**
@@ -124,7 +123,3 @@ export function simdKernelsUnavailable(backend: WasmBackendLike): string | null 
   if (simdKernels(backend)) return null
   return failure ?? "the wasm backend's memory is not reachable"
 }
-
-/** A tensor's byte offset in wasm memory. */
-export const pointer = (backend: WasmBackendLike, dataId: DataId): number =>
-  backend.dataIdMap.get(dataId).memoryOffset

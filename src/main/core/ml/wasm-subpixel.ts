@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { TensorInfo } from '@tensorflow/tfjs-core'
-import { heapF32, type WasmBackendLike } from './wasm-heap'
-import { pointer, simdKernels } from './wasm-simd'
+import { heapF32, pointer, type WasmBackendLike } from './wasm-heap'
+import { simdKernels } from './wasm-simd'
 
 /**
  * A transposed convolution (Conv2DBackpropInput) in "sub-pixel" form: output rows y with the same
