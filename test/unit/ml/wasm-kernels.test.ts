@@ -22,6 +22,8 @@ const CASES: Case[] = [
   { x: [2, 9, 9, 3], f: [5, 5, 3, 4], stride: 1, pad: 'valid' },
   { x: [2, 7, 7, 2], f: [4, 4, 2, 3], stride: 2, pad: 'same' },
   { x: [2, 8, 8, 3], f: [4, 4, 3, 2], stride: 2, pad: 'same' },
+  // a tap row of 6 floats: one vector and a tail in the SIMD im2col
+  { x: [2, 9, 9, 2], f: [3, 3, 2, 5], stride: 1, pad: 'same' },
 ]
 
 /** Filter gradients of a conv layer, computed on the named backend. */

@@ -336,7 +336,10 @@
     (param $OH i32) (param $OW i32) (param $KH i32) (param $KW i32) (param $sh i32) (param $sw i32)
     (param $top i32) (param $left i32)
     (local $kh i32) (local $kw i32) (local $ci i32) (local $b i32) (local $oh i32) (local $ow i32)
-    (local $ih i32) (local $iw i32) (local $src i32) (local $inside i32)
+    (local $ih i32) (local $iw i32) (local $src i32) (local $inside i32) (local $row i32)
+    (local $end i32)
+    ;; bytes of one tap row (kw, ci): contiguous in x where the row lies inside it
+    (local.set $row (i32.shl (i32.mul (local.get $KW) (local.get $Ci)) (i32.const 2)))
     (block $b_done (loop $b_next
       (br_if $b_done (i32.ge_u (local.get $b) (local.get $B)))
       (local.set $oh (i32.const 0))
@@ -350,7 +353,31 @@
             (br_if $kh_done (i32.ge_u (local.get $kh) (local.get $KH)))
             (local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $sh))
               (local.get $kh)) (local.get $top)))
+            (local.set $iw (i32.sub (i32.mul (local.get $ow) (local.get $sw)) (local.get $left)))
             (local.set $kw (i32.const 0))
+            (if (i32.and (i32.lt_u (local.get $ih) (local.get $XH))
+                  (i32.and (i32.ge_s (local.get $iw) (i32.const 0))
+                    (i32.le_s (i32.add (local.get $iw) (local.get $KW)) (local.get $XW))))
+              (then
+                ;; the whole tap row inside x: one contiguous copy, 4 floats at a time
+                (local.set $src (i32.add (local.get $x) (i32.shl (i32.mul
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $XH)) (local.get $ih))
+                    (local.get $XW)) (local.get $iw)) (local.get $Ci)) (i32.const 2))))
+                (local.set $end (i32.add (local.get $p) (local.get $row)))
+                (block $vec_done (loop $vec_next
+                  (br_if $vec_done (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+                  (v128.store (local.get $p) (v128.load (local.get $src)))
+                  (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                  (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                  (br $vec_next)))
+                (block $tail_done (loop $tail_next
+                  (br_if $tail_done (i32.ge_u (local.get $p) (local.get $end)))
+                  (f32.store (local.get $p) (f32.load (local.get $src)))
+                  (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                  (local.set $src (i32.add (local.get $src) (i32.const 4)))
+                  (br $tail_next)))
+                ;; skip the per-tap loop below
+                (local.set $kw (local.get $KW))))
             (block $kw_done (loop $kw_next
               (br_if $kw_done (i32.ge_u (local.get $kw) (local.get $KW)))
               (local.set $iw (i32.sub (i32.add (i32.mul (local.get $ow) (local.get $sw))
