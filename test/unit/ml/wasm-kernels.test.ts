@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os'
 import { initBackend } from '../../../src/main/core/ml/backend'
 import { globalNormScale } from '../../../src/main/core/ml/loss'
 import { wasmBackend } from '../../../src/main/core/ml/wasm-heap'
-import { transposePlan } from '../../../src/main/core/ml/wasm-js-kernels'
+import { blockTransposePlan, transposePlan } from '../../../src/main/core/ml/wasm-js-kernels'
 import { planMatMul } from '../../../src/main/core/ml/wasm-matmul'
 import { setSimdKernelsEnabled, simdKernels } from '../../../src/main/core/ml/wasm-simd'
 
@@ -292,7 +292,19 @@ describe('the wasm replacement kernels', () => {
       [
         [2, 3, 4, 5],
         [1, 2, 0, 3],
+      ], // blocks of 5 floats
+      [
+        [3, 2, 2, 4, 6],
+        [2, 3, 0, 1, 4],
+      ], // two groups of two axes, blocks of 6
+      [
+        [2, 3, 4, 5],
+        [0, 2, 1, 3],
       ], // not covered: tfjs's own kernel
+      [
+        [3, 4, 2],
+        [1, 0, 2],
+      ], // blocks of 2: tfjs's own kernel
     ]
     const run = async (backend: string): Promise<number[][]> => {
       await tf.setBackend(backend)
@@ -311,6 +323,15 @@ describe('the wasm replacement kernels', () => {
     expect(await run('wasm')).toEqual(await run('cpu'))
     expect(transposePlan([2, 3, 4, 5], [1, 2, 0, 3])).toBeNull()
     expect(transposePlan([4, 3, 5, 6], [3, 1, 2, 0])).toHaveLength(15)
+    // NHWC to HWNC, as the filter gradients use
+    expect(blockTransposePlan([64, 7, 7, 64], [1, 2, 0, 3])).toEqual({
+      rows: 64,
+      cols: 49,
+      block: 64,
+    })
+    expect(blockTransposePlan([2, 3, 4, 5], [0, 2, 1, 3])).toBeNull()
+    expect(blockTransposePlan([3, 4, 2], [1, 0, 2])).toBeNull()
+    expect(blockTransposePlan([4, 5], [1, 0])).toBeNull()
     await tf.setBackend('wasm')
   })
 

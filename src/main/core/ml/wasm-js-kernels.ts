@@ -144,24 +144,51 @@ export function transposePlan(
   return null
 }
 
-/** Transpose: the permutations transposePlan covers, in the SIMD kernel. */
+/**
+ * A permutation that swaps two leading groups of axes and keeps the rest, [A, B, T] to [B, A, T]
+ * (sizes of the groups), as a transpose of an A x B matrix whose elements are blocks of T floats;
+ * null for any other (or T < 4, where a block copy is too small to pay). The filter gradients use
+ * [1, 2, 0, 3] (NHWC to HWNC).
+ */
+export function blockTransposePlan(
+  shape: number[],
+  perm: number[],
+): { rows: number; cols: number; block: number } | null {
+  const s = perm[0] // the first group: axes 0 .. s - 1
+  const k = perm.indexOf(0) // the second group: axes s .. s + k - 1
+  if (!(s >= 1 && k >= 1 && s + k <= perm.length)) return null
+  for (let i = 0; i < perm.length; i++) {
+    const want = i < k ? s + i : i < k + s ? i - k : i
+    if (perm[i] !== want) return null
+  }
+  const size = (from: number, to: number): number => tf.util.sizeFromShape(shape.slice(from, to))
+  const block = size(s + k, shape.length)
+  return block >= 4 ? { rows: size(0, s), cols: size(s, s + k), block } : null
+}
+
+/** Transpose: the permutations transposePlan and blockTransposePlan cover, in the SIMD kernels. */
 function transpose(original: KernelFunc) {
   return (args: Args): TensorInfo | TensorInfo[] => {
     const x = args.inputs.x as TensorInfo
     const perm = (args.attrs as { perm: number[] }).perm
     const backend = args.backend as WasmBackendLike
     const simd = simdKernels(backend)
-    const plan =
-      simd && (x.dtype === 'float32' || x.dtype === 'int32') ? transposePlan(x.shape, perm) : null
-    if (!simd || !plan) return original(args as Parameters<KernelFunc>[0])
+    const fits = simd && (x.dtype === 'float32' || x.dtype === 'int32')
+    const plan = fits ? transposePlan(x.shape, perm) : null
+    const blocks = fits && !plan ? blockTransposePlan(x.shape, perm) : null
+    if (!simd || !(plan || blocks)) return original(args as Parameters<KernelFunc>[0])
     const out = backend.makeOutput(
       perm.map((p) => x.shape[p]),
       x.dtype,
     )
     const src = pointer(backend, x.dataId)
     const dst = pointer(backend, out.dataId)
-    for (const t of plan)
-      simd.transpose(src + 4 * t.src, dst + 4 * t.dst, t.rows, t.cols, t.srcStride, t.dstStride)
+    if (blocks) {
+      const { rows, cols, block } = blocks
+      simd.copy_blocks(src, dst, rows, cols, block, cols * block, block, block, rows * block)
+    } else
+      for (const t of plan ?? [])
+        simd.transpose(src + 4 * t.src, dst + 4 * t.dst, t.rows, t.cols, t.srcStride, t.dstStride)
     return out
   }
 }
