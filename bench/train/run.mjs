@@ -1,34 +1,65 @@
 #!/usr/bin/env node
 // bench/train: Synthfold's default 28x28 conv CVAE (tfjs, best backend here) against the identical
 // architecture in PyTorch (Debian's python3-torch, OpenBLAS pthreads, 2 threads, OMP_WAIT_POLICY=PASSIVE),
-// in the same script. Usage: npm run bench:train [-- STEPS]
+// in the same script. Usage: npm run bench:train [-- STEPS]; ROUNDS=N (default 3) runs both N times,
+// alternating which goes first, and reports medians: on a shared machine one pair says little.
 import { spawnSync } from 'node:child_process'
 
 const steps = process.argv[2] ?? '40'
+const rounds = Math.max(1, Number(process.env.ROUNDS) || 3)
 function run(cmd, args, env) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } })
   if (r.status !== 0) throw new Error(`${cmd} failed:\n${r.stderr}`)
   return JSON.parse(r.stdout.trim().split('\n').pop())
 }
 // Synthfold picks the balanced preset's batch size (BATCH=N overrides it); PyTorch gets the same.
-const ours = run(process.execPath, ['--import', 'tsx', 'bench/train/tfjs-cvae.ts', steps], {})
-const torch = run(process.env.PYTHON ?? '/usr/bin/python3', ['bench/train/torch_cvae.py', steps], {
-  OMP_WAIT_POLICY: 'PASSIVE',
-  THREADS: '2',
-  BATCH: String(ours.batchSize),
+const runOurs = () =>
+  run(process.execPath, ['--import', 'tsx', 'bench/train/tfjs-cvae.ts', steps], {})
+const runTorch = (batchSize) =>
+  run(process.env.PYTHON ?? '/usr/bin/python3', ['bench/train/torch_cvae.py', steps], {
+    OMP_WAIT_POLICY: 'PASSIVE',
+    THREADS: '2',
+    BATCH: String(batchSize),
+  })
+const pairs = []
+for (let i = 0; i < rounds; i++) {
+  if (i % 2 === 0) {
+    const ours = runOurs()
+    pairs.push({ ours, torch: runTorch(ours.batchSize) })
+  } else {
+    const torch = runTorch(pairs[0].ours.batchSize)
+    pairs.push({ ours: runOurs(), torch })
+  }
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+const side = (key) => ({
+  train: median(pairs.map((p) => p[key].trainImagesPerSecond)),
+  gen: median(pairs.map((p) => p[key].samplesPerSecond)),
+  rss: Math.max(...pairs.map((p) => p[key].peakRssMb)),
 })
+const [ours, torch] = [side('ours'), side('torch')]
+const trainRatios = pairs.map((p) => p.ours.trainImagesPerSecond / p.torch.trainImagesPerSecond)
+const genRatios = pairs.map((p) => p.ours.samplesPerSecond / p.torch.samplesPerSecond)
 const f = (v) => Math.round(v).toLocaleString('en-US')
+const { ours: first, torch: firstTorch } = pairs[0]
 console.log(
-  `bench/train: default 28x28 conv CVAE, batch ${ours.batchSize}, ${steps} timed steps after warm-up`,
+  `bench/train: default 28x28 conv CVAE, batch ${first.batchSize}, ${steps} timed steps after warm-up, ${rounds} round${rounds > 1 ? 's' : ''} (medians)`,
 )
-console.log(`  synthfold (${ours.backend}, ${ours.device})`)
+console.log(`  synthfold (${first.backend}, ${first.device})`)
 console.log(
-  `             train ${f(ours.trainImagesPerSecond)} images/s   generate ${f(ours.samplesPerSecond)} samples/s   peak RSS ${f(ours.peakRssMb)} MB`,
+  `             train ${f(ours.train)} images/s   generate ${f(ours.gen)} samples/s   peak RSS ${f(ours.rss)} MB`,
 )
-console.log(`  pytorch ${torch.torch} (${torch.threads} threads)`)
+console.log(`  pytorch ${firstTorch.torch} (${firstTorch.threads} threads)`)
 console.log(
-  `             train ${f(torch.trainImagesPerSecond)} images/s   generate ${f(torch.samplesPerSecond)} samples/s   peak RSS ${f(torch.peakRssMb)} MB`,
+  `             train ${f(torch.train)} images/s   generate ${f(torch.gen)} samples/s   peak RSS ${f(torch.rss)} MB`,
 )
 console.log(
-  `  ratio      train ${(ours.trainImagesPerSecond / torch.trainImagesPerSecond).toFixed(2)}x   generate ${(ours.samplesPerSecond / torch.samplesPerSecond).toFixed(2)}x PyTorch (target >= 1x)`,
+  `  ratio      train ${median(trainRatios).toFixed(2)}x   generate ${median(genRatios).toFixed(2)}x PyTorch (target >= 1x; median of the rounds' ratios)`,
 )
+if (rounds > 1)
+  console.log(
+    `  rounds     train ${trainRatios.map((r) => `${r.toFixed(2)}x`).join(' ')}   generate ${genRatios.map((r) => `${r.toFixed(2)}x`).join(' ')}`,
+  )
