@@ -110,6 +110,16 @@ export function defaultLatent(size: number, channels: number, imageCount: number
   return imageCount < 2000 ? Math.min(byPixels, 16) : byPixels
 }
 
+/**
+ * The preset's learning rate for this image size: the presets' 5e-3 was tuned on 28 px
+ * (bench/quality); above 32 px it falls as 32 / size (2.5e-3 at 64 px, 1.25e-3 at 128 px). At the
+ * full rate, runs on a few hundred 96 or 128 px images blew up within a few epochs (the KL term
+ * jumping a hundredfold) before recovering; at these rates they train smoothly (bench/README.md).
+ */
+export function defaultLearningRate(presetRate: number, size: number): number {
+  return presetRate * Math.min(1, 32 / size)
+}
+
 export function resolveSettings(
   input: Partial<TrainSettings> & { preset?: TrainSettings['preset'] },
   data: { size: number; channels: number; imageCount: number },
@@ -117,6 +127,7 @@ export function resolveSettings(
   const preset = input.preset ?? 'balanced'
   const merged = {
     ...PRESETS[preset],
+    learningRate: defaultLearningRate(PRESETS[preset].learningRate, data.size),
     latentDim: defaultLatent(data.size, data.channels, data.imageCount),
     seed: 1,
     ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),

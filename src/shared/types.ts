@@ -1,6 +1,10 @@
 /** Plain data types shared by main, preload, renderer and CLI. No runtime imports here. */
 
 export type ChannelMode = 'gray' | 'rgb' | 'rgba'
+
+/** Channels per pixel of a channel mode. */
+export const channelCount = (mode: ChannelMode): 1 | 3 | 4 =>
+  mode === 'gray' ? 1 : mode === 'rgb' ? 3 : 4
 export type FitMode = 'cover' | 'contain' | 'fill'
 export type DatasetStatus = 'importing' | 'ready' | 'incomplete'
 

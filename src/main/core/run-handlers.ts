@@ -2,6 +2,7 @@ import { cpus } from 'node:os'
 import { resolve } from 'node:path'
 import type { MethodName, MethodResults, ParsedArgs } from '../../shared/contract'
 import { AppError } from '../../shared/result'
+import { channelCount } from '../../shared/types'
 import type { RunsRepo } from './db/runs-repo'
 import type { DatasetsRepo } from './db/datasets-repo'
 import type { RunManager } from './jobs/runs'
@@ -47,7 +48,7 @@ export function runHandlers(runs: RunManager, repo: RunsRepo, datasets: Datasets
     'runs.estimate': async ({ datasetId }) => {
       const ds = datasets.get(datasetId)
       if (!ds) throw new AppError('not_found', `No dataset with id ${datasetId}.`)
-      const channels = ds.channels === 'gray' ? 1 : ds.channels === 'rgb' ? 3 : 4
+      const channels = channelCount(ds.channels)
       const classes = Math.max(1, ds.classes.filter((c) => c.count > 0).length)
       const speeds = await runs.presetSpeeds({
         size: ds.size,

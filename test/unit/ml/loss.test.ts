@@ -89,4 +89,15 @@ describe('the CVAE loss and schedules', () => {
       resolveSettings({ preset: 'quality' }, { size: 64, channels: 3, imageCount: 50_000 }),
     ).toMatchObject({ latentDim: 32, baseFilters: 48, batchNorm: false })
   })
+
+  it("scales the preset's learning rate down for large images, unless one is given", () => {
+    const rate = (size: number, input = {}): number =>
+      resolveSettings(input, { size, channels: 3, imageCount: 500 }).learningRate
+    expect(rate(28)).toBe(5e-3)
+    expect(rate(32)).toBe(5e-3)
+    expect(rate(64)).toBeCloseTo(2.5e-3, 12)
+    expect(rate(128)).toBeCloseTo(1.25e-3, 12)
+    expect(rate(128, { learningRate: 4e-3 })).toBe(4e-3)
+    expect(rate(128, { preset: 'fast' })).toBeCloseTo(1.25e-3, 12)
+  })
 })

@@ -1,5 +1,5 @@
 import type { Sharp } from 'sharp'
-import type { ChannelMode, FitMode } from '../../../shared/types'
+import { channelCount, type ChannelMode, type FitMode } from '../../../shared/types'
 import { bmpHeader, decodeBmp } from './bmp'
 import { formatForExtension, sniffFormat, type ImageFormat } from './formats'
 import { decodeSimplePng, pngHeader, type RawImage } from './png'
@@ -16,8 +16,7 @@ export interface Geometry {
   fit: FitMode
 }
 
-export const channelCount = (mode: ChannelMode): 1 | 3 | 4 =>
-  mode === 'gray' ? 1 : mode === 'rgb' ? 3 : 4
+export { channelCount }
 
 export type Decoded =
   | {

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Database } from 'better-sqlite3'
 import { AppError } from '../../../shared/result'
 import type { RunEvent, RunSummary } from '../../../shared/runs'
+import { channelCount } from '../../../shared/types'
 import { resolveSettings, type TrainSettings } from '../../../shared/train-settings'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { RunsRepo } from '../db/runs-repo'
@@ -57,7 +58,7 @@ export class RunManager {
     const classes = ds.classes.filter((c) => c.count > 0)
     if (ds.imageCount < 2 || classes.length < 1)
       throw new AppError('invalid_argument', 'This dataset has no images to train on.')
-    const channels = ds.channels === 'gray' ? 1 : ds.channels === 'rgb' ? 3 : 4
+    const channels = channelCount(ds.channels)
     const settings = resolveSettings(input, { size: ds.size, channels, imageCount: ds.imageCount })
     const runId = this.ctx.runs.create(
       datasetId,
