@@ -177,6 +177,42 @@ describe('the CVAE trainer on the sample dataset', () => {
     t.dispose()
   })
 
+  it('trains on a dataset of a single class, and samples and encodes with it', async () => {
+    // the largest class's images alone: the label input is one column (tf.oneHot refuses depth 1)
+    const counts = data.classNames.map((_, c) => data.labels.filter((l) => l === c).length)
+    const largest = counts.indexOf(Math.max(...counts))
+    const keep = Array.from(data.labels.keys()).filter((i) => data.labels[i] === largest)
+    const per = data.size * data.size * data.channels
+    const one: TrainingData = {
+      ...data,
+      classNames: [data.classNames[largest]],
+      count: keep.length,
+      pixels: Uint8Array.from(
+        keep.flatMap((i) => Array.from(data.pixels.subarray(i * per, (i + 1) * per))),
+      ),
+      labels: new Int32Array(keep.length),
+      ids: Int32Array.from(keep, (i) => data.ids[i]),
+    }
+    expect(one.count).toBeGreaterThan(10)
+    const t = new Trainer(one, settings({ classLossWeight: 20 }))
+    const m = await t.trainEpoch(
+      () => {},
+      () => false,
+    )
+    expect(Number.isFinite(m!.loss)).toBe(true)
+    const dir = join(home, 'ckpt-one-class')
+    await saveCheckpoint(t, dir, null)
+    const gen = Generator.load(dir)
+    const { pixels } = gen.sample(0, 3, 1, 7)
+    expect(pixels).toHaveLength(3)
+    expect(pixels[0]).toHaveLength(per)
+    const means = gen.encode([one.pixels.subarray(0, per)], [0])
+    expect(means[0]).toHaveLength(t.settings.latentDim)
+    expect(Array.from(means[0]).every(Number.isFinite)).toBe(true)
+    gen.dispose()
+    t.dispose()
+  })
+
   it('stops between batches when asked', async () => {
     const t = new Trainer(data, settings())
     let batches = 0

@@ -62,7 +62,7 @@ const decoder = await tf.loadLayersModel('file://' + __dirname + '/model.json')
 const c = info.classNames.indexOf('${classNames[0].replace(/[`'\\\\]/g, '')}')
 const z = tf.add(tf.tensor2d([info.latentPrior?.mean[c] ?? new Array(info.latentDim).fill(0)]),
   tf.mul(tf.randomNormal([1, info.latentDim]), tf.tensor2d([info.latentPrior?.std[c] ?? new Array(info.latentDim).fill(1)])))
-const label = tf.cast(tf.oneHot([c], info.classNames.length), 'float32')
+const label = tf.tensor2d([info.classNames.map((_, i) => (i === c ? 1 : 0))])
 const pixels = tf.sigmoid(decoder.predict([z, label])) // [1, ${shape.size}, ${shape.size}, ${shape.channels}] in [0, 1]
 \`\`\`
 `

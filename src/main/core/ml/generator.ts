@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { readCheckpointTensors, type CheckpointMeta } from './checkpoint'
 import { rng } from './data'
 import { latentSample } from './latent-prior'
-import { classifier, decoder, encoder } from './model'
+import { classifier, decoder, encoder, oneHot } from './model'
 import type * as tfl from '@tensorflow/tfjs-layers'
 
 /**
@@ -109,10 +109,7 @@ export class Generator {
       zs.forEach((z, j) => flat.set(z, j * latentDim))
       const px = tf.tidy(() => {
         const z = tf.tensor2d(flat, [zs.length, latentDim])
-        const y = tf.cast(
-          tf.oneHot(tf.tensor1d(classes.slice(i, i + batch), 'int32'), k),
-          'float32',
-        )
+        const y = oneHot(classes.slice(i, i + batch), k)
         const logits = this.dec.apply([z, y]) as tf.Tensor4D
         return tf.cast(tf.round(tf.mul(tf.sigmoid(logits), 255)), 'int32')
       })
@@ -134,10 +131,7 @@ export class Generator {
       const flat = toUnitFloats(imgs, size * size * channels)
       const mu = tf.tidy(() => {
         const x = tf.tensor4d(flat, [imgs.length, size, size, channels])
-        const y = tf.cast(
-          tf.oneHot(tf.tensor1d(classes.slice(i, i + batch), 'int32'), k),
-          'float32',
-        )
+        const y = oneHot(classes.slice(i, i + batch), k)
         return (this.enc.apply([x, y]) as tf.Tensor[])[0]
       })
       const data = mu.dataSync() as Float32Array

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { batchArrays } from './data'
 import { latentSample } from './latent-prior'
+import { oneHot } from './model'
 import type { Trainer } from './trainer'
 
 const PER_CLASS = 8
@@ -68,7 +69,7 @@ function decode(trainer: Trainer, z: Float32Array, labels: number[]): Uint8Array
   const d = trainer.settings.latentDim
   const record = trainer.data.size * trainer.data.size * trainer.data.channels
   const px = tf.tidy(() => {
-    const y = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), trainer.classes), 'float32')
+    const y = oneHot(labels, trainer.classes)
     const logits = trainer.model.decoder.apply([tf.tensor2d(z, [n, d]), y]) as tf.Tensor
     return tf.cast(tf.round(tf.mul(tf.sigmoid(logits), 255)), 'int32').dataSync() as Int32Array
   })

@@ -4,7 +4,7 @@ import type { TrainSettings } from '../../../shared/train-settings'
 import { batchArrays, epochOrder, rng, splitIndices, type TrainingData } from './data'
 import { FusedAdam } from './adam'
 import { cvaeLoss, globalNormScale, klWarmup, learningRateAt } from './loss'
-import { cvae, reparameterize, type Cvae } from './model'
+import { cvae, oneHot, reparameterize, type Cvae } from './model'
 import { TypicalLatentAccumulator, type LatentStats } from './latent-prior'
 
 export type { EpochMetrics }
@@ -143,14 +143,10 @@ export class Trainer {
       // Labels for the prior samples the class loss judges: every class equally often.
       // A quarter batch is enough for this signal and keeps its cost (a second decoder pass) small.
       const m = Math.max(this.classes, Math.ceil(n / 4))
-      const fakeY = tf.oneHot(
-        tf.tensor1d(
-          Array.from({ length: m }, (_, i) => (i + seed) % this.classes),
-          'int32',
-        ),
+      const fakeYf = oneHot(
+        Array.from({ length: m }, (_, i) => (i + seed) % this.classes),
         this.classes,
       )
-      const fakeYf = tf.cast(fakeY, 'float32')
       let parts: [tf.Scalar, tf.Scalar] | null = null
       const { value, grads } = tf.variableGrads(() => {
         const [mu, logvar] = this.model.encoder.apply([xt, yt], { training: true }) as tf.Tensor2D[]
