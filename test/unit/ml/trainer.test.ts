@@ -213,6 +213,34 @@ describe('the CVAE trainer on the sample dataset', () => {
     t.dispose()
   })
 
+  it('computes the latent statistics once per state of the weights', async () => {
+    const t = new Trainer(data, settings({ epochs: 2 }))
+    const first = t.latentStats()
+    expect(t.latentStats()).toBe(first) // the best and last checkpoints of an epoch share it
+    expect(t.latentStats(64)).toBe(first) // a request for fewer images takes the full result
+    await t.trainEpoch(
+      () => {},
+      () => false,
+    )
+    const after = t.latentStats(64)
+    expect(after).not.toBe(first) // the weights moved
+    expect(t.latentStats()).not.toBe(after) // more images than were fitted
+    const dir = join(home, 'ckpt-latent-cache')
+    await saveCheckpoint(t, dir, null)
+    const cached = t.latentStats()
+    await restoreTrainer(t, dir)
+    const restored = t.latentStats()
+    expect(restored).not.toBe(cached)
+    expect(restored.mean).toEqual(cached.mean) // same weights, same fit
+    // a cancel's checkpoint keeps the fit it has instead of a new pass
+    await t.trainEpoch(
+      () => {},
+      () => false,
+    )
+    expect(t.latestLatentStats()).toBe(restored)
+    t.dispose()
+  })
+
   it('stops between batches when asked', async () => {
     const t = new Trainer(data, settings())
     let batches = 0

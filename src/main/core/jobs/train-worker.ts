@@ -105,9 +105,9 @@ async function run(job: TrainJob): Promise<void> {
   const s = job.settings
   let sinceBest = 0
   let lastSent = 0
-  const save = async (kind: 'last' | 'best'): Promise<void> => {
+  const save = async (kind: 'last' | 'best', quick = false): Promise<void> => {
     const dir = join(job.runDir, kind)
-    await saveCheckpoint(trainer, dir, best)
+    await saveCheckpoint(trainer, dir, best, quick)
     send({ type: 'checkpoint', kind, epoch: trainer.epoch, dir, bestValLoss: best })
   }
   while (trainer.epoch < s.epochs) {
@@ -121,12 +121,11 @@ async function run(job: TrainJob): Promise<void> {
       () => stop,
     )
     if (!metrics) {
-      await save('last')
+      // cancelled: the checkpoint keeps the latent prior fitted at the last epoch's end
+      await save('last', true)
       return send({ type: 'done', outcome: 'cancelled', epochs: trainer.epoch })
     }
     send({ type: 'epoch', metrics })
-    await writePreviews(trainer, job.runDir, s.seed + trainer.epoch)
-    send({ type: 'preview', epoch: trainer.epoch })
     const score = metrics.valLoss ?? metrics.loss
     const improved = best === null || score < best
     if (improved) {
@@ -134,13 +133,18 @@ async function run(job: TrainJob): Promise<void> {
       sinceBest = 0
       await save('best')
     } else sinceBest++
-    if (trainer.epoch % s.checkpointEvery === 0 || trainer.epoch === s.epochs) await save('last')
+    const savedLast = trainer.epoch % s.checkpointEvery === 0 || trainer.epoch === s.epochs
+    if (savedLast) await save('last')
+    // after the checkpoints, so the previews reuse their latent statistics (a cancel that arrives
+    // meanwhile is seen at the next epoch's first batch)
+    await writePreviews(trainer, job.runDir, s.seed + trainer.epoch)
+    send({ type: 'preview', epoch: trainer.epoch })
     if (
       s.earlyStoppingPatience > 0 &&
       sinceBest >= s.earlyStoppingPatience &&
       trainer.split.val.length
     ) {
-      await save('last')
+      if (!savedLast) await save('last')
       return send({ type: 'done', outcome: 'early-stopped', epochs: trainer.epoch })
     }
   }

@@ -23,11 +23,14 @@ export interface CheckpointMeta {
 /**
  * Writes weights and optimiser state to `<dir>.tmp`, then renames it to `dir`: a reader never sees
  * a half-written checkpoint, and a crash leaves at worst a .tmp folder that the next save replaces.
+ * `quick` (a cancel) stores the latent prior fitted last (at most an epoch old) instead of a new
+ * pass over the whole dataset, which takes seconds on thousands of large images.
  */
 export async function saveCheckpoint(
   trainer: Trainer,
   dir: string,
   bestValLoss: number | null,
+  quick = false,
 ): Promise<void> {
   const tmp = `${dir}.tmp`
   rmSync(tmp, { recursive: true, force: true })
@@ -67,7 +70,7 @@ export async function saveCheckpoint(
     settings: trainer.settings,
     classNames: trainer.data.classNames,
     bestValLoss,
-    latentStats: trainer.latentStats(),
+    latentStats: quick ? trainer.latestLatentStats() : trainer.latentStats(),
     tensors,
   }
   writeFileSync(join(tmp, 'weights.bin'), Buffer.concat(chunks))
@@ -123,6 +126,7 @@ export async function restoreTrainer(trainer: Trainer, dir: string): Promise<Che
     await trainer.classifierOptimizer.setWeights(named('classifierOptimizer'))
   }
   for (const t of Object.values(groups).flat()) t.dispose()
+  trainer.weightsChanged()
   trainer.epoch = meta.epoch
   return meta
 }

@@ -43,6 +43,9 @@ export class Trainer {
   readonly optimizer: FusedAdam
   readonly split: { train: number[]; val: number[] }
   epoch = 0
+  /** Bumped whenever the weights change (a step, a restore): keys the latent-statistics cache. */
+  private weightsVersion = 0
+  private latentCache: { version: number; limit: number; stats: LatentStats } | null = null
   private readonly vars: tf.Variable[]
   private readonly classifierVars: tf.Variable[]
   readonly classifierOptimizer: FusedAdam
@@ -192,6 +195,7 @@ export class Trainer {
       kl.dispose()
       return stacked
     })
+    this.weightsChanged()
     const values = (await out.data()) as Float32Array
     out.dispose()
     return [values[0], values[1], values[2]]
@@ -205,6 +209,30 @@ export class Trainer {
    * run's classifier recognises as that class (TypicalLatentAccumulator).
    */
   latentStats(limit = Infinity): LatentStats {
+    // An encoder (and classifier) pass over the whole dataset: several seconds for a few thousand
+    // 128 px images. The epoch's previews and its best and last checkpoints share one; a result
+    // over all images also serves a request for fewer.
+    const c = this.latentCache
+    if (c && c.version === this.weightsVersion && c.limit >= limit) return c.stats
+    const stats = this.computeLatentStats(limit)
+    this.latentCache = { version: this.weightsVersion, limit, stats }
+    return stats
+  }
+
+  /**
+   * The statistics fitted last, whatever the weights since (at most an epoch old during training);
+   * if none were, a fit on up to 1,024 images (as the previews use).
+   */
+  latestLatentStats(): LatentStats {
+    return this.latentCache?.stats ?? this.latentStats(1024)
+  }
+
+  /** Call after changing the weights outside a training step (restoring a checkpoint). */
+  weightsChanged(): void {
+    this.weightsVersion++
+  }
+
+  private computeLatentStats(limit: number): LatentStats {
     const d = this.settings.latentDim
     const judged = this.settings.classLossWeight > 0
     const acc = new TypicalLatentAccumulator(this.classes, d)
