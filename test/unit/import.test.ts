@@ -3,7 +3,7 @@ import { readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:f
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { Core } from '../../src/main/core/core'
-import { channelCount } from '../../src/main/core/datasets/decode'
+import { channelCount } from '../../src/shared/types'
 import { PixelStore } from '../../src/main/core/datasets/store'
 import { datasetDir } from '../../src/main/core/paths'
 import { buildMessyTree, tmp } from './helpers/messy'

@@ -1,7 +1,7 @@
 import sharp from 'sharp'
 import { datasetDir } from './paths'
 import type { DatasetsRepo } from './db/datasets-repo'
-import { channelCount } from './datasets/decode'
+import { channelCount } from '../../shared/types'
 import { PixelStore, ThumbPack } from './datasets/store'
 
 export type MediaKind = 'thumb' | 'pixels'

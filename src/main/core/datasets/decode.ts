@@ -16,8 +16,6 @@ export interface Geometry {
   fit: FitMode
 }
 
-export { channelCount }
-
 export type Decoded =
   | {
       ok: true

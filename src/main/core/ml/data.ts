@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { Database } from 'better-sqlite3'
-import { channelCount } from '../datasets/decode'
+import { channelCount } from '../../../shared/types'
 import { PixelStore } from '../datasets/store'
 import { datasetDir } from '../paths'
 import { AppError } from '../../../shared/result'

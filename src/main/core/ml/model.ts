@@ -232,7 +232,6 @@ export function cvae(shape: CvaeShape): Cvae {
   }
 }
 
-/** z = mu + sigma * eps: the reparameterisation that lets gradients flow through sampling. */
 /**
  * Float one-hot rows for class indices. tf.oneHot refuses a depth of 1, and a dataset of a single
  * class is a valid one (its label input is then a column of ones).
@@ -243,6 +242,7 @@ export function oneHot(labels: ArrayLike<number>, depth: number): tf.Tensor2D {
   return tf.tensor2d(rows, [labels.length, depth])
 }
 
+/** z = mu + sigma * eps: the reparameterisation that lets gradients flow through sampling. */
 export function reparameterize(mu: tf.Tensor2D, logvar: tf.Tensor2D, seed?: number): tf.Tensor2D {
   const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed)
   return tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps))
