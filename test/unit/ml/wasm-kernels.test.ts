@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { availableParallelism } from 'node:os'
 import { initBackend } from '../../../src/main/core/ml/backend'
-import { globalNormScale } from '../../../src/main/core/ml/loss'
+import { bceWithLogits, globalNormScale } from '../../../src/main/core/ml/loss'
 import { wasmBackend } from '../../../src/main/core/ml/wasm-heap'
 import { blockTransposePlan, transposePlan } from '../../../src/main/core/ml/wasm-js-kernels'
 import { planMatMul } from '../../../src/main/core/ml/wasm-matmul'
@@ -24,6 +24,10 @@ const CASES: Case[] = [
   { x: [2, 8, 8, 3], f: [4, 4, 3, 2], stride: 2, pad: 'same' },
   // a tap row of 6 floats: one vector and a tail in the SIMD im2col
   { x: [2, 9, 9, 2], f: [3, 3, 2, 5], stride: 1, pad: 'same' },
+  // the SIMD filter-gradient product: 16-column tiles, an odd last row, 4- and 1-column tails,
+  // and a reduction over several 128-row chunks with a partial last one (588 rows) or exactly one
+  { x: [3, 14, 14, 1], f: [3, 3, 1, 38], stride: 1, pad: 'same' },
+  { x: [2, 16, 16, 2], f: [4, 4, 2, 20], stride: 2, pad: 'same' },
 ]
 
 /** Filter gradients of a conv layer, computed on the named backend. */
@@ -122,10 +126,10 @@ const ORIENTATIONS = [
 ] as const
 
 /** Runs `body` with Synthfold's SIMD module on or off (the JavaScript loops), then turns it on. */
-async function withSimd(simd: boolean, body: () => Promise<void>): Promise<void> {
+async function withSimd<T>(simd: boolean, body: () => Promise<T>): Promise<T> {
   setSimdKernelsEnabled(simd)
   try {
-    await body()
+    return await body()
   } finally {
     setSimdKernelsEnabled(true)
   }
@@ -267,6 +271,34 @@ describe('the wasm replacement kernels', () => {
       })
     })
 
+  for (const simd of [true, false])
+    it(`the cross-entropy on logits and its gradient match the cpu backend's formula (${mode(simd)})`, async () => {
+      // logits from -120 to 120 (exp under- and overflow), near 0, and a count that leaves a tail
+      const n = 4 * 1000 + 3
+      const logits = Array.from({ length: n }, (_, i) =>
+        i < 12
+          ? [-120, -88, -30, -1e-4, -0, 0, 1e-6, 17, 30, 88, 120, 0.5][i]
+          : ((i * 7919) % 2001) / 50 - 20,
+      )
+      const target = Array.from({ length: n }, (_, i) => ((i * 104729) % 1000) / 999)
+      const run = async (backend: string): Promise<number[][]> => {
+        await tf.setBackend(backend)
+        return tf.tidy(() => {
+          const l = tf.tensor3d(logits, [1, n, 1])
+          const t = tf.tensor3d(target, [1, n, 1])
+          const w = tf.reshape(tf.linspace(-2, 2, n), [1, n, 1])
+          const loss = (v: tf.Tensor): tf.Scalar => tf.mul(bceWithLogits(tf.mul(v, w), t, 7), 2.5)
+          const { value, grad } = tf.valueAndGrad(loss)(l)
+          return [Array.from(value.dataSync()), Array.from(grad.dataSync())]
+        })
+      }
+      const wasm = await withSimd(simd, () => run('wasm'))
+      const cpu = await run('cpu')
+      expect(wasm[0][0]).toBeCloseTo(cpu[0][0], 2) // a sum near 1e4
+      expect(Math.abs(wasm[0][0] - cpu[0][0]) / cpu[0][0]).toBeLessThan(1e-6)
+      wasm[1].forEach((g, i) => expect(g, `gradient ${i}`).toBeCloseTo(cpu[1][i], 6))
+    })
+
   it('transposes (matrices, batched, NHWC to CHWN, int32, others) match the cpu backend', async () => {
     const cases: [number[], number[]][] = [
       [
@@ -333,6 +365,32 @@ describe('the wasm replacement kernels', () => {
     expect(blockTransposePlan([3, 4, 2], [1, 0, 2])).toBeNull()
     expect(blockTransposePlan([4, 5], [1, 0])).toBeNull()
     await tf.setBackend('wasm')
+  })
+
+  it('splits (any axis, sizes or a count, -1, int32, empty parts) match the cpu backend', async () => {
+    const cases: [number[], number | number[], number][] = [
+      [[64, 3146], [3136, 10], 1], // the encoder's join of features and label, split by its gradient
+      [[4, 6, 5], [2, -1, 1], 1],
+      [[6, 3, 2], 3, 0],
+      [[2, 3, 8], [3, 0, 5], -1],
+    ]
+    const run = async (backend: string): Promise<number[][]> => {
+      await tf.setBackend(backend)
+      const floats = cases.flatMap(([shape, split, axis], i) =>
+        tf.tidy(() =>
+          tf
+            .split(tf.randomUniform(shape, -1, 1, 'float32', 171 + i), split, axis)
+            .map((t) => [...t.shape, ...t.dataSync()]),
+        ),
+      )
+      const ints = tf.tidy(() =>
+        tf
+          .split(tf.reshape(tf.range(0, 24, 1, 'int32'), [4, 6]), [1, 5], 1)
+          .map((t) => [...t.shape, ...t.dataSync()]),
+      )
+      return [...floats, ...ints]
+    }
+    expect(await run('wasm')).toEqual(await run('cpu'))
   })
 
   it('Identity shares the data (no copy), and either tensor outlives the other', async () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
-import { SUM_SQUARES } from './wasm-js-kernels'
+import { BCE_GRAD, BCE_SUM, SUM_SQUARES } from './wasm-js-kernels'
 
 export interface LossParts {
   total: tf.Scalar
@@ -47,17 +47,27 @@ export function cvaeLoss(
  * formula runs.
  */
 export function bceWithLogits(logits: tf.Tensor, target: tf.Tensor, divisor = 1): tf.Scalar {
+  // On wasm each direction is one pass of Synthfold's kernels (wasm-js-kernels.ts).
+  const fused =
+    tf.getBackend() === 'wasm' &&
+    logits.dtype === 'float32' &&
+    target.dtype === 'float32' &&
+    tf.util.arraysEqual(logits.shape, target.shape) &&
+    !!tf.getKernel(BCE_SUM, 'wasm')
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [l, save] = args as [tf.Tensor, tf.GradSaveFunc]
     save([l])
-    const value = tf.div(
-      tf.sum(tf.sub(tf.add(tf.relu(l), tf.log1p(tf.exp(tf.neg(tf.abs(l))))), tf.mul(l, target))),
-      divisor,
-    )
+    const sum = fused
+      ? (tf.engine().runKernel(BCE_SUM, { logits: l, target }) as tf.Scalar)
+      : tf.sum(tf.sub(tf.add(tf.relu(l), tf.log1p(tf.exp(tf.neg(tf.abs(l))))), tf.mul(l, target)))
     return {
-      value,
+      value: tf.div(sum, divisor),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.mul(tf.sub(tf.sigmoid(saved[0]), target), tf.div(dy, divisor)),
+        fused
+          ? (tf
+              .engine()
+              .runKernel(BCE_GRAD, { logits: saved[0], target, dy }, { divisor }) as tf.Tensor)
+          : tf.mul(tf.sub(tf.sigmoid(saved[0]), target), tf.div(dy, divisor)),
     }
   })
   return op(logits) as tf.Scalar

@@ -125,6 +125,13 @@ function filterGradIm2col(
             }
     }
     const patches = asTensor<tf.Rank.R2>(rows)
+    if (simd) {
+      // dW [taps, Co] = patches^T dy in one pass, without transposing either
+      const dw = backend.makeOutput([KH, KW, Ci, Co], 'float32')
+      const [pp, dyp, dwp] = [rows, dy, dw].map((t) => pointer(backend, t.dataId))
+      simd.gemm_tn(pp, dyp, dwp, taps, Co, N)
+      return asTensor<tf.Rank.R4>(dw)
+    }
     const g = tf.transpose(tf.matMul(tf.reshape(view(dy), [N, Co]), patches, true, false))
     return tf.reshape(g, [KH, KW, Ci, Co])
   })

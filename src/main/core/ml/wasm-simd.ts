@@ -11,6 +11,8 @@ export interface SimdKernels {
   leaky_relu_grad(dy: number, x: number, d: number, n: number, alpha: number): void
   sum_rows(x: number, out: number, rows: number, inner: number): void
   sum_squares(x: number, n: number): number
+  bce_logits_sum(l: number, t: number, n: number): number
+  bce_logits_grad(l: number, t: number, out: number, n: number, scale: number): void
   col2im(
     y: number,
     dx: number,
@@ -54,6 +56,8 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void
+  /** c = a^T b for row-major a (K x M), b (K x N); c is M x N. */
+  gemm_tn(a: number, b: number, c: number, M: number, N: number, K: number): void
   transpose(
     src: number,
     dst: number,
