@@ -665,7 +665,9 @@
 
   ;; Bernoulli cross-entropy of logits l against targets t, summed (in double precision):
   ;; sum of max(l, 0) - l t + log(1 + exp(-|l|)). exp and log are Cephes' single-precision
-  ;; polynomials (within a few ulp of the C library's).
+  ;; polynomials (within a few ulp of the C library's); 2^n is built in the exponent bits of
+  ;; n + 127 + 2^23 (a float whose low mantissa bits are n + 127). pmin and pmax keep a NaN first
+  ;; operand, so a NaN logit gives a NaN loss.
   (func (export "bce_logits_sum") (param $l i32) (param $t i32) (param $n i32) (result f64)
     (local $i i32) (local $end i32) (local $lv v128) (local $tv v128) (local $e v128) (local $sp v128)
     (local $term v128) (local $a0 v128) (local $a1 v128)
@@ -675,15 +677,14 @@
       (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
       (local.set $lv (v128.load (i32.add (local.get $l) (local.get $i))))
       (local.set $tv (v128.load (i32.add (local.get $t) (local.get $i))))
-      (local.set $er (f32x4.min (f32x4.max (f32x4.neg (f32x4.abs (local.get $lv))) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88 88 88 88)))
+      (local.set $er (f32x4.pmin (f32x4.pmax (f32x4.neg (f32x4.abs (local.get $lv))) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88 88 88 88)))
       (local.set $en (f32x4.nearest (f32x4.mul (local.get $er) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
       (local.set $er (f32x4.sub (f32x4.sub (local.get $er)
         (f32x4.mul (local.get $en) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))) (f32x4.mul (local.get $en) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
       (local.set $e (f32x4.mul
         (f32x4.add (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $er)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)) (local.get $er)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)) (local.get $er)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)) (local.get $er)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)) (local.get $er)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
           (f32x4.mul (local.get $er) (local.get $er))) (local.get $er)) (v128.const f32x4 1 1 1 1))
-        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $en)) (v128.const i32x4 127 127 127 127))
-          (i32.const 23))))
+        (i32x4.shl (f32x4.add (local.get $en) (v128.const f32x4 8388735 8388735 8388735 8388735)) (i32.const 23))))
       (local.set $lu (f32x4.add (local.get $e) (v128.const f32x4 1 1 1 1)))
       (local.set $lk (f32x4.gt (local.get $lu) (v128.const f32x4 1.41421356 1.41421356 1.41421356 1.41421356)))
       (local.set $lf (f32x4.sub (v128.bitselect (f32x4.mul (local.get $lu) (v128.const f32x4 0.5 0.5 0.5 0.5)) (local.get $lu)
@@ -699,7 +700,7 @@
       (local.set $sp (v128.bitselect (local.get $e)
         (f32x4.mul (local.get $lr) (f32x4.div (local.get $e) (local.get $lf)))
         (f32x4.eq (local.get $lf) (v128.const f32x4 0 0 0 0))))
-      (local.set $term (f32x4.add (f32x4.sub (f32x4.max (local.get $lv) (v128.const f32x4 0 0 0 0))
+      (local.set $term (f32x4.add (f32x4.sub (f32x4.pmax (local.get $lv) (v128.const f32x4 0 0 0 0))
         (f32x4.mul (local.get $lv) (local.get $tv))) (local.get $sp)))
       (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $term))))
       (local.set $a1 (f64x2.add (local.get $a1) (f64x2.promote_low_f32x4
@@ -712,15 +713,14 @@
       (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
       (local.set $lv (v128.load32_splat (i32.add (local.get $l) (local.get $i))))
       (local.set $tv (v128.load32_splat (i32.add (local.get $t) (local.get $i))))
-      (local.set $er (f32x4.min (f32x4.max (f32x4.neg (f32x4.abs (local.get $lv))) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88 88 88 88)))
+      (local.set $er (f32x4.pmin (f32x4.pmax (f32x4.neg (f32x4.abs (local.get $lv))) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88 88 88 88)))
       (local.set $en (f32x4.nearest (f32x4.mul (local.get $er) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
       (local.set $er (f32x4.sub (f32x4.sub (local.get $er)
         (f32x4.mul (local.get $en) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))) (f32x4.mul (local.get $en) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
       (local.set $e (f32x4.mul
         (f32x4.add (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $er)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)) (local.get $er)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)) (local.get $er)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)) (local.get $er)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)) (local.get $er)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
           (f32x4.mul (local.get $er) (local.get $er))) (local.get $er)) (v128.const f32x4 1 1 1 1))
-        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $en)) (v128.const i32x4 127 127 127 127))
-          (i32.const 23))))
+        (i32x4.shl (f32x4.add (local.get $en) (v128.const f32x4 8388735 8388735 8388735 8388735)) (i32.const 23))))
       (local.set $lu (f32x4.add (local.get $e) (v128.const f32x4 1 1 1 1)))
       (local.set $lk (f32x4.gt (local.get $lu) (v128.const f32x4 1.41421356 1.41421356 1.41421356 1.41421356)))
       (local.set $lf (f32x4.sub (v128.bitselect (f32x4.mul (local.get $lu) (v128.const f32x4 0.5 0.5 0.5 0.5)) (local.get $lu)
@@ -736,7 +736,7 @@
       (local.set $sp (v128.bitselect (local.get $e)
         (f32x4.mul (local.get $lr) (f32x4.div (local.get $e) (local.get $lf)))
         (f32x4.eq (local.get $lf) (v128.const f32x4 0 0 0 0))))
-      (local.set $term (f32x4.add (f32x4.sub (f32x4.max (local.get $lv) (v128.const f32x4 0 0 0 0))
+      (local.set $term (f32x4.add (f32x4.sub (f32x4.pmax (local.get $lv) (v128.const f32x4 0 0 0 0))
         (f32x4.mul (local.get $lv) (local.get $tv))) (local.get $sp)))
       (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4
         (v128.and (local.get $term) (v128.const i32x4 -1 0 0 0)))))
@@ -755,15 +755,14 @@
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
       (local.set $lv (v128.load (i32.add (local.get $l) (local.get $i))))
-      (local.set $er (f32x4.min (f32x4.max (f32x4.neg (local.get $lv)) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88 88 88 88)))
+      (local.set $er (f32x4.pmin (f32x4.pmax (f32x4.neg (local.get $lv)) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88 88 88 88)))
       (local.set $en (f32x4.nearest (f32x4.mul (local.get $er) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
       (local.set $er (f32x4.sub (f32x4.sub (local.get $er)
         (f32x4.mul (local.get $en) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))) (f32x4.mul (local.get $en) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
       (local.set $e (f32x4.mul
         (f32x4.add (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $er)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)) (local.get $er)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)) (local.get $er)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)) (local.get $er)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)) (local.get $er)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
           (f32x4.mul (local.get $er) (local.get $er))) (local.get $er)) (v128.const f32x4 1 1 1 1))
-        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $en)) (v128.const i32x4 127 127 127 127))
-          (i32.const 23))))
+        (i32x4.shl (f32x4.add (local.get $en) (v128.const f32x4 8388735 8388735 8388735 8388735)) (i32.const 23))))
       (v128.store (i32.add (local.get $out) (local.get $i))
         (f32x4.mul (f32x4.sub (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e)))
           (v128.load (i32.add (local.get $t) (local.get $i)))) (local.get $vs)))
@@ -773,15 +772,14 @@
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
       (local.set $lv (v128.load32_splat (i32.add (local.get $l) (local.get $i))))
-      (local.set $er (f32x4.min (f32x4.max (f32x4.neg (local.get $lv)) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88 88 88 88)))
+      (local.set $er (f32x4.pmin (f32x4.pmax (f32x4.neg (local.get $lv)) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88 88 88 88)))
       (local.set $en (f32x4.nearest (f32x4.mul (local.get $er) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
       (local.set $er (f32x4.sub (f32x4.sub (local.get $er)
         (f32x4.mul (local.get $en) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))) (f32x4.mul (local.get $en) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
       (local.set $e (f32x4.mul
         (f32x4.add (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (f32x4.add (f32x4.mul (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4) (local.get $er)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)) (local.get $er)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)) (local.get $er)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)) (local.get $er)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)) (local.get $er)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
           (f32x4.mul (local.get $er) (local.get $er))) (local.get $er)) (v128.const f32x4 1 1 1 1))
-        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $en)) (v128.const i32x4 127 127 127 127))
-          (i32.const 23))))
+        (i32x4.shl (f32x4.add (local.get $en) (v128.const f32x4 8388735 8388735 8388735 8388735)) (i32.const 23))))
       (local.set $g (f32x4.mul (f32x4.sub (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e)))
         (v128.load32_splat (i32.add (local.get $t) (local.get $i)))) (local.get $vs)))
       (f32.store (i32.add (local.get $out) (local.get $i)) (f32x4.extract_lane 0 (local.get $g)))
