@@ -58,14 +58,20 @@ describe('the SIMD kernels module', () => {
       })
       expect(Array.from(f32.subarray(5120, 5120 + inner))).toEqual(sums)
 
-      // transpose a 7 x 10 block out of a 9-wide matrix into rows 11 wide: four-row blocks,
-      // a tail of 3 rows and of 2 columns; nothing outside the block is written
+      // transpose two 7 x 10 blocks (the second 3 elements on in the input, 120 in the output)
+      // out of a 9-wide matrix into rows 11 wide: four-row blocks, a tail of 3 rows and of 2
+      // columns; nothing outside the blocks is written
       const src = Array.from({ length: 7 * 9 + 10 }, (_, i) => f(i + 0.5))
       f32.set(src, 13 * 1024)
       f32.fill(-1, 14 * 1024, 15 * 1024)
-      k.transpose(at(13), at(14), 7, 10, 9, 11)
+      k.transpose(at(13), at(14), 7, 10, 9, 11, 2, 3, 120)
       const expected = Array.from({ length: 1024 }, () => -1)
-      for (let r = 0; r < 7; r++) for (let c = 0; c < 10; c++) expected[c * 11 + r] = src[r * 9 + c]
+      for (const [i, o] of [
+        [0, 0],
+        [3, 120],
+      ])
+        for (let r = 0; r < 7; r++)
+          for (let c = 0; c < 10; c++) expected[o + c * 11 + r] = src[i + r * 9 + c]
       expect(Array.from(f32.subarray(14 * 1024, 15 * 1024))).toEqual(expected)
 
       // copy 2 x 3 blocks of 5 floats between strided layouts; nothing else is written

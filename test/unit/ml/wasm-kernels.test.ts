@@ -354,7 +354,7 @@ describe('the wasm replacement kernels', () => {
     }
     expect(await run('wasm')).toEqual(await run('cpu'))
     expect(transposePlan([2, 3, 4, 5], [1, 2, 0, 3])).toBeNull()
-    expect(transposePlan([4, 3, 5, 6], [3, 1, 2, 0])).toHaveLength(15)
+    expect(transposePlan([4, 3, 5, 6], [3, 1, 2, 0])).toMatchObject({ count: 15, rows: 4, cols: 6 })
     // NHWC to HWNC, as the filter gradients use
     expect(blockTransposePlan([64, 7, 7, 64], [1, 2, 0, 3])).toEqual({
       rows: 64,

@@ -100,16 +100,23 @@ function sum(original: KernelFunc) {
 }
 
 /**
- * The strided matrix transposes a permutation comes down to, or null for permutations the SIMD
+ * The strided matrix transposes a permutation comes down to (count of them, each rows x cols, the
+ * i-th at i * srcStep in the input and i * dstStep in the output), or null for permutations the SIMD
  * kernel does not cover: swapping the last two axes (matrices, batched), and swapping the first
  * and last (NHWC to CHWN, as the filter gradients use). Offsets and strides in elements.
  */
 export function transposePlan(
   shape: number[],
   perm: number[],
-):
-  | { src: number; dst: number; rows: number; cols: number; srcStride: number; dstStride: number }[]
-  | null {
+): {
+  count: number
+  rows: number
+  cols: number
+  srcStride: number
+  dstStride: number
+  srcStep: number
+  dstStep: number
+} | null {
   const r = shape.length
   if (r < 2) return null
   const last = r - 1
@@ -119,27 +126,22 @@ export function transposePlan(
   }
   if (perm[last] === last - 1 && perm[last - 1] === last && keepsMiddle(0, last - 1)) {
     const [rows, cols] = [shape[last - 1], shape[last]]
-    const batches = tf.util.sizeFromShape(shape.slice(0, last - 1))
-    return Array.from({ length: batches }, (_, b) => ({
-      src: b * rows * cols,
-      dst: b * rows * cols,
-      rows,
-      cols,
-      srcStride: cols,
-      dstStride: rows,
-    }))
+    const count = tf.util.sizeFromShape(shape.slice(0, last - 1))
+    const step = rows * cols
+    return { count, rows, cols, srcStride: cols, dstStride: rows, srcStep: step, dstStep: step }
   }
   if (r >= 3 && perm[0] === last && perm[last] === 0 && keepsMiddle(1, last)) {
     const [a, z] = [shape[0], shape[last]]
     const m = tf.util.sizeFromShape(shape.slice(1, last))
-    return Array.from({ length: m }, (_, i) => ({
-      src: i * z,
-      dst: i * a,
+    return {
+      count: m,
       rows: a,
       cols: z,
       srcStride: m * z,
       dstStride: m * a,
-    }))
+      srcStep: z,
+      dstStep: a,
+    }
   }
   return null
 }
@@ -186,9 +188,10 @@ function transpose(original: KernelFunc) {
     if (blocks) {
       const { rows, cols, block } = blocks
       simd.copy_blocks(src, dst, rows, cols, block, cols * block, block, block, rows * block)
-    } else
-      for (const t of plan ?? [])
-        simd.transpose(src + 4 * t.src, dst + 4 * t.dst, t.rows, t.cols, t.srcStride, t.dstStride)
+    } else if (plan) {
+      const { count, rows, cols, srcStride, dstStride, srcStep, dstStep } = plan
+      simd.transpose(src, dst, rows, cols, srcStride, dstStride, count, srcStep, dstStep)
+    }
     return out
   }
 }

@@ -65,6 +65,9 @@ export interface SimdKernels {
     cols: number,
     srcStride: number,
     dstStride: number,
+    count: number,
+    srcStep: number,
+    dstStep: number,
   ): void
   adam(
     w: number,

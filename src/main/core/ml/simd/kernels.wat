@@ -118,9 +118,26 @@
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $cols))))
 
-  ;; out[c * dstStride + r] = in[r * srcStride + c] for r < rows, c < cols (strides in elements):
-  ;; a strided matrix transpose, 4 x 4 blocks at a time (transposed in registers by shuffles).
+  ;; `count` strided matrix transposes, the i-th from src + i * srcStep to dst + i * dstStep (all
+  ;; in elements): out[c * dstStride + r] = in[r * srcStride + c] for r < rows, c < cols.
   (func (export "transpose")
+    (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (param $srcStride i32) (param $dstStride i32) (param $count i32) (param $srcStep i32)
+    (param $dstStep i32)
+    (local $i i32)
+    (local.set $srcStep (i32.shl (local.get $srcStep) (i32.const 2)))
+    (local.set $dstStep (i32.shl (local.get $dstStep) (i32.const 2)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+      (call $transpose1 (local.get $src) (local.get $dst) (local.get $rows) (local.get $cols)
+        (local.get $srcStride) (local.get $dstStride))
+      (local.set $src (i32.add (local.get $src) (local.get $srcStep)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $dstStep)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next))))
+
+  ;; One of them, 4 x 4 blocks at a time (transposed in registers by shuffles).
+  (func $transpose1
     (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
     (param $srcStride i32) (param $dstStride i32)
     (local $r i32) (local $c i32) (local $rr i32) (local $ss i32) (local $ds i32)
