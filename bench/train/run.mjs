@@ -46,7 +46,7 @@ const genRatios = pairs.map((p) => p.ours.samplesPerSecond / p.torch.samplesPerS
 const f = (v) => Math.round(v).toLocaleString('en-US')
 const { ours: first, torch: firstTorch } = pairs[0]
 console.log(
-  `bench/train: default 28x28 conv CVAE, batch ${first.batchSize}, ${steps} timed steps after warm-up, ${rounds} round${rounds > 1 ? 's' : ''} (medians)`,
+  `bench/train: default 28x28 conv CVAE, batch ${first.batchSize}, ${steps} timed steps after 20 warm-up steps, ${rounds} round${rounds > 1 ? 's' : ''} (medians)`,
 )
 console.log(`  synthfold (${first.backend}, ${first.device})`)
 console.log(

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 torch.set_num_threads(int(os.environ.get('THREADS', '2')))
 torch.manual_seed(0)
 K, D, B = 10, 16, int(os.environ.get('BATCH', '128'))
-steps, warmup = int(sys.argv[1]) if len(sys.argv) > 1 else 40, 5
+steps, warmup = int(sys.argv[1]) if len(sys.argv) > 1 else 40, 20  # warm-up as bench/train/tfjs-cvae.ts
 
 
 class CVAE(nn.Module):

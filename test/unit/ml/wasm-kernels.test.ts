@@ -7,6 +7,7 @@ import { bceWithLogits, globalNormScale } from '../../../src/main/core/ml/loss'
 import { wasmBackend } from '../../../src/main/core/ml/wasm-heap'
 import { blockTransposePlan, transposePlan } from '../../../src/main/core/ml/wasm-js-kernels'
 import { planMatMul } from '../../../src/main/core/ml/wasm-matmul'
+import { simdWorkerCount } from '../../../src/main/core/ml/wasm-pool'
 import { setSimdKernelsEnabled, simdKernels } from '../../../src/main/core/ml/wasm-simd'
 
 type Case = {
@@ -28,6 +29,9 @@ const CASES: Case[] = [
   // and a reduction over several 128-row chunks with a partial last one (588 rows) or exactly one
   { x: [3, 14, 14, 1], f: [3, 3, 1, 38], stride: 1, pad: 'same' },
   { x: [2, 16, 16, 2], f: [4, 4, 2, 20], stride: 2, pad: 'same' },
+  // images larger than one chunk of the threaded product: 7 bands of output rows each (6, ..., 4)
+  { x: [3, 40, 40, 2], f: [3, 3, 2, 5], stride: 1, pad: 'same' },
+  { x: [2, 46, 46, 3], f: [4, 4, 3, 16], stride: 2, pad: 'same' },
 ]
 
 /** Filter gradients of a conv layer, computed on the named backend. */
@@ -217,6 +221,8 @@ describe('the wasm replacement kernels', () => {
     it(`filter gradients match the cpu backend for strides, paddings and kernel sizes (${mode(simd)})`, async () => {
       await withSimd(simd, async () => {
         const wasm = await filterGrads('wasm')
+        // the same bits every time, however the threads shared the work
+        for (let again = 0; again < 3; again++) expect(await filterGrads('wasm')).toEqual(wasm)
         const cpu = await filterGrads('cpu')
         CASES.forEach((c, i) => {
           expect(wasm[i].length).toBe(c.f.reduce((a, b) => a * b))
@@ -412,8 +418,10 @@ describe('the wasm replacement kernels', () => {
     const wanted = Number(process.env.SYNTHFOLD_WASM_THREADS) || Math.min(8, availableParallelism())
     expect(info.threads).toBe(wanted)
     expect(info.device).toContain(`${wanted} thread`)
-    // Synthfold's SIMD module loads on the backend's memory (doctor would say why not)
+    // Synthfold's SIMD module loads on the backend's memory (doctor would say why not), and its
+    // own threaded work (filter gradients) runs on the caller and one worker fewer than that
     expect(info.notes.join('\n')).not.toContain('SIMD kernels are not in use')
+    expect(simdWorkerCount(wasmBackend())).toBe(wanted - 1)
   })
 
   it('leaks no tensors and no backend memory', async () => {

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path'
 import { wasmBackend } from './wasm-heap'
 import { registerWasmKernels } from './wasm-kernels'
 import { simdKernelsUnavailable } from './wasm-simd'
+import { setSimdThreads } from './wasm-pool'
 import { enableWasmThreadsForNode, wantedWasmThreads } from './wasm-threads'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
@@ -96,6 +97,7 @@ async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
     }
     await tf.ready()
     registerWasmKernels()
+    setSimdThreads(threads)
     const unavailable = simdKernelsUnavailable(wasmBackend())
     if (unavailable)
       notes.push(

@@ -3,7 +3,6 @@ import {
   asTensor,
   heapF32,
   output,
-  pointer,
   replaceWasmKernel,
   view,
   type KernelArgs,
@@ -13,7 +12,7 @@ import { registerAdamKernel } from './adam'
 import { col2im, COL2IM_MAX_CHANNELS } from './wasm-col2im'
 import { registerWasmJsKernels } from './wasm-js-kernels'
 import { makeBatchMatMul } from './wasm-matmul'
-import { simdKernels } from './wasm-simd'
+import { filterGradient, pooledFilterGradient } from './wasm-pool'
 import { phases, subpixel } from './wasm-subpixel'
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 
@@ -29,10 +28,11 @@ type Args = KernelArgs
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
 
 /**
- * Conv2DBackpropFilter (missing on wasm). The filter gradient is itself a convolution: with the
- * batch and channel axes of x swapped, dy becomes a filter whose taps are the output pixels,
- * applied with a dilation equal to the forward stride:
+ * Conv2DBackpropFilter (missing on wasm):
  *   dW[kh,kw,ci,co] = sum_{b,oh,ow} x[b, oh*s+kh-pad, ow*s+kw-pad, ci] * dy[b,oh,ow,co]
+ * With Synthfold's SIMD kernels, a product of x's patches with dy on every thread (wasm-pool.ts).
+ * Without them it is a convolution on XNNPACK: with the batch and channel axes of x swapped, dy
+ * becomes a filter whose taps are the output pixels, applied with a dilation equal to the stride.
  */
 function conv2dBackpropFilter({ inputs, attrs, backend }: Args): TensorInfo {
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
@@ -54,12 +54,13 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: Args): TensorInfo {
     false,
     'channelsLast',
   )
-  if (
-    x.dtype === 'float32' &&
-    dy.dtype === 'float32' &&
-    info.filterHeight * info.filterWidth * info.inChannels <= IM2COL_MAX_K
-  )
-    return output(filterGradIm2col(backend as WasmBackendLike, x, dy, info))
+  const wasm = backend as WasmBackendLike
+  if (x.dtype === 'float32' && dy.dtype === 'float32') {
+    // Synthfold's SIMD product on all threads (wasm-pool.ts), else for thin layers a plain loop
+    if (pooledFilterGradient(wasm, x.shape[0], info)) return filterGradient(wasm, x, dy, info)
+    if (info.filterHeight * info.filterWidth * info.inChannels <= IM2COL_MAX_K)
+      return output(filterGradIm2col(wasm, x, dy, info))
+  }
   return output(
     tf.tidy(() => {
       const { top, bottom, left, right } = info.padInfo
@@ -80,10 +81,10 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: Args): TensorInfo {
 }
 
 /**
- * Up to this many filter taps per output channel (KH * KW * Ci), the filter gradient is a matrix
- * product of the input's patches with dy. The convolution form above then has a tiny output
- * (KH x KW pixels) and a huge reduction, which XNNPACK runs at a few GFLOP/s (the first conv layer
- * of a gray image, the last transposed convolution of the decoder).
+ * Without the SIMD kernels, up to this many filter taps per output channel (KH * KW * Ci), the
+ * filter gradient is a matrix product of the input's patches with dy. The convolution form above
+ * then has a tiny output (KH x KW pixels) and a huge reduction, which XNNPACK runs at a few GFLOP/s
+ * (the first conv layer of a gray image, the last transposed convolution of the decoder).
  */
 const IM2COL_MAX_K = 64
 
@@ -103,35 +104,22 @@ function filterGradIm2col(
     // packs the patches (N x taps) instead of dy (N x Co, the larger for these layers).
     const taps = KH * KW * Ci
     const rows = backend.makeOutput([N, taps], 'float32')
-    const simd = simdKernels(backend)
-    if (simd) {
-      const [xp, pp] = [x, rows].map((t) => pointer(backend, t.dataId))
-      simd.im2col(xp, pp, B, XH, XW, Ci, OH, OW, KH, KW, sh, sw, top, left)
-    } else {
-      const p = heapF32(backend, rows)
-      const xs = heapF32(backend, x)
-      let n = 0
-      for (let b = 0; b < B; b++)
-        for (let oh = 0; oh < OH; oh++)
-          for (let ow = 0; ow < OW; ow++)
-            for (let kh = 0; kh < KH; kh++) {
-              const ih = oh * sh + kh - top
-              for (let kw = 0; kw < KW; kw++) {
-                const iw = ow * sw + kw - left
-                const inside = ih >= 0 && ih < XH && iw >= 0 && iw < XW
-                const src = ((b * XH + ih) * XW + iw) * Ci
-                for (let ci = 0; ci < Ci; ci++) p[n++] = inside ? xs[src + ci] : 0
-              }
+    const p = heapF32(backend, rows)
+    const xs = heapF32(backend, x)
+    let n = 0
+    for (let b = 0; b < B; b++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++)
+          for (let kh = 0; kh < KH; kh++) {
+            const ih = oh * sh + kh - top
+            for (let kw = 0; kw < KW; kw++) {
+              const iw = ow * sw + kw - left
+              const inside = ih >= 0 && ih < XH && iw >= 0 && iw < XW
+              const src = ((b * XH + ih) * XW + iw) * Ci
+              for (let ci = 0; ci < Ci; ci++) p[n++] = inside ? xs[src + ci] : 0
             }
-    }
+          }
     const patches = asTensor<tf.Rank.R2>(rows)
-    if (simd) {
-      // dW [taps, Co] = patches^T dy in one pass, without transposing either
-      const dw = backend.makeOutput([KH, KW, Ci, Co], 'float32')
-      const [pp, dyp, dwp] = [rows, dy, dw].map((t) => pointer(backend, t.dataId))
-      simd.gemm_tn(pp, dyp, dwp, taps, Co, N)
-      return asTensor<tf.Rank.R4>(dw)
-    }
     const g = tf.transpose(tf.matMul(tf.reshape(view(dy), [N, Co]), patches, true, false))
     return tf.reshape(g, [KH, KW, Ci, Co])
   })

@@ -56,8 +56,19 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void
-  /** c = a^T b for row-major a (K x M), b (K x N); c is M x N. */
-  gemm_tn(a: number, b: number, c: number, M: number, N: number, K: number): void
+  /** c = a^T b (c += a^T b with accumulate 1) for row-major a (K x M), b (K x N); c is M x N. */
+  gemm_tn(
+    a: number,
+    b: number,
+    c: number,
+    M: number,
+    N: number,
+    K: number,
+    accumulate: number,
+  ): void
+  /** Claims and computes chunks of the filter-gradient job at ctl (wasm-pool.ts); returns how many. */
+  filter_grad_work(ctl: number, thread: number): number
+  add_into(dst: number, src: number, n: number): void
   transpose(
     src: number,
     dst: number,
@@ -91,6 +102,7 @@ export interface SimdKernels {
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>()
+const modules = new WeakMap<WebAssembly.Memory, WebAssembly.Module>()
 let failure: string | null = null
 let enabled = process.env.SYNTHFOLD_SIMD_KERNELS !== '0'
 
@@ -114,14 +126,26 @@ export function simdKernels(backend: WasmBackendLike): SimdKernels | null {
     const shared =
       typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer
     const bytes = decode(shared ? SHARED_MEMORY_MODULE : UNSHARED_MEMORY_MODULE)
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+    const module = new WebAssembly.Module(bytes)
+    const instance = new WebAssembly.Instance(module, { env: { memory } })
     kernels = instance.exports as unknown as SimdKernels
+    modules.set(memory, module)
   } catch (err) {
     kernels = null // an engine without SIMD: the loops are correct, only slower
     failure = err instanceof Error ? err.message : String(err)
   }
   instances.set(memory, kernels)
   return kernels
+}
+
+/** The compiled module and the memory the kernels run on (for workers to share), or null. */
+export function simdModule(
+  backend: WasmBackendLike,
+): { module: WebAssembly.Module; memory: WebAssembly.Memory } | null {
+  if (!simdKernels(backend)) return null
+  const memory = (backend.wasm.wasmMemory ?? backend.wasm.asm?.memory) as WebAssembly.Memory
+  const module = modules.get(memory)
+  return module ? { module, memory } : null
 }
 
 /** Why the kernels are not in use on this backend (for `synthfold doctor`), or null if they are. */

@@ -348,7 +348,7 @@
   ;; im2col for filter gradients, one row of taps per output pixel: the patch matrix
   ;; p[(b, oh, ow), (kh, kw, ci)] = x[b, oh*sh + kh - top, ow*sw + kw - left, ci], zero outside x.
   ;; Sizes: x is B x XH x XW x Ci.
-  (func (export "im2col")
+  (func $im2col (export "im2col")
     (param $x i32) (param $p i32) (param $B i32) (param $XH i32) (param $XW i32) (param $Ci i32)
     (param $OH i32) (param $OW i32) (param $KH i32) (param $KW i32) (param $sh i32) (param $sw i32)
     (param $top i32) (param $left i32)
@@ -499,12 +499,13 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $next))))
 
-  ;; c = a^T b for a: K x M and b: K x N, row-major, c: M x N (written, not accumulated into):
+  ;; c = a^T b (c += a^T b if accumulate is 1) for a: K x M and b: K x N, row-major, c: M x N:
   ;; the product of two tall matrices, as a filter gradient patches^T dy is. K is walked in chunks
   ;; of 128 rows so that both operands' chunks stay in L1 while every 2 x 16 tile of c takes them;
   ;; columns past the last multiple of 16 go 4, then 1, at a time.
-  (func (export "gemm_tn")
+  (func $gemm_tn (export "gemm_tn")
     (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32)
+    (param $accumulate i32)
     (local $k0 i32) (local $kn i32) (local $i i32) (local $j i32) (local $k i32)
     (local $sa i32) (local $sb i32) (local $pa i32) (local $pb i32) (local $pc i32)
     (local $acc v128) (local $s f32) (local $N16 i32) (local $N4 i32)
@@ -512,7 +513,8 @@
     (local.set $sb (i32.shl (local.get $N) (i32.const 2)))
     (local.set $N16 (i32.and (local.get $N) (i32.const -16)))
     (local.set $N4 (i32.and (local.get $N) (i32.const -4)))
-    (memory.fill (local.get $c) (i32.const 0) (i32.mul (local.get $M) (local.get $sb)))
+    (if (i32.eqz (local.get $accumulate))
+      (then (memory.fill (local.get $c) (i32.const 0) (i32.mul (local.get $M) (local.get $sb)))))
     (block $chunks_done (loop $chunks_next
       (br_if $chunks_done (i32.ge_u (local.get $k0) (local.get $K)))
       (local.set $kn (i32.sub (local.get $K) (local.get $k0)))
@@ -800,6 +802,83 @@
       (local.set $g (f32x4.mul (f32x4.sub (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e)))
         (v128.load32_splat (i32.add (local.get $t) (local.get $i)))) (local.get $vs)))
       (f32.store (i32.add (local.get $out) (local.get $i)) (f32x4.extract_lane 0 (local.get $g)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $next))))
+
+  ;; The filter gradient of a convolution, shared out between threads: every thread (the caller's
+  ;; and Synthfold's workers, wasm-pool.ts) runs this on the same control block until no slot is
+  ;; left. A chunk is one band of output rows of one image: its patches (im2col, into the thread's
+  ;; scratch) times its rows of dy. The chunks are split into `slots` runs of consecutive chunks;
+  ;; a thread claims a whole slot (compare-and-swap on word 0, so a thread that read the parameters
+  ;; of a finished job claims nothing) and sums its chunks in order into the slot's own partial
+  ;; dW. Which thread did which slot cannot change the result: the slots are added in order later.
+  ;; Control block (i32 words at ctl): 0 job << 16 | next slot, 1 slots done, 2-3 used by
+  ;; JavaScript, then x, dy, scratch, scratch stride, c, c stride (pointers and strides in bytes),
+  ;; XH, XW, Ci, OH, OW, KH, KW, sh, sw, top, left, Co, band (output rows a chunk), bands an image,
+  ;; chunks, slots. Returns the slots this call did.
+  (func (export "filter_grad_work") (param $ctl i32) (param $thread i32) (result i32)
+    (local $v i32) (local $slot i32) (local $chunk i32) (local $end i32) (local $b i32)
+    (local $oh0 i32) (local $rows i32) (local $taps i32) (local $scratch i32) (local $c i32)
+    (local $n i32) (local $first i32)
+    (block $done (loop $next
+      (local.set $v (i32.atomic.load (local.get $ctl)))
+      (local.set $slot (i32.and (local.get $v) (i32.const 0xffff)))
+      (br_if $done (i32.ge_u (local.get $slot) (i32.load offset=100 (local.get $ctl))))
+      (br_if $next (i32.ne (i32.atomic.rmw.cmpxchg (local.get $ctl) (local.get $v)
+        (i32.add (local.get $v) (i32.const 1))) (local.get $v)))
+      ;; chunks slot * count / slots up to (slot + 1) * count / slots
+      (local.set $chunk (i32.div_u (i32.mul (local.get $slot) (i32.load offset=96 (local.get $ctl))) (i32.load offset=100 (local.get $ctl))))
+      (local.set $end (i32.div_u (i32.mul (i32.add (local.get $slot) (i32.const 1)) (i32.load offset=96 (local.get $ctl)))
+        (i32.load offset=100 (local.get $ctl))))
+      (local.set $taps (i32.mul (i32.mul (i32.load offset=60 (local.get $ctl)) (i32.load offset=64 (local.get $ctl))) (i32.load offset=48 (local.get $ctl))))
+      (local.set $scratch (i32.add (i32.load offset=24 (local.get $ctl)) (i32.mul (local.get $thread) (i32.load offset=28 (local.get $ctl)))))
+      (local.set $c (i32.add (i32.load offset=32 (local.get $ctl)) (i32.mul (local.get $slot) (i32.load offset=36 (local.get $ctl)))))
+      (local.set $first (i32.const 1))
+      (block $chunks_done (loop $chunks_next
+        (br_if $chunks_done (i32.ge_u (local.get $chunk) (local.get $end)))
+        (local.set $b (i32.div_u (local.get $chunk) (i32.load offset=92 (local.get $ctl))))
+        (local.set $oh0 (i32.mul (i32.rem_u (local.get $chunk) (i32.load offset=92 (local.get $ctl))) (i32.load offset=88 (local.get $ctl))))
+        (local.set $rows (i32.sub (i32.load offset=52 (local.get $ctl)) (local.get $oh0)))
+        (if (i32.gt_u (local.get $rows) (i32.load offset=88 (local.get $ctl))) (then (local.set $rows (i32.load offset=88 (local.get $ctl)))))
+        ;; the band's patches: image b, output rows oh0 .. oh0 + rows (top shifted by oh0 * sh)
+        (call $im2col
+          (i32.add (i32.load offset=16 (local.get $ctl)) (i32.shl (i32.mul (local.get $b)
+            (i32.mul (i32.mul (i32.load offset=40 (local.get $ctl)) (i32.load offset=44 (local.get $ctl))) (i32.load offset=48 (local.get $ctl)))) (i32.const 2)))
+          (local.get $scratch) (i32.const 1) (i32.load offset=40 (local.get $ctl)) (i32.load offset=44 (local.get $ctl)) (i32.load offset=48 (local.get $ctl))
+          (local.get $rows) (i32.load offset=56 (local.get $ctl)) (i32.load offset=60 (local.get $ctl)) (i32.load offset=64 (local.get $ctl)) (i32.load offset=68 (local.get $ctl)) (i32.load offset=72 (local.get $ctl))
+          (i32.sub (i32.load offset=76 (local.get $ctl)) (i32.mul (local.get $oh0) (i32.load offset=68 (local.get $ctl)))) (i32.load offset=80 (local.get $ctl)))
+        ;; the slot's first chunk writes its partial dW, the others add to it
+        (call $gemm_tn (local.get $scratch)
+          (i32.add (i32.load offset=20 (local.get $ctl)) (i32.shl (i32.mul (i32.add (i32.mul (local.get $b) (i32.load offset=52 (local.get $ctl)))
+            (local.get $oh0)) (i32.mul (i32.load offset=56 (local.get $ctl)) (i32.load offset=84 (local.get $ctl)))) (i32.const 2)))
+          (local.get $c) (local.get $taps) (i32.load offset=84 (local.get $ctl)) (i32.mul (local.get $rows) (i32.load offset=56 (local.get $ctl)))
+          (i32.eqz (local.get $first)))
+        (local.set $first (i32.const 0))
+        (local.set $chunk (i32.add (local.get $chunk) (i32.const 1)))
+        (br $chunks_next)))
+      (drop (i32.atomic.rmw.add offset=4 (local.get $ctl) (i32.const 1)))
+      (drop (memory.atomic.notify offset=4 (local.get $ctl) (i32.const 1)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $next)))
+    (local.get $n))
+
+  ;; dst[i] += src[i] for i < n (the threads' partial filter gradients into one).
+  (func (export "add_into") (param $dst i32) (param $src i32) (param $n i32)
+    (local $i i32) (local $end i32)
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+      (v128.store (i32.add (local.get $dst) (local.get $i)) (f32x4.add
+        (v128.load (i32.add (local.get $dst) (local.get $i)))
+        (v128.load (i32.add (local.get $src) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $next)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+      (f32.store (i32.add (local.get $dst) (local.get $i)) (f32.add
+        (f32.load (i32.add (local.get $dst) (local.get $i)))
+        (f32.load (i32.add (local.get $src) (local.get $i)))))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br $next))))
 )

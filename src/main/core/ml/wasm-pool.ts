@@ -1,0 +1,222 @@
+import type * as tf from '@tensorflow/tfjs-core'
+import type { TensorInfo } from '@tensorflow/tfjs-core'
+import { Worker } from 'node:worker_threads'
+import { pointer, type WasmBackendLike } from './wasm-heap'
+import { simdKernels, simdModule, type SimdKernels } from './wasm-simd'
+
+/**
+ * Threads of Synthfold's own for its SIMD kernels. tfjs runs XNNPACK's convolutions and products on
+ * its thread pool, but everything Synthfold computes itself ran on one thread, and the filter
+ * gradients of the two wide conv layers, which XNNPACK ran as convolutions after transposing both
+ * operands and repacking dy as a filter every step, were the largest part of a training step.
+ *
+ * Here the caller's thread and `threads - 1` workers (node:worker_threads, each with the SIMD module
+ * instantiated on tfjs's shared memory) share one job. Its chunks (a band of output rows of one
+ * image each) are grouped into SLOTS runs of consecutive chunks, and a thread claims a whole slot
+ * at a time by compare-and-swap in wasm (simd/kernels.wat, `filter_grad_work`). A worker sleeps in
+ * Atomics.wait between jobs, so it takes no CPU from tfjs's own pool; one that wakes late (its core
+ * busy) simply takes fewer slots. Each slot sums its chunks in order into its own partial result and
+ * the partials are added in slot order, so the result is the same whichever thread did what and on
+ * any number of threads: a seed still reproduces a run. Without a shared memory (tfjs on one
+ * thread) the caller does every slot alone.
+ */
+
+/** Control block: i32 words; 0-1 and 4.. are described in kernels.wat. */
+const CTL_BYTES = 128
+const DONE = 1
+const SEQ = 2
+const STOP = 3
+/** How long the caller waits for a worker's chunk before giving up on the job. */
+const WORKER_TIMEOUT_MS = 30_000
+/** Output rows of dy per chunk: about this many patch rows. */
+const CHUNK_ROWS = 256
+/** Runs of chunks a job is split into (fewer when it has fewer chunks); fixed, for determinism. */
+const SLOTS = 8
+
+interface MallocBackend extends WasmBackendLike {
+  wasm: WasmBackendLike['wasm'] & { _malloc(bytes: number): number; _free(ptr: number): void }
+}
+
+interface Pool {
+  kernels: SimdKernels
+  ctl: number
+  i32: Int32Array
+  workers: Worker[]
+  /** Threads the buffers are laid out for: the caller and every worker started. */
+  threads: number
+  job: number
+}
+
+const pools = new WeakMap<WebAssembly.Memory, Pool>()
+let wantedThreads = 1
+
+/** How many threads (the caller's included) may share a job; set from tfjs's own pool size. */
+export function setSimdThreads(threads: number): void {
+  wantedThreads = Math.max(1, Math.floor(threads))
+}
+
+/** The workers of the pool on this backend's memory (0 where it runs on the caller alone). */
+export function simdWorkerCount(backend: WasmBackendLike): number {
+  return pool(backend)?.workers.length ?? 0
+}
+
+// Plain JavaScript, run with `eval`: no file to ship or resolve beside the bundle.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads')
+const { module, memory, ctl, thread } = workerData
+const k = new WebAssembly.Instance(module, { env: { memory } }).exports
+const i32 = new Int32Array(memory.buffer)
+const seq = (ctl >> 2) + ${SEQ}
+const stop = (ctl >> 2) + ${STOP}
+let seen = 0
+for (;;) {
+  Atomics.wait(i32, seq, seen)
+  seen = Atomics.load(i32, seq)
+  if (Atomics.load(i32, stop) !== 0) break
+  k.filter_grad_work(ctl, thread)
+}
+`
+
+function pool(backend: WasmBackendLike): Pool | null {
+  const kernels = simdKernels(backend)
+  const shared = simdModule(backend)
+  if (!kernels || !shared) return null
+  const known = pools.get(shared.memory)
+  if (known) return known
+  const b = backend as MallocBackend
+  const ctl = b.wasm._malloc(CTL_BYTES)
+  const i32 = new Int32Array(shared.memory.buffer)
+  i32.fill(0, ctl >> 2, (ctl + CTL_BYTES) >> 2)
+  const p: Pool = { kernels, ctl, i32, workers: [], threads: 1, job: 0 }
+  const isShared =
+    typeof SharedArrayBuffer !== 'undefined' && shared.memory.buffer instanceof SharedArrayBuffer
+  if (isShared)
+    for (let thread = 1; thread < wantedThreads; thread++) {
+      try {
+        const w = new Worker(WORKER_SOURCE, {
+          eval: true,
+          workerData: { module: shared.module, memory: shared.memory, ctl, thread },
+        })
+        w.unref() // never keeps the process alive
+        // A worker that fails leaves the pool: later jobs run on the threads left.
+        w.on('error', () => (p.workers = p.workers.filter((x) => x !== w)))
+        p.workers.push(w)
+      } catch {
+        break
+      }
+    }
+  p.threads = 1 + p.workers.length
+  pools.set(shared.memory, p)
+  return p
+}
+
+/** Output rows per chunk, and chunks per image, for dy's output width and height. */
+function banding(OH: number, OW: number): { band: number; bands: number } {
+  const band = Math.max(1, Math.min(OH, Math.floor(CHUNK_ROWS / OW)))
+  return { band, bands: Math.ceil(OH / band) }
+}
+
+/** Whether filterGradient takes this shape (there is a pool, and chunks fit 31-bit arithmetic). */
+export function pooledFilterGradient(
+  backend: WasmBackendLike,
+  batch: number,
+  info: tf.backend_util.Conv2DInfo,
+): boolean {
+  const { bands } = banding(info.outHeight, info.outWidth)
+  return batch * bands * SLOTS < 2 ** 31 && pool(backend) !== null
+}
+
+/**
+ * dW[kh, kw, ci, co] = sum over b, oh, ow of x[b, oh*sh + kh - top, ow*sw + kw - left, ci] *
+ * dy[b, oh, ow, co], on every thread of the pool. x and dy float32, NHWC.
+ */
+export function filterGradient(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo {
+  const p = pool(backend)
+  if (!p) throw new Error('filterGradient: the SIMD kernels are not available')
+  const b = backend as MallocBackend
+  const [B, XH, XW, Ci] = x.shape
+  const [, OH, OW, Co] = dy.shape
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info
+  const { band, bands } = banding(OH, OW)
+  const taps = KH * KW * Ci
+  const count = B * bands
+  const slots = Math.min(SLOTS, count)
+  const scratchBytes = band * OW * taps * 4
+  const cBytes = taps * Co * 4
+  const out = backend.makeOutput([KH, KW, Ci, Co], 'float32')
+  const area = b.wasm._malloc(p.threads * scratchBytes + slots * cBytes)
+  if (!area) throw new Error('filterGradient: out of wasm memory')
+  try {
+    const cBase = area + p.threads * scratchBytes
+    const w = p.ctl >> 2
+    const params = [
+      pointer(backend, x.dataId),
+      pointer(backend, dy.dataId),
+      area,
+      scratchBytes,
+      cBase,
+      cBytes,
+      XH,
+      XW,
+      Ci,
+      OH,
+      OW,
+      KH,
+      KW,
+      sh,
+      sw,
+      info.padInfo.top,
+      info.padInfo.left,
+      Co,
+      band,
+      bands,
+      count,
+      slots,
+    ]
+    const i32 = p.i32
+    i32.set(params, w + 4)
+    Atomics.store(i32, w + DONE, 0)
+    p.job = (p.job + 1) & 0xffff
+    // Publishing the job (its number in the high half, chunk 0 next) makes the parameters visible.
+    Atomics.store(i32, w, p.job << 16)
+    if (p.workers.length > 0) {
+      Atomics.add(i32, w + SEQ, 1)
+      Atomics.notify(i32, w + SEQ)
+    }
+    p.kernels.filter_grad_work(p.ctl, 0)
+    // Wait for the slots workers claimed but have not finished.
+    for (;;) {
+      const done = Atomics.load(i32, w + DONE)
+      if (done >= slots) break
+      if (
+        Atomics.wait(i32, w + DONE, done, WORKER_TIMEOUT_MS) === 'timed-out' &&
+        Atomics.load(i32, w + DONE) === done
+      )
+        throw new Error(
+          `a Synthfold SIMD worker did not finish its part of a filter gradient in ${WORKER_TIMEOUT_MS / 1000} s`,
+        )
+    }
+    const o = pointer(backend, out.dataId)
+    p.kernels.copy_blocks(cBase, o, 1, 1, taps * Co, 0, 0, 0, 0)
+    for (let t = 1; t < slots; t++) p.kernels.add_into(o, cBase + t * cBytes, taps * Co)
+    return out
+  } finally {
+    b.wasm._free(area)
+  }
+}
+
+/** Stops the workers (tests; the process never waits for them). */
+export function stopSimdWorkers(backend: WasmBackendLike): void {
+  const shared = simdModule(backend)
+  const p = shared && pools.get(shared.memory)
+  if (!p) return
+  Atomics.store(p.i32, (p.ctl >> 2) + STOP, 1)
+  Atomics.add(p.i32, (p.ctl >> 2) + SEQ, 1)
+  Atomics.notify(p.i32, (p.ctl >> 2) + SEQ)
+  p.workers = []
+}
