@@ -21,7 +21,7 @@ import { simdKernels, simdModule, type SimdKernels } from './wasm-simd'
  * thread) the caller does every slot alone.
  */
 
-/** Control block: i32 words; 0-1 and 4.. are described in kernels.wat. */
+/** Control block: i32 words; 0-1 and 4.. are described in kernels.wat (`work`). */
 const CTL_BYTES = 128
 const DONE = 1
 const SEQ = 2
@@ -73,7 +73,7 @@ for (;;) {
   Atomics.wait(i32, seq, seen)
   seen = Atomics.load(i32, seq)
   if (Atomics.load(i32, stop) !== 0) break
-  k.filter_grad_work(ctl, thread)
+  k.work(ctl, thread)
 }
 `
 
@@ -127,6 +127,37 @@ export function pooledFilterGradient(
 }
 
 /**
+ * Runs a job of `slots` slots on every thread of the pool: its parameters go to the control block
+ * (kernels.wat, `work`), the caller works too, then waits for the slots workers claimed.
+ */
+function runJob(p: Pool, params: number[], slots: number): void {
+  const i32 = p.i32
+  const w = p.ctl >> 2
+  i32[w + 4] = slots
+  i32.set(params, w + 5)
+  Atomics.store(i32, w + DONE, 0)
+  p.job = (p.job + 1) & 0xffff
+  // Publishing the job (its number in the high half, slot 0 next) makes the parameters visible.
+  Atomics.store(i32, w, p.job << 16)
+  if (p.workers.length > 0) {
+    Atomics.add(i32, w + SEQ, 1)
+    Atomics.notify(i32, w + SEQ)
+  }
+  p.kernels.work(p.ctl, 0)
+  for (;;) {
+    const done = Atomics.load(i32, w + DONE)
+    if (done >= slots) return
+    if (
+      Atomics.wait(i32, w + DONE, done, WORKER_TIMEOUT_MS) === 'timed-out' &&
+      Atomics.load(i32, w + DONE) === done
+    )
+      throw new Error(
+        `a Synthfold SIMD worker did not finish its part of a job in ${WORKER_TIMEOUT_MS / 1000} s`,
+      )
+  }
+}
+
+/**
  * dW[kh, kw, ci, co] = sum over b, oh, ow of x[b, oh*sh + kh - top, ow*sw + kw - left, ci] *
  * dy[b, oh, ow, co], on every thread of the pool. x and dy float32, NHWC.
  */
@@ -153,7 +184,6 @@ export function filterGradient(
   if (!area) throw new Error('filterGradient: out of wasm memory')
   try {
     const cBase = area + p.threads * scratchBytes
-    const w = p.ctl >> 2
     const params = [
       pointer(backend, x.dataId),
       pointer(backend, dy.dataId),
@@ -176,31 +206,8 @@ export function filterGradient(
       band,
       bands,
       count,
-      slots,
     ]
-    const i32 = p.i32
-    i32.set(params, w + 4)
-    Atomics.store(i32, w + DONE, 0)
-    p.job = (p.job + 1) & 0xffff
-    // Publishing the job (its number in the high half, chunk 0 next) makes the parameters visible.
-    Atomics.store(i32, w, p.job << 16)
-    if (p.workers.length > 0) {
-      Atomics.add(i32, w + SEQ, 1)
-      Atomics.notify(i32, w + SEQ)
-    }
-    p.kernels.filter_grad_work(p.ctl, 0)
-    // Wait for the slots workers claimed but have not finished.
-    for (;;) {
-      const done = Atomics.load(i32, w + DONE)
-      if (done >= slots) break
-      if (
-        Atomics.wait(i32, w + DONE, done, WORKER_TIMEOUT_MS) === 'timed-out' &&
-        Atomics.load(i32, w + DONE) === done
-      )
-        throw new Error(
-          `a Synthfold SIMD worker did not finish its part of a filter gradient in ${WORKER_TIMEOUT_MS / 1000} s`,
-        )
-    }
+    runJob(p, params, slots)
     const o = pointer(backend, out.dataId)
     p.kernels.copy_blocks(cBase, o, 1, 1, taps * Co, 0, 0, 0, 0)
     for (let t = 1; t < slots; t++) p.kernels.add_into(o, cBase + t * cBytes, taps * Co)

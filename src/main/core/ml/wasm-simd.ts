@@ -56,18 +56,22 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void
-  /** c = a^T b (c += a^T b with accumulate 1) for row-major a (K x M), b (K x N); c is M x N. */
-  gemm_tn(
+  /** c (+)= op(a) b; strides in bytes (kernels.wat). */
+  gemm(
     a: number,
+    ars: number,
+    acs: number,
     b: number,
+    ldb: number,
     c: number,
+    ldc: number,
     M: number,
     N: number,
     K: number,
     accumulate: number,
   ): void
-  /** Claims and computes chunks of the filter-gradient job at ctl (wasm-pool.ts); returns how many. */
-  filter_grad_work(ctl: number, thread: number): number
+  /** Claims and does slots of the filter-gradient job at ctl (wasm-pool.ts); returns how many. */
+  work(ctl: number, thread: number): number
   add_into(dst: number, src: number, n: number): void
   transpose(
     src: number,

@@ -499,53 +499,50 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $next))))
 
-  ;; c = a^T b (c += a^T b if accumulate is 1) for a: K x M and b: K x N, row-major, c: M x N:
-  ;; the product of two tall matrices, as a filter gradient patches^T dy is. K is walked in chunks
-  ;; of 128 rows so that both operands' chunks stay in L1 while every 2 x 16 tile of c takes them;
-  ;; columns past the last multiple of 16 go 4, then 1, at a time.
-  (func $gemm_tn (export "gemm_tn")
-    (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32) (param $K i32)
+  ;; c = op(a) b, or c += op(a) b if accumulate is 1: M x N from M x K and K x N, f32. Element
+  ;; (i, k) of a is at a + i * ars + k * acs, (k, j) of b at b + k * ldb + 4j, (i, j) of c at
+  ;; c + i * ldc + 4j (strides in bytes): a row-major a is ars = 4K, acs = 4; a transposed one
+  ;; (stored K x M) ars = 4, acs = 4M. K is walked in chunks of 128 so that the chunk of b a tile
+  ;; reads stays in L1 across the tiles of a column; 16 columns at a time, two rows of c per tile,
+  ;; then columns past the last multiple of 16 four and then one at a time.
+  (func $gemm (export "gemm")
+    (param $a i32) (param $ars i32) (param $acs i32) (param $b i32) (param $ldb i32)
+    (param $c i32) (param $ldc i32) (param $M i32) (param $N i32) (param $K i32)
     (param $accumulate i32)
     (local $k0 i32) (local $kn i32) (local $i i32) (local $j i32) (local $k i32)
-    (local $sa i32) (local $sb i32) (local $pa i32) (local $pb i32) (local $pc i32)
-    (local $acc v128) (local $s f32) (local $N16 i32) (local $N4 i32)
-    (local.set $sa (i32.shl (local.get $M) (i32.const 2)))
-    (local.set $sb (i32.shl (local.get $N) (i32.const 2)))
+    (local $pa i32) (local $pb i32) (local $pc i32) (local $panel i32)
+    (local $acc v128) (local $s f32) (local $N16 i32) (local $N4 i32) (local $load i32)
     (local.set $N16 (i32.and (local.get $N) (i32.const -16)))
     (local.set $N4 (i32.and (local.get $N) (i32.const -4)))
-    (if (i32.eqz (local.get $accumulate))
-      (then (memory.fill (local.get $c) (i32.const 0) (i32.mul (local.get $M) (local.get $sb)))))
     (block $chunks_done (loop $chunks_next
       (br_if $chunks_done (i32.ge_u (local.get $k0) (local.get $K)))
       (local.set $kn (i32.sub (local.get $K) (local.get $k0)))
       (if (i32.gt_u (local.get $kn) (i32.const 128)) (then (local.set $kn (i32.const 128))))
-      ;; 16 columns at a time: two rows of c per pass, then the odd last row
+      ;; c is read only where it holds something to add to: not in the first chunk of a product
+      (local.set $load (i32.or (local.get $accumulate) (i32.ne (local.get $k0) (i32.const 0))))
       (local.set $j (i32.const 0))
       (block $j_done (loop $j_next
         (br_if $j_done (i32.ge_u (local.get $j) (local.get $N16)))
+        ;; the panel of b the tiles of these 16 columns read
+        (local.set $panel (i32.add (local.get $b) (i32.add (i32.mul (local.get $k0) (local.get $ldb))
+          (i32.shl (local.get $j) (i32.const 2)))))
         (local.set $i (i32.const 0))
         (block $i_done (loop $i_next
           (br_if $i_done (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $M)))
-          (call $tile2x16
-            (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $M))
-              (local.get $i)) (i32.const 2)))
-            (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $N))
-              (local.get $j)) (i32.const 2)))
-            (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N))
-              (local.get $j)) (i32.const 2)))
-            (local.get $sa) (local.get $sb) (local.get $sb) (local.get $kn))
+          (call $tile2x16 (i32.add (local.get $a) (i32.add (i32.mul (local.get $i) (local.get $ars))
+            (i32.mul (local.get $k0) (local.get $acs)))) (local.get $ars) (local.get $panel)
+            (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc))
+              (i32.shl (local.get $j) (i32.const 2))))
+            (local.get $acs) (local.get $ldb) (local.get $ldc) (local.get $kn) (local.get $load))
           (local.set $i (i32.add (local.get $i) (i32.const 2)))
           (br $i_next)))
         (if (i32.lt_u (local.get $i) (local.get $M))
           (then
-            (call $tile1x16
-              (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $M))
-                (local.get $i)) (i32.const 2)))
-              (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $N))
-                (local.get $j)) (i32.const 2)))
-              (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N))
-                (local.get $j)) (i32.const 2)))
-              (local.get $sa) (local.get $sb) (local.get $sb) (local.get $kn))))
+            (call $tile1x16 (i32.add (local.get $a) (i32.add (i32.mul (local.get $i) (local.get $ars))
+              (i32.mul (local.get $k0) (local.get $acs)))) (local.get $panel)
+              (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc))
+                (i32.shl (local.get $j) (i32.const 2))))
+              (local.get $acs) (local.get $ldb) (local.get $kn) (local.get $load))))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $j_next)))
       ;; then 4 columns, one row, at a time
@@ -554,20 +551,18 @@
         (local.set $i (i32.const 0))
         (block $i_done (loop $i_next
           (br_if $i_done (i32.ge_u (local.get $i) (local.get $M)))
-          (local.set $pa (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $k0)
-            (local.get $M)) (local.get $i)) (i32.const 2))))
-          (local.set $pb (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $k0)
-            (local.get $N)) (local.get $j)) (i32.const 2))))
-          (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i)
-            (local.get $N)) (local.get $j)) (i32.const 2))))
-          (local.set $acc (v128.load (local.get $pc)))
+          (local.set $pa (i32.add (local.get $a) (i32.add (i32.mul (local.get $i) (local.get $ars)) (i32.mul (local.get $k0) (local.get $acs)))))
+          (local.set $pb (i32.add (local.get $b) (i32.add (i32.mul (local.get $k0) (local.get $ldb)) (i32.shl (local.get $j) (i32.const 2)))))
+          (local.set $pc (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc)) (i32.shl (local.get $j) (i32.const 2)))))
+          (local.set $acc (v128.const i32x4 0 0 0 0))
+          (if (local.get $load) (then (local.set $acc (v128.load (local.get $pc)))))
           (local.set $k (i32.const 0))
           (block $k_done (loop $k_next
             (br_if $k_done (i32.ge_u (local.get $k) (local.get $kn)))
             (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
               (v128.load32_splat (local.get $pa)) (v128.load (local.get $pb)))))
-            (local.set $pa (i32.add (local.get $pa) (local.get $sa)))
-            (local.set $pb (i32.add (local.get $pb) (local.get $sb)))
+            (local.set $pa (i32.add (local.get $pa) (local.get $acs)))
+            (local.set $pb (i32.add (local.get $pb) (local.get $ldb)))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $k_next)))
           (v128.store (local.get $pc) (local.get $acc))
@@ -581,20 +576,18 @@
         (local.set $i (i32.const 0))
         (block $i_done (loop $i_next
           (br_if $i_done (i32.ge_u (local.get $i) (local.get $M)))
-          (local.set $pa (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $k0)
-            (local.get $M)) (local.get $i)) (i32.const 2))))
-          (local.set $pb (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $k0)
-            (local.get $N)) (local.get $j)) (i32.const 2))))
-          (local.set $pc (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i)
-            (local.get $N)) (local.get $j)) (i32.const 2))))
-          (local.set $s (f32.load (local.get $pc)))
+          (local.set $pa (i32.add (local.get $a) (i32.add (i32.mul (local.get $i) (local.get $ars)) (i32.mul (local.get $k0) (local.get $acs)))))
+          (local.set $pb (i32.add (local.get $b) (i32.add (i32.mul (local.get $k0) (local.get $ldb)) (i32.shl (local.get $j) (i32.const 2)))))
+          (local.set $pc (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc)) (i32.shl (local.get $j) (i32.const 2)))))
+          (local.set $s (f32.const 0))
+          (if (local.get $load) (then (local.set $s (f32.load (local.get $pc)))))
           (local.set $k (i32.const 0))
           (block $k_done (loop $k_next
             (br_if $k_done (i32.ge_u (local.get $k) (local.get $kn)))
             (local.set $s (f32.add (local.get $s) (f32.mul
               (f32.load (local.get $pa)) (f32.load (local.get $pb)))))
-            (local.set $pa (i32.add (local.get $pa) (local.get $sa)))
-            (local.set $pb (i32.add (local.get $pb) (local.get $sb)))
+            (local.set $pa (i32.add (local.get $pa) (local.get $acs)))
+            (local.set $pb (i32.add (local.get $pb) (local.get $ldb)))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $k_next)))
           (f32.store (local.get $pc) (local.get $s))
@@ -605,39 +598,45 @@
       (local.set $k0 (i32.add (local.get $k0) (i32.const 128)))
       (br $chunks_next))))
 
-  ;; One 2 x 16 tile of gemm_tn: c[i, j] += sum_k a[k, i] b[k, j] over `rows` rows of a and b
-  ;; from pa and pb (the tile's corners), for the tile's i and j. Strides in bytes.
+  ;; One 2 x 16 tile of gemm: c[i, j] = (load ? c[i, j] : 0) + sum_k a[i, k] b[k, j] over `rows`
+  ;; values of k, from pa (row i; row i + 1 is ar bytes on), pb and pc (the tile's corners); sa:
+  ;; bytes from a[i, k] to a[i, k + 1], sb and sc: row strides of b and c.
   (func $tile2x16
-    (param $pa i32) (param $pb i32) (param $pc i32) (param $sa i32) (param $sb i32) (param $sc i32)
-    (param $rows i32)
-    (local $k i32) (local $s0 v128) (local $s1 v128)
+    (param $pa i32) (param $ar i32) (param $pb i32) (param $pc i32) (param $sa i32) (param $sb i32)
+    (param $sc i32) (param $rows i32) (param $load i32)
+    (local $k i32) (local $pa1 i32) (local $s0 v128) (local $s1 v128)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
     (local $c00 v128) (local $c01 v128) (local $c02 v128) (local $c03 v128) (local $c10 v128) (local $c11 v128) (local $c12 v128) (local $c13 v128)
-    (local.set $c00 (v128.load offset=0 (local.get $pc)))
-    (local.set $c01 (v128.load offset=16 (local.get $pc)))
-    (local.set $c02 (v128.load offset=32 (local.get $pc)))
-    (local.set $c03 (v128.load offset=48 (local.get $pc)))
-    (local.set $c10 (v128.load offset=0 (i32.add (local.get $pc) (local.get $sc))))
-    (local.set $c11 (v128.load offset=16 (i32.add (local.get $pc) (local.get $sc))))
-    (local.set $c12 (v128.load offset=32 (i32.add (local.get $pc) (local.get $sc))))
-    (local.set $c13 (v128.load offset=48 (i32.add (local.get $pc) (local.get $sc))))
+    (local.set $pa1 (i32.add (local.get $pa) (local.get $ar)))
+    ;; the accumulators start at zero, or at c's values to add to
+    (if (local.get $load)
+      (then
+        (local.set $c00 (v128.load offset=0 (local.get $pc)))
+        (local.set $c01 (v128.load offset=16 (local.get $pc)))
+        (local.set $c02 (v128.load offset=32 (local.get $pc)))
+        (local.set $c03 (v128.load offset=48 (local.get $pc)))
+        (local.set $c10 (v128.load offset=0 (i32.add (local.get $pc) (local.get $sc))))
+        (local.set $c11 (v128.load offset=16 (i32.add (local.get $pc) (local.get $sc))))
+        (local.set $c12 (v128.load offset=32 (i32.add (local.get $pc) (local.get $sc))))
+        (local.set $c13 (v128.load offset=48 (i32.add (local.get $pc) (local.get $sc))))))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $k) (local.get $rows)))
       (local.set $b0 (v128.load offset=0 (local.get $pb)))
       (local.set $b1 (v128.load offset=16 (local.get $pb)))
       (local.set $b2 (v128.load offset=32 (local.get $pb)))
       (local.set $b3 (v128.load offset=48 (local.get $pb)))
-      (local.set $s0 (v128.load32_splat offset=0 (local.get $pa)))
+      (local.set $s0 (v128.load32_splat (local.get $pa)))
       (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s0) (local.get $b0))))
       (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s0) (local.get $b1))))
       (local.set $c02 (f32x4.add (local.get $c02) (f32x4.mul (local.get $s0) (local.get $b2))))
       (local.set $c03 (f32x4.add (local.get $c03) (f32x4.mul (local.get $s0) (local.get $b3))))
-      (local.set $s1 (v128.load32_splat offset=4 (local.get $pa)))
+      (local.set $s1 (v128.load32_splat (local.get $pa1)))
       (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s1) (local.get $b0))))
       (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s1) (local.get $b1))))
       (local.set $c12 (f32x4.add (local.get $c12) (f32x4.mul (local.get $s1) (local.get $b2))))
       (local.set $c13 (f32x4.add (local.get $c13) (f32x4.mul (local.get $s1) (local.get $b3))))
       (local.set $pa (i32.add (local.get $pa) (local.get $sa)))
+      (local.set $pa1 (i32.add (local.get $pa1) (local.get $sa)))
       (local.set $pb (i32.add (local.get $pb) (local.get $sb)))
       (local.set $k (i32.add (local.get $k) (i32.const 1)))
       (br $next)))
@@ -650,25 +649,27 @@
     (v128.store offset=32 (i32.add (local.get $pc) (local.get $sc)) (local.get $c12))
     (v128.store offset=48 (i32.add (local.get $pc) (local.get $sc)) (local.get $c13)))
 
-  ;; One 1 x 16 tile of gemm_tn: c[i, j] += sum_k a[k, i] b[k, j] over `rows` rows of a and b
-  ;; from pa and pb (the tile's corners), for the tile's i and j. Strides in bytes.
+  ;; One 1 x 16 tile of gemm, as above for a single row.
   (func $tile1x16
-    (param $pa i32) (param $pb i32) (param $pc i32) (param $sa i32) (param $sb i32) (param $sc i32)
-    (param $rows i32)
-    (local $k i32) (local $s0 v128) (local $s1 v128)
+    (param $pa i32) (param $pb i32) (param $pc i32) (param $sa i32) (param $sb i32) (param $rows i32)
+    (param $load i32)
+    (local $k i32) (local $s0 v128)
     (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
     (local $c00 v128) (local $c01 v128) (local $c02 v128) (local $c03 v128)
-    (local.set $c00 (v128.load offset=0 (local.get $pc)))
-    (local.set $c01 (v128.load offset=16 (local.get $pc)))
-    (local.set $c02 (v128.load offset=32 (local.get $pc)))
-    (local.set $c03 (v128.load offset=48 (local.get $pc)))
+    ;; the accumulators start at zero, or at c's values to add to
+    (if (local.get $load)
+      (then
+        (local.set $c00 (v128.load offset=0 (local.get $pc)))
+        (local.set $c01 (v128.load offset=16 (local.get $pc)))
+        (local.set $c02 (v128.load offset=32 (local.get $pc)))
+        (local.set $c03 (v128.load offset=48 (local.get $pc)))))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $k) (local.get $rows)))
       (local.set $b0 (v128.load offset=0 (local.get $pb)))
       (local.set $b1 (v128.load offset=16 (local.get $pb)))
       (local.set $b2 (v128.load offset=32 (local.get $pb)))
       (local.set $b3 (v128.load offset=48 (local.get $pb)))
-      (local.set $s0 (v128.load32_splat offset=0 (local.get $pa)))
+      (local.set $s0 (v128.load32_splat (local.get $pa)))
       (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s0) (local.get $b0))))
       (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s0) (local.get $b1))))
       (local.set $c02 (f32x4.add (local.get $c02) (f32x4.mul (local.get $s0) (local.get $b2))))
@@ -806,61 +807,68 @@
       (br $next))))
 
   ;; The filter gradient of a convolution, shared out between threads: every thread (the caller's
-  ;; and Synthfold's workers, wasm-pool.ts) runs this on the same control block until no slot is
-  ;; left. A chunk is one band of output rows of one image: its patches (im2col, into the thread's
-  ;; scratch) times its rows of dy. The chunks are split into `slots` runs of consecutive chunks;
-  ;; a thread claims a whole slot (compare-and-swap on word 0, so a thread that read the parameters
-  ;; of a finished job claims nothing) and sums its chunks in order into the slot's own partial
-  ;; dW. Which thread did which slot cannot change the result: the slots are added in order later.
-  ;; Control block (i32 words at ctl): 0 job << 16 | next slot, 1 slots done, 2-3 used by
-  ;; JavaScript, then x, dy, scratch, scratch stride, c, c stride (pointers and strides in bytes),
-  ;; XH, XW, Ci, OH, OW, KH, KW, sh, sw, top, left, Co, band (output rows a chunk), bands an image,
-  ;; chunks, slots. Returns the slots this call did.
-  (func (export "filter_grad_work") (param $ctl i32) (param $thread i32) (result i32)
-    (local $v i32) (local $slot i32) (local $chunk i32) (local $end i32) (local $b i32)
-    (local $oh0 i32) (local $rows i32) (local $taps i32) (local $scratch i32) (local $c i32)
-    (local $n i32) (local $first i32)
+  ;; and Synthfold's workers, wasm-pool.ts) runs `work` on the same control block until no slot of
+  ;; the job is left. A slot is claimed by compare-and-swap on word 0, and only then are the job's
+  ;; parameters read, so a thread that read anything of a finished job claims nothing of the next;
+  ;; which thread did which slot never changes the result. Control block (i32 words at ctl): 0 job
+  ;; << 16 | next slot, 1 slots done, 2-3 used by JavaScript, 4 the job's slots, then its
+  ;; parameters (below). Returns the slots this call did.
+  (func (export "work") (param $ctl i32) (param $thread i32) (result i32)
+    (local $v i32) (local $slot i32) (local $n i32)
     (block $done (loop $next
       (local.set $v (i32.atomic.load (local.get $ctl)))
       (local.set $slot (i32.and (local.get $v) (i32.const 0xffff)))
-      (br_if $done (i32.ge_u (local.get $slot) (i32.load offset=100 (local.get $ctl))))
+      (br_if $done (i32.ge_u (local.get $slot) (i32.load offset=16 (local.get $ctl))))
       (br_if $next (i32.ne (i32.atomic.rmw.cmpxchg (local.get $ctl) (local.get $v)
         (i32.add (local.get $v) (i32.const 1))) (local.get $v)))
-      ;; chunks slot * count / slots up to (slot + 1) * count / slots
-      (local.set $chunk (i32.div_u (i32.mul (local.get $slot) (i32.load offset=96 (local.get $ctl))) (i32.load offset=100 (local.get $ctl))))
-      (local.set $end (i32.div_u (i32.mul (i32.add (local.get $slot) (i32.const 1)) (i32.load offset=96 (local.get $ctl)))
-        (i32.load offset=100 (local.get $ctl))))
-      (local.set $taps (i32.mul (i32.mul (i32.load offset=60 (local.get $ctl)) (i32.load offset=64 (local.get $ctl))) (i32.load offset=48 (local.get $ctl))))
-      (local.set $scratch (i32.add (i32.load offset=24 (local.get $ctl)) (i32.mul (local.get $thread) (i32.load offset=28 (local.get $ctl)))))
-      (local.set $c (i32.add (i32.load offset=32 (local.get $ctl)) (i32.mul (local.get $slot) (i32.load offset=36 (local.get $ctl)))))
-      (local.set $first (i32.const 1))
-      (block $chunks_done (loop $chunks_next
-        (br_if $chunks_done (i32.ge_u (local.get $chunk) (local.get $end)))
-        (local.set $b (i32.div_u (local.get $chunk) (i32.load offset=92 (local.get $ctl))))
-        (local.set $oh0 (i32.mul (i32.rem_u (local.get $chunk) (i32.load offset=92 (local.get $ctl))) (i32.load offset=88 (local.get $ctl))))
-        (local.set $rows (i32.sub (i32.load offset=52 (local.get $ctl)) (local.get $oh0)))
-        (if (i32.gt_u (local.get $rows) (i32.load offset=88 (local.get $ctl))) (then (local.set $rows (i32.load offset=88 (local.get $ctl)))))
-        ;; the band's patches: image b, output rows oh0 .. oh0 + rows (top shifted by oh0 * sh)
-        (call $im2col
-          (i32.add (i32.load offset=16 (local.get $ctl)) (i32.shl (i32.mul (local.get $b)
-            (i32.mul (i32.mul (i32.load offset=40 (local.get $ctl)) (i32.load offset=44 (local.get $ctl))) (i32.load offset=48 (local.get $ctl)))) (i32.const 2)))
-          (local.get $scratch) (i32.const 1) (i32.load offset=40 (local.get $ctl)) (i32.load offset=44 (local.get $ctl)) (i32.load offset=48 (local.get $ctl))
-          (local.get $rows) (i32.load offset=56 (local.get $ctl)) (i32.load offset=60 (local.get $ctl)) (i32.load offset=64 (local.get $ctl)) (i32.load offset=68 (local.get $ctl)) (i32.load offset=72 (local.get $ctl))
-          (i32.sub (i32.load offset=76 (local.get $ctl)) (i32.mul (local.get $oh0) (i32.load offset=68 (local.get $ctl)))) (i32.load offset=80 (local.get $ctl)))
-        ;; the slot's first chunk writes its partial dW, the others add to it
-        (call $gemm_tn (local.get $scratch)
-          (i32.add (i32.load offset=20 (local.get $ctl)) (i32.shl (i32.mul (i32.add (i32.mul (local.get $b) (i32.load offset=52 (local.get $ctl)))
-            (local.get $oh0)) (i32.mul (i32.load offset=56 (local.get $ctl)) (i32.load offset=84 (local.get $ctl)))) (i32.const 2)))
-          (local.get $c) (local.get $taps) (i32.load offset=84 (local.get $ctl)) (i32.mul (local.get $rows) (i32.load offset=56 (local.get $ctl)))
-          (i32.eqz (local.get $first)))
-        (local.set $first (i32.const 0))
-        (local.set $chunk (i32.add (local.get $chunk) (i32.const 1)))
-        (br $chunks_next)))
+      (call $filter_grad_slot (local.get $ctl) (local.get $thread) (local.get $slot))
       (drop (i32.atomic.rmw.add offset=4 (local.get $ctl) (i32.const 1)))
       (drop (memory.atomic.notify offset=4 (local.get $ctl) (i32.const 1)))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br $next)))
     (local.get $n))
+
+  ;; One slot of the filter gradient. A chunk is one band of output rows of one image:
+  ;; its patches (im2col, into the thread's scratch) times its rows of dy. The chunks are split
+  ;; into `slots` runs of consecutive chunks; a slot sums its chunks in order into its own partial
+  ;; dW (the slots are added in order afterwards, so the sum does not depend on the threads).
+  ;; Parameters: x, dy, scratch, scratch stride, c, c stride (pointers and strides in bytes), XH,
+  ;; XW, Ci, OH, OW, KH, KW, sh, sw, top, left, Co, band (output rows a chunk), bands an image,
+  ;; chunks.
+  (func $filter_grad_slot (param $ctl i32) (param $thread i32) (param $slot i32)
+    (local $chunk i32) (local $end i32) (local $b i32) (local $oh0 i32) (local $rows i32)
+    (local $taps i32) (local $scratch i32) (local $c i32) (local $first i32)
+    ;; chunks slot * count / slots up to (slot + 1) * count / slots
+    (local.set $chunk (i32.div_u (i32.mul (local.get $slot) (i32.load offset=100 (local.get $ctl))) (i32.load offset=16 (local.get $ctl))))
+    (local.set $end (i32.div_u (i32.mul (i32.add (local.get $slot) (i32.const 1)) (i32.load offset=100 (local.get $ctl)))
+      (i32.load offset=16 (local.get $ctl))))
+    (local.set $taps (i32.mul (i32.mul (i32.load offset=64 (local.get $ctl)) (i32.load offset=68 (local.get $ctl))) (i32.load offset=52 (local.get $ctl))))
+    (local.set $scratch (i32.add (i32.load offset=28 (local.get $ctl)) (i32.mul (local.get $thread) (i32.load offset=32 (local.get $ctl)))))
+    (local.set $c (i32.add (i32.load offset=36 (local.get $ctl)) (i32.mul (local.get $slot) (i32.load offset=40 (local.get $ctl)))))
+    (local.set $first (i32.const 1))
+    (block $chunks_done (loop $chunks_next
+      (br_if $chunks_done (i32.ge_u (local.get $chunk) (local.get $end)))
+      (local.set $b (i32.div_u (local.get $chunk) (i32.load offset=96 (local.get $ctl))))
+      (local.set $oh0 (i32.mul (i32.rem_u (local.get $chunk) (i32.load offset=96 (local.get $ctl))) (i32.load offset=92 (local.get $ctl))))
+      (local.set $rows (i32.sub (i32.load offset=56 (local.get $ctl)) (local.get $oh0)))
+      (if (i32.gt_u (local.get $rows) (i32.load offset=92 (local.get $ctl))) (then (local.set $rows (i32.load offset=92 (local.get $ctl)))))
+      ;; the band's patches: image b, output rows oh0 .. oh0 + rows (top shifted by oh0 * sh)
+      (call $im2col
+        (i32.add (i32.load offset=20 (local.get $ctl)) (i32.shl (i32.mul (local.get $b)
+          (i32.mul (i32.mul (i32.load offset=44 (local.get $ctl)) (i32.load offset=48 (local.get $ctl))) (i32.load offset=52 (local.get $ctl)))) (i32.const 2)))
+        (local.get $scratch) (i32.const 1) (i32.load offset=44 (local.get $ctl)) (i32.load offset=48 (local.get $ctl)) (i32.load offset=52 (local.get $ctl))
+        (local.get $rows) (i32.load offset=60 (local.get $ctl)) (i32.load offset=64 (local.get $ctl)) (i32.load offset=68 (local.get $ctl)) (i32.load offset=72 (local.get $ctl)) (i32.load offset=76 (local.get $ctl))
+        (i32.sub (i32.load offset=80 (local.get $ctl)) (i32.mul (local.get $oh0) (i32.load offset=72 (local.get $ctl)))) (i32.load offset=84 (local.get $ctl)))
+      ;; patches^T dy: the slot's first chunk writes its partial dW, the others add to it
+      (call $gemm (local.get $scratch) (i32.const 4) (i32.shl (local.get $taps) (i32.const 2))
+        (i32.add (i32.load offset=24 (local.get $ctl)) (i32.shl (i32.mul (i32.add (i32.mul (local.get $b) (i32.load offset=56 (local.get $ctl)))
+          (local.get $oh0)) (i32.mul (i32.load offset=60 (local.get $ctl)) (i32.load offset=88 (local.get $ctl)))) (i32.const 2)))
+        (i32.shl (i32.load offset=88 (local.get $ctl)) (i32.const 2)) (local.get $c) (i32.shl (i32.load offset=88 (local.get $ctl)) (i32.const 2))
+        (local.get $taps) (i32.load offset=88 (local.get $ctl)) (i32.mul (local.get $rows) (i32.load offset=60 (local.get $ctl)))
+        (i32.eqz (local.get $first)))
+      (local.set $first (i32.const 0))
+      (local.set $chunk (i32.add (local.get $chunk) (i32.const 1)))
+      (br $chunks_next))))
 
   ;; dst[i] += src[i] for i < n (the threads' partial filter gradients into one).
   (func (export "add_into") (param $dst i32) (param $src i32) (param $n i32)
