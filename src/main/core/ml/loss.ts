@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
-import { BCE_GRAD, BCE_SUM, SUM_SQUARES } from './wasm-js-kernels'
+import { BCE_GRAD, BCE_SUM, keepPoolAwake, SUM_SQUARES } from './wasm-js-kernels'
 
 export interface LossParts {
   total: tf.Scalar
@@ -57,17 +57,19 @@ export function bceWithLogits(logits: tf.Tensor, target: tf.Tensor, divisor = 1)
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [l, save] = args as [tf.Tensor, tf.GradSaveFunc]
     save([l])
+    if (fused) keepPoolAwake() // see there: the next stretch of the step runs on one thread
     const sum = fused
       ? (tf.engine().runKernel(BCE_SUM, { logits: l, target }) as tf.Scalar)
       : tf.sum(tf.sub(tf.add(tf.relu(l), tf.log1p(tf.exp(tf.neg(tf.abs(l))))), tf.mul(l, target)))
     return {
       value: tf.div(sum, divisor),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        fused
-          ? (tf
-              .engine()
-              .runKernel(BCE_GRAD, { logits: saved[0], target, dy }, { divisor }) as tf.Tensor)
-          : tf.mul(tf.sub(tf.sigmoid(saved[0]), target), tf.div(dy, divisor)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        if (!fused) return tf.mul(tf.sub(tf.sigmoid(saved[0]), target), tf.div(dy, divisor))
+        keepPoolAwake()
+        return tf
+          .engine()
+          .runKernel(BCE_GRAD, { logits: saved[0], target, dy }, { divisor }) as tf.Tensor
+      },
     }
   })
   return op(logits) as tf.Scalar
