@@ -12,7 +12,7 @@ import { registerAdamKernel } from './adam'
 import { col2im, COL2IM_MAX_CHANNELS } from './wasm-col2im'
 import { registerWasmJsKernels } from './wasm-js-kernels'
 import { makeBatchMatMul } from './wasm-matmul'
-import { filterGradient, pooledFilterGradient } from './wasm-pool'
+import { convolution, filterGradient, pooledConvolution, pooledFilterGradient } from './wasm-pool'
 import { phases, subpixel } from './wasm-subpixel'
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 
@@ -179,6 +179,40 @@ function makeConv2dBackpropInput(original: KernelFunc) {
   }
 }
 
+/**
+ * Conv2D (NHWC, no dilation) on Synthfold's threads (wasm-pool.ts): patches times filter, a band
+ * of output rows at a time. XNNPACK packs the filter afresh whenever it is a new tensor, which in
+ * training is every call.
+ */
+function makeConv2d(original: KernelFunc) {
+  return (args: Args): TensorInfo | TensorInfo[] => {
+    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo }
+    const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as {
+      strides: [number, number] | number
+      pad: Pad
+      dataFormat: 'NHWC' | 'NCHW'
+      dilations: [number, number] | number
+      dimRoundingMode?: 'floor' | 'round' | 'ceil'
+    }
+    const backend = args.backend as WasmBackendLike
+    if (x.dtype !== 'float32' || filter.dtype !== 'float32' || dataFormat !== 'NHWC')
+      return original(args as Parameters<KernelFunc>[0])
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      strides,
+      dilations,
+      pad,
+      dimRoundingMode,
+      false,
+      'channelsLast',
+    )
+    if (!pooledConvolution(backend, x.shape[0], info))
+      return original(args as Parameters<KernelFunc>[0])
+    return convolution(backend, x, filter, info)
+  }
+}
+
 let registered = false
 /** Registers the replacement kernels once; the wasm backend must be loaded first. */
 export function registerWasmKernels(): void {
@@ -190,6 +224,7 @@ export function registerWasmKernels(): void {
       kernelFunc: conv2dBackpropFilter as KernelConfig['kernelFunc'],
     })
   }
+  replaceWasmKernel('Conv2D', (o) => makeConv2d(o) as KernelFunc)
   replaceWasmKernel('Conv2DBackpropInput', (o) => makeConv2dBackpropInput(o) as KernelFunc)
   replaceWasmKernel('BatchMatMul', (o) => makeBatchMatMul(o) as KernelFunc)
   registerWasmJsKernels()

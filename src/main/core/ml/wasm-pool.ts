@@ -26,6 +26,9 @@ const CTL_BYTES = 128
 const DONE = 1
 const SEQ = 2
 const STOP = 3
+/** Kinds of job (kernels.wat, `work`). */
+const FILTER_GRADIENT = 1
+const CONVOLUTION = 2
 /** How long the caller waits for a worker's chunk before giving up on the job. */
 const WORKER_TIMEOUT_MS = 30_000
 /** Output rows of dy per chunk: about this many patch rows. */
@@ -127,14 +130,16 @@ export function pooledFilterGradient(
 }
 
 /**
- * Runs a job of `slots` slots on every thread of the pool: its parameters go to the control block
- * (kernels.wat, `work`), the caller works too, then waits for the slots workers claimed.
+ * Runs a job of `slots` slots on every thread of the pool: its kind and parameters go to the
+ * control block (kernels.wat, `work`), the caller works too, then waits for the slots workers
+ * claimed.
  */
-function runJob(p: Pool, params: number[], slots: number): void {
+function runJob(p: Pool, kind: number, params: number[], slots: number): void {
   const i32 = p.i32
   const w = p.ctl >> 2
   i32[w + 4] = slots
-  i32.set(params, w + 5)
+  i32[w + 5] = kind
+  i32.set(params, w + 6)
   Atomics.store(i32, w + DONE, 0)
   p.job = (p.job + 1) & 0xffff
   // Publishing the job (its number in the high half, slot 0 next) makes the parameters visible.
@@ -207,7 +212,7 @@ export function filterGradient(
       bands,
       count,
     ]
-    runJob(p, params, slots)
+    runJob(p, FILTER_GRADIENT, params, slots)
     const o = pointer(backend, out.dataId)
     p.kernels.copy_blocks(cBase, o, 1, 1, taps * Co, 0, 0, 0, 0)
     for (let t = 1; t < slots; t++) p.kernels.add_into(o, cBase + t * cBytes, taps * Co)
@@ -215,6 +220,73 @@ export function filterGradient(
   } finally {
     b.wasm._free(area)
   }
+}
+
+/**
+ * out[b, oh, ow, co] = sum over kh, kw, ci of x[b, oh*sh + kh - top, ow*sw + kw - left, ci] *
+ * w[kh, kw, ci, co] (zero outside x), on every thread of the pool: each band of output rows of an
+ * image is its patches times the filter, written straight to its rows. x, w float32, NHWC.
+ */
+export function convolution(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  w: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo {
+  const p = pool(backend)
+  if (!p) throw new Error('convolution: the SIMD kernels are not available')
+  const b = backend as MallocBackend
+  const [B, XH, XW, Ci] = x.shape
+  const { outHeight: OH, outWidth: OW, outChannels: Co } = info
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info
+  const { band, bands } = banding(OH, OW)
+  const scratchBytes = band * OW * KH * KW * Ci * 4
+  const out = backend.makeOutput([B, OH, OW, Co], 'float32')
+  if (B * OH * OW * Co === 0) return out
+  const area = b.wasm._malloc(p.threads * scratchBytes)
+  if (!area) throw new Error('convolution: out of wasm memory')
+  try {
+    const params = [
+      pointer(backend, x.dataId),
+      pointer(backend, w.dataId),
+      pointer(backend, out.dataId),
+      area,
+      scratchBytes,
+      XH,
+      XW,
+      Ci,
+      OH,
+      OW,
+      KH,
+      KW,
+      sh,
+      sw,
+      info.padInfo.top,
+      info.padInfo.left,
+      Co,
+      band,
+      bands,
+    ]
+    runJob(p, CONVOLUTION, params, B * bands)
+    return out
+  } finally {
+    b.wasm._free(area)
+  }
+}
+
+/** Whether convolution takes this one: a pool here, no dilation, slots countable in 16 bits. */
+export function pooledConvolution(
+  backend: WasmBackendLike,
+  batch: number,
+  info: tf.backend_util.Conv2DInfo,
+): boolean {
+  const { bands } = banding(info.outHeight, info.outWidth)
+  return (
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    batch * bands < 0xffff &&
+    pool(backend) !== null
+  )
 }
 
 /** Stops the workers (tests; the process never waits for them). */
