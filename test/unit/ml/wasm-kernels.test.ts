@@ -68,6 +68,8 @@ async function inputGrads(backend: string): Promise<Float32Array[]> {
     { z: [2, 4, 4, 4], f: [3, 3, 8, 4], out: [2, 8, 8, 8], s: 2, pad: 'same' },
     { z: [2, 5, 5, 3], f: [5, 5, 8, 3], out: [2, 15, 15, 8], s: 3, pad: 'same' },
     { z: [2, 6, 6, 3], f: [4, 4, 8, 3], out: [2, 14, 14, 8], s: 2, pad: 'valid' },
+    // a kernel smaller than the stride: some phases have no taps and stay zero
+    { z: [2, 4, 4, 6], f: [2, 2, 8, 6], out: [2, 12, 12, 8], s: 3, pad: 'same' },
     // dy larger than the output implies (tfjs ignores the extra rows): the original kernel
     { z: [2, 5, 5, 3], f: [3, 3, 2, 3], out: [2, 8, 8, 2], s: 2, pad: 'valid' },
     // thin outputs (gray, RGB, stride 1 up to 16 channels): a matrix product and col2im

@@ -29,6 +29,7 @@ const STOP = 3
 /** Kinds of job (kernels.wat, `work`). */
 const FILTER_GRADIENT = 1
 const CONVOLUTION = 2
+const TRANSPOSED_CONVOLUTION = 3
 /** How long the caller waits for a worker's chunk before giving up on the job. */
 const WORKER_TIMEOUT_MS = 30_000
 /** Output rows of dy per chunk: about this many patch rows. */
@@ -287,6 +288,68 @@ export function pooledConvolution(
     batch * bands < 0xffff &&
     pool(backend) !== null
   )
+}
+
+/** What `transposedConvolution` needs: the phase table and kernels already in wasm memory. */
+export interface PhaseJob {
+  dy: TensorInfo
+  out: TensorInfo
+  /** Byte offset of the table: 7 words a phase (a, b, taps high, taps wide, top, left, kernel). */
+  table: number
+  phases: number
+  /** Patch columns of the widest phase (taps high x taps wide x dy's channels). */
+  maxTaps: number
+  H: number
+  W: number
+  strides: [number, number]
+}
+
+/**
+ * A transposed convolution in sub-pixel form (wasm-subpixel.ts prepares the phases) on every
+ * thread of the pool: one slot per image and phase, each a phase's patches times its kernel,
+ * interleaved straight into `out`. Writes every output pixel of the phases in the table.
+ */
+export function transposedConvolution(backend: WasmBackendLike, job: PhaseJob): void {
+  const p = pool(backend)
+  if (!p) throw new Error('transposedConvolution: the SIMD kernels are not available')
+  const b = backend as MallocBackend
+  const [B, OH, OW, Co] = job.dy.shape
+  const Ci = job.out.shape[3]
+  const [sh, sw] = job.strides
+  const [vh, vw] = [job.H / sh, job.W / sw]
+  const cOffset = vh * vw * job.maxTaps * 4
+  const scratchBytes = cOffset + vh * vw * Ci * 4
+  const area = b.wasm._malloc(p.threads * scratchBytes)
+  if (!area) throw new Error('transposedConvolution: out of wasm memory')
+  try {
+    const params = [
+      pointer(backend, job.dy.dataId),
+      pointer(backend, job.out.dataId),
+      job.table,
+      job.phases,
+      area,
+      scratchBytes,
+      cOffset,
+      OH,
+      OW,
+      Co,
+      job.H,
+      job.W,
+      Ci,
+      vh,
+      vw,
+      sh,
+      sw,
+    ]
+    runJob(p, TRANSPOSED_CONVOLUTION, params, B * job.phases)
+  } finally {
+    b.wasm._free(area)
+  }
+}
+
+/** Whether transposedConvolution can take `slots` (image x phase) slots here. */
+export function pooledTransposedConvolution(backend: WasmBackendLike, slots: number): boolean {
+  return slots < 0xffff && pool(backend) !== null
 }
 
 /** Stops the workers (tests; the process never waits for them). */

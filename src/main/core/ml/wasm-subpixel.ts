@@ -1,14 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { TensorInfo } from '@tensorflow/tfjs-core'
 import { heapF32, pointer, type WasmBackendLike } from './wasm-heap'
+import { pooledTransposedConvolution, transposedConvolution } from './wasm-pool'
 import { simdKernels } from './wasm-simd'
 
 /**
  * A transposed convolution (Conv2DBackpropInput) in "sub-pixel" form: output rows y with the same
  * (y + pad) mod stride use the same subset of kernel taps, so each of the stride^2 output phases is
- * an ordinary stride-1 convolution of dy with a small flipped kernel (XNNPACK), and the phases
- * interleave back into dx (thin outputs, a gray or RGB image, go to wasm-col2im.ts instead). Two
- * ways to run the phase convolutions:
+ * an ordinary stride-1 convolution of dy with a small flipped kernel, and the phases interleave
+ * back into dx (thin outputs, a gray or RGB image, go to wasm-col2im.ts instead). With Synthfold's
+ * SIMD module, every phase of every image is one job on its threads (`pooled`, wasm-pool.ts), each
+ * phase reading dy with its own padding through im2col. Without it, tf.conv2d per phase, in one of
+ * two ways:
  *
  * - exact: each phase reads dy with just the padding it needs (the convolution's own implicit
  *   padding), so no convolution computes outputs that are thrown away.
@@ -52,8 +55,95 @@ export function subpixel(backend: WasmBackendLike, p: SubpixelProblem): TensorIn
   const [B] = p.dy.shape
   const Ci = p.filter.shape[2]
   const out = backend.makeOutput([B, p.H, p.W, Ci], 'float32')
-  perPhase(backend, p, out)
+  const live = p.rows.length * p.cols.length
+  if (pooledTransposedConvolution(backend, B * live)) pooled(backend, p, out)
+  else perPhase(backend, p, out)
   return out
+}
+
+/**
+ * All phases of all images as one job on Synthfold's threads (wasm-pool.ts): each phase's kernel
+ * flipped into wasm memory beside a table of the phases, then per image and phase its patches
+ * (with the phase's own padding of dy) times its kernel, interleaved straight into dx.
+ */
+function pooled(backend: WasmBackendLike, p: SubpixelProblem, out: TensorInfo): void {
+  const { dy, filter, rows, cols } = p
+  const Co = dy.shape[3]
+  const Ci = filter.shape[2]
+  const live: { a: number; b: number; r: Phase; c: Phase }[] = []
+  rows.forEach((r, a) =>
+    cols.forEach((c, b) => {
+      if (r.taps.length && c.taps.length) live.push({ a, b, r, c })
+    }),
+  )
+  // a phase without taps (a stride larger than the kernel) leaves its pixels at zero
+  if (live.length < rows.length * cols.length) heapF32(backend, out).fill(0)
+  if (!live.length) return
+  const sizes = live.map(({ r, c }) => r.taps.length * c.taps.length * Co * Ci)
+  const tableWords = 7 * live.length
+  const wasm = backend.wasm as unknown as { _malloc(n: number): number; _free(p: number): void }
+  const area = wasm._malloc(4 * (tableWords + sizes.reduce((x, y) => x + y, 0)))
+  if (!area) throw new Error('transposed convolution: out of wasm memory')
+  try {
+    const table = new Int32Array(heapF32(backend, out).buffer, area, tableWords)
+    let kernel = area + 4 * tableWords
+    live.forEach(({ a, b, r, c }, i) => {
+      const [Mh, Mw] = [r.taps.length, c.taps.length]
+      // top/left: the padding of dy this phase's stride-1 convolution reads (negative: cropped)
+      table.set([a, b, Mh, Mw, Mh - 1 - r.offset, Mw - 1 - c.offset, kernel], 7 * i)
+      flipInto(backend, filter, r.taps, c.taps, kernel)
+      kernel += 4 * sizes[i]
+    })
+    transposedConvolution(backend, {
+      dy: dy as unknown as TensorInfo,
+      out,
+      table: area,
+      phases: live.length,
+      maxTaps: Math.max(...live.map(({ r, c }) => r.taps.length * c.taps.length * Co)),
+      H: p.H,
+      W: p.W,
+      strides: p.strides,
+    })
+  } finally {
+    wasm._free(area)
+  }
+}
+
+/** phaseKernel's flipped [taps_h, taps_w, Co, Ci] kernel, written at byte offset `at`. */
+function flipInto(
+  backend: WasmBackendLike,
+  filter: TensorInfo,
+  rowTaps: number[],
+  colTaps: number[],
+  at: number,
+): void {
+  const [, , Ci, Co] = filter.shape
+  const w = heapF32(backend, filter)
+  flip(
+    w,
+    filter.shape,
+    rowTaps,
+    colTaps,
+    new Float32Array(w.buffer, at, rowTaps.length * colTaps.length * Co * Ci),
+  )
+}
+
+/** k[i, j, co, ci] = w[rowTaps[Mh - 1 - i], colTaps[Mw - 1 - j], ci, co] (w is [KH, KW, Ci, Co]). */
+function flip(
+  w: Float32Array,
+  [, KW, Ci, Co]: number[],
+  rowTaps: number[],
+  colTaps: number[],
+  k: Float32Array,
+): void {
+  const [Mh, Mw] = [rowTaps.length, colTaps.length]
+  for (let i = 0; i < Mh; i++)
+    for (let j = 0; j < Mw; j++) {
+      const src = (rowTaps[Mh - 1 - i] * KW + colTaps[Mw - 1 - j]) * Ci * Co
+      const dst = (i * Mw + j) * Co * Ci
+      for (let ci = 0; ci < Ci; ci++)
+        for (let co = 0; co < Co; co++) k[dst + co * Ci + ci] = w[src + ci * Co + co]
+    }
 }
 
 /** Rows or columns of dy a phase reads, relative to its first output: [first, last]. */
@@ -159,18 +249,10 @@ function phaseKernel(
   rowTaps: number[],
   colTaps: number[],
 ): tf.Tensor4D {
-  const [, KW, Ci, Co] = filter.shape as [number, number, number, number]
-  const [Mh, Mw] = [rowTaps.length, colTaps.length]
-  const w = heapF32(backend, filter)
-  const k = new Float32Array(Mh * Mw * Co * Ci)
-  for (let i = 0; i < Mh; i++)
-    for (let j = 0; j < Mw; j++) {
-      const src = (rowTaps[Mh - 1 - i] * KW + colTaps[Mw - 1 - j]) * Ci * Co
-      const dst = (i * Mw + j) * Co * Ci
-      for (let ci = 0; ci < Ci; ci++)
-        for (let co = 0; co < Co; co++) k[dst + co * Ci + ci] = w[src + ci * Co + co]
-    }
-  return tf.tensor4d(k, [Mh, Mw, Co, Ci])
+  const [, , Ci, Co] = filter.shape
+  const k = new Float32Array(rowTaps.length * colTaps.length * Co * Ci)
+  flip(heapF32(backend, filter), filter.shape, rowTaps, colTaps, k)
+  return tf.tensor4d(k, [rowTaps.length, colTaps.length, Co, Ci])
 }
 
 /**

@@ -321,7 +321,7 @@
 
   ;; Copies rows x cols blocks of n floats: block (r, c) from src + r*srcRow + c*srcCol to
   ;; dst + r*dstRow + c*dstCol (strides in floats). The interleave of sub-pixel phases into dx.
-  (func (export "copy_blocks")
+  (func $copy_blocks (export "copy_blocks")
     (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32) (param $n i32)
     (param $srcRow i32) (param $srcCol i32) (param $dstRow i32) (param $dstCol i32)
     (local $r i32) (local $c i32) (local $s i32) (local $d i32) (local $bytes i32)
@@ -812,7 +812,8 @@
   ;; the job's kind and parameters read, so a thread that read anything of a finished job claims
   ;; nothing of the next; which thread did which slot never changes the result. Control block (i32
   ;; words at ctl): 0 job << 16 | next slot, 1 slots done, 2-3 used by JavaScript, 4 the job's
-  ;; slots, 5 its kind (1 filter gradient, 2 convolution), then its parameters (below). Returns the
+  ;; slots, 5 its kind (1 filter gradient, 2 convolution, 3 transposed convolution), then its
+  ;; parameters (below). Returns the
   ;; slots this call did.
   (func (export "work") (param $ctl i32) (param $thread i32) (result i32)
     (local $v i32) (local $slot i32) (local $n i32)
@@ -824,7 +825,9 @@
         (i32.add (local.get $v) (i32.const 1))) (local.get $v)))
       (if (i32.eq (i32.load offset=20 (local.get $ctl)) (i32.const 1))
         (then (call $filter_grad_slot (local.get $ctl) (local.get $thread) (local.get $slot)))
-        (else (call $conv_slot (local.get $ctl) (local.get $thread) (local.get $slot))))
+        (else (if (i32.eq (i32.load offset=20 (local.get $ctl)) (i32.const 2))
+          (then (call $conv_slot (local.get $ctl) (local.get $thread) (local.get $slot)))
+          (else (call $tconv_slot (local.get $ctl) (local.get $thread) (local.get $slot))))))
       (drop (i32.atomic.rmw.add offset=4 (local.get $ctl) (i32.const 1)))
       (drop (memory.atomic.notify offset=4 (local.get $ctl) (i32.const 1)))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
@@ -897,6 +900,37 @@
         (local.get $oh0)) (i32.mul (i32.load offset=60 (local.get $ctl)) (i32.load offset=88 (local.get $ctl)))) (i32.const 2)))
       (i32.shl (i32.load offset=88 (local.get $ctl)) (i32.const 2))
       (i32.mul (local.get $rows) (i32.load offset=60 (local.get $ctl))) (i32.load offset=88 (local.get $ctl)) (local.get $taps) (i32.const 0)))
+
+  ;; One slot of a transposed convolution in sub-pixel form (wasm-subpixel.ts): one output phase
+  ;; (a, b) of one image n. The phase is a stride-1 convolution of dy with its own small flipped
+  ;; kernel: its patches (im2col with the phase's padding, into the thread's scratch) times that
+  ;; kernel, then interleaved into the output's rows a, a + sh, ... and columns b, b + sw, ...
+  ;; Parameters: dy, out, phases (a table of 7 words a phase: a, b, taps high, taps wide, top,
+  ;; left, kernel), phase count, scratch, scratch stride, where a thread's product starts in its
+  ;; scratch (pointers, strides and offsets in bytes), OH, OW, Co (dy), H, W, Ci (out), vh, vw (a
+  ;; phase's outputs), sh, sw. Slot s is image s / phases, phase s mod phases.
+  (func $tconv_slot (param $ctl i32) (param $thread i32) (param $slot i32)
+    (local $n i32) (local $e i32) (local $taps i32) (local $scratch i32) (local $c i32)
+    (local.set $n (i32.div_u (local.get $slot) (i32.load offset=36 (local.get $ctl))))
+    (local.set $e (i32.add (i32.load offset=32 (local.get $ctl)) (i32.mul (i32.rem_u (local.get $slot) (i32.load offset=36 (local.get $ctl)))
+      (i32.const 28))))
+    (local.set $taps (i32.mul (i32.mul (i32.load offset=8 (local.get $e)) (i32.load offset=12 (local.get $e))) (i32.load offset=60 (local.get $ctl))))
+    (local.set $scratch (i32.add (i32.load offset=40 (local.get $ctl)) (i32.mul (local.get $thread) (i32.load offset=44 (local.get $ctl)))))
+    (local.set $c (i32.add (local.get $scratch) (i32.load offset=48 (local.get $ctl))))
+    (call $im2col
+      (i32.add (i32.load offset=24 (local.get $ctl)) (i32.shl (i32.mul (local.get $n)
+        (i32.mul (i32.mul (i32.load offset=52 (local.get $ctl)) (i32.load offset=56 (local.get $ctl))) (i32.load offset=60 (local.get $ctl)))) (i32.const 2)))
+      (local.get $scratch) (i32.const 1) (i32.load offset=52 (local.get $ctl)) (i32.load offset=56 (local.get $ctl)) (i32.load offset=60 (local.get $ctl))
+      (i32.load offset=76 (local.get $ctl)) (i32.load offset=80 (local.get $ctl)) (i32.load offset=8 (local.get $e)) (i32.load offset=12 (local.get $e)) (i32.const 1) (i32.const 1) (i32.load offset=16 (local.get $e)) (i32.load offset=20 (local.get $e)))
+    (call $gemm (local.get $scratch) (i32.shl (local.get $taps) (i32.const 2)) (i32.const 4)
+      (i32.load offset=24 (local.get $e)) (i32.shl (i32.load offset=72 (local.get $ctl)) (i32.const 2)) (local.get $c) (i32.shl (i32.load offset=72 (local.get $ctl)) (i32.const 2))
+      (i32.mul (i32.load offset=76 (local.get $ctl)) (i32.load offset=80 (local.get $ctl))) (i32.load offset=72 (local.get $ctl)) (local.get $taps) (i32.const 0))
+    ;; out[n, v*sh + a, u*sw + b, :] = c[v, u, :]
+    (call $copy_blocks (local.get $c)
+      (i32.add (i32.load offset=28 (local.get $ctl)) (i32.shl (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n)
+        (i32.load offset=64 (local.get $ctl))) (i32.load offset=0 (local.get $e))) (i32.load offset=68 (local.get $ctl))) (i32.load offset=4 (local.get $e))) (i32.load offset=72 (local.get $ctl))) (i32.const 2)))
+      (i32.load offset=76 (local.get $ctl)) (i32.load offset=80 (local.get $ctl)) (i32.load offset=72 (local.get $ctl)) (i32.mul (i32.load offset=80 (local.get $ctl)) (i32.load offset=72 (local.get $ctl))) (i32.load offset=72 (local.get $ctl))
+      (i32.mul (i32.mul (i32.load offset=84 (local.get $ctl)) (i32.load offset=68 (local.get $ctl))) (i32.load offset=72 (local.get $ctl))) (i32.mul (i32.load offset=88 (local.get $ctl)) (i32.load offset=72 (local.get $ctl)))))
 
   ;; dst[i] += src[i] for i < n (the threads' partial filter gradients into one).
   (func (export "add_into") (param $dst i32) (param $src i32) (param $n i32)
