@@ -21,11 +21,10 @@ import { simdKernels, simdModule, type SimdKernels } from './wasm-simd'
  * thread) the caller does every slot alone.
  */
 
-/** Control block: i32 words; 0-1 and 4.. are described in kernels.wat (`work`). */
+/** Control block: i32 words; 0-1 and 4.. are described in kernels.wat (`work`), 2 counts jobs. */
 const CTL_BYTES = 128
 const DONE = 1
 const SEQ = 2
-const STOP = 3
 /** Kinds of job (kernels.wat, `work`). */
 const FILTER_GRADIENT = 1
 const CONVOLUTION = 2
@@ -43,7 +42,9 @@ interface MallocBackend extends WasmBackendLike {
 
 interface Pool {
   kernels: SimdKernels
+  memory: WebAssembly.Memory
   ctl: number
+  /** A view of the memory: renewed when an unshared memory grows (its old buffer detaches). */
   i32: Int32Array
   workers: Worker[]
   /** Threads the buffers are laid out for: the caller and every worker started. */
@@ -71,12 +72,11 @@ const { module, memory, ctl, thread } = workerData
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports
 const i32 = new Int32Array(memory.buffer)
 const seq = (ctl >> 2) + ${SEQ}
-const stop = (ctl >> 2) + ${STOP}
 let seen = 0
+// sleeps until a job is published; unref'd, it ends with the process
 for (;;) {
   Atomics.wait(i32, seq, seen)
   seen = Atomics.load(i32, seq)
-  if (Atomics.load(i32, stop) !== 0) break
   k.work(ctl, thread)
 }
 `
@@ -91,7 +91,7 @@ function pool(backend: WasmBackendLike): Pool | null {
   const ctl = b.wasm._malloc(CTL_BYTES)
   const i32 = new Int32Array(shared.memory.buffer)
   i32.fill(0, ctl >> 2, (ctl + CTL_BYTES) >> 2)
-  const p: Pool = { kernels, ctl, i32, workers: [], threads: 1, job: 0 }
+  const p: Pool = { kernels, memory: shared.memory, ctl, i32, workers: [], threads: 1, job: 0 }
   const isShared =
     typeof SharedArrayBuffer !== 'undefined' && shared.memory.buffer instanceof SharedArrayBuffer
   if (isShared)
@@ -136,6 +136,7 @@ export function pooledFilterGradient(
  * claimed.
  */
 function runJob(p: Pool, kind: number, params: number[], slots: number): void {
+  if (p.i32.buffer !== p.memory.buffer) p.i32 = new Int32Array(p.memory.buffer)
   const i32 = p.i32
   const w = p.ctl >> 2
   i32[w + 4] = slots
@@ -350,15 +351,4 @@ export function transposedConvolution(backend: WasmBackendLike, job: PhaseJob): 
 /** Whether transposedConvolution can take `slots` (image x phase) slots here. */
 export function pooledTransposedConvolution(backend: WasmBackendLike, slots: number): boolean {
   return slots < 0xffff && pool(backend) !== null
-}
-
-/** Stops the workers (tests; the process never waits for them). */
-export function stopSimdWorkers(backend: WasmBackendLike): void {
-  const shared = simdModule(backend)
-  const p = shared && pools.get(shared.memory)
-  if (!p) return
-  Atomics.store(p.i32, (p.ctl >> 2) + STOP, 1)
-  Atomics.add(p.i32, (p.ctl >> 2) + SEQ, 1)
-  Atomics.notify(p.i32, (p.ctl >> 2) + SEQ)
-  p.workers = []
 }

@@ -811,7 +811,7 @@
   ;; slot of the job is left. A slot is claimed by compare-and-swap on word 0, and only then are
   ;; the job's kind and parameters read, so a thread that read anything of a finished job claims
   ;; nothing of the next; which thread did which slot never changes the result. Control block (i32
-  ;; words at ctl): 0 job << 16 | next slot, 1 slots done, 2-3 used by JavaScript, 4 the job's
+  ;; words at ctl): 0 job << 16 | next slot, 1 slots done, 2 used by JavaScript, 4 the job's
   ;; slots, 5 its kind (1 filter gradient, 2 convolution, 3 transposed convolution), then its
   ;; parameters (below). Returns the
   ;; slots this call did.
