@@ -1,24 +1,25 @@
 import type * as tf from '@tensorflow/tfjs-core'
 import type { TensorInfo } from '@tensorflow/tfjs-core'
 import { Worker } from 'node:worker_threads'
-import { pointer, type WasmBackendLike } from './wasm-heap'
+import { heapF32, pointer, type WasmBackendLike } from './wasm-heap'
 import { simdKernels, simdModule, type SimdKernels } from './wasm-simd'
 
 /**
- * Threads of Synthfold's own for its SIMD kernels. tfjs runs XNNPACK's convolutions and products on
- * its thread pool, but everything Synthfold computes itself ran on one thread, and the filter
- * gradients of the two wide conv layers, which XNNPACK ran as convolutions after transposing both
- * operands and repacking dy as a filter every step, were the largest part of a training step.
+ * Threads of Synthfold's own for its SIMD kernels. tfjs runs XNNPACK's convolutions on its thread
+ * pool, but XNNPACK packs a filter afresh whenever it is a new tensor (in training, every call),
+ * filter gradients ran as convolutions after transposing both operands, and everything Synthfold
+ * computed itself ran on one thread.
  *
- * Here the caller's thread and `threads - 1` workers (node:worker_threads, each with the SIMD module
- * instantiated on tfjs's shared memory) share one job. Its chunks (a band of output rows of one
- * image each) are grouped into SLOTS runs of consecutive chunks, and a thread claims a whole slot
- * at a time by compare-and-swap in wasm (simd/kernels.wat, `filter_grad_work`). A worker sleeps in
- * Atomics.wait between jobs, so it takes no CPU from tfjs's own pool; one that wakes late (its core
- * busy) simply takes fewer slots. Each slot sums its chunks in order into its own partial result and
- * the partials are added in slot order, so the result is the same whichever thread did what and on
- * any number of threads: a seed still reproduces a run. Without a shared memory (tfjs on one
- * thread) the caller does every slot alone.
+ * Here convolutions, transposed convolutions and filter gradients are jobs shared by the caller's
+ * thread and `threads - 1` workers (node:worker_threads, each with the SIMD module instantiated on
+ * tfjs's shared memory). A job is split into slots (a band of output rows of one image; for a
+ * transposed convolution one phase of one image; for a filter gradient a run of such bands), and
+ * a thread claims a slot at a time by compare-and-swap in wasm (simd/kernels.wat, `work`). A worker
+ * sleeps in Atomics.wait between jobs, so it takes no CPU from tfjs's own pool; one that wakes late
+ * (its core busy) simply takes fewer slots. No two slots write the same output, except the filter
+ * gradient's, which sum into partial results of their own, added in slot order afterwards: the
+ * result is the same whichever thread did what, and on any number of threads, so a seed still
+ * reproduces a run. Without a shared memory (tfjs on one thread) the caller does every slot alone.
  */
 
 /** Control block: i32 words; 0-1 and 4.. are described in kernels.wat (`work`), 2 counts jobs. */
@@ -187,6 +188,10 @@ export function filterGradient(
   const scratchBytes = band * OW * taps * 4
   const cBytes = taps * Co * 4
   const out = backend.makeOutput([KH, KW, Ci, Co], 'float32')
+  if (count === 0 || taps * Co === 0) {
+    heapF32(backend, out).fill(0) // an empty batch: no slot writes a partial sum
+    return out
+  }
   const area = b.wasm._malloc(p.threads * scratchBytes + slots * cBytes)
   if (!area) throw new Error('filterGradient: out of wasm memory')
   try {

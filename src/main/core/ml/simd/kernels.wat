@@ -514,6 +514,15 @@
     (local $acc v128) (local $s f32) (local $N16 i32) (local $N4 i32) (local $load i32)
     (local.set $N16 (i32.and (local.get $N) (i32.const -16)))
     (local.set $N4 (i32.and (local.get $N) (i32.const -4)))
+    ;; an empty sum (K = 0) is zero
+    (if (i32.and (i32.eqz (local.get $K)) (i32.eqz (local.get $accumulate)))
+      (then
+        (block $z_done (loop $z_next
+          (br_if $z_done (i32.ge_u (local.get $i) (local.get $M)))
+          (memory.fill (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc)))
+            (i32.const 0) (i32.shl (local.get $N) (i32.const 2)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $z_next)))))
     (block $chunks_done (loop $chunks_next
       (br_if $chunks_done (i32.ge_u (local.get $k0) (local.get $K)))
       (local.set $kn (i32.sub (local.get $K) (local.get $k0)))
