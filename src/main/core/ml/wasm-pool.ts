@@ -51,6 +51,8 @@ interface Pool {
   /** Threads the buffers are laid out for: the caller and every worker started. */
   threads: number
   job: number
+  /** A worker missed the timeout: the pool is not used again. */
+  broken: boolean
 }
 
 const pools = new WeakMap<WebAssembly.Memory, Pool>()
@@ -87,12 +89,22 @@ function pool(backend: WasmBackendLike): Pool | null {
   const shared = simdModule(backend)
   if (!kernels || !shared) return null
   const known = pools.get(shared.memory)
-  if (known) return known
+  if (known) return known.broken ? null : known
   const b = backend as MallocBackend
-  const ctl = b.wasm._malloc(CTL_BYTES)
+  const ctl = b.wasm._malloc(CTL_BYTES) >>> 0
+  if (!ctl) return null
   const i32 = new Int32Array(shared.memory.buffer)
   i32.fill(0, ctl >> 2, (ctl + CTL_BYTES) >> 2)
-  const p: Pool = { kernels, memory: shared.memory, ctl, i32, workers: [], threads: 1, job: 0 }
+  const p: Pool = {
+    kernels,
+    memory: shared.memory,
+    ctl,
+    i32,
+    workers: [],
+    threads: 1,
+    job: 0,
+    broken: false,
+  }
   const isShared =
     typeof SharedArrayBuffer !== 'undefined' && shared.memory.buffer instanceof SharedArrayBuffer
   if (isShared)
@@ -140,12 +152,15 @@ function runJob(p: Pool, kind: number, params: number[], slots: number): void {
   if (p.i32.buffer !== p.memory.buffer) p.i32 = new Int32Array(p.memory.buffer)
   const i32 = p.i32
   const w = p.ctl >> 2
+  p.job = (p.job + 1) & 0xffff
+  // Closed first (next slot 0xffff: no job has that many), so that a worker still looking at the
+  // last job cannot claim a slot while the parameters are half written.
+  Atomics.store(i32, w, (p.job << 16) | 0xffff)
   i32[w + 4] = slots
   i32[w + 5] = kind
   i32.set(params, w + 6)
   Atomics.store(i32, w + DONE, 0)
-  p.job = (p.job + 1) & 0xffff
-  // Publishing the job (its number in the high half, slot 0 next) makes the parameters visible.
+  // Publishing the job (slot 0 next) makes the parameters visible with it.
   Atomics.store(i32, w, p.job << 16)
   if (p.workers.length > 0) {
     Atomics.add(i32, w + SEQ, 1)
@@ -158,11 +173,43 @@ function runJob(p: Pool, kind: number, params: number[], slots: number): void {
     if (
       Atomics.wait(i32, w + DONE, done, WORKER_TIMEOUT_MS) === 'timed-out' &&
       Atomics.load(i32, w + DONE) === done
-    )
+    ) {
+      // The worker may still write into this job's buffers: the pool is not used again (the
+      // fallback kernels take over) and the callers leave the buffers allocated.
+      p.broken = true
       throw new Error(
         `a Synthfold SIMD worker did not finish its part of a job in ${WORKER_TIMEOUT_MS / 1000} s`,
       )
+    }
   }
+}
+
+/** malloc's result as an unsigned byte offset (above 2 GiB it comes back negative); 0 fails. */
+function malloc(p: Pool, b: MallocBackend, bytes: number, what: string): number {
+  const at = b.wasm._malloc(bytes) >>> 0
+  if (!at) throw new Error(`${what}: out of wasm memory`)
+  return at
+}
+
+/** Frees a job's buffers, unless a worker that timed out may still use them. */
+function release(p: Pool, b: MallocBackend, at: number): void {
+  if (!p.broken) b.wasm._free(at)
+}
+
+/**
+ * Memory for what a caller prepares for a job (wasm-subpixel.ts: the phase table and kernels),
+ * with `free` that keeps it allocated if a worker timed out on the job.
+ */
+export function jobMemory(
+  backend: WasmBackendLike,
+  bytes: number,
+  what: string,
+): { at: number; free: () => void } {
+  const p = pool(backend)
+  if (!p) throw new Error(`${what}: the SIMD kernels are not available`)
+  const b = backend as MallocBackend
+  const at = malloc(p, b, bytes, what)
+  return { at, free: () => release(p, b, at) }
 }
 
 /**
@@ -192,8 +239,7 @@ export function filterGradient(
     heapF32(backend, out).fill(0) // an empty batch: no slot writes a partial sum
     return out
   }
-  const area = b.wasm._malloc(p.threads * scratchBytes + slots * cBytes)
-  if (!area) throw new Error('filterGradient: out of wasm memory')
+  const area = malloc(p, b, p.threads * scratchBytes + slots * cBytes, 'filterGradient')
   try {
     const cBase = area + p.threads * scratchBytes
     const params = [
@@ -225,7 +271,7 @@ export function filterGradient(
     for (let t = 1; t < slots; t++) p.kernels.add_into(o, cBase + t * cBytes, taps * Co)
     return out
   } finally {
-    b.wasm._free(area)
+    release(p, b, area)
   }
 }
 
@@ -250,8 +296,7 @@ export function convolution(
   const scratchBytes = band * OW * KH * KW * Ci * 4
   const out = backend.makeOutput([B, OH, OW, Co], 'float32')
   if (B * OH * OW * Co === 0) return out
-  const area = b.wasm._malloc(p.threads * scratchBytes)
-  if (!area) throw new Error('convolution: out of wasm memory')
+  const area = malloc(p, b, p.threads * scratchBytes, 'convolution')
   try {
     const params = [
       pointer(backend, x.dataId),
@@ -277,7 +322,7 @@ export function convolution(
     runJob(p, CONVOLUTION, params, B * bands)
     return out
   } finally {
-    b.wasm._free(area)
+    release(p, b, area)
   }
 }
 
@@ -325,8 +370,7 @@ export function transposedConvolution(backend: WasmBackendLike, job: PhaseJob): 
   const [vh, vw] = [job.H / sh, job.W / sw]
   const cOffset = vh * vw * job.maxTaps * 4
   const scratchBytes = cOffset + vh * vw * Ci * 4
-  const area = b.wasm._malloc(p.threads * scratchBytes)
-  if (!area) throw new Error('transposedConvolution: out of wasm memory')
+  const area = malloc(p, b, p.threads * scratchBytes, 'transposedConvolution')
   try {
     const params = [
       pointer(backend, job.dy.dataId),
@@ -349,7 +393,7 @@ export function transposedConvolution(backend: WasmBackendLike, job: PhaseJob): 
     ]
     runJob(p, TRANSPOSED_CONVOLUTION, params, B * job.phases)
   } finally {
-    b.wasm._free(area)
+    release(p, b, area)
   }
 }
 

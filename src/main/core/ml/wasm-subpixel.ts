@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { TensorInfo } from '@tensorflow/tfjs-core'
 import { heapF32, pointer, type WasmBackendLike } from './wasm-heap'
-import { pooledTransposedConvolution, transposedConvolution } from './wasm-pool'
+import { jobMemory, pooledTransposedConvolution, transposedConvolution } from './wasm-pool'
 import { simdKernels } from './wasm-simd'
 
 /**
@@ -81,9 +81,12 @@ function pooled(backend: WasmBackendLike, p: SubpixelProblem, out: TensorInfo): 
   if (!live.length) return
   const sizes = live.map(({ r, c }) => r.taps.length * c.taps.length * Co * Ci)
   const tableWords = 7 * live.length
-  const wasm = backend.wasm as unknown as { _malloc(n: number): number; _free(p: number): void }
-  const area = wasm._malloc(4 * (tableWords + sizes.reduce((x, y) => x + y, 0)))
-  if (!area) throw new Error('transposed convolution: out of wasm memory')
+  const memory = jobMemory(
+    backend,
+    4 * (tableWords + sizes.reduce((x, y) => x + y, 0)),
+    'transposed convolution',
+  )
+  const area = memory.at
   try {
     const table = new Int32Array(heapF32(backend, out).buffer, area, tableWords)
     let kernel = area + 4 * tableWords
@@ -105,7 +108,7 @@ function pooled(backend: WasmBackendLike, p: SubpixelProblem, out: TensorInfo): 
       strides: p.strides,
     })
   } finally {
-    wasm._free(area)
+    memory.free()
   }
 }
 

@@ -818,8 +818,10 @@
   ;; Convolutions and their filter gradients, shared out between threads: every thread (the
   ;; caller's and Synthfold's workers, wasm-pool.ts) runs `work` on the same control block until no
   ;; slot of the job is left. A slot is claimed by compare-and-swap on word 0, and only then are
-  ;; the job's kind and parameters read, so a thread that read anything of a finished job claims
-  ;; nothing of the next; which thread did which slot never changes the result. Control block (i32
+  ;; the job's kind and parameters read. While JavaScript writes a new job's parameters word 0
+  ;; holds slot 0xffff (more than any job has), so no thread can claim anything until the job is
+  ;; published complete; a thread that read anything of a finished job claims nothing of the next,
+  ;; and which thread did which slot never changes the result. Control block (i32
   ;; words at ctl): 0 job << 16 | next slot, 1 slots done, 2 used by JavaScript, 4 the job's
   ;; slots, 5 its kind (1 filter gradient, 2 convolution, 3 transposed convolution), then its
   ;; parameters (below). Returns the
@@ -832,6 +834,8 @@
       (br_if $done (i32.ge_u (local.get $slot) (i32.load offset=16 (local.get $ctl))))
       (br_if $next (i32.ne (i32.atomic.rmw.cmpxchg (local.get $ctl) (local.get $v)
         (i32.add (local.get $v) (i32.const 1))) (local.get $v)))
+      ;; claimed from a published job; its slot count again, now that word 0 vouches for it
+      (br_if $next (i32.ge_u (local.get $slot) (i32.load offset=16 (local.get $ctl))))
       (if (i32.eq (i32.load offset=20 (local.get $ctl)) (i32.const 1))
         (then (call $filter_grad_slot (local.get $ctl) (local.get $thread) (local.get $slot)))
         (else (if (i32.eq (i32.load offset=20 (local.get $ctl)) (i32.const 2))
