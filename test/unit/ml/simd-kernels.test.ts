@@ -123,4 +123,29 @@ describe('the SIMD kernels module', () => {
       }
     })
   }
+  it('claims no slot of a job while its control block is closed, and each slot once after', () => {
+    const { k, f32 } = instantiate(true)
+    const i32 = new Int32Array(f32.buffer)
+    const ctl = 1024
+    const w = ctl >> 2
+    const [X, W, OUT, S] = [4096, 8192, 12288, 16384]
+    f32.fill(1, X >> 2, (X >> 2) + 64)
+    f32[W >> 2] = 2
+    // a convolution of 16 one-pixel images (1 x 1 filter, weight 2): slot n writes out[n]
+    const conv = [X, W, OUT, S, 64, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1]
+    // the last job (8 slots) all done, the next one being written: closed (slot 0xffff)
+    Atomics.store(i32, w, (8 << 16) | 0xffff)
+    i32[w + 1] = 0
+    i32[w + 4] = 16
+    i32[w + 5] = 2
+    i32.set(conv, w + 6)
+    // a worker that looks now (woke late, or still looping after its last slot) takes nothing
+    expect(k.work(ctl, 1)).toBe(0)
+    expect(f32[(OUT >> 2) + 8]).toBe(0)
+    // published: every slot once, between the two threads
+    Atomics.store(i32, w, 8 << 16)
+    expect(k.work(ctl, 0) + k.work(ctl, 1)).toBe(16)
+    expect(i32[w + 1]).toBe(16)
+    expect(Array.from(f32.subarray(OUT >> 2, (OUT >> 2) + 17))).toEqual([...Array(16).fill(2), 0])
+  })
 })
