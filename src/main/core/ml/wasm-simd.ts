@@ -70,8 +70,9 @@ export interface SimdKernels {
     K: number,
     accumulate: number,
   ): void
-  /** Claims and does slots of the filter-gradient job at ctl (wasm-pool.ts); returns how many. */
+  /** Claims and does slots of the job at ctl (wasm-pool.ts); returns how many it did. */
   work(ctl: number, thread: number): number
+  /** dst[i] += src[i] for i < n. */
   add_into(dst: number, src: number, n: number): void
   transpose(
     src: number,

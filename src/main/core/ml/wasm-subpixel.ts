@@ -55,8 +55,8 @@ export function subpixel(backend: WasmBackendLike, p: SubpixelProblem): TensorIn
   const [B] = p.dy.shape
   const Ci = p.filter.shape[2]
   const out = backend.makeOutput([B, p.H, p.W, Ci], 'float32')
-  const live = p.rows.length * p.cols.length
-  if (pooledTransposedConvolution(backend, B * live)) pooled(backend, p, out)
+  if (pooledTransposedConvolution(backend, B * p.rows.length * p.cols.length))
+    pooled(backend, p, out)
   else perPhase(backend, p, out)
   return out
 }
