@@ -30,8 +30,13 @@ const SEQ = 2
 const FILTER_GRADIENT = 1
 const CONVOLUTION = 2
 const TRANSPOSED_CONVOLUTION = 3
-/** How long the caller waits for a worker's chunk before giving up on the job. */
-const WORKER_TIMEOUT_MS = 30_000
+/** How long the caller waits for a worker's slot before giving up on the job. */
+let workerTimeoutMs = 30_000
+
+/** Sets that wait (tests: a worker that misses it must not harm what runs afterwards). */
+export function setWorkerTimeout(ms: number): void {
+  workerTimeoutMs = ms
+}
 /** Output rows of dy per chunk: about this many patch rows. */
 const CHUNK_ROWS = 256
 /** Runs of chunks a job is split into (fewer when it has fewer chunks); fixed, for determinism. */
@@ -171,14 +176,14 @@ function runJob(p: Pool, kind: number, params: number[], slots: number): void {
     const done = Atomics.load(i32, w + DONE)
     if (done >= slots) return
     if (
-      Atomics.wait(i32, w + DONE, done, WORKER_TIMEOUT_MS) === 'timed-out' &&
+      Atomics.wait(i32, w + DONE, done, workerTimeoutMs) === 'timed-out' &&
       Atomics.load(i32, w + DONE) === done
     ) {
       // The worker may still write into this job's buffers: the pool is not used again (the
       // fallback kernels take over) and the callers leave the buffers allocated.
       p.broken = true
       throw new Error(
-        `a Synthfold SIMD worker did not finish its part of a job in ${WORKER_TIMEOUT_MS / 1000} s`,
+        `a Synthfold SIMD worker did not finish its part of a job in ${workerTimeoutMs / 1000} s`,
       )
     }
   }
