@@ -196,6 +196,43 @@ function malloc(p: Pool, b: MallocBackend, bytes: number, what: string): number 
   return at
 }
 
+/** The pool on this backend, for a job named `what` (its callers check pooled* first). */
+function poolFor(backend: WasmBackendLike, what: string): { p: Pool; b: MallocBackend } {
+  const p = pool(backend)
+  if (!p) throw new Error(`${what}: the SIMD kernels are not available`)
+  return { p, b: backend as MallocBackend }
+}
+
+/** Runs `use` with `bytes` of wasm memory, released afterwards (see `release`). */
+function withMemory<T>(
+  p: Pool,
+  b: MallocBackend,
+  bytes: number,
+  what: string,
+  use: (at: number) => T,
+): T {
+  const at = malloc(p, b, bytes, what)
+  try {
+    return use(at)
+  } finally {
+    release(p, b, at)
+  }
+}
+
+/**
+ * The patch geometry of x's im2col, as the slots read it (kernels.wat): XH, XW, Ci, OH, OW, KH,
+ * KW, sh, sw, top, left.
+ */
+function patchGeometry(
+  [, XH, XW, Ci]: number[],
+  OH: number,
+  OW: number,
+  info: tf.backend_util.Conv2DInfo,
+): number[] {
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info
+  return [XH, XW, Ci, OH, OW, KH, KW, sh, sw, info.padInfo.top, info.padInfo.left]
+}
+
 /** Frees a job's buffers, unless a worker that timed out may still use them. */
 function release(p: Pool, b: MallocBackend, at: number): void {
   if (!p.broken) b.wasm._free(at)
@@ -210,9 +247,7 @@ export function jobMemory(
   bytes: number,
   what: string,
 ): { at: number; free: () => void } {
-  const p = pool(backend)
-  if (!p) throw new Error(`${what}: the SIMD kernels are not available`)
-  const b = backend as MallocBackend
+  const { p, b } = poolFor(backend, what)
   const at = malloc(p, b, bytes, what)
   return { at, free: () => release(p, b, at) }
 }
@@ -227,12 +262,10 @@ export function filterGradient(
   dy: TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): TensorInfo {
-  const p = pool(backend)
-  if (!p) throw new Error('filterGradient: the SIMD kernels are not available')
-  const b = backend as MallocBackend
-  const [B, XH, XW, Ci] = x.shape
+  const { p, b } = poolFor(backend, 'filterGradient')
+  const [B, , , Ci] = x.shape
   const [, OH, OW, Co] = dy.shape
-  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info
+  const { filterHeight: KH, filterWidth: KW } = info
   const { band, bands } = banding(OH, OW)
   const taps = KH * KW * Ci
   const count = B * bands
@@ -244,8 +277,7 @@ export function filterGradient(
     heapF32(backend, out).fill(0) // an empty batch: no slot writes a partial sum
     return out
   }
-  const area = malloc(p, b, p.threads * scratchBytes + slots * cBytes, 'filterGradient')
-  try {
+  return withMemory(p, b, p.threads * scratchBytes + slots * cBytes, 'filterGradient', (area) => {
     const cBase = area + p.threads * scratchBytes
     const params = [
       pointer(backend, x.dataId),
@@ -254,17 +286,7 @@ export function filterGradient(
       scratchBytes,
       cBase,
       cBytes,
-      XH,
-      XW,
-      Ci,
-      OH,
-      OW,
-      KH,
-      KW,
-      sh,
-      sw,
-      info.padInfo.top,
-      info.padInfo.left,
+      ...patchGeometry(x.shape, OH, OW, info),
       Co,
       band,
       bands,
@@ -275,9 +297,7 @@ export function filterGradient(
     p.kernels.copy_blocks(cBase, o, 1, 1, taps * Co, 0, 0, 0, 0)
     for (let t = 1; t < slots; t++) p.kernels.add_into(o, cBase + t * cBytes, taps * Co)
     return out
-  } finally {
-    release(p, b, area)
-  }
+  })
 }
 
 /**
@@ -291,44 +311,28 @@ export function convolution(
   w: TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): TensorInfo {
-  const p = pool(backend)
-  if (!p) throw new Error('convolution: the SIMD kernels are not available')
-  const b = backend as MallocBackend
-  const [B, XH, XW, Ci] = x.shape
+  const { p, b } = poolFor(backend, 'convolution')
+  const [B, , , Ci] = x.shape
   const { outHeight: OH, outWidth: OW, outChannels: Co } = info
-  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info
   const { band, bands } = banding(OH, OW)
-  const scratchBytes = band * OW * KH * KW * Ci * 4
+  const scratchBytes = band * OW * info.filterHeight * info.filterWidth * Ci * 4
   const out = backend.makeOutput([B, OH, OW, Co], 'float32')
   if (B * OH * OW * Co === 0) return out
-  const area = malloc(p, b, p.threads * scratchBytes, 'convolution')
-  try {
+  return withMemory(p, b, p.threads * scratchBytes, 'convolution', (area) => {
     const params = [
       pointer(backend, x.dataId),
       pointer(backend, w.dataId),
       pointer(backend, out.dataId),
       area,
       scratchBytes,
-      XH,
-      XW,
-      Ci,
-      OH,
-      OW,
-      KH,
-      KW,
-      sh,
-      sw,
-      info.padInfo.top,
-      info.padInfo.left,
+      ...patchGeometry(x.shape, OH, OW, info),
       Co,
       band,
       bands,
     ]
     runJob(p, CONVOLUTION, params, B * bands)
     return out
-  } finally {
-    release(p, b, area)
-  }
+  })
 }
 
 /** Whether convolution takes this one: a pool here, no dilation, slots countable in 16 bits. */
@@ -366,17 +370,14 @@ export interface PhaseJob {
  * interleaved straight into `out`. Writes every output pixel of the phases in the table.
  */
 export function transposedConvolution(backend: WasmBackendLike, job: PhaseJob): void {
-  const p = pool(backend)
-  if (!p) throw new Error('transposedConvolution: the SIMD kernels are not available')
-  const b = backend as MallocBackend
+  const { p, b } = poolFor(backend, 'transposedConvolution')
   const [B, OH, OW, Co] = job.dy.shape
   const Ci = job.out.shape[3]
   const [sh, sw] = job.strides
   const [vh, vw] = [job.H / sh, job.W / sw]
   const cOffset = vh * vw * job.maxTaps * 4
   const scratchBytes = cOffset + vh * vw * Ci * 4
-  const area = malloc(p, b, p.threads * scratchBytes, 'transposedConvolution')
-  try {
+  withMemory(p, b, p.threads * scratchBytes, 'transposedConvolution', (area) => {
     const params = [
       pointer(backend, job.dy.dataId),
       pointer(backend, job.out.dataId),
@@ -397,9 +398,7 @@ export function transposedConvolution(backend: WasmBackendLike, job: PhaseJob): 
       sw,
     ]
     runJob(p, TRANSPOSED_CONVOLUTION, params, B * job.phases)
-  } finally {
-    release(p, b, area)
-  }
+  })
 }
 
 /** Whether transposedConvolution can take `slots` (image x phase) slots here. */
