@@ -8,11 +8,11 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve('src/main/index.ts'),
-          web: resolve('src/main/web/index.ts'),
+          web: resolve('src/web/index.ts'),
           cli: resolve('src/cli/index.ts'),
-          'import-worker': resolve('src/main/core/jobs/import-worker.ts'),
-          'decode-worker': resolve('src/main/core/jobs/decode-worker.ts'),
-          'train-worker': resolve('src/main/core/jobs/train-worker.ts'),
+          'import-worker': resolve('src/core/jobs/import-worker.ts'),
+          'decode-worker': resolve('src/core/datasets/decode-worker.ts'),
+          'ml-worker': resolve('src/core/jobs/ml-worker.ts'),
         },
         // Keep every chunk beside the entries: worker files are found relative to the chunk that starts them.
         output: { chunkFileNames: '[name]-[hash].js' },

@@ -42,10 +42,10 @@ export default tseslint.config(
   {
     // The core must run under plain Node: Electron stays in the thin shell.
     files: [
-      'src/main/core/**/*.ts',
+      'src/core/**/*.ts',
       'src/shared/**/*.ts',
       'src/cli/**/*.ts',
-      'src/main/web/**/*.ts',
+      'src/web/**/*.ts',
     ],
     rules: {
       'no-restricted-imports': [

@@ -1,12 +1,12 @@
-// Assembles src/main/core/ml/simd/kernels.wat (WebAssembly text) into kernels.wasm.ts: the module's
+// Assembles src/core/accel/simd/kernels.wat (WebAssembly text) into kernels.wasm.ts: the module's
 // bytes as base64, in two variants, for the shared memory of tfjs's threaded wasm build and for the
 // unshared memory of its single-threaded one. Run after editing the .wat: `npm run build:wasm`.
-// test/unit/ml/simd-kernels.test.ts checks that the committed file is what this writes.
+// test/unit/accel/simd-kernels.test.ts checks that the committed file is what this writes.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import wabtInit from 'wabt'
 
-const dir = fileURLToPath(new URL('../src/main/core/ml/simd/', import.meta.url))
+const dir = fileURLToPath(new URL('../src/core/accel/simd/', import.meta.url))
 export const WAT = `${dir}kernels.wat`
 export const OUT = `${dir}kernels.wasm.ts`
 const SHARED = '(memory 1 65536 shared)'

@@ -3,9 +3,9 @@
 // channel inverted, so colour images are not gray copies), E epochs in this process; prints each
 // epoch's losses. A loss or KL that jumps several-fold between epochs is the instability this checks.
 // Usage: S=128 C=3 N=500 E=4 node --import tsx bench/quality/stability.ts ['{"learningRate":0.002}']
-import { initBackend } from '../../src/main/core/ml/backend'
-import type { TrainingData } from '../../src/main/core/ml/data'
-import { Trainer } from '../../src/main/core/ml/trainer'
+import { initBackend } from '../../src/core/accel/backend'
+import type { TrainingData } from '../../src/core/training/data'
+import { Trainer } from '../../src/core/training/trainer'
 import { resolveSettings } from '../../src/shared/train-settings'
 import { loadFashionMnist } from '../../scripts/fashion-mnist.mjs'
 

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs'
 import wabtInit from 'wabt'
 import * as tf from '@tensorflow/tfjs-core'
-import { initBackend } from '../../src/main/core/ml/backend'
-import { pointer, type WasmBackendLike } from '../../src/main/core/ml/wasm-heap'
+import { initBackend } from '../../src/core/accel/backend'
+import { pointer, type WasmBackendLike } from '../../src/core/accel/heap'
 
 interface Kernel {
   pack_a(

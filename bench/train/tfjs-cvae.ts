@@ -1,7 +1,7 @@
 // Synthfold's default 28x28 conv CVAE (balanced preset, at its batch size) on the best backend this
 // machine loads: training images/s over full optimiser steps, generation samples/s, peak RSS, as JSON.
-import { initBackend } from '../../src/main/core/ml/backend'
-import { Trainer } from '../../src/main/core/ml/trainer'
+import { initBackend } from '../../src/core/accel/backend'
+import { Trainer } from '../../src/core/training/trainer'
 import { PRESETS, resolveSettings } from '../../src/shared/train-settings'
 import * as tf from '@tensorflow/tfjs-core'
 

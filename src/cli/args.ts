@@ -1,4 +1,4 @@
-import type { Core } from '../main/core/core'
+import type { Core } from '../core/core'
 import type { MethodName, MethodResults } from '../shared/contract'
 
 export class UsageError extends Error {}

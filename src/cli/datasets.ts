@@ -1,4 +1,4 @@
-import type { Core } from '../main/core/core'
+import type { Core } from '../core/core'
 import type { ImportSummary, JobEvent } from '../shared/types'
 import { formatRatio } from '../shared/format'
 import { call, parse, UsageError } from './args'

@@ -1,4 +1,4 @@
-import type { Core } from '../main/core/core'
+import type { Core } from '../core/core'
 import { formatDuration } from '../shared/format'
 import type { ExportInclude, ExportSummary } from '../shared/export'
 import { call, numberFlag, parse, UsageError } from './args'

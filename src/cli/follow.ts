@@ -1,4 +1,4 @@
-import type { Core } from '../main/core/core'
+import type { Core } from '../core/core'
 import type { EventPayloads } from '../shared/contract'
 import type { EventName } from '../shared/names'
 

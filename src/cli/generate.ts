@@ -1,4 +1,4 @@
-import type { Core } from '../main/core/core'
+import type { Core } from '../core/core'
 import { formatDuration } from '../shared/format'
 import type { Plan } from '../shared/generation'
 import { describeStrategy, parseStrategy, PlanError } from '../shared/plan'

@@ -1,7 +1,7 @@
 /**
  * synthfold: the command line over the same core and contract as the app. See USAGE.
  */
-import { Core } from '../main/core/core'
+import { Core } from '../core/core'
 import { UsageError } from './args'
 import { datasetsCommand, importCommand } from './datasets'
 import { generateCommand } from './generate'

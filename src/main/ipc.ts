@@ -1,7 +1,7 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron'
 import { eventChannel, eventNames, ipcChannel, methodNames } from '../shared/names'
 import type { Result } from '../shared/result'
-import type { Core } from './core/core'
+import type { Core } from '../core/core'
 
 /**
  * Binds every contract method to its own ipcMain channel. Calls from any frame that is not the

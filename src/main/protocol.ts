@@ -1,5 +1,5 @@
 import type { Protocol } from 'electron'
-import type { Core } from './core/core'
+import type { Core } from '../core/core'
 
 export const MEDIA_SCHEME = 'synthfold-media'
 

@@ -1,5 +1,5 @@
 import { utilityProcess } from 'electron'
-import type { SpawnWorker } from './core/jobs/worker-process'
+import type { SpawnWorker } from '../core/jobs/worker-process'
 
 /** Training processes in the desktop app: Electron's utilityProcess, as Electron recommends. */
 export const utilityWorker: SpawnWorker = (file, execArgv) => {

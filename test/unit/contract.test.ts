@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rmSync } from 'node:fs'
-import { Core } from '../../src/main/core/core'
+import { Core } from '../../src/core/core'
 import { methodNames, methods } from '../../src/shared/contract'
 import { tmp } from './helpers/messy'
 

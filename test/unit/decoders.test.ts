@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import sharp from 'sharp'
 import { crc32, deflateSync } from 'node:zlib'
-import { decodeSimplePng } from '../../src/main/core/datasets/png'
-import { decodeBmp } from '../../src/main/core/datasets/bmp'
-import { decodeImage } from '../../src/main/core/datasets/decode'
-import { sniffFormat } from '../../src/main/core/datasets/formats'
+import { decodeSimplePng } from '../../src/core/datasets/png'
+import { decodeBmp } from '../../src/core/datasets/bmp'
+import { decodeImage } from '../../src/core/datasets/decode'
+import { sniffFormat } from '../../src/core/datasets/formats'
 import { bmp24 } from './helpers/messy'
 
 function noise(w: number, h: number, c: number, seed: number): Buffer {

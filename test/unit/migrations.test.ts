@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import BetterSqlite3 from 'better-sqlite3'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { openDatabase, SCHEMA_VERSION } from '../../src/main/core/db/database'
+import { openDatabase, SCHEMA_VERSION } from '../../src/core/db/database'
 import { tmp } from './helpers/messy'
 
 describe('database migrations', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { Core } from '../../src/main/core/core'
+import { Core } from '../../src/core/core'
 import type { RunEvent, RunSummary } from '../../src/shared/runs'
 import { importAndWait, ok } from './helpers/core'
 import { tmp } from './helpers/messy'

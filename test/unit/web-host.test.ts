@@ -3,8 +3,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'node:http'
 import WebSocket from 'ws'
-import { Core } from '../../src/main/core/core'
-import { startWebHost, type WebHost } from '../../src/main/web/server'
+import { Core } from '../../src/core/core'
+import { startWebHost, type WebHost } from '../../src/web/server'
 import { tmp } from './helpers/messy'
 
 function http(

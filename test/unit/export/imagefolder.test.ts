@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { rmSync } from 'node:fs'
 import sharp from 'sharp'
-import { manifestCsv, type ManifestRow } from '../../../src/main/core/export/manifest'
-import { assignFolderNames } from '../../../src/main/core/export/names'
-import { writeExport, type ExportFile } from '../../../src/main/core/export/writer'
+import { manifestCsv, type ManifestRow } from '../../../src/core/export/manifest'
+import { assignFolderNames } from '../../../src/core/export/names'
+import { writeExport, type ExportFile } from '../../../src/core/export/writer'
 import { python, tmp } from './helpers'
 
 interface Found {

@@ -5,7 +5,7 @@ import {
   manifestCsv,
   manifestJsonl,
   type ManifestRow,
-} from '../../../src/main/core/export/manifest'
+} from '../../../src/core/export/manifest'
 
 const rows: ManifestRow[] = [
   {

@@ -6,7 +6,7 @@ import {
   nameKey,
   safeName,
   utf8Bytes,
-} from '../../../src/main/core/export/names'
+} from '../../../src/core/export/names'
 import { tmp } from './helpers'
 
 /** What every name must be on Windows, macOS and Linux. */

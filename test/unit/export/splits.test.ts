@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assignSplits, splitCounts } from '../../../src/main/core/export/splits'
+import { assignSplits, splitCounts } from '../../../src/core/export/splits'
 
 const items = (counts: number[]): { key: string; classIndex: number }[] =>
   counts.flatMap((n, c) =>

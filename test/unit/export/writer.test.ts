@@ -7,13 +7,13 @@ import {
   removeTemps,
   toExportError,
   writeNew,
-} from '../../../src/main/core/export/safe-write'
-import { JOURNAL_NAME } from '../../../src/main/core/export/journal'
+} from '../../../src/core/export/safe-write'
+import { JOURNAL_NAME } from '../../../src/core/export/journal'
 import {
   cleanupExport,
   writeExport,
   type ExportProgress,
-} from '../../../src/main/core/export/writer'
+} from '../../../src/core/export/writer'
 import { buildJob, expectedTree, writeSources } from './fixtures/job'
 import { tmp, tree } from './helpers'
 

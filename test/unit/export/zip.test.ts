@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import sharp from 'sharp'
-import { zipFolder, type ZipProgress } from '../../../src/main/core/export/zip'
+import { zipFolder, type ZipProgress } from '../../../src/core/export/zip'
 import { python, sha256, tmp } from './helpers'
 
 interface Unzipped {

@@ -1,4 +1,4 @@
-import { type Core } from '../../../src/main/core/core'
+import { type Core } from '../../../src/core/core'
 import type { ImportSummary, JobEvent } from '../../../src/shared/types'
 import type { MethodArgs } from '../../../src/shared/contract'
 

@@ -1,0 +1,165 @@
+import { basename } from 'node:path'
+import type { Database } from 'better-sqlite3'
+import type { ImportSummary, SkippedFile } from '../../shared/types'
+import type { DatasetRow } from '../db/datasets-repo'
+import type { ImportRequest } from './import'
+import type { ExistingRow } from './import-writer'
+
+/**
+ * Creates the dataset row for a new folder, or marks an existing one as importing; a new size or
+ * channel mode clears every pixel pointer so all images are decoded again into a new store.
+ */
+export function beginDataset(
+  db: Database,
+  root: string,
+  req: ImportRequest,
+  existing: DatasetRow | undefined,
+  auto: () => { size: number; channels: DatasetRow['channels'] },
+): { dataset: DatasetRow; geometryChanged: boolean } {
+  const now = Date.now()
+  const byId = (id: number | bigint): DatasetRow =>
+    db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as DatasetRow
+  if (!existing) {
+    const geo = req.size && req.channels ? { size: req.size, channels: req.channels } : auto()
+    const info = db
+      .prepare(
+        `INSERT INTO datasets (name, root, size, channels, fit, status, import_pid, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'importing', ?, ?, ?)`,
+      )
+      .run(
+        req.name ?? (basename(root) || root),
+        root,
+        req.size ?? geo.size,
+        req.channels ?? geo.channels,
+        req.fit ?? 'cover',
+        process.pid,
+        now,
+        now,
+      )
+    return { dataset: byId(info.lastInsertRowid), geometryChanged: false }
+  }
+  const next = {
+    size: req.size ?? existing.size,
+    channels: req.channels ?? existing.channels,
+    fit: req.fit ?? existing.fit,
+  }
+  const geometryChanged =
+    next.size !== existing.size || next.channels !== existing.channels || next.fit !== existing.fit
+  db.transaction(() => {
+    if (geometryChanged) {
+      db.prepare(
+        `UPDATE images SET slot = NULL, thumb_offset = NULL, thumb_length = NULL WHERE dataset_id = ?`,
+      ).run(existing.id)
+      db.prepare(
+        `UPDATE datasets SET size = ?, channels = ?, fit = ?, store_generation = store_generation + 1, next_slot = 0 WHERE id = ?`,
+      ).run(next.size, next.channels, next.fit, existing.id)
+    }
+    db.prepare(
+      `UPDATE datasets SET status = 'importing', import_pid = ?, last_error = NULL, updated_at = ?, name = COALESCE(?, name) WHERE id = ?`,
+    ).run(process.pid, now, req.name ?? null, existing.id)
+  })()
+  return { dataset: byId(existing.id), geometryChanged }
+}
+
+export function ensureClasses(
+  db: Database,
+  datasetId: number,
+  folders: string[],
+): Map<string, number> {
+  const insert = db.prepare(
+    'INSERT INTO classes (dataset_id, folder, name) VALUES (?, ?, ?) ON CONFLICT (dataset_id, folder) DO NOTHING',
+  )
+  db.transaction(() => {
+    for (const f of folders) insert.run(datasetId, f, f.normalize('NFC'))
+  })()
+  const rows = db.prepare('SELECT id, folder FROM classes WHERE dataset_id = ?').all(datasetId) as {
+    id: number
+    folder: string
+  }[]
+  return new Map(rows.map((r) => [r.folder, r.id]))
+}
+
+export function existingRows(db: Database, datasetId: number): Map<string, ExistingRow> {
+  const map = new Map<string, ExistingRow>()
+  const rows = db
+    .prepare(
+      'SELECT id, rel_path, file_size, mtime_ms, status, slot, class_id FROM images WHERE dataset_id = ?',
+    )
+    .iterate(datasetId) as IterableIterator<ExistingRow>
+  for (const row of rows) map.set(row.rel_path, row)
+  return map
+}
+
+/** Drops rows of files that are gone and classes whose folder is gone; returns the images removed. */
+export function removeMissing(
+  db: Database,
+  datasetId: number,
+  existing: Map<string, ExistingRow>,
+  seen: Set<string>,
+  classFolders: string[],
+): number {
+  let removed = 0
+  db.transaction(() => {
+    const del = db.prepare('DELETE FROM images WHERE id = ?')
+    for (const [rel, row] of existing) {
+      if (seen.has(rel)) continue
+      del.run(row.id)
+      if (row.status === 'ok') removed++
+    }
+    db.prepare(
+      `DELETE FROM classes WHERE dataset_id = ? AND id NOT IN (SELECT DISTINCT class_id FROM images WHERE dataset_id = ? AND class_id IS NOT NULL)
+       AND folder NOT IN (SELECT value FROM json_each(?))`,
+    ).run(datasetId, datasetId, JSON.stringify(classFolders))
+  })()
+  return removed
+}
+
+export function finishDataset(db: Database, summary: ImportSummary): void {
+  const stopped = summary.cancelled
+  db.prepare(
+    `UPDATE datasets SET status = ?, import_pid = NULL, last_error = ?, last_import = ?, updated_at = ?,
+       imported_at = COALESCE(?, imported_at) WHERE id = ?`,
+  ).run(
+    stopped ? 'incomplete' : 'ready',
+    stopped
+      ? 'The import was cancelled before it finished. Import the folder again to continue where it stopped.'
+      : null,
+    JSON.stringify({ ...summary, skipped: undefined, skippedCount: summary.skipped.length }),
+    Date.now(),
+    stopped ? null : Date.now(),
+    summary.datasetId,
+  )
+}
+
+export function buildSummary(
+  db: Database,
+  datasetId: number,
+  counts: Pick<
+    ImportSummary,
+    'added' | 'changed' | 'removed' | 'unchanged' | 'ignored' | 'cancelled' | 'seconds'
+  >,
+): ImportSummary {
+  const ds = db.prepare('SELECT * FROM datasets WHERE id = ?').get(datasetId) as DatasetRow
+  const classes = db
+    .prepare(
+      `SELECT c.name, COUNT(i.id) AS count FROM classes c LEFT JOIN images i ON i.class_id = c.id AND i.status = 'ok'
+       WHERE c.dataset_id = ? GROUP BY c.id ORDER BY c.name COLLATE NOCASE, c.id`,
+    )
+    .all(datasetId) as { name: string; count: number }[]
+  const skipped = db
+    .prepare(
+      `SELECT rel_path AS path, error AS reason FROM images WHERE dataset_id = ? AND status = 'skipped' ORDER BY rel_path`,
+    )
+    .all(datasetId) as SkippedFile[]
+  return {
+    datasetId,
+    name: ds.name,
+    root: ds.root,
+    size: ds.size,
+    channels: ds.channels,
+    classes,
+    imported: classes.reduce((a, c) => a + c.count, 0),
+    skipped,
+    ...counts,
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * What an export holds, read from the database: the real images (by source path, copied byte for
+ * byte when the format is one every ImageFolder-style loader reads) and the accepted synthetic
+ * samples (with their provenance), each with its final relative path and manifest fields.
+ */
+import { join } from 'node:path'
+import type { Database } from 'better-sqlite3'
+import sharp from 'sharp'
+import type { ExportClassCount, ExportOptions } from '../../shared/export'
+import type { ManifestRow } from './manifest'
+import { assignFolderNames, nameKey, safeName } from './names'
+import { assignSplits, type Split } from './splits'
+import type { ExportFile } from './writer'
+
+/** Formats copied as they are; others (GIF: not read by torchvision's ImageFolder) become PNG. */
+const COPY_EXT: Record<string, string> = {
+  png: '.png',
+  jpeg: '.jpg',
+  bmp: '.bmp',
+  webp: '.webp',
+  tiff: '.tif',
+}
+
+/** Names the export writes beside the class folders. */
+export const RESERVED_NAMES = ['metadata.csv', 'metadata.jsonl', 'report.html']
+
+export interface PlannedFile extends ExportFile {
+  meta: Omit<ManifestRow, 'file_name' | 'sha256'>
+  classIndex: number
+  synthetic: boolean
+  /** For the report's sample sheets. */
+  preview: string
+}
+
+export interface ExportContents {
+  files: PlannedFile[]
+  classes: ExportClassCount[]
+  generations: { id: number; runId: number; accepted: number }[]
+}
+
+interface RealRow {
+  rel_path: string
+  format: string | null
+  sha256: string | null
+  class_name: string
+}
+
+interface SampleRow {
+  generation_id: number
+  run_id: number
+  checkpoint_kind: string
+  checkpoint_epoch: number
+  class_names: string
+  class_index: number
+  seed: number
+  file: string
+  confidence: number
+  novelty: number
+}
+
+export function exportContents(
+  db: Database,
+  generationFolder: (id: number) => string,
+  o: Pick<ExportOptions, 'datasetId' | 'include' | 'splits' | 'seed' | 'generationIds' | 'upscale'>,
+): ExportContents {
+  const ds = db.prepare('SELECT root FROM datasets WHERE id = ?').get(o.datasetId) as
+    { root: string } | undefined
+  if (!ds) throw new Error(`No dataset with id ${o.datasetId}.`)
+  const reals =
+    o.include === 'synthetic'
+      ? []
+      : (db
+          .prepare(
+            `SELECT i.rel_path, i.format, i.sha256, c.name AS class_name FROM images i JOIN classes c ON c.id = i.class_id
+             WHERE i.dataset_id = ? AND i.status = 'ok' ORDER BY i.rel_path`,
+          )
+          .all(o.datasetId) as RealRow[])
+  const gens = db
+    .prepare('SELECT id, run_id FROM generations WHERE dataset_id = ? ORDER BY id')
+    .all(o.datasetId) as { id: number; run_id: number }[]
+  const chosen = gens.filter((g) => !o.generationIds || o.generationIds.includes(g.id))
+  const samples =
+    o.include === 'real' || !chosen.length
+      ? []
+      : (db
+          .prepare(
+            `SELECT s.generation_id, g.run_id, g.checkpoint_kind, g.checkpoint_epoch, g.class_names, s.class_index, s.seed, s.file,
+                    s.confidence, s.novelty
+             FROM samples s JOIN generations g ON g.id = s.generation_id
+             WHERE s.status = 'accepted' AND s.generation_id IN (${chosen.map(() => '?').join(',')})
+             ORDER BY s.generation_id, s.class_index, s.seed`,
+          )
+          .all(...chosen.map((g) => g.id)) as SampleRow[])
+  const sampleClass = (s: SampleRow) => (JSON.parse(s.class_names) as string[])[s.class_index]
+
+  // Class order: the dataset's classes, then any only the generations know, by name.
+  const labels = [...new Set([...reals.map((r) => r.class_name), ...samples.map(sampleClass)])]
+  const folders = assignFolderNames(labels, RESERVED_NAMES)
+  const index = new Map(labels.map((l, i) => [l, i]))
+  const split = o.splits
+    ? assignSplits(
+        reals.map((r) => ({ key: r.rel_path, classIndex: index.get(r.class_name)! })),
+        o.splits,
+        o.seed,
+      )
+    : null
+  const taken = new Set<string>()
+  const place = (dir: string, stem: string, ext: string): string => {
+    let n = 1
+    let name = `${stem}${ext}`
+    while (taken.has(nameKey(`${dir}/${name}`))) name = `${stem}~${++n}${ext}`
+    taken.add(nameKey(`${dir}/${name}`))
+    return `${dir}/${name}`
+  }
+  const dirOf = (c: number, s: Split | null) => (s ? `${s}/${folders[c]}` : folders[c])
+
+  const files: PlannedFile[] = []
+  const counts = labels.map((l, i) => ({ className: l, folder: folders[i], real: 0, synthetic: 0 }))
+  for (const r of reals) {
+    const c = index.get(r.class_name)!
+    const s = split?.get(r.rel_path) ?? null
+    const source = join(ds.root, r.rel_path)
+    // the file's path under its class folder, flattened: sub/dir/x.png -> sub__dir__x
+    const below = r.rel_path.split('/').slice(1).join('__') || r.rel_path
+    const stem = safeName(below.replace(/\.[^./]*$/, ''), 180)
+    const copyExt = r.format ? COPY_EXT[r.format] : undefined
+    const rel = place(dirOf(c, s), stem, copyExt ?? '.png')
+    files.push({
+      rel,
+      source: copyExt
+        ? { copy: source, sha256: r.sha256 }
+        : { bytes: () => sharp(source).png({ compressionLevel: 9 }).toBuffer() },
+      meta: {
+        label: r.class_name,
+        split: s,
+        is_synthetic: false,
+        source,
+        class_confidence: null,
+        novelty: null,
+      },
+      classIndex: c,
+      synthetic: false,
+      preview: source,
+    })
+    counts[c].real++
+  }
+  for (const smp of samples) {
+    const c = index.get(sampleClass(smp))!
+    const s: Split | null = split ? 'train' : null
+    const path = join(generationFolder(smp.generation_id), 'samples', smp.file)
+    const rel = place(dirOf(c, s), `synthetic-g${smp.generation_id}-s${smp.seed}`, '.png')
+    const up = o.upscale
+    files.push({
+      rel,
+      source: up
+        ? {
+            bytes: () =>
+              sharp(path)
+                .resize(up.size, up.size, { kernel: up.method, fit: 'fill' })
+                .png({ compressionLevel: 9 })
+                .toBuffer(),
+          }
+        : { copy: path },
+      meta: {
+        label: sampleClass(smp),
+        split: s,
+        is_synthetic: true,
+        source: `run:${smp.run_id}/checkpoint:${smp.checkpoint_kind}@${smp.checkpoint_epoch}/seed:${smp.seed}`,
+        class_confidence: smp.confidence,
+        novelty: smp.novelty,
+      },
+      classIndex: c,
+      synthetic: true,
+      preview: path,
+    })
+    counts[c].synthetic++
+  }
+  return {
+    files,
+    classes: counts,
+    generations: chosen.map((g) => ({
+      id: g.id,
+      runId: g.run_id,
+      accepted: samples.filter((s) => s.generation_id === g.id).length,
+    })),
+  }
+}

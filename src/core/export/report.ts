@@ -1,0 +1,109 @@
+/**
+ * The export's report.html: class counts before and after, a sample sheet per class (real images
+ * on top, synthetic below), and the settings and metrics of the runs that made the samples.
+ * One self-contained file (images inline), so no extra folder appears among the class folders.
+ */
+import sharp, { type OverlayOptions } from 'sharp'
+import type { ExportClassCount, ExportOptions } from '../../shared/export'
+import type { PlannedFile } from './contents'
+
+export interface ReportRun {
+  generationId: number
+  runId: number
+  accepted: number
+  settings: Record<string, unknown>
+  epochsDone: number
+  bestValLoss: number | null
+  classifierAccuracy: number | null
+  temperature: number
+  filters: Record<string, number>
+}
+
+const CELL = 56
+const PER_ROW = 8
+
+/** A sheet of up to 8 real and 16 synthetic images of one class, as PNG. */
+export async function classSheet(files: PlannedFile[]): Promise<Buffer | null> {
+  const real = files.filter((f) => !f.synthetic).slice(0, PER_ROW)
+  const synth = files.filter((f) => f.synthetic).slice(0, PER_ROW * 2)
+  const rows = [real, synth.slice(0, PER_ROW), synth.slice(PER_ROW)].filter((r) => r.length)
+  if (!rows.length) return null
+  const tiles: OverlayOptions[] = []
+  for (let r = 0; r < rows.length; r++)
+    for (let c = 0; c < rows[r].length; c++) {
+      const input = await sharp(rows[r][c].preview)
+        .resize(CELL, CELL, { fit: 'contain', kernel: 'nearest', background: '#111' })
+        .png()
+        .toBuffer()
+        .catch(() => null)
+      if (input) tiles.push({ input, left: c * (CELL + 2), top: r * (CELL + 2) })
+    }
+  return sharp({
+    create: {
+      width: PER_ROW * (CELL + 2),
+      height: rows.length * (CELL + 2),
+      channels: 3,
+      background: '#ffffff',
+    },
+  })
+    .composite(tiles)
+    .png()
+    .toBuffer()
+}
+
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+export async function reportHtml(input: {
+  datasetName: string
+  options: ExportOptions
+  classes: ExportClassCount[]
+  files: PlannedFile[]
+  runs: ReportRun[]
+  createdAt: Date
+}): Promise<Buffer> {
+  const { options: o } = input
+  const rows = input.classes
+    .map(
+      (c) =>
+        `<tr><td>${esc(c.className)}</td><td><code>${esc(c.folder)}</code></td><td class=n>${c.real}</td><td class=n>${c.synthetic}</td><td class=n>${c.real + c.synthetic}</td></tr>`,
+    )
+    .join('\n')
+  const sheets: string[] = []
+  for (let i = 0; i < input.classes.length; i++) {
+    const png = await classSheet(input.files.filter((f) => f.classIndex === i))
+    if (png)
+      sheets.push(
+        `<figure><figcaption>${esc(input.classes[i].className)}</figcaption><img alt="${esc(input.classes[i].className)} samples" src="data:image/png;base64,${png.toString('base64')}"></figure>`,
+      )
+  }
+  const runs = input.runs
+    .map(
+      (r) => `<tr><td>#${r.generationId}</td><td>#${r.runId}</td><td class=n>${r.accepted}</td>
+<td>${esc(String(r.settings.preset ?? ''))}, ${r.epochsDone} epochs, latent ${esc(String(r.settings.latentDim ?? ''))}, beta ${esc(String(r.settings.beta ?? ''))}</td>
+<td class=n>${r.bestValLoss?.toFixed(2) ?? '–'}</td><td class=n>${r.classifierAccuracy === null ? '–' : `${(r.classifierAccuracy * 100).toFixed(1)}%`}</td>
+<td class=n>${r.temperature}</td><td>confidence ≥ ${r.filters.minConfidence}, novelty ≥ ${r.filters.nearCopy}</td></tr>`,
+    )
+    .join('\n')
+  const real = input.classes.reduce((a, c) => a + c.real, 0)
+  const synth = input.classes.reduce((a, c) => a + c.synthetic, 0)
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Synthfold export: ${esc(input.datasetName)}</title>
+<style>body{font:14px/1.5 system-ui,sans-serif;margin:24px;color:#1c2430;max-width:1100px}table{border-collapse:collapse;margin:8px 0 20px}
+td,th{border-bottom:1px solid #e3e6eb;padding:4px 10px;text-align:left}.n{text-align:right;font-variant-numeric:tabular-nums}
+figure{display:inline-block;margin:0 16px 16px 0}figcaption{font-weight:600}img{image-rendering:pixelated;border:1px solid #e3e6eb}
+.muted{color:#667085}</style></head><body>
+<h1>Synthfold export: ${esc(input.datasetName)}</h1>
+<p class=muted>${esc(input.createdAt.toISOString())} · ${real} real and ${synth} synthetic images · included: ${o.include}
+${o.splits ? ` · splits train/val/test ${o.splits.join('/')} (seed ${o.seed}; synthetic images in train only)` : ''}
+${o.upscale ? ` · synthetic images upscaled to ${o.upscale.size} px with ${o.upscale.method}` : ''}</p>
+<h2>Class counts, before and after</h2>
+<table data-testid="report-counts"><thead><tr><th>Class</th><th>Folder</th><th>Real (before)</th><th>Synthetic</th><th>After</th></tr></thead>
+<tbody>${rows}</tbody></table>
+<h2>Samples</h2><p class=muted>Per class: real images on the first row, synthetic ones below.</p>
+${sheets.join('\n')}
+${runs ? `<h2>Where the synthetic images come from</h2><table><thead><tr><th>Generation</th><th>Run</th><th>Accepted</th><th>Training</th><th>Best val loss</th><th>Classifier accuracy</th><th>Temperature</th><th>Filters</th></tr></thead><tbody>${runs}</tbody></table>` : ''}
+<p class=muted>Files: metadata.csv and metadata.jsonl list every image with its label, split, whether it is synthetic, its source, scores and SHA-256.</p>
+</body></html>
+`
+  return Buffer.from(html, 'utf8')
+}

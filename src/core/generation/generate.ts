@@ -1,0 +1,233 @@
+/**
+ * A generation, inside the worker process: sample per-seed latents, decode, score, filter, write
+ * PNGs and report rows; repeat per class until the plan's accepted count is met or the attempt
+ * limit says the model cannot make more that pass the filters.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import BetterSqlite3 from 'better-sqlite3'
+import type { BackendInfo } from '../accel/backend'
+import { loadTrainingData, splitIndices, type TrainingData } from '../training/data'
+import { Generator } from './generator'
+import type { FromTrainer, GenerateJob, GeneratedRow } from '../jobs/ml-protocol'
+import { Scorer } from './scorer'
+import { SecondOpinion } from './second-opinion'
+
+const BATCH = 128
+/** Per class, at most this many samples are tried per accepted one still wanted (plus a floor). */
+const TRIES_PER_SAMPLE = 8
+const MIN_TRIES = 64
+/** The second-opinion classifier trains for at most this many epochs, or this long. */
+const SECOND_OPINION_EPOCHS = 4
+const SECOND_OPINION_BUDGET_MS = 60_000
+
+export async function runGeneration(
+  job: GenerateJob,
+  backend: BackendInfo,
+  send: (m: FromTrainer) => void,
+  shouldStop: () => boolean,
+): Promise<void> {
+  const gen = Generator.load(job.checkpointDir)
+  const db = new BetterSqlite3(job.dbPath, { readonly: true, fileMustExist: true })
+  let data: TrainingData
+  try {
+    data = loadTrainingData(db, job.home, job.datasetId)
+  } finally {
+    db.close()
+  }
+  const { size, channels } = gen.meta.shape
+  const names = gen.classNames
+  const record = size * size * channels
+  // The checkpoint's class order is the authority; real images are matched to it by name.
+  const dataIndex = names.map((n) => data.classNames.indexOf(n))
+  const realRows = names.map((_, c) => {
+    const rows: number[] = []
+    for (let i = 0; i < data.count; i++) if (data.labels[i] === dataIndex[c]) rows.push(i)
+    return rows
+  })
+  const pixelsOf = (i: number) => data.pixels.subarray(i * record, (i + 1) * record)
+  if (data.size !== size || data.channels !== channels)
+    throw new Error(
+      `The dataset was re-imported at ${data.size} px since this run trained at ${size} px; train a new run on it first.`,
+    )
+  send({ type: 'gen-started', backend, classifierAccuracy: classifierAccuracy(gen, data) })
+  const labels = Int32Array.from(data.labels, (l) => dataIndex.indexOf(l))
+  const target = job.need.reduce((a, n) => a + n.count, 0)
+  const preparing = (what: string): void =>
+    send({
+      type: 'gen-progress',
+      phase: 'preparing',
+      accepted: 0,
+      target,
+      generated: 0,
+      filtered: 0,
+      samplesPerSecond: 0,
+      className: what,
+    })
+  preparing('training the second-opinion classifier')
+  const second = gen.hasClassifier
+    ? await SecondOpinion.train(data, labels, gen.meta.shape, {
+        epochs: SECOND_OPINION_EPOCHS,
+        budgetMs: SECOND_OPINION_BUDGET_MS,
+        seed: gen.meta.settings.seed + 7919,
+        onEpoch: (e) =>
+          preparing(
+            `training the second-opinion classifier (epoch ${e} of ${SECOND_OPINION_EPOCHS})`,
+          ),
+      })
+    : null
+  if (shouldStop()) {
+    second?.dispose()
+    gen.dispose()
+    return send({ type: 'gen-done', outcome: 'cancelled', shortfall: [] })
+  }
+
+  const scorer = new Scorer((c) => realRows[c].map(pixelsOf), size, channels, job.filters)
+  await rememberExisting(job, scorer, size, channels)
+  let accepted = 0
+  let generated = 0
+  let filtered = 0
+  let seed = job.seedStart
+  const t0 = Date.now()
+  const shortfall: { classIndex: number; missing: number; tried: number }[] = []
+  try {
+    for (const { classIndex, count } of job.need) {
+      let got = 0
+      let tried = 0
+      const limit = Math.max(MIN_TRIES, count * TRIES_PER_SAMPLE)
+      const dir = join(job.outDir, String(classIndex))
+      mkdirSync(dir, { recursive: true })
+      while (got < count && tried < limit) {
+        if (shouldStop()) return send({ type: 'gen-done', outcome: 'cancelled', shortfall })
+        // Ask for enough to cover the expected losses to the filters, learned as we go.
+        const rate = tried >= 32 ? Math.max(0.1, got / tried) : 0.7
+        const n = Math.min(BATCH, limit - tried, Math.max(8, Math.ceil((count - got) / rate)))
+        const seeds = Array.from({ length: n }, () => seed++)
+        const latents = gen.latentsForSeeds(classIndex, seeds, job.temperature)
+        const images = gen.decode(latents, new Array<number>(n).fill(classIndex))
+        // the lower of the run's classifier and the independent second opinion
+        const conf = gen.hasClassifier
+          ? gen.classify(images).map((p) => p[classIndex])
+          : new Array<number>(n).fill(1)
+        if (second)
+          second
+            .confidence(images, classIndex, gen.meta.shape)
+            .forEach((p, i) => (conf[i] = Math.min(conf[i], p)))
+        const scored = scorer.score(classIndex, names.length, images, conf, seeds)
+        const rows: GeneratedRow[] = []
+        for (let i = 0; i < n; i++) {
+          const s = scored[i]
+          // Past the count, passing samples are not kept: the plan asked for exactly `count`.
+          if (!s.reason && got >= count) continue
+          const file = `${classIndex}/${seeds[i]}.png`
+          await writePng(join(job.outDir, file), images[i], size, channels)
+          if (!s.reason) got++
+          else filtered++
+          rows.push({
+            classIndex,
+            seed: seeds[i],
+            latent: Array.from(latents[i]),
+            file,
+            confidence: s.confidence,
+            novelty: s.novelty,
+            nearestDistance: s.nearestDistance,
+            nearestImageId:
+              s.nearestReal >= 0 ? data.ids[realRows[classIndex][s.nearestReal]] : null,
+            duplicateOfSeed: s.duplicateOf,
+            reason: s.reason,
+          })
+        }
+        tried += n
+        generated += rows.length
+        send({ type: 'gen-samples', rows })
+        const secs = (Date.now() - t0) / 1000
+        send({
+          type: 'gen-progress',
+          phase: 'generating',
+          accepted: accepted + got,
+          target,
+          generated,
+          filtered,
+          samplesPerSecond: secs > 0 ? (accepted + got) / secs : 0,
+          className: names[classIndex],
+        })
+      }
+      accepted += got
+      if (got < count) shortfall.push({ classIndex, missing: count - got, tried })
+    }
+  } finally {
+    scorer.dispose()
+    second?.dispose()
+    gen.dispose()
+  }
+  send({ type: 'gen-done', outcome: 'completed', shortfall })
+}
+
+/** Accuracy of the run's classifier on the run's own held-out real images (its validation split). */
+function classifierAccuracy(gen: Generator, data: TrainingData): number | null {
+  const s = gen.meta.settings
+  if (!gen.hasClassifier || data.classNames.join('\n') !== gen.classNames.join('\n')) return null
+  const { val } = splitIndices(data.labels, s.validationSplit, s.seed)
+  if (!val.length) return null
+  const record = data.size * data.size * data.channels
+  const probs = gen.classify(val.map((i) => data.pixels.subarray(i * record, (i + 1) * record)))
+  let right = 0
+  probs.forEach((p, j) => {
+    let best = 0
+    for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k
+    if (best === data.labels[val[j]]) right++
+  })
+  return right / val.length
+}
+
+async function rememberExisting(
+  job: GenerateJob,
+  scorer: Scorer,
+  size: number,
+  channels: number,
+): Promise<void> {
+  const byClass = new Map<number, { seed: number; file: string }[]>()
+  for (const e of job.existing) {
+    const list = byClass.get(e.classIndex) ?? []
+    list.push(e)
+    byClass.set(e.classIndex, list)
+  }
+  for (const [c, list] of byClass) {
+    const feats: Float32Array[] = []
+    const seeds: number[] = []
+    for (const e of list) {
+      const px = await readPng(join(job.outDir, e.file), channels).catch(() => null)
+      if (!px || px.length !== size * size * channels) continue
+      feats.push(scorer.feature(px))
+      seeds.push(e.seed)
+    }
+    scorer.remember(c, feats, seeds)
+  }
+}
+
+export async function writePng(
+  file: string,
+  px: Uint8Array,
+  size: number,
+  channels: number,
+): Promise<void> {
+  await sharp(Buffer.from(px.buffer, px.byteOffset, px.byteLength), {
+    raw: { width: size, height: size, channels: channels as 1 | 3 | 4 },
+  })
+    .toColourspace(channels <= 2 ? 'b-w' : 'srgb')
+    .png({ compressionLevel: 6 })
+    .toFile(file)
+}
+
+export async function readPng(file: string, channels: number): Promise<Uint8Array> {
+  let img = sharp(file)
+  img =
+    channels === 1
+      ? img.toColourspace('b-w')
+      : channels === 3
+        ? img.removeAlpha()
+        : img.ensureAlpha()
+  const { data } = await img.raw().toBuffer({ resolveWithObject: true })
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+}

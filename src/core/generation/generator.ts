@@ -1,0 +1,176 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { readCheckpointTensors, type CheckpointMeta } from '../training/checkpoint'
+import { rng } from '../training/data'
+import { latentSample } from '../models/cvae/latent-prior'
+import { classifier, decoder, encoder, oneHot } from '../models/cvae/model'
+import type * as tfl from '@tensorflow/tfjs-layers'
+
+/**
+ * A trained CVAE loaded from a checkpoint, for sampling, reconstruction and encoding. All work is
+ * batched; results are uint8 pixels (size x size x channels per image) or float latent means.
+ */
+export class Generator {
+  private constructor(
+    readonly meta: CheckpointMeta,
+    private readonly enc: tfl.LayersModel,
+    private readonly dec: tfl.LayersModel,
+    private readonly cls: tfl.LayersModel | null,
+  ) {}
+
+  static load(dir: string): Generator {
+    const { meta, groups } = readCheckpointTensors(dir)
+    const enc = encoder(meta.shape)
+    const dec = decoder(meta.shape)
+    enc.setWeights(groups.encoder)
+    dec.setWeights(groups.decoder)
+    let cls: tfl.LayersModel | null = null
+    if (groups.classifier?.length) {
+      cls = classifier(meta.shape)
+      cls.setWeights(groups.classifier)
+    }
+    for (const t of Object.values(groups).flat()) t.dispose()
+    return new Generator(meta, enc, dec, cls)
+  }
+
+  get classNames(): string[] {
+    return this.meta.classNames
+  }
+
+  /**
+   * n images of class `classIndex`, drawn from one seeded stream (previews and the CLI's sample).
+   * z = m_c + temperature * L_c * eps with the class's fitted latent prior (N(0, I) without one).
+   */
+  sample(
+    classIndex: number,
+    n: number,
+    temperature = 1,
+    seed = 1,
+  ): { pixels: Uint8Array[]; latents: Float32Array[] } {
+    const rand = rng(seed)
+    const latents = Array.from({ length: n }, () => this.latent(rand, classIndex, temperature))
+    return { pixels: this.decode(latents, new Array(n).fill(classIndex)), latents }
+  }
+
+  /**
+   * One latent vector per seed: each sample of a generation owns its seed, so any one of them can
+   * be made again on its own, exactly, from (checkpoint, class, seed, temperature).
+   */
+  latentsForSeeds(classIndex: number, seeds: number[], temperature: number): Float32Array[] {
+    return seeds.map((s) => this.latent(rng(s), classIndex, temperature))
+  }
+
+  private latent(rand: () => number, classIndex: number, temperature: number): Float32Array {
+    const d = this.meta.shape.latentDim
+    const eps = new Float64Array(d)
+    for (let i = 0; i < d; i += 2) {
+      // Box-Muller from the seeded uniform stream
+      const u = Math.max(rand(), 1e-12)
+      const v = rand()
+      const r = Math.sqrt(-2 * Math.log(u))
+      eps[i] = r * Math.cos(2 * Math.PI * v)
+      if (i + 1 < d) eps[i + 1] = r * Math.sin(2 * Math.PI * v)
+    }
+    const z = new Float32Array(d)
+    latentSample(this.meta.latentStats, classIndex, eps, temperature, z)
+    return z
+  }
+
+  get hasClassifier(): boolean {
+    return this.cls !== null
+  }
+
+  /** Class probabilities (softmax of the run's classifier) for uint8 images, one array per image. */
+  classify(images: Uint8Array[], batch = 256): Float32Array[] {
+    if (!this.cls) throw new Error('This checkpoint has no classifier.')
+    const { size, channels, classes: k } = this.meta.shape
+    const out: Float32Array[] = []
+    for (let i = 0; i < images.length; i += batch) {
+      const imgs = images.slice(i, i + batch)
+      const flat = toUnitFloats(imgs, size * size * channels)
+      const probs = tf.tidy(() =>
+        tf.softmax(
+          this.cls!.apply(tf.tensor4d(flat, [imgs.length, size, size, channels])) as tf.Tensor2D,
+        ),
+      )
+      const data = probs.dataSync() as Float32Array
+      probs.dispose()
+      for (let j = 0; j < imgs.length; j++) out.push(data.slice(j * k, (j + 1) * k))
+    }
+    return out
+  }
+
+  /** Decodes given latent vectors with given class indices, in batches. */
+  decode(latents: Float32Array[], classes: number[], batch = 256): Uint8Array[] {
+    const { latentDim, classes: k } = this.meta.shape
+    const out: Uint8Array[] = []
+    for (let i = 0; i < latents.length; i += batch) {
+      const zs = latents.slice(i, i + batch)
+      const flat = new Float32Array(zs.length * latentDim)
+      zs.forEach((z, j) => flat.set(z, j * latentDim))
+      const px = tf.tidy(() => {
+        const z = tf.tensor2d(flat, [zs.length, latentDim])
+        const y = oneHot(classes.slice(i, i + batch), k)
+        const logits = this.dec.apply([z, y]) as tf.Tensor4D
+        return tf.cast(tf.round(tf.mul(tf.sigmoid(logits), 255)), 'int32')
+      })
+      const data = px.dataSync() as Int32Array
+      px.dispose()
+      const per = data.length / zs.length
+      for (let j = 0; j < zs.length; j++)
+        out.push(Uint8Array.from(data.subarray(j * per, (j + 1) * per)))
+    }
+    return out
+  }
+
+  /** Latent means of images (uint8 pixels) with their class indices. */
+  encode(images: Uint8Array[], classes: number[], batch = 256): Float32Array[] {
+    const { size, channels, classes: k, latentDim } = this.meta.shape
+    const out: Float32Array[] = []
+    for (let i = 0; i < images.length; i += batch) {
+      const imgs = images.slice(i, i + batch)
+      const flat = toUnitFloats(imgs, size * size * channels)
+      const mu = tf.tidy(() => {
+        const x = tf.tensor4d(flat, [imgs.length, size, size, channels])
+        const y = oneHot(classes.slice(i, i + batch), k)
+        return (this.enc.apply([x, y]) as tf.Tensor[])[0]
+      })
+      const data = mu.dataSync() as Float32Array
+      mu.dispose()
+      for (let j = 0; j < imgs.length; j++) out.push(data.slice(j * latentDim, (j + 1) * latentDim))
+    }
+    return out
+  }
+
+  /** Reconstructions through the latent means (no sampling noise). */
+  reconstruct(images: Uint8Array[], classes: number[]): Uint8Array[] {
+    return this.decode(this.encode(images, classes), classes)
+  }
+
+  /** The decoder's topology and weights, in TensorFlow.js's layers-model format. */
+  async decoderArtifacts(): Promise<tf.io.ModelArtifacts> {
+    let saved: tf.io.ModelArtifacts | null = null
+    await this.dec.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
+      }),
+    )
+    if (!saved) throw new Error('The decoder could not be serialised.')
+    return saved
+  }
+
+  dispose(): void {
+    this.enc.dispose()
+    this.dec.dispose()
+    this.cls?.dispose()
+  }
+}
+
+/** uint8 images as one float block in [0, 1], image j at j * record. */
+export function toUnitFloats(images: Uint8Array[], record: number): Float32Array {
+  const flat = new Float32Array(images.length * record)
+  images.forEach((im, j) => {
+    for (let p = 0; p < im.length; p++) flat[j * record + p] = im[p] / 255
+  })
+  return flat
+}

@@ -1,0 +1,163 @@
+import type { FilterReason, FilterSettings } from '../../shared/generation'
+import { features, median, NearestIndex } from './features'
+
+export interface ScoredSample {
+  confidence: number
+  novelty: number
+  nearestDistance: number
+  /** Index into the class's real images (the caller maps it to an image id). */
+  nearestReal: number
+  duplicateOf: number | null
+  reason: FilterReason | null
+}
+
+interface ClassRef {
+  reals: NearestIndex
+  /** Median distance from a real image to its nearest other real image of the class. */
+  typical: number | null
+  /** Accepted samples so far, one index per batch, and the seeds they hold. */
+  pool: { index: NearestIndex; seeds: number[] }[]
+}
+
+/**
+ * Scores samples of one class against the class's real images and the samples already accepted:
+ *  - confidence: the run's classifier's probability of the intended class;
+ *  - novelty: distance to the nearest real image divided by the typical real-to-real distance of
+ *    the class (1 = as far from the training set as real images are from each other; near 0 = a copy);
+ *  - duplicate: closer than `filters.duplicate` (same unit) to an accepted sample, or to an
+ *    earlier sample of the same batch.
+ * The first failing test (near-copy, then low-confidence, then duplicate) names the reason.
+ */
+export class Scorer {
+  private readonly refs = new Map<number, ClassRef>()
+  private fallbackTypical: number | null = null
+
+  constructor(
+    private readonly realsOf: (classIndex: number) => Uint8Array[],
+    private readonly size: number,
+    private readonly channels: number,
+    private readonly filters: FilterSettings,
+  ) {}
+
+  feature(img: Uint8Array): Float32Array {
+    return features(img, this.size, this.channels)
+  }
+
+  /** The typical real-to-real distance of each class, computed once (median over up to 400 reals). */
+  typical(classIndex: number, classCount: number): number | null {
+    const own = this.ref(classIndex).typical
+    if (own !== null) return own
+    if (this.fallbackTypical === null) {
+      const all: number[] = []
+      for (let c = 0; c < classCount; c++) {
+        const t = this.ref(c).typical
+        if (t !== null) all.push(t)
+      }
+      this.fallbackTypical = median(all)
+    }
+    return this.fallbackTypical
+  }
+
+  score(
+    classIndex: number,
+    classCount: number,
+    images: Uint8Array[],
+    confidence: number[],
+    seeds: number[],
+  ): ScoredSample[] {
+    const ref = this.ref(classIndex)
+    const typical = this.typical(classIndex, classCount) ?? 1
+    const feats = images.map((im) => this.feature(im))
+    const near = ref.reals.nearest(feats)
+    const dupDist = new Float32Array(images.length).fill(Infinity)
+    const dupSeed: (number | null)[] = new Array(images.length).fill(null)
+    for (const block of ref.pool) {
+      const hit = block.index.nearest(feats)
+      for (let i = 0; i < images.length; i++)
+        if (hit.distance[i] < dupDist[i]) {
+          dupDist[i] = hit.distance[i]
+          dupSeed[i] = block.seeds[hit.index[i]]
+        }
+    }
+    const out: ScoredSample[] = []
+    const accepted: number[] = []
+    for (let i = 0; i < images.length; i++) {
+      // duplicates inside this batch: against samples of it already accepted
+      for (const j of accepted) {
+        const d = rms(feats[i], feats[j])
+        if (d < dupDist[i]) {
+          dupDist[i] = d
+          dupSeed[i] = seeds[j]
+        }
+      }
+      const novelty = near.distance[i] / typical
+      const reason: FilterReason | null =
+        novelty < this.filters.nearCopy
+          ? 'near-copy'
+          : confidence[i] < this.filters.minConfidence
+            ? 'low-confidence'
+            : dupDist[i] / typical < this.filters.duplicate
+              ? 'duplicate'
+              : null
+      if (!reason) accepted.push(i)
+      out.push({
+        confidence: confidence[i],
+        novelty,
+        nearestDistance: near.distance[i],
+        nearestReal: near.index[i],
+        duplicateOf: dupDist[i] / typical < this.filters.duplicate ? dupSeed[i] : null,
+        reason,
+      })
+    }
+    this.remember(
+      classIndex,
+      accepted.map((i) => feats[i]),
+      accepted.map((i) => seeds[i]),
+    )
+    return out
+  }
+
+  /** Adds accepted samples (e.g. from an earlier round of the same generation) to the duplicate pool. */
+  remember(classIndex: number, feats: Float32Array[], seeds: number[]): void {
+    if (!feats.length) return
+    const dim = feats[0].length
+    this.ref(classIndex).pool.push({ index: new NearestIndex(feats, dim), seeds })
+  }
+
+  dispose(): void {
+    for (const r of this.refs.values()) {
+      r.reals.dispose()
+      for (const p of r.pool) p.index.dispose()
+    }
+    this.refs.clear()
+  }
+
+  private ref(classIndex: number): ClassRef {
+    let r = this.refs.get(classIndex)
+    if (r) return r
+    const feats = this.realsOf(classIndex).map((im) => this.feature(im))
+    const dim = feats[0]?.length ?? 1
+    const reals = new NearestIndex(feats, dim)
+    let typical: number | null = null
+    if (feats.length >= 2) {
+      const step = Math.max(1, Math.floor(feats.length / 400))
+      const picks: number[] = []
+      for (let i = 0; i < feats.length && picks.length < 400; i += step) picks.push(i)
+      const nn = reals.nearest(
+        picks.map((i) => feats[i]),
+        (q) => picks[q],
+      )
+      typical = median(Array.from(nn.distance))
+      if (typical !== null && typical <= 0) typical = null
+    }
+    r = { reals, typical, pool: [] }
+    this.refs.set(classIndex, r)
+    return r
+  }
+}
+
+function rms(a: Float32Array, b: Float32Array): number {
+  let s = 0
+  for (let k = 0; k < a.length; k++) s += (a[k] - b[k]) ** 2
+  return Math.sqrt(s / a.length)
+}

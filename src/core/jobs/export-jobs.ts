@@ -1,0 +1,307 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import type { Database } from 'better-sqlite3'
+import { AppError, type ErrorCode } from '../../shared/result'
+import type {
+  ExportEvent,
+  ExportOptions,
+  ExportPreview,
+  ExportSummary,
+} from '../../shared/export'
+import type { ExportsRepo } from '../db/exports-repo'
+import type { DatasetsRepo } from '../db/datasets-repo'
+import { exportContents, type ExportContents } from '../export/contents'
+import { manifestCsv, manifestJsonl, type ManifestRow } from '../export/manifest'
+import { reportHtml, type ReportRun } from '../export/report'
+import { ExportError } from '../export/safe-write'
+import { cleanupExport, writeExport, type WrittenFile } from '../export/writer'
+import { zipFolder } from '../export/zip'
+import { RateMeter } from '../util/rate-meter'
+
+const CODES: Record<string, ErrorCode> = {
+  exists: 'conflict',
+  not_empty: 'conflict',
+  not_resumable: 'conflict',
+  cancelled: 'cancelled',
+  source_changed: 'conflict',
+}
+
+/** An ExportError as an error a person can act on (the writer's messages already say what was written). */
+function appError(err: unknown): AppError {
+  if (err instanceof AppError) return err
+  if (err instanceof ExportError)
+    return new AppError(
+      CODES[err.code] ?? 'io',
+      err.code === 'source_changed'
+        ? `${err.message} Re-import the dataset to pick up the change (or put the file back), then export again.`
+        : err.message,
+    )
+  return new AppError('io', `The export failed: ${(err as Error).message ?? String(err)}`)
+}
+
+/**
+ * The supervisor of exports. An export runs in main as async file I/O (copies and hashes happen
+ * on libuv's thread pool, so the app stays responsive); the writer guarantees that an interrupted
+ * one leaves only complete files and can be resumed or cleaned up.
+ */
+export class ExportManager {
+  private readonly live = new Map<number, { stop: boolean; done: Promise<void> }>()
+
+  constructor(
+    private readonly ctx: {
+      db: Database
+      exports: ExportsRepo
+      datasets: DatasetsRepo
+      home: string
+      generationFolder: (id: number) => string
+    },
+    private readonly emit: (e: ExportEvent) => void,
+  ) {}
+
+  preview(o: Pick<ExportOptions, 'datasetId' | 'include' | 'generationIds'>): ExportPreview {
+    this.dataset(o.datasetId)
+    const c = exportContents(this.ctx.db, this.ctx.generationFolder, {
+      ...o,
+      splits: null,
+      seed: 0,
+      upscale: null,
+    })
+    return {
+      classes: c.classes,
+      real: c.classes.reduce((a, x) => a + x.real, 0),
+      synthetic: c.classes.reduce((a, x) => a + x.synthetic, 0),
+      generations: c.generations,
+    }
+  }
+
+  get(id: number): ExportSummary {
+    const e = this.ctx.exports.get(id)
+    if (!e) throw new AppError('not_found', `No export with id ${id}.`)
+    return e
+  }
+
+  list(datasetId?: number): ExportSummary[] {
+    return this.ctx.exports.list(datasetId)
+  }
+
+  start(input: ExportOptions): ExportSummary {
+    const o: ExportOptions = { ...input, out: resolve(input.out) }
+    this.dataset(o.datasetId)
+    if (o.out === this.ctx.home || o.out.startsWith(join(this.ctx.home, '/')))
+      throw new AppError('invalid_argument', 'Choose a folder outside Synthfold’s own data folder.')
+    if (o.zip && existsSync(zipPathFor(o.out)))
+      throw new AppError(
+        'conflict',
+        `${zipPathFor(o.out)} already exists; Synthfold never overwrites a file. Choose another destination.`,
+      )
+    if (!o.merge && nonEmpty(o.out))
+      throw new AppError(
+        'conflict',
+        `${o.out} already holds files. Choose a new or empty folder, or merge into it (nothing there is overwritten).`,
+      )
+    const contents = this.contents(o)
+    if (!contents.files.length)
+      throw new AppError(
+        'invalid_argument',
+        o.include === 'synthetic'
+          ? 'There are no accepted synthetic samples to export yet: generate and review some first.'
+          : 'This dataset has no images to export.',
+      )
+    const id = this.ctx.exports.create(o, contents.classes, process.pid)
+    this.run(id, o, contents, o.merge ? 'merge' : 'new')
+    return this.get(id)
+  }
+
+  resume(id: number): ExportSummary {
+    const e = this.get(id)
+    if (this.live.has(id)) throw new AppError('conflict', 'This export is still running.')
+    if (e.status === 'completed') throw new AppError('conflict', 'This export has finished.')
+    this.ctx.exports.markRunning(id, process.pid)
+    this.run(id, e.options, this.contents(e.options), 'resume')
+    return this.get(id)
+  }
+
+  async cleanup(id: number): Promise<{ removedFiles: number }> {
+    const e = this.get(id)
+    if (this.live.has(id))
+      throw new AppError('conflict', 'Cancel the export before cleaning it up.')
+    if (e.status === 'completed')
+      throw new AppError('conflict', 'A finished export is yours now; delete its folder yourself.')
+    try {
+      const r = await cleanupExport(e.options.out)
+      this.ctx.exports.finish(id, 'cancelled', {
+        error: `Cleaned up: removed the ${r.removedFiles} file(s) this export had written.`,
+      })
+      this.emit({ type: 'status', export: this.get(id) })
+      return { removedFiles: r.removedFiles }
+    } catch (err) {
+      throw appError(err)
+    }
+  }
+
+  cancel(id: number): boolean {
+    const l = this.live.get(id)
+    if (!l) return false
+    l.stop = true
+    return true
+  }
+
+  async shutdown(): Promise<void> {
+    for (const l of this.live.values()) l.stop = true
+    await Promise.all([...this.live.values()].map((l) => l.done))
+  }
+
+  /** Resolves when the export's current attempt has ended (tests, CLI). */
+  async settled(id: number): Promise<ExportSummary> {
+    await this.live.get(id)?.done
+    return this.get(id)
+  }
+
+  private dataset(id: number) {
+    const ds = this.ctx.datasets.get(id)
+    if (!ds) throw new AppError('not_found', `No dataset with id ${id}.`)
+    if (ds.status === 'importing')
+      throw new AppError('conflict', 'This dataset is still being imported.')
+    return ds
+  }
+
+  private contents(o: ExportOptions): ExportContents {
+    try {
+      return exportContents(this.ctx.db, this.ctx.generationFolder, o)
+    } catch (err) {
+      throw new AppError('invalid_argument', (err as Error).message)
+    }
+  }
+
+  private run(
+    id: number,
+    o: ExportOptions,
+    c: ExportContents,
+    mode: 'new' | 'merge' | 'resume',
+  ): void {
+    const state = { stop: false, done: Promise.resolve() }
+    const meter = new RateMeter()
+    let lastEmit = 0
+    const progress = (phase: 'copying' | 'report' | 'zipping', done: number, total: number) => {
+      meter.update(done)
+      const now = Date.now()
+      if (now - lastEmit < 200 && done < total) return
+      lastEmit = now
+      this.emit({
+        type: 'progress',
+        progress: {
+          exportId: id,
+          phase,
+          done,
+          total,
+          rate: meter.rate(),
+          etaSeconds: meter.eta(done, total),
+        },
+      })
+    }
+    const summary = this.get(id)
+    const ds = this.ctx.datasets.get(o.datasetId)
+    const runs = this.reportRuns(c)
+    const rows = (written: WrittenFile[]): ManifestRow[] =>
+      written.map((w, i) => ({ file_name: w.rel, ...c.files[i].meta, sha256: w.sha256 }))
+    state.done = (async () => {
+      this.emit({ type: 'status', export: this.get(id) })
+      try {
+        const result = await writeExport({
+          root: o.out,
+          files: c.files,
+          mode,
+          fingerprint: JSON.stringify({ ...o, out: undefined, merge: undefined }),
+          finalFiles: [
+            {
+              rel: 'report.html',
+              bytes: () => {
+                progress('report', c.files.length, c.files.length)
+                return reportHtml({
+                  datasetName: ds?.name ?? `dataset ${o.datasetId}`,
+                  options: o,
+                  classes: c.classes,
+                  files: c.files,
+                  runs,
+                  createdAt: new Date(summary.createdAt),
+                })
+              },
+            },
+            { rel: 'metadata.jsonl', bytes: (w) => Buffer.from(manifestJsonl(rows(w))) },
+            { rel: 'metadata.csv', bytes: (w) => Buffer.from(manifestCsv(rows(w))) },
+          ],
+          onProgress: (p) => progress('copying', p.done, p.total),
+          shouldStop: () => state.stop,
+        })
+        let zipPath: string | null = null
+        if (o.zip) {
+          zipPath = zipPathFor(o.out)
+          meter.reset()
+          await zipFolder(
+            o.out,
+            zipPath,
+            (p) => progress('zipping', p.done, p.total),
+            () => state.stop,
+          )
+        }
+        const bytes = result.written.reduce((a, w) => a + w.bytes, 0)
+        this.ctx.exports.finish(id, 'completed', {
+          files: result.written.length,
+          bytes,
+          zipPath,
+        })
+      } catch (err) {
+        const e = appError(err)
+        this.ctx.exports.finish(id, e.code === 'cancelled' ? 'cancelled' : 'failed', {
+          error: e.message,
+        })
+      } finally {
+        this.live.delete(id)
+        this.emit({ type: 'status', export: this.get(id) })
+      }
+    })()
+    this.live.set(id, state)
+  }
+
+  private reportRuns(c: ExportContents): ReportRun[] {
+    return c.generations.map((g) => {
+      const r = this.ctx.db
+        .prepare(
+          `SELECT g.temperature, g.filters, g.classifier_accuracy, r.settings, r.epochs_done, r.best_val_loss
+           FROM generations g JOIN runs r ON r.id = g.run_id WHERE g.id = ?`,
+        )
+        .get(g.id) as {
+        temperature: number
+        filters: string
+        classifier_accuracy: number | null
+        settings: string
+        epochs_done: number
+        best_val_loss: number | null
+      }
+      return {
+        generationId: g.id,
+        runId: g.runId,
+        accepted: g.accepted,
+        settings: JSON.parse(r.settings) as Record<string, unknown>,
+        epochsDone: r.epochs_done,
+        bestValLoss: r.best_val_loss,
+        classifierAccuracy: r.classifier_accuracy,
+        temperature: r.temperature,
+        filters: JSON.parse(r.filters) as Record<string, number>,
+      }
+    })
+  }
+}
+
+function nonEmpty(dir: string): boolean {
+  try {
+    return readdirSync(dir).length > 0
+  } catch {
+    return false
+  }
+}
+
+/** The .zip sits beside the export folder: <parent>/<name>.zip. */
+export function zipPathFor(out: string): string {
+  return join(dirname(out), `${basename(out)}.zip`)
+}

@@ -1,0 +1,279 @@
+import { cpSync, existsSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { AppError } from '../../shared/result'
+import {
+  DEFAULT_FILTERS,
+  type FilterSettings,
+  type GenerationEvent,
+  type GenerationSummary,
+  type Plan,
+  type Strategy,
+} from '../../shared/generation'
+import { planGeneration, PlanError } from '../../shared/plan'
+import type { DatasetsRepo } from '../db/datasets-repo'
+import type { GenerationsRepo } from '../db/generations-repo'
+import type { RunsRepo } from '../db/runs-repo'
+import { startTrainerProcess, type TrainerProcess } from './ml-launcher'
+import type { FromTrainer, GenerateJob } from './ml-protocol'
+import type { SpawnWorker } from './worker-process'
+
+interface Live {
+  proc: TrainerProcess
+  outcome: {
+    status: 'completed' | 'cancelled' | 'failed'
+    error: string | null
+    note: string | null
+  } | null
+  ended: Promise<void>
+  started: number
+}
+
+/**
+ * The supervisor of generations: plans them, starts one process per generation (or refill), and
+ * is the only writer of their rows and samples. A generation keeps a copy of the checkpoint it
+ * sampled from, so every sample can be made again exactly even after its run trains further.
+ */
+export class GenerationManager {
+  private readonly live = new Map<number, Live>()
+
+  constructor(
+    private readonly ctx: {
+      gens: GenerationsRepo
+      runs: RunsRepo
+      datasets: DatasetsRepo
+      home: string
+      dbPath: string
+      spawn?: SpawnWorker
+    },
+    private readonly emit: (e: GenerationEvent) => void,
+  ) {}
+
+  folder = (id: number): string => join(this.ctx.home, 'generations', String(id))
+
+  get(id: number): GenerationSummary {
+    const g = this.ctx.gens.get(id, this.folder)
+    if (!g) throw new AppError('not_found', `No generation with id ${id}.`)
+    return g
+  }
+
+  list(where: { runId?: number; datasetId?: number }): GenerationSummary[] {
+    return this.ctx.gens.list(where, this.folder)
+  }
+
+  plan(runId: number, strategy: Strategy, maxRatio: number | null): Plan {
+    const run = this.ctx.runs.get(runId)
+    if (!run) throw new AppError('not_found', `No run with id ${runId}.`)
+    const ds = this.ctx.datasets.get(run.datasetId)
+    const count = new Map(ds?.classes.map((c) => [c.name, c.count]) ?? [])
+    try {
+      return planGeneration(
+        run.classNames.map((name) => ({ name, real: count.get(name) ?? 0 })),
+        strategy,
+        maxRatio,
+      )
+    } catch (err) {
+      if (err instanceof PlanError) throw new AppError('invalid_argument', err.message)
+      throw err
+    }
+  }
+
+  start(a: {
+    runId: number
+    strategy: Strategy
+    maxRatio: number | null
+    temperature: number
+    checkpoint: 'best' | 'last'
+    filters?: Partial<FilterSettings>
+  }): GenerationSummary {
+    const run = this.ctx.runs.get(a.runId)
+    if (!run) throw new AppError('not_found', `No run with id ${a.runId}.`)
+    const other = a.checkpoint === 'best' ? 'last' : 'best'
+    const wanted = this.ctx.runs.checkpoint(a.runId, a.checkpoint)
+    const ck = wanted ?? this.ctx.runs.checkpoint(a.runId, other)
+    const kind = wanted ? a.checkpoint : other
+    if (!ck || !existsSync(ck.path))
+      throw new AppError(
+        'conflict',
+        `Run ${a.runId} has no checkpoint to generate from yet; let it train for an epoch first.`,
+      )
+    const plan = this.plan(a.runId, a.strategy, a.maxRatio)
+    if (plan.toGenerate === 0)
+      throw new AppError(
+        'invalid_argument',
+        'This plan generates nothing: every class is already at its target (or capped at 0 by the ratio).',
+      )
+    const id = this.ctx.gens.create({
+      runId: a.runId,
+      datasetId: run.datasetId,
+      checkpoint: { kind, epoch: ck.epoch, path: '' },
+      temperature: a.temperature,
+      filters: { ...DEFAULT_FILTERS, ...a.filters },
+      plan,
+      classNames: run.classNames,
+    })
+    const copy = join(this.folder(id), 'checkpoint')
+    try {
+      cpSync(ck.path, copy, { recursive: true })
+    } catch (err) {
+      this.ctx.gens.delete(id)
+      rmSync(this.folder(id), { recursive: true, force: true })
+      throw new AppError('io', `Could not copy the checkpoint for this generation: ${String(err)}`)
+    }
+    this.ctx.gens.setCheckpointPath(id, copy)
+    this.launch(id)
+    return this.get(id)
+  }
+
+  /** Generates more for classes whose accepted count is under the plan (after rejections or a stop). */
+  refill(id: number, className?: string): GenerationSummary {
+    const g = this.get(id)
+    if (this.live.has(id)) throw new AppError('conflict', 'This generation is still running.')
+    if (className !== undefined && !g.classNames.includes(className))
+      throw new AppError(
+        'invalid_argument',
+        `No class ${JSON.stringify(className)} in this generation.`,
+      )
+    const need = g.classes.filter(
+      (c) => c.accepted < c.planned && (className === undefined || c.className === className),
+    )
+    if (!need.length)
+      throw new AppError(
+        'conflict',
+        'Every class already has the accepted samples its plan asks for.',
+      )
+    this.launch(id, className)
+    return this.get(id)
+  }
+
+  cancel(id: number): boolean {
+    const l = this.live.get(id)
+    if (!l) return false
+    l.proc.cancel()
+    return true
+  }
+
+  isLive(id: number): boolean {
+    return this.live.has(id)
+  }
+
+  delete(id: number): void {
+    if (this.live.has(id))
+      throw new AppError('conflict', 'Cancel the generation before deleting it.')
+    this.ctx.gens.delete(id)
+    rmSync(this.folder(id), { recursive: true, force: true })
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all(
+      [...this.live.entries()].map(([id, l]) => {
+        if (!l.outcome) this.cancel(id)
+        return l.ended
+      }),
+    )
+  }
+
+  private launch(id: number, onlyClass?: string): void {
+    const g = this.get(id)
+    const row = this.ctx.gens.row(id)!
+    const job: GenerateJob = {
+      mode: 'generate',
+      generationId: id,
+      dbPath: this.ctx.dbPath,
+      home: this.ctx.home,
+      datasetId: g.datasetId,
+      checkpointDir: row.checkpoint_path,
+      outDir: join(this.folder(id), 'samples'),
+      need: g.classes
+        .filter(
+          (c) => c.accepted < c.planned && (onlyClass === undefined || c.className === onlyClass),
+        )
+        .map((c) => ({ classIndex: c.classIndex, count: c.planned - c.accepted })),
+      temperature: g.temperature,
+      filters: g.filters,
+      seedStart: row.next_seed,
+      existing: this.ctx.gens.acceptedSamples(id),
+      backend: 'auto',
+    }
+    let ended = (): void => undefined
+    const live: Live = {
+      proc: undefined as unknown as TrainerProcess,
+      outcome: null,
+      ended: new Promise<void>((r) => (ended = r)),
+      started: Date.now(),
+    }
+    live.proc = startTrainerProcess(
+      job,
+      (m) => this.onMessage(id, live, m),
+      (code, signal) => {
+        this.live.delete(id)
+        const tail = live.proc.stderrTail()
+        const o = live.outcome ?? {
+          status: 'failed' as const,
+          error: `The generation process stopped unexpectedly (${signal ?? `exit code ${code}`}).${tail ? ` Last output: ${tail}` : ''}`,
+          note: null,
+        }
+        this.ctx.gens.finish(id, o.status, o.error, o.note)
+        this.emit({ type: 'status', generation: this.get(id) })
+        ended()
+      },
+      this.ctx.spawn,
+    )
+    this.live.set(id, live)
+    this.ctx.gens.markRunning(id, live.proc.proc.pid ?? 0)
+    this.emit({ type: 'status', generation: this.get(id) })
+  }
+
+  private onMessage(id: number, live: Live, m: FromTrainer): void {
+    if (m.type === 'gen-started') {
+      this.ctx.gens.setStarted(
+        id,
+        `${m.backend.backend} (${m.backend.device})`,
+        m.classifierAccuracy,
+      )
+      this.emit({ type: 'status', generation: this.get(id) })
+    } else if (m.type === 'gen-samples') {
+      this.ctx.gens.addSamples(id, m.rows)
+      this.emit({ type: 'samples', generationId: id, added: m.rows.length })
+    } else if (m.type === 'gen-progress') {
+      const left = m.target - m.accepted
+      this.emit({
+        type: 'progress',
+        progress: {
+          generationId: id,
+          accepted: m.accepted,
+          target: m.target,
+          generated: m.generated,
+          filtered: m.filtered,
+          samplesPerSecond: m.samplesPerSecond,
+          etaSeconds: m.samplesPerSecond > 0 ? left / m.samplesPerSecond : null,
+          phase: m.phase,
+          className: m.className,
+        },
+      })
+    } else if (m.type === 'gen-done') {
+      const g = this.get(id)
+      const advice: Record<string, string> = {
+        'near-copy':
+          'most were near-copies of its training images (few images, or an overfitted model): raise the temperature or lower the near-copy threshold',
+        'low-confidence':
+          'most did not look enough like the class to the classifiers: lower the temperature, lower the confidence bar, or train longer',
+        duplicate:
+          'most repeated samples already accepted: raise the temperature or lower the duplicate threshold',
+      }
+      const note = m.shortfall.length
+        ? `Some classes are short. ${m.shortfall
+            .map((s) => {
+              const c = g.classes[s.classIndex]
+              const main = (Object.entries(c.filtered) as [string, number][]).sort(
+                (a, b) => b[1] - a[1],
+              )[0]
+              return `${c.className} needs ${s.missing} more of ${s.tried} tried; ${advice[main[0]]}.`
+            })
+            .join(' ')}`
+        : null
+      live.outcome ??= { status: m.outcome, error: null, note }
+    } else if (m.type === 'error') {
+      live.outcome ??= { status: 'failed', error: m.error.message, note: null }
+    }
+  }
+}

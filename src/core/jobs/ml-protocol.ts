@@ -1,0 +1,123 @@
+import type { BackendInfo, BackendName } from '../accel/backend'
+import type { EpochMetrics } from '../../shared/runs'
+import type { TrainSettings } from '../../shared/train-settings'
+import type { FilterReason, FilterSettings } from '../../shared/generation'
+
+/** One generated sample as the generation process reports it (main stores it). */
+export interface GeneratedRow {
+  classIndex: number
+  seed: number
+  latent: number[]
+  /** Relative to the generation's folder. */
+  file: string
+  confidence: number
+  novelty: number
+  nearestDistance: number
+  nearestImageId: number | null
+  duplicateOfSeed: number | null
+  reason: FilterReason | null
+}
+
+export interface GenerateJob {
+  mode: 'generate'
+  generationId: number
+  dbPath: string
+  home: string
+  datasetId: number
+  checkpointDir: string
+  outDir: string
+  /** Accepted samples still wanted, per class index. */
+  need: { classIndex: number; count: number }[]
+  temperature: number
+  filters: FilterSettings
+  /** The first seed to use; every sample takes the next one. */
+  seedStart: number
+  /** Accepted samples already in the generation (duplicate checks cover them). */
+  existing: { classIndex: number; seed: number; file: string }[]
+  backend: BackendName | 'auto'
+}
+
+/** What a training process is asked to do. It reads the database but never writes it. */
+export type TrainJob =
+  | {
+      mode: 'train'
+      runId: number
+      dbPath: string
+      home: string
+      datasetId: number
+      settings: TrainSettings
+      runDir: string
+      resumeFrom: string | null
+      backend: BackendName | 'auto'
+    }
+  | {
+      mode: 'sample'
+      checkpointDir: string
+      classIndex: number
+      n: number
+      temperature: number
+      seed: number
+      outDir: string
+      backend: BackendName | 'auto'
+    }
+  | GenerateJob
+  | { mode: 'export-generator'; checkpointDir: string; out: string; backend: BackendName | 'auto' }
+  | { mode: 'doctor'; backend: BackendName | 'auto' }
+  | {
+      mode: 'estimate'
+      backend: BackendName | 'auto'
+      size: number
+      channels: number
+      classes: number
+      imageCount: number
+    }
+
+export type ToTrainer = { type: 'start'; job: TrainJob } | { type: 'cancel' }
+
+export type FromTrainer =
+  | { type: 'started'; backend: BackendInfo; trainImages: number; valImages: number; epoch: number }
+  | {
+      type: 'progress'
+      epoch: number
+      batch: number
+      batches: number
+      loss: number
+      imagesPerSecond: number
+    }
+  | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'preview'; epoch: number }
+  | {
+      type: 'checkpoint'
+      kind: 'last' | 'best'
+      epoch: number
+      dir: string
+      bestValLoss: number | null
+    }
+  | { type: 'done'; outcome: 'completed' | 'early-stopped' | 'cancelled'; epochs: number }
+  | { type: 'sampled'; files: string[]; latents: number[][] }
+  | { type: 'doctor'; backend: BackendInfo }
+  | { type: 'generator-exported'; files: string[] }
+  | { type: 'gen-started'; backend: BackendInfo; classifierAccuracy: number | null }
+  | { type: 'gen-samples'; rows: GeneratedRow[] }
+  | {
+      type: 'gen-progress'
+      phase: 'preparing' | 'generating'
+      accepted: number
+      target: number
+      generated: number
+      filtered: number
+      samplesPerSecond: number
+      className: string
+    }
+  | {
+      type: 'gen-done'
+      outcome: 'completed' | 'cancelled'
+      /** Classes that could not reach their count within the attempt limit, with how many are missing. */
+      shortfall: { classIndex: number; missing: number; tried: number }[]
+    }
+  | {
+      type: 'estimate'
+      backend: BackendInfo
+      imagesPerSecond: Record<'fast' | 'balanced' | 'quality', number>
+    }
+  | { type: 'error'; error: { name: string; message: string; stack?: string }; diverged: boolean }

@@ -1,0 +1,173 @@
+/**
+ * Training process entry (child_process.fork under Node, the same file under Electron): one run,
+ * sample or doctor per process, so a crash or a kill never takes the app down, and native
+ * backends that dislike a second thread (tensorflow/tfjs#8388) get a process of their own.
+ */
+import { mkdirSync } from 'node:fs'
+import { setPriority } from 'node:os'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import BetterSqlite3 from 'better-sqlite3'
+import { initBackend } from '../accel/backend'
+import { restoreTrainer, saveCheckpoint } from '../training/checkpoint'
+import { loadTrainingData } from '../training/data'
+import { writePreviews } from '../training/preview'
+import { measurePresetSpeeds } from '../training/estimate'
+import { Generator } from '../generation/generator'
+import { DivergedError, Trainer } from '../training/trainer'
+import { runGeneration } from '../generation/generate'
+import { exportGenerator } from '../generation/export-generator'
+import type { FromTrainer, ToTrainer, TrainJob } from './ml-protocol'
+
+let stop = false
+// A terminal's Ctrl-C goes to every process of its group, this one included: it is the parent
+// (the CLI, the app) that decides what an interrupt means and tells this process (a cancel
+// message, or a kill). When the parent goes away, the 'disconnect' handler below ends this one.
+process.on('SIGINT', () => undefined)
+// Training and generation take every core they can; below normal priority they still do when the
+// machine is otherwise idle, and the app's window (and anything else the person runs) stays
+// responsive. Set before the backend starts its threads, which inherit it.
+try {
+  setPriority(10)
+} catch {
+  // not allowed here: run at normal priority
+}
+/** Electron's utilityProcess talks through process.parentPort; a forked Node process through IPC. */
+const parentPort = (
+  process as unknown as {
+    parentPort?: {
+      postMessage(m: unknown): void
+      on(e: 'message', l: (ev: { data: ToTrainer }) => void): void
+    }
+  }
+).parentPort
+const send = (m: FromTrainer): void => {
+  if (parentPort) parentPort.postMessage(m)
+  else process.send?.(m)
+}
+const onParentMessage = (listener: (m: ToTrainer) => void): void => {
+  if (parentPort) parentPort.on('message', (e) => listener(e.data))
+  else process.on('message', listener)
+}
+const done = (): void => {
+  // A utility process stays up while its port listens: end it once the last message has gone out.
+  if (parentPort) setTimeout(() => process.exit(0), 200)
+  else process.disconnect?.()
+}
+
+onParentMessage((m: ToTrainer) => {
+  if (m.type === 'cancel') stop = true
+  else if (m.type === 'start') {
+    run(m.job)
+      .catch((err: unknown) => {
+        const e = err instanceof Error ? err : new Error(String(err))
+        send({
+          type: 'error',
+          error: { name: e.name, message: e.message, stack: e.stack },
+          diverged: err instanceof DivergedError,
+        })
+      })
+      .finally(done)
+  }
+})
+// The parent going away (app closed or killed) ends the run too.
+process.on('disconnect', () => {
+  stop = true
+})
+
+async function run(job: TrainJob): Promise<void> {
+  const backend = await initBackend(job.backend)
+  if (job.mode === 'doctor') return send({ type: 'doctor', backend })
+  if (job.mode === 'estimate')
+    return send({ type: 'estimate', backend, imagesPerSecond: await measurePresetSpeeds(job) })
+  if (job.mode === 'sample') return sample(job)
+  if (job.mode === 'generate') return runGeneration(job, backend, send, () => stop)
+  if (job.mode === 'export-generator')
+    return send({
+      type: 'generator-exported',
+      files: await exportGenerator(job.checkpointDir, job.out),
+    })
+
+  const db = new BetterSqlite3(job.dbPath, { readonly: true, fileMustExist: true })
+  const data = loadTrainingData(db, job.home, job.datasetId)
+  db.close()
+  const trainer = new Trainer(data, job.settings)
+  let best: number | null = null
+  if (job.resumeFrom) best = (await restoreTrainer(trainer, job.resumeFrom)).bestValLoss
+  send({
+    type: 'started',
+    backend,
+    trainImages: trainer.split.train.length,
+    valImages: trainer.split.val.length,
+    epoch: trainer.epoch,
+  })
+
+  const s = job.settings
+  let sinceBest = 0
+  let lastSent = 0
+  const save = async (kind: 'last' | 'best', quick = false): Promise<void> => {
+    const dir = join(job.runDir, kind)
+    await saveCheckpoint(trainer, dir, best, quick)
+    send({ type: 'checkpoint', kind, epoch: trainer.epoch, dir, bestValLoss: best })
+  }
+  while (trainer.epoch < s.epochs) {
+    const metrics = await trainer.trainEpoch(
+      (p) => {
+        const now = Date.now()
+        if (now - lastSent < 250 && p.batch !== p.batches) return
+        lastSent = now
+        send({ type: 'progress', ...p })
+      },
+      () => stop,
+    )
+    if (!metrics) {
+      // cancelled: the checkpoint keeps the latent prior fitted at the last epoch's end
+      await save('last', true)
+      return send({ type: 'done', outcome: 'cancelled', epochs: trainer.epoch })
+    }
+    send({ type: 'epoch', metrics })
+    const score = metrics.valLoss ?? metrics.loss
+    const improved = best === null || score < best
+    if (improved) {
+      best = score
+      sinceBest = 0
+      await save('best')
+    } else sinceBest++
+    const savedLast = trainer.epoch % s.checkpointEvery === 0 || trainer.epoch === s.epochs
+    if (savedLast) await save('last')
+    // after the checkpoints, so the previews reuse their latent statistics (a cancel that arrives
+    // meanwhile is seen at the next epoch's first batch)
+    await writePreviews(trainer, job.runDir, s.seed + trainer.epoch)
+    send({ type: 'preview', epoch: trainer.epoch })
+    if (
+      s.earlyStoppingPatience > 0 &&
+      sinceBest >= s.earlyStoppingPatience &&
+      trainer.split.val.length
+    ) {
+      if (!savedLast) await save('last')
+      return send({ type: 'done', outcome: 'early-stopped', epochs: trainer.epoch })
+    }
+  }
+  send({ type: 'done', outcome: 'completed', epochs: trainer.epoch })
+}
+
+async function sample(job: Extract<TrainJob, { mode: 'sample' }>): Promise<void> {
+  const gen = Generator.load(job.checkpointDir)
+  const { size, channels } = gen.meta.shape
+  const { pixels, latents } = gen.sample(job.classIndex, job.n, job.temperature, job.seed)
+  mkdirSync(job.outDir, { recursive: true })
+  const name = gen.classNames[job.classIndex].replace(/[^\p{L}\p{N}_-]+/gu, '_')
+  const files: string[] = []
+  for (let i = 0; i < pixels.length; i++) {
+    const file = join(job.outDir, `${name}-seed${job.seed}-${String(i).padStart(4, '0')}.png`)
+    await sharp(Buffer.from(pixels[i]), {
+      raw: { width: size, height: size, channels: channels as 1 | 3 | 4 },
+    })
+      .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+      .png()
+      .toFile(file)
+    files.push(file)
+  }
+  gen.dispose()
+  send({ type: 'sampled', files, latents: latents.map((z) => Array.from(z)) })
+}

@@ -1,0 +1,293 @@
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Database } from 'better-sqlite3'
+import { AppError } from '../../shared/result'
+import type { RunEvent, RunSummary } from '../../shared/runs'
+import { channelCount } from '../../shared/types'
+import { resolveSettings, type TrainSettings } from '../../shared/train-settings'
+import type { DatasetsRepo } from '../db/datasets-repo'
+import type { RunsRepo } from '../db/runs-repo'
+import type { BackendInfo, BackendName } from '../accel/backend'
+import { runTrainerJob, startTrainerProcess, type TrainerProcess } from './ml-launcher'
+import type { SpawnWorker } from './worker-process'
+import type { FromTrainer } from './ml-protocol'
+
+type Outcome = { status: 'completed' | 'cancelled' | 'failed' | 'diverged'; error: string | null }
+
+interface Live {
+  proc: TrainerProcess
+  /** What the process reported before ending; recorded when it has exited. */
+  outcome: Outcome | null
+  cancelRequested: boolean
+  /** Resolves once the process has exited and the run's status is recorded. */
+  ended: Promise<void>
+}
+
+/**
+ * The supervisor of training runs: one process per run, and the only writer of the run's rows.
+ * Whatever ends a process (finish, cancel, divergence, crash, SIGKILL) lands as a run status.
+ */
+export class RunManager {
+  private readonly live = new Map<number, Live>()
+
+  constructor(
+    private readonly ctx: {
+      db: Database
+      runs: RunsRepo
+      datasets: DatasetsRepo
+      home: string
+      dbPath: string
+      spawn?: SpawnWorker
+    },
+    private readonly emit: (e: RunEvent) => void,
+  ) {}
+
+  runDir(runId: number): string {
+    return join(this.ctx.home, 'runs', String(runId))
+  }
+
+  start(
+    datasetId: number,
+    input: Partial<TrainSettings>,
+    backend: BackendName | 'auto' = 'auto',
+  ): RunSummary {
+    const ds = this.ctx.datasets.get(datasetId)
+    if (!ds) throw new AppError('not_found', `No dataset with id ${datasetId}.`)
+    if (ds.status === 'importing')
+      throw new AppError('conflict', 'This dataset is still being imported.')
+    const classes = ds.classes.filter((c) => c.count > 0)
+    if (ds.imageCount < 2 || classes.length < 1)
+      throw new AppError('invalid_argument', 'This dataset has no images to train on.')
+    const channels = channelCount(ds.channels)
+    const settings = resolveSettings(input, { size: ds.size, channels, imageCount: ds.imageCount })
+    const runId = this.ctx.runs.create(
+      datasetId,
+      settings,
+      classes.map((c) => c.name),
+    )
+    this.launch(runId, datasetId, settings, null, backend)
+    return this.ctx.runs.get(runId)!
+  }
+
+  resume(runId: number, backend: BackendName | 'auto' = 'auto'): RunSummary {
+    const run = this.ctx.runs.get(runId)
+    if (!run) throw new AppError('not_found', `No run with id ${runId}.`)
+    if (this.live.has(runId)) throw new AppError('conflict', `Run ${runId} is already running.`)
+    if (run.status === 'completed')
+      throw new AppError('conflict', `Run ${runId} has already finished all its epochs.`)
+    const last = this.ctx.runs.checkpoint(runId, 'last')
+    if (!last)
+      throw new AppError(
+        'conflict',
+        `Run ${runId} has no checkpoint to resume from; start a new run instead.`,
+      )
+    this.launch(runId, run.datasetId, run.settings, last.path, backend)
+    return this.ctx.runs.get(runId)!
+  }
+
+  cancel(runId: number): boolean {
+    const l = this.live.get(runId)
+    if (!l) return false
+    l.cancelRequested = true
+    l.proc.cancel()
+    return true
+  }
+
+  /** Runs whose process is still going. */
+  liveRunIds(): number[] {
+    return [...this.live.keys()]
+  }
+
+  isLive(runId: number): boolean {
+    return this.live.has(runId)
+  }
+
+  delete(runId: number): void {
+    if (this.live.has(runId)) throw new AppError('conflict', 'Cancel the run before deleting it.')
+    this.ctx.runs.delete(runId)
+    rmSync(this.runDir(runId), { recursive: true, force: true })
+  }
+
+  async sample(o: {
+    runId: number
+    classIndex: number
+    n: number
+    temperature: number
+    seed: number
+    outDir: string
+    checkpoint: 'best' | 'last'
+  }) {
+    const ck =
+      this.ctx.runs.checkpoint(o.runId, o.checkpoint) ??
+      this.ctx.runs.checkpoint(o.runId, o.checkpoint === 'best' ? 'last' : 'best')
+    if (!ck) throw new AppError('conflict', `Run ${o.runId} has no checkpoint yet.`)
+    const m = await runTrainerJob(
+      {
+        mode: 'sample',
+        checkpointDir: ck.path,
+        classIndex: o.classIndex,
+        n: o.n,
+        temperature: o.temperature,
+        seed: o.seed,
+        outDir: o.outDir,
+        backend: 'auto',
+      },
+      'sampled',
+      this.ctx.spawn,
+    )
+    return {
+      files: m.files,
+      latents: m.latents,
+      checkpoint: { kind: o.checkpoint, epoch: ck.epoch },
+    }
+  }
+
+  /** Writes the run's decoder as a TensorFlow.js layers model plus its class names and prior. */
+  async exportGenerator(runId: number, out: string, checkpoint: 'best' | 'last') {
+    const ck =
+      this.ctx.runs.checkpoint(runId, checkpoint) ??
+      this.ctx.runs.checkpoint(runId, checkpoint === 'best' ? 'last' : 'best')
+    if (!ck) throw new AppError('conflict', `Run ${runId} has no checkpoint yet.`)
+    const m = await runTrainerJob(
+      { mode: 'export-generator', checkpointDir: ck.path, out, backend: 'auto' },
+      'generator-exported',
+      this.ctx.spawn,
+    )
+    return { files: m.files, epoch: ck.epoch }
+  }
+
+  private readonly speeds = new Map<
+    string,
+    Promise<Record<'fast' | 'balanced' | 'quality', number>>
+  >()
+
+  /** Preset speeds on this machine for a dataset's geometry, measured once per app session. */
+  presetSpeeds(geo: { size: number; channels: number; classes: number; imageCount: number }) {
+    const key = `${geo.size}x${geo.channels}x${geo.classes}`
+    let found = this.speeds.get(key)
+    if (!found) {
+      found = runTrainerJob(
+        { mode: 'estimate', backend: 'auto', ...geo },
+        'estimate',
+        this.ctx.spawn,
+      ).then((m) => m.imagesPerSecond)
+      found.catch(() => this.speeds.delete(key))
+      this.speeds.set(key, found)
+    }
+    return found
+  }
+
+  async doctor(backend: BackendName | 'auto' = 'auto'): Promise<BackendInfo> {
+    return (await runTrainerJob({ mode: 'doctor', backend }, 'doctor', this.ctx.spawn)).backend
+  }
+
+  /** Cancels running runs (each saves a checkpoint) and waits for their processes to end. */
+  async shutdown(): Promise<void> {
+    await Promise.all(
+      [...this.live.entries()].map(([id, l]) => {
+        if (!l.outcome) this.cancel(id)
+        return l.ended
+      }),
+    )
+  }
+
+  private launch(
+    runId: number,
+    datasetId: number,
+    settings: TrainSettings,
+    resumeFrom: string | null,
+    backend: BackendName | 'auto',
+  ): void {
+    const job = {
+      mode: 'train' as const,
+      runId,
+      dbPath: this.ctx.dbPath,
+      home: this.ctx.home,
+      datasetId,
+      settings,
+      runDir: this.runDir(runId),
+      resumeFrom,
+      backend,
+    }
+    let ended = (): void => undefined
+    const live: Live = {
+      proc: undefined as unknown as TrainerProcess,
+      outcome: null,
+      cancelRequested: false,
+      ended: new Promise<void>((resolve) => (ended = resolve)),
+    }
+    live.proc = startTrainerProcess(
+      job,
+      (m) => this.onMessage(runId, settings, live, m),
+      (code, signal) => {
+        // The run counts as running until its process is gone, so a resume never meets a live one.
+        this.live.delete(runId)
+        const how = signal ? `it was ended by ${signal}` : `it exited with code ${code}`
+        const tail = live.proc.stderrTail()
+        const outcome: Outcome = live.outcome ?? {
+          status: 'failed',
+          error: `The training process stopped unexpectedly (${how}).${tail ? ` Last output: ${tail}` : ''}`,
+        }
+        this.ctx.runs.finish(runId, outcome.status, outcome.error)
+        this.emit({ type: 'status', run: this.ctx.runs.get(runId)! })
+        ended()
+      },
+      this.ctx.spawn,
+    )
+    this.live.set(runId, live)
+    this.ctx.runs.markStarted(runId, live.proc.proc.pid ?? 0)
+    this.emit({ type: 'status', run: this.ctx.runs.get(runId)! })
+  }
+
+  private onMessage(runId: number, s: TrainSettings, live: Live, m: FromTrainer): void {
+    const runs = this.ctx.runs
+    if (m.type === 'started') {
+      runs.setBackend(
+        runId,
+        m.backend.backend,
+        m.backend.device,
+        m.backend.notes,
+        m.trainImages,
+        m.valImages,
+      )
+      this.emit({ type: 'status', run: runs.get(runId)! })
+    } else if (m.type === 'progress') {
+      const remaining = m.batches - m.batch + (s.epochs - m.epoch - 1) * m.batches
+      const eta = m.imagesPerSecond > 0 ? (remaining * s.batchSize) / m.imagesPerSecond : null
+      this.emit({
+        type: 'progress',
+        progress: {
+          runId,
+          epoch: m.epoch,
+          epochs: s.epochs,
+          batch: m.batch,
+          batches: m.batches,
+          loss: m.loss,
+          imagesPerSecond: m.imagesPerSecond,
+          etaSeconds: eta,
+        },
+      })
+    } else if (m.type === 'epoch') {
+      runs.addEpoch(runId, m.metrics)
+      this.emit({ type: 'epoch', runId, metrics: m.metrics })
+    } else if (m.type === 'preview') {
+      this.emit({ type: 'preview', runId, epoch: m.epoch })
+    } else if (m.type === 'checkpoint') {
+      runs.setCheckpoint(runId, m.kind, m.epoch, m.dir, m.bestValLoss)
+    } else if (m.type === 'done') {
+      this.report(
+        live,
+        m.outcome === 'cancelled' ? 'cancelled' : 'completed',
+        m.outcome === 'early-stopped'
+          ? `Stopped early after ${m.epochs} epochs: the validation loss stopped improving.`
+          : null,
+      )
+    } else if (m.type === 'error') {
+      this.report(live, m.diverged ? 'diverged' : 'failed', m.error.message)
+    }
+  }
+
+  private report(live: Live, status: Outcome['status'], error: string | null): void {
+    live.outcome ??= { status, error }
+  }
+}

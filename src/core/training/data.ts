@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs'
+import type { Database } from 'better-sqlite3'
+import { channelCount } from '../../shared/types'
+import { PixelStore } from '../datasets/store'
+import { datasetDir } from '../paths'
+import { AppError } from '../../shared/result'
+import type { ChannelMode } from '../../shared/types'
+
+export interface TrainingData {
+  size: number
+  channels: number
+  classNames: string[]
+  /** uint8 pixels, image i at i * size * size * channels. */
+  pixels: Uint8Array
+  labels: Int32Array
+  /** Image ids in the database, in the same order. */
+  ids: Int32Array
+  count: number
+}
+
+/**
+ * A dataset's imported images as one uint8 block plus class indices: read once from the pixel
+ * store, converted to floats only a batch at a time, so memory never holds float copies of it all.
+ */
+export function loadTrainingData(db: Database, home: string, datasetId: number): TrainingData {
+  const ds = db.prepare('SELECT * FROM datasets WHERE id = ?').get(datasetId) as
+    | { id: number; size: number; channels: ChannelMode; store_generation: number; status: string }
+    | undefined
+  if (!ds) throw new AppError('not_found', `No dataset with id ${datasetId}.`)
+  const classes = db
+    .prepare(
+      `SELECT c.id, c.name FROM classes c WHERE c.dataset_id = ? AND EXISTS (SELECT 1 FROM images i WHERE i.class_id = c.id AND i.status = 'ok')
+       ORDER BY c.name COLLATE NOCASE, c.id`,
+    )
+    .all(datasetId) as { id: number; name: string }[]
+  if (classes.length < 1)
+    throw new AppError('invalid_argument', 'This dataset has no images to train on.')
+  const index = new Map(classes.map((c, i) => [c.id, i]))
+  const rows = db
+    .prepare(
+      `SELECT id, slot, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND slot IS NOT NULL ORDER BY rel_path`,
+    )
+    .all(datasetId) as { id: number; slot: number; class_id: number }[]
+  const c = channelCount(ds.channels)
+  const record = ds.size * ds.size * c
+  const file = PixelStore.fileFor(datasetDir(home, datasetId), ds.store_generation, ds.size, c)
+  const all = readFileSync(file)
+  const pixels = new Uint8Array(rows.length * record)
+  const labels = new Int32Array(rows.length)
+  const ids = new Int32Array(rows.length)
+  rows.forEach((r, i) => {
+    ids[i] = r.id
+    pixels.set(all.subarray(r.slot * record, (r.slot + 1) * record), i * record)
+    labels[i] = index.get(r.class_id)!
+  })
+  return {
+    size: ds.size,
+    channels: c,
+    classNames: classes.map((x) => x.name),
+    pixels,
+    labels,
+    ids,
+    count: rows.length,
+  }
+}
+
+/** Deterministic PRNG (mulberry32) for shuffles and splits, so a seed reproduces a run. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Stratified split: each class keeps `fraction` of its images (at least one when it has 5+) for validation. */
+export function splitIndices(
+  labels: Int32Array,
+  fraction: number,
+  seed: number,
+): { train: number[]; val: number[] } {
+  const rand = rng(seed)
+  const byClass = groupBy(labels.keys(), labels)
+  const train: number[] = []
+  const val: number[] = []
+  for (const idx of byClass.values()) {
+    shuffle(idx, rand)
+    const k = fraction > 0 && idx.length >= 5 ? Math.max(1, Math.round(idx.length * fraction)) : 0
+    val.push(...idx.slice(0, k))
+    train.push(...idx.slice(k))
+  }
+  return { train, val }
+}
+
+function groupBy(indices: Iterable<number>, labels: Int32Array): Map<number, number[]> {
+  const map = new Map<number, number[]>()
+  for (const i of indices) {
+    const list = map.get(labels[i])
+    if (list) list.push(i)
+    else map.set(labels[i], [i])
+  }
+  return map
+}
+
+export function shuffle<T>(a: T[], rand: () => number): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1))
+    ;[a[i], a[j]] = [a[j], a[i]]
+  }
+  return a
+}
+
+/**
+ * The order of one epoch. Class-balanced: every class is drawn equally often (rare classes
+ * repeated), which keeps the decoder from learning to ignore the label of rare classes.
+ */
+export function epochOrder(
+  train: number[],
+  labels: Int32Array,
+  balanced: boolean,
+  rand: () => number,
+): number[] {
+  if (!balanced) return shuffle([...train], rand)
+  const byClass = groupBy(train, labels)
+  const per = Math.ceil(train.length / byClass.size)
+  const out: number[] = []
+  for (const idx of byClass.values())
+    for (let k = 0; k < per; k++) out.push(idx[Math.floor(rand() * idx.length)])
+  return shuffle(out, rand)
+}
+
+/** One batch as float pixels in [0, 1] and one-hot labels. */
+export function batchArrays(
+  d: TrainingData,
+  indices: number[],
+  classes: number,
+): { x: Float32Array; y: Float32Array } {
+  const record = d.size * d.size * d.channels
+  const x = new Float32Array(indices.length * record)
+  const y = new Float32Array(indices.length * classes)
+  indices.forEach((idx, b) => {
+    const src = d.pixels.subarray(idx * record, (idx + 1) * record)
+    const off = b * record
+    for (let k = 0; k < record; k++) x[off + k] = src[k] / 255
+    y[b * classes + d.labels[idx]] = 1
+  })
+  return { x, y }
+}

@@ -1,0 +1,313 @@
+import * as tf from '@tensorflow/tfjs-core'
+import type { EpochMetrics } from '../../shared/runs'
+import type { TrainSettings } from '../../shared/train-settings'
+import { batchArrays, epochOrder, rng, splitIndices, type TrainingData } from './data'
+import { FusedAdam } from '../accel/fused-adam'
+import { cvaeLoss, globalNormScale, klWarmup, learningRateAt } from '../models/cvae/loss'
+import { cvae, oneHot, reparameterize, type Cvae } from '../models/cvae/model'
+import { TypicalLatentAccumulator, type LatentStats } from '../models/cvae/latent-prior'
+
+export type { EpochMetrics }
+
+export type { LatentStats }
+
+export interface BatchProgress {
+  epoch: number
+  batch: number
+  batches: number
+  loss: number
+  imagesPerSecond: number
+}
+
+export class DivergedError extends Error {
+  constructor(epoch: number, batch: number) {
+    super(
+      `Training diverged: the loss became NaN or infinite at epoch ${epoch + 1}, batch ${batch + 1}. Try a lower learning rate or stronger gradient clipping.`,
+    )
+    this.name = 'DivergedError'
+  }
+}
+
+/**
+ * Fault injection for tests of the run supervisor: SYNTHFOLD_FAULT=diverge@E:B makes batch B of
+ * epoch E report a non-finite loss, exactly as a diverging model would.
+ */
+function injectedDivergence(epoch: number, batch: number): boolean {
+  const m = /^diverge@(\d+):(\d+)$/.exec(process.env.SYNTHFOLD_FAULT ?? '')
+  return m !== null && Number(m[1]) === epoch && Number(m[2]) === batch
+}
+
+/** A model, its optimiser and data split, trained one epoch at a time. */
+export class Trainer {
+  readonly model: Cvae
+  readonly optimizer: FusedAdam
+  readonly split: { train: number[]; val: number[] }
+  epoch = 0
+  /** Bumped whenever the weights change (a step, a restore): keys the latent-statistics cache. */
+  private weightsVersion = 0
+  private latentCache: { version: number; limit: number; stats: LatentStats } | null = null
+  private readonly vars: tf.Variable[]
+  private readonly classifierVars: tf.Variable[]
+  readonly classifierOptimizer: FusedAdam
+
+  constructor(
+    readonly data: TrainingData,
+    readonly settings: TrainSettings,
+  ) {
+    const classes = data.classNames.length
+    this.model = cvae({
+      size: data.size,
+      channels: data.channels,
+      classes,
+      latentDim: settings.latentDim,
+      baseFilters: settings.baseFilters,
+      batchNorm: settings.batchNorm,
+      seed: settings.seed,
+    })
+    this.vars = this.model.vaeWeights()
+    this.classifierVars = this.model.classifierWeights()
+    this.optimizer = new FusedAdam(settings.learningRate)
+    this.classifierOptimizer = new FusedAdam(1e-3)
+    this.split = splitIndices(data.labels, settings.validationSplit, settings.seed)
+  }
+
+  get classes(): number {
+    return this.data.classNames.length
+  }
+
+  /**
+   * Trains one epoch; calls `onBatch` after each batch and stops early (returning null) when
+   * `shouldStop` says so. Throws DivergedError at the first non-finite loss.
+   */
+  async trainEpoch(
+    onBatch: (p: BatchProgress) => void,
+    shouldStop: () => boolean,
+  ): Promise<EpochMetrics | null> {
+    const s = this.settings
+    const epoch = this.epoch
+    const lr = learningRateAt(s.lrSchedule, s.learningRate, epoch, s.epochs)
+    ;(this.optimizer as unknown as { learningRate: number }).learningRate = lr
+    const rand = rng(s.seed * 7919 + epoch)
+    const order = epochOrder(this.split.train, this.data.labels, s.classBalanced, rand)
+    const batches = Math.max(1, Math.floor(order.length / s.batchSize)) // drop the ragged last batch
+    const started = performance.now()
+    let sum = { loss: 0, reconstruction: 0, kl: 0 }
+    for (let b = 0; b < batches; b++) {
+      // Let queued messages (a cancel) in: synchronous backends never yield on their own.
+      await new Promise((resolve) => setImmediate(resolve))
+      if (shouldStop()) return null
+      const idx = order.slice(b * s.batchSize, (b + 1) * s.batchSize)
+      const beta = s.beta * klWarmup(epoch + b / batches, s.klWarmupEpochs)
+      const [loss, rec, kl] = await this.step(idx, beta, s.seed * 100_003 + epoch * 1009 + b)
+      if (!Number.isFinite(loss) || injectedDivergence(epoch, b)) throw new DivergedError(epoch, b)
+      sum = { loss: sum.loss + loss, reconstruction: sum.reconstruction + rec, kl: sum.kl + kl }
+      const seconds = (performance.now() - started) / 1000
+      onBatch({
+        epoch,
+        batch: b + 1,
+        batches,
+        loss,
+        imagesPerSecond: ((b + 1) * s.batchSize) / seconds,
+      })
+    }
+    const seconds = (performance.now() - started) / 1000
+    const val = this.evaluate(
+      this.split.val.length ? this.split.val : this.split.train.slice(0, 512),
+    )
+    this.epoch++
+    return {
+      epoch,
+      loss: sum.loss / batches,
+      reconstruction: sum.reconstruction / batches,
+      kl: sum.kl / batches,
+      valLoss: this.split.val.length ? val.loss : null,
+      valReconstruction: this.split.val.length ? val.reconstruction : null,
+      valKl: this.split.val.length ? val.kl : null,
+      activeUnits: val.activeUnits,
+      learningRate: lr,
+      imagesPerSecond: (batches * s.batchSize) / seconds,
+      seconds,
+    }
+  }
+
+  /** One optimiser step; returns [total, reconstruction, KL] of the batch. */
+  private async step(
+    indices: number[],
+    beta: number,
+    seed: number,
+  ): Promise<[number, number, number]> {
+    const s = this.settings
+    const { size, channels } = this.data
+    const { x, y } = batchArrays(this.data, indices, this.classes)
+    const n = indices.length
+    const out = tf.tidy(() => {
+      const xt = tf.tensor4d(x, [n, size, size, channels])
+      const yt = tf.tensor2d(y, [n, this.classes])
+      // Labels for the prior samples the class loss judges: every class equally often.
+      // A quarter batch is enough for this signal and keeps its cost (a second decoder pass) small.
+      const m = Math.max(this.classes, Math.ceil(n / 4))
+      const fakeYf = oneHot(
+        Array.from({ length: m }, (_, i) => (i + seed) % this.classes),
+        this.classes,
+      )
+      let parts: [tf.Scalar, tf.Scalar] | null = null
+      const { value, grads } = tf.variableGrads(() => {
+        const [mu, logvar] = this.model.encoder.apply([xt, yt], { training: true }) as tf.Tensor2D[]
+        const z = reparameterize(mu, logvar, seed)
+        const logits = this.model.decoder.apply([z, yt], { training: true }) as tf.Tensor4D
+        const l = cvaeLoss(xt, logits, mu, logvar, {
+          beta,
+          freeBits: s.freeBits,
+          reconstruction: s.reconstruction,
+        })
+        parts = [tf.keep(l.reconstruction), tf.keep(l.kl)]
+        if (s.classLossWeight <= 0) return l.total
+        // The decoder is judged on images it makes from the prior, for labels it is given: a
+        // decoder that ignores the label cannot satisfy the classifier.
+        const zPrior = tf.randomNormal([m, s.latentDim], 0, 1, 'float32', seed + 17)
+        const fake = tf.sigmoid(
+          this.model.decoder.apply([zPrior, fakeYf], { training: true }) as tf.Tensor,
+        )
+        const judged = this.model.classifier.apply(fake) as tf.Tensor2D
+        const aux = tf.losses.softmaxCrossEntropy(fakeYf, judged) as tf.Scalar
+        return tf.add(
+          l.total,
+          tf.mul(s.classLossWeight * ((size * size * channels) / 784), aux),
+        ) as tf.Scalar
+      }, this.vars)
+      // Clipping by global norm: the scale is applied inside the optimiser's step.
+      this.optimizer.applyGradients(grads, globalNormScale(grads, s.clipNorm).scale ?? undefined)
+      if (s.classLossWeight > 0) {
+        // The classifier learns from real images only.
+        const c = tf.variableGrads(
+          () =>
+            tf.losses.softmaxCrossEntropy(
+              yt,
+              this.model.classifier.apply(xt, { training: true }) as tf.Tensor2D,
+            ) as tf.Scalar,
+          this.classifierVars,
+        )
+        this.classifierOptimizer.applyGradients(c.grads as Record<string, tf.Variable>)
+      }
+      const [rec, kl] = parts as unknown as [tf.Scalar, tf.Scalar]
+      const stacked = tf.stack([value, rec, kl])
+      rec.dispose()
+      kl.dispose()
+      return stacked
+    })
+    this.weightsChanged()
+    const values = (await out.data()) as Float32Array
+    out.dispose()
+    return [values[0], values[1], values[2]]
+  }
+
+  /**
+   * Where each class's training images sit in latent space: the mean and spread (means' variance
+   * plus the average posterior variance) per dimension. Sampling from these fitted Gaussians
+   * instead of N(0, I) keeps samples where the decoder has learnt to draw (a class-conditional
+   * prior fitted after training). With the class loss on, each class is fitted on the images the
+   * run's classifier recognises as that class (TypicalLatentAccumulator).
+   */
+  latentStats(limit = Infinity): LatentStats {
+    // An encoder (and classifier) pass over the whole dataset: several seconds for a few thousand
+    // 128 px images. The epoch's previews and its best and last checkpoints share one; a result
+    // over all images also serves a request for fewer.
+    const c = this.latentCache
+    if (c && c.version === this.weightsVersion && c.limit >= limit) return c.stats
+    const stats = this.computeLatentStats(limit)
+    this.latentCache = { version: this.weightsVersion, limit, stats }
+    return stats
+  }
+
+  /**
+   * The statistics fitted last, whatever the weights since (at most an epoch old during training);
+   * if none were, a fit on up to 1,024 images (as the previews use).
+   */
+  latestLatentStats(): LatentStats {
+    return this.latentCache?.stats ?? this.latentStats(1024)
+  }
+
+  /** Call after changing the weights outside a training step (restoring a checkpoint). */
+  weightsChanged(): void {
+    this.weightsVersion++
+  }
+
+  private computeLatentStats(limit: number): LatentStats {
+    const d = this.settings.latentDim
+    const judged = this.settings.classLossWeight > 0
+    const acc = new TypicalLatentAccumulator(this.classes, d)
+    const all = [...this.split.train, ...this.split.val].slice(0, limit)
+    for (let i = 0; i < all.length; i += 256) {
+      const idx = all.slice(i, i + 256)
+      const { x, y } = batchArrays(this.data, idx, this.classes)
+      const [mu, variance, predicted] = tf.tidy(() => {
+        const xt = tf.tensor4d(x, [idx.length, this.data.size, this.data.size, this.data.channels])
+        const [m, l] = this.model.encoder.apply([
+          xt,
+          tf.tensor2d(y, [idx.length, this.classes]),
+        ]) as tf.Tensor[]
+        const p = judged
+          ? (tf.argMax(this.model.classifier.apply(xt) as tf.Tensor, 1).dataSync() as Int32Array)
+          : undefined
+        return [m.dataSync() as Float32Array, tf.exp(l).dataSync() as Float32Array, p]
+      })
+      idx.forEach((img, j) => {
+        const c = this.data.labels[img]
+        acc.add(
+          c,
+          mu.subarray(j * d, (j + 1) * d),
+          variance.subarray(j * d, (j + 1) * d),
+          predicted === undefined || predicted[j] === c,
+        )
+      })
+    }
+    return acc.finish()
+  }
+
+  /** Loss on held-out images (z = mu, beta = 1) and how many latent units carry information. */
+  evaluate(indices: number[]): {
+    loss: number
+    reconstruction: number
+    kl: number
+    activeUnits: number
+  } {
+    const s = this.settings
+    const chunk = 256
+    let rec = 0
+    let kl = 0
+    const mus: tf.Tensor2D[] = []
+    for (let i = 0; i < indices.length; i += chunk) {
+      const idx = indices.slice(i, i + chunk)
+      const { x, y } = batchArrays(this.data, idx, this.classes)
+      const [r, k, mu] = tf.tidy(() => {
+        const xt = tf.tensor4d(x, [idx.length, this.data.size, this.data.size, this.data.channels])
+        const yt = tf.tensor2d(y, [idx.length, this.classes])
+        const [m, lv] = this.model.encoder.apply([xt, yt]) as tf.Tensor2D[]
+        const logits = this.model.decoder.apply([m, yt]) as tf.Tensor4D
+        const l = cvaeLoss(xt, logits, m, lv, {
+          beta: 1,
+          freeBits: 0,
+          reconstruction: s.reconstruction,
+        })
+        return [l.reconstruction.dataSync()[0], l.kl.dataSync()[0], tf.keep(m)] as const
+      })
+      rec += r * idx.length
+      kl += k * idx.length
+      mus.push(mu)
+    }
+    const n = Math.max(1, indices.length)
+    const activeUnits = tf.tidy(() => {
+      const all = tf.concat(mus, 0)
+      const variance = tf.moments(all, 0).variance
+      return tf.sum(tf.cast(tf.greater(variance, 0.01), 'int32')).dataSync()[0]
+    })
+    mus.forEach((m) => m.dispose())
+    return { loss: (rec + kl) / n, reconstruction: rec / n, kl: kl / n, activeUnits }
+  }
+
+  dispose(): void {
+    this.model.dispose()
+    this.optimizer.dispose()
+    this.classifierOptimizer.dispose()
+  }
+}
