@@ -1,8 +1,11 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import vue from 'eslint-plugin-vue'
+import importX from 'eslint-plugin-import-x'
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript'
 import prettier from 'eslint-config-prettier'
 import globals from 'globals'
+import { layerZones } from './eslint.layers.js'
 
 export default tseslint.config(
   {
@@ -34,6 +37,22 @@ export default tseslint.config(
     },
   },
   {
+    // The direction of imports (eslint.layers.js) and no cycles, in the app's own code.
+    files: ['src/**/*.{ts,vue}'],
+    plugins: { 'import-x': importX },
+    settings: {
+      // Without these the rules see no TypeScript file and no-cycle never fires.
+      // (.vue files are linted, but not parsed again as dependencies: only .ts ones are followed.)
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.node.json' })],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': ['error', { zones: layerZones() }],
+    },
+  },
+  {
     // The renderer runs in a browser sandbox: no Node globals there.
     files: ['src/renderer/**/*.{ts,vue}'],
     languageOptions: { globals: { ...globals.browser } },
@@ -41,12 +60,7 @@ export default tseslint.config(
   },
   {
     // The core must run under plain Node: Electron stays in the thin shell.
-    files: [
-      'src/core/**/*.ts',
-      'src/shared/**/*.ts',
-      'src/cli/**/*.ts',
-      'src/web/**/*.ts',
-    ],
+    files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'src/web/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -55,6 +69,35 @@ export default tseslint.config(
             { name: 'electron', message: 'Keep Electron out of the core, web host and CLI.' },
           ],
         },
+      ],
+    },
+  },
+  {
+    // The contract is shared by every process: no Node, Electron or DOM in it.
+    files: ['src/shared/**/*.ts'],
+    languageOptions: { globals: {} },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'src/shared is imported by every process.' }],
+          patterns: [
+            {
+              regex: '^node:',
+              message: 'src/shared is imported by the renderer too: no Node modules here.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        'process',
+        'require',
+        'Buffer',
+        '__dirname',
+        'window',
+        'document',
+        'navigator',
       ],
     },
   },

@@ -1,3 +1,4 @@
-export const WAT: string
+export const PARTS: string[]
 export const OUT: string
+export function moduleText(): string
 export function generate(): Promise<string>

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { rng, shuffle } from '../../src/core/training/data'
+import { rng, shuffle } from '../../src/core/util/random'
 import type { loadFashionMnist } from '../../scripts/fashion-mnist.mjs'
 
 type Split = ReturnType<typeof loadFashionMnist>

@@ -1,6 +1,3 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import {
   describeIssues,
   methods,
@@ -10,22 +7,24 @@ import {
   type MethodResults,
   type ParsedArgs,
 } from '../shared/contract'
-import { AppError, toApiError, type Result } from '../shared/result'
+import { toApiError, type Result } from '../shared/result'
 import type { AppInfo } from '../shared/types'
 import { openDatabase, type Database } from './db/database'
 import { DatasetsRepo } from './db/datasets-repo'
-import { resolveImportRoot } from './datasets/import'
 import { JobManager } from './jobs/import-jobs'
-import { readMedia, type Media, type MediaKind } from './media'
-import { datasetDir, dbFile, projectRoot, resolveHome, sampleDatasetPath } from './paths'
+import { mediaByPath, type Media } from './media'
+import { dbFile, resolveHome } from './util/paths'
 import { pidAlive } from './util/process'
 import { RunsRepo } from './db/runs-repo'
 import { RunManager } from './jobs/run-jobs'
 import type { SpawnWorker } from './jobs/worker-process'
 import { runHandlers } from './handlers/runs'
-import { genHandlers } from './handlers/generations'
+import { deleteGenerations, genHandlers } from './handlers/generations'
+import { datasetHandlers } from './handlers/datasets'
+import { appHandlers } from './handlers/app'
 import { exportHandlers } from './handlers/exports'
 import { GenerationsRepo } from './db/generations-repo'
+import { SamplesRepo } from './db/samples-repo'
 import { GenerationManager } from './jobs/generation-jobs'
 import { ExportsRepo } from './db/exports-repo'
 import { ExportManager } from './jobs/export-jobs'
@@ -52,6 +51,7 @@ export class Core {
   readonly runsRepo: RunsRepo
   readonly runs: RunManager
   readonly gensRepo: GenerationsRepo
+  readonly samplesRepo: SamplesRepo
   readonly gens: GenerationManager
   readonly exportsRepo: ExportsRepo
   readonly exports: ExportManager
@@ -84,11 +84,13 @@ export class Core {
       },
       (e) => this.emit('run', e),
     )
-    this.gensRepo = new GenerationsRepo(this.db)
+    this.samplesRepo = new SamplesRepo(this.db)
+    this.gensRepo = new GenerationsRepo(this.db, this.samplesRepo)
     this.gensRepo.recoverInterrupted(pidAlive)
     this.gens = new GenerationManager(
       {
         gens: this.gensRepo,
+        samples: this.samplesRepo,
         runs: this.runsRepo,
         datasets: this.repo,
         home: this.home,
@@ -145,55 +147,22 @@ export class Core {
     for (const l of this.listeners[event] as Set<(p: EventPayloads[E]) => void>) l(payload)
   }
 
-  media(kind: MediaKind, imageId: number): Promise<Media | null> {
-    return readMedia(this.home, this.repo, kind, imageId)
-  }
-
-  /** The run page's pictures (samples per class, reconstructions), written by the run each epoch. */
-  async runPreview(runId: number, kind: 'samples' | 'recon'): Promise<Media | null> {
-    const file = join(this.runs.runDir(runId), `preview-${kind}.png`)
-    const body = await readFile(file).catch(() => null)
-    return body ? { mime: 'image/png', body } : null
-  }
-
   /**
-   * The renderer's pictures by path, the same for both shells: `image/thumb/7`, `image/pixels/7`,
-   * `run/3/samples`, `run/3/recon`, `sample/42`, `export/5/report`.
+   * The renderer's pictures by path, the same for both shells (media.ts lists the routes):
+   * `image/thumb/7`, `run/3/samples`, `sample/42`, `export/5/report`.
    */
-  async mediaByPath(path: string): Promise<Media | null> {
-    const m = /^image\/(thumb|pixels)\/(\d+)$/.exec(path)
-    if (m) return this.media(m[1] as MediaKind, Number(m[2]))
-    const r = /^run\/(\d+)\/(samples|recon)$/.exec(path)
-    if (r) return this.runPreview(Number(r[1]), r[2] as 'samples' | 'recon')
-    const s = /^sample\/(\d+)$/.exec(path)
-    if (s) return this.sampleMedia(Number(s[1]))
-    const e = /^export\/(\d+)\/report$/.exec(path)
-    if (e) return this.exportReport(Number(e[1]))
-    return null
-  }
-
-  /** A finished export's report.html, for the app to show (inline styles and images only). */
-  async exportReport(exportId: number): Promise<Media | null> {
-    const e = this.exportsRepo.get(exportId)
-    if (!e || e.status !== 'completed') return null
-    const body = await readFile(join(e.options.out, 'report.html')).catch(() => null)
-    return body
-      ? {
-          mime: 'text/html; charset=utf-8',
-          body,
-          csp: "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'",
-        }
-      : null
-  }
-
-  /** A generated sample's PNG. */
-  async sampleMedia(sampleId: number): Promise<Media | null> {
-    const s = this.gensRepo.sampleFile(sampleId)
-    if (!s) return null
-    const body = await readFile(join(this.gens.folder(s.generationId), 'samples', s.file)).catch(
-      () => null,
+  mediaByPath(path: string): Promise<Media | null> {
+    return mediaByPath(
+      {
+        home: this.home,
+        datasets: this.repo,
+        exports: this.exportsRepo,
+        samples: this.samplesRepo,
+        runDir: (id) => this.runs.runDir(id),
+        generationDir: (id) => this.gens.folder(id),
+      },
+      path,
     )
-    return body ? { mime: 'image/png', body } : null
   }
 
   async close(): Promise<void> {
@@ -206,112 +175,25 @@ export class Core {
     this.db.close()
   }
 
-  private mustGet(id: number) {
-    const ds = this.repo.get(id)
-    if (!ds) throw new AppError('not_found', `No dataset with id ${id}.`)
-    return ds
-  }
-
-  private async startImport(args: ParsedArgs<'datasets.import'>): Promise<{ jobId: string }> {
-    const root = await resolveImportRoot(args.path)
-    if (root === this.home || root.startsWith(join(this.home, '/'))) {
-      throw new AppError(
-        'invalid_argument',
-        'That folder is Synthfold’s own data folder; choose a folder of images instead.',
-      )
-    }
-    if (this.jobs.importing(root))
-      throw new AppError('conflict', 'This folder is already being imported.')
-    const existing = this.repo.rowByRoot(root)
-    const label = args.name ?? existing?.name ?? root.split(/[\\/]/).filter(Boolean).pop() ?? root
-    return { jobId: this.jobs.startImport({ ...args, path: root }, label) }
-  }
-
-  /** A run's or dataset's generations go with it (rows and sample files). */
-  private deleteGenerations(where: { runId?: number; datasetId?: number }): void {
-    const list = this.gens.list(where)
-    if (list.some((g) => this.gens.isLive(g.id)))
-      throw new AppError('conflict', 'Cancel the running generation first.')
-    for (const g of list) this.gens.delete(g.id)
-  }
-
   private createHandlers(): Handlers {
     const runs = runHandlers(this.runs, this.runsRepo, this.repo)
     return {
       ...runs,
       'runs.delete': (a) => {
-        this.deleteGenerations({ runId: a.runId })
+        deleteGenerations(this.gens, { runId: a.runId })
         return runs['runs.delete'](a)
       },
-      ...genHandlers(this.gens, this.gensRepo, (e) => this.emit('generation', e)),
+      ...genHandlers(this.gens, this.gensRepo, this.samplesRepo, (e) => this.emit('generation', e)),
       ...exportHandlers(this.exports, this.runs, this.runsRepo),
-      'app.info': () => ({
-        version: appVersion(),
+      ...datasetHandlers({
         home: this.home,
-        shell: this.opts.shell,
-        canPickFolder: Boolean(this.opts.pickFolder),
-        sample: { path: sampleDatasetPath(), available: existsSync(sampleDatasetPath()) },
+        repo: this.repo,
+        imports: this.jobs,
+        runsRepo: this.runsRepo,
+        runs: this.runs,
+        gens: this.gens,
       }),
-      'datasets.list': () => this.repo.list(),
-      'datasets.get': ({ id }) => this.mustGet(id),
-      'datasets.images': ({ datasetId, classId, offset, limit }) => {
-        this.mustGet(datasetId)
-        return this.repo.images(datasetId, classId, offset, limit)
-      },
-      'datasets.skipped': ({ datasetId, offset, limit }) => {
-        this.mustGet(datasetId)
-        return this.repo.skipped(datasetId, offset, limit)
-      },
-      'datasets.rename': ({ id, name }) => {
-        this.mustGet(id)
-        this.repo.rename(id, name)
-        return this.mustGet(id)
-      },
-      'datasets.delete': ({ id }) => {
-        const ds = this.mustGet(id)
-        if (ds.status === 'importing' || this.jobs.importing(ds.root))
-          throw new AppError('conflict', 'Cancel the running import before deleting this dataset.')
-        const runs = this.runsRepo.list(id)
-        if (runs.some((r) => this.runs.isLive(r.id)))
-          throw new AppError(
-            'conflict',
-            'Cancel the training run of this dataset before deleting it.',
-          )
-        this.deleteGenerations({ datasetId: id })
-        for (const r of runs) this.runs.delete(r.id)
-        this.repo.delete(id)
-        rmSync(datasetDir(this.home, id), { recursive: true, force: true })
-        return { deleted: true as const }
-      },
-      'datasets.import': (args) => this.startImport(args),
-      'datasets.importSample': async () => {
-        const path = sampleDatasetPath()
-        if (!existsSync(path))
-          throw new AppError(
-            'not_found',
-            `The sample dataset is missing from this installation (${path}).`,
-          )
-        const known = this.repo.rowByRoot(await resolveImportRoot(path))
-        return this.startImport({ path, name: known ? undefined : 'Fashion-MNIST sample' })
-      },
-      'jobs.list': () => this.jobs.list(),
-      'jobs.cancel': ({ jobId }) => ({ cancelled: this.jobs.cancel(jobId) }),
-      'dialog.pickFolder': async () => {
-        if (!this.opts.pickFolder)
-          throw new AppError(
-            'unsupported',
-            'A folder dialog is only available in the desktop app; paste the folder path instead.',
-          )
-        return { path: await this.opts.pickFolder() }
-      },
+      ...appHandlers({ home: this.home, shell: this.opts.shell, pickFolder: this.opts.pickFolder }),
     }
   }
-}
-
-let version: string | undefined
-function appVersion(): string {
-  version ??= (
-    JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }
-  ).version
-  return version
 }

@@ -101,3 +101,12 @@ export interface AppInfo {
   canPickFolder: boolean
   sample: { path: string; available: boolean }
 }
+
+/** What an import job is asked to do: a folder and, optionally, how to store its images. */
+export interface ImportRequest {
+  path: string
+  name?: string
+  size?: number
+  channels?: ChannelMode
+  fit?: FitMode
+}

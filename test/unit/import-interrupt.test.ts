@@ -6,7 +6,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import sharp from 'sharp'
 import { Core } from '../../src/core/core'
 import { PixelStore } from '../../src/core/datasets/store'
-import { datasetDir } from '../../src/core/paths'
+import { datasetDir } from '../../src/core/util/paths'
 import { importAndWait, ok } from './helpers/core'
 import { tmp } from './helpers/messy'
 

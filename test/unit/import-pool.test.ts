@@ -5,7 +5,7 @@ import sharp from 'sharp'
 import { Core } from '../../src/core/core'
 import { decodeImage } from '../../src/core/datasets/decode'
 import { PixelStore, ThumbPack } from '../../src/core/datasets/store'
-import { datasetDir } from '../../src/core/paths'
+import { datasetDir } from '../../src/core/util/paths'
 import { importAndWait } from './helpers/core'
 import { tmp } from './helpers/messy'
 

@@ -5,7 +5,7 @@ import sharp from 'sharp'
 import { Core } from '../../src/core/core'
 import { channelCount } from '../../src/shared/types'
 import { PixelStore } from '../../src/core/datasets/store'
-import { datasetDir } from '../../src/core/paths'
+import { datasetDir } from '../../src/core/util/paths'
 import { buildMessyTree, tmp } from './helpers/messy'
 import { importAndWait, ok } from './helpers/core'
 

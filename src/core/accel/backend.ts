@@ -7,23 +7,12 @@ import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
+import type { BackendInfo, BackendName } from '../../shared/backend'
 import { wasmBackend } from './heap'
-import { registerWasmKernels } from './conv-gradients'
+import { registerWasmKernels } from './register'
 import { setSimdThreads } from './pool'
 import { simdKernelsUnavailable } from './simd-module'
 import { enableWasmThreadsForNode, wantedWasmThreads } from './node-threads'
-
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
-
-export interface BackendInfo {
-  backend: BackendName
-  /** What runs the maths: a GPU's name, or a CPU description. */
-  device: string
-  /** Why each better backend was not used, best first. */
-  notes: string[]
-  threads: number
-  simd: boolean
-}
 
 const nodeRequire = createRequire(import.meta.url)
 let current: Promise<BackendInfo> | null = null
@@ -124,7 +113,7 @@ interface PThreadPool {
   runningWorkers?: { unref?: () => void }[]
 }
 
-/** Starts the threaded SIMD build (see wasm-threads.ts); resolves to the pool's thread count. */
+/** Starts the threaded SIMD build (see node-threads.ts); resolves to the pool's thread count. */
 async function startThreaded(
   wasm: { setThreadsCount(n: number): void; getThreadsCount(): number },
   bundle: string,

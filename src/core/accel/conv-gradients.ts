@@ -1,27 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core'
-import {
-  asTensor,
-  heapF32,
-  output,
-  replaceWasmKernel,
-  view,
-  type KernelArgs,
-  type WasmBackendLike,
-} from './heap'
-import { registerAdamKernel } from './fused-adam'
+import { asTensor, heapF32, output, view, type KernelArgs, type WasmBackendLike } from './heap'
 import { col2im, COL2IM_MAX_CHANNELS } from './col2im'
-import { registerWasmJsKernels } from './elementwise'
-import { makeBatchMatMul } from './matmul'
-import { convolution, filterGradient, pooledConvolution, pooledFilterGradient } from './pool'
+import { convolution, filterGradient, pooledConvolution, pooledFilterGradient } from './conv-jobs'
 import { phases, subpixel } from './subpixel'
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 
 /**
- * Kernels that the tfjs 4.22 wasm backend lacks or runs on a slow path, rebuilt from kernels it
- * runs in XNNPACK and from Synthfold's SIMD module (wasm-simd.ts): the convolution gradients here,
- * matrix products (wasm-matmul.ts), thin transposed convolutions (wasm-col2im.ts), wide ones
- * (wasm-subpixel.ts), elementwise work (wasm-js-kernels.ts) and the fused Adam step (adam.ts).
- * Each is checked against the cpu backend in test/unit/accel/kernels.test.ts.
+ * The convolutions and their gradients on wasm: Conv2DBackpropFilter (which tfjs 4.22's wasm backend
+ * lacks), Conv2D and Conv2DBackpropInput (transposed convolutions: thin ones as a product and
+ * col2im.ts, wide ones as sub-pixel phases, subpixel.ts), on Synthfold's threads (conv-jobs.ts)
+ * where the SIMD module loads. Each is checked against the cpu backend in
+ * test/unit/accel/kernels.test.ts.
  */
 
 type Args = KernelArgs
@@ -30,11 +19,11 @@ type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
 /**
  * Conv2DBackpropFilter (missing on wasm):
  *   dW[kh,kw,ci,co] = sum_{b,oh,ow} x[b, oh*s+kh-pad, ow*s+kw-pad, ci] * dy[b,oh,ow,co]
- * With Synthfold's SIMD kernels, a product of x's patches with dy on every thread (wasm-pool.ts).
+ * With Synthfold's SIMD kernels, a product of x's patches with dy on every thread (pool.ts).
  * Without them it is a convolution on XNNPACK: with the batch and channel axes of x swapped, dy
  * becomes a filter whose taps are the output pixels, applied with a dilation equal to the stride.
  */
-function conv2dBackpropFilter({ inputs, attrs, backend }: Args): TensorInfo {
+export function conv2dBackpropFilter({ inputs, attrs, backend }: Args): TensorInfo {
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
     strides: [number, number] | number
     pad: Pad
@@ -56,7 +45,7 @@ function conv2dBackpropFilter({ inputs, attrs, backend }: Args): TensorInfo {
   )
   const wasm = backend as WasmBackendLike
   if (x.dtype === 'float32' && dy.dtype === 'float32') {
-    // Synthfold's SIMD product on all threads (wasm-pool.ts), else for thin layers a plain loop
+    // Synthfold's SIMD product on all threads (pool.ts), else for thin layers a plain loop
     if (pooledFilterGradient(wasm, x.shape[0], info)) return filterGradient(wasm, x, dy, info)
     if (info.filterHeight * info.filterWidth * info.inChannels <= IM2COL_MAX_K)
       return output(filterGradIm2col(wasm, x, dy, info))
@@ -127,10 +116,10 @@ function filterGradIm2col(
 
 /**
  * Conv2DBackpropInput (a transposed convolution; wasm runs it as a scalar loop), in sub-pixel form
- * on XNNPACK (wasm-subpixel.ts). Shapes it does not cover (an output size not divisible by the
+ * on XNNPACK (subpixel.ts). Shapes it does not cover (an output size not divisible by the
  * stride) go to the original kernel.
  */
-function makeConv2dBackpropInput(original: KernelFunc) {
+export function makeConv2dBackpropInput(original: KernelFunc) {
   return (args: Args): TensorInfo | TensorInfo[] => {
     const { inputs, attrs } = args
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
@@ -180,11 +169,11 @@ function makeConv2dBackpropInput(original: KernelFunc) {
 }
 
 /**
- * Conv2D (NHWC, no dilation) on Synthfold's threads (wasm-pool.ts): patches times filter, a band
+ * Conv2D (NHWC, no dilation) on Synthfold's threads (pool.ts): patches times filter, a band
  * of output rows at a time. XNNPACK packs the filter afresh whenever it is a new tensor, which in
  * training is every call.
  */
-function makeConv2d(original: KernelFunc) {
+export function makeConv2d(original: KernelFunc) {
   return (args: Args): TensorInfo | TensorInfo[] => {
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo }
     const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as {
@@ -211,23 +200,4 @@ function makeConv2d(original: KernelFunc) {
       return original(args as Parameters<KernelFunc>[0])
     return convolution(backend, x, filter, info)
   }
-}
-
-let registered = false
-/** Registers the replacement kernels once; the wasm backend must be loaded first. */
-export function registerWasmKernels(): void {
-  if (registered) return
-  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
-    tf.registerKernel({
-      kernelName: 'Conv2DBackpropFilter',
-      backendName: 'wasm',
-      kernelFunc: conv2dBackpropFilter as KernelConfig['kernelFunc'],
-    })
-  }
-  replaceWasmKernel('Conv2D', (o) => makeConv2d(o) as KernelFunc)
-  replaceWasmKernel('Conv2DBackpropInput', (o) => makeConv2dBackpropInput(o) as KernelFunc)
-  replaceWasmKernel('BatchMatMul', (o) => makeBatchMatMul(o) as KernelFunc)
-  registerWasmJsKernels()
-  registerAdamKernel()
-  registered = true
 }

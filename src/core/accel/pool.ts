@@ -1,11 +1,10 @@
-import type * as tf from '@tensorflow/tfjs-core'
-import type { TensorInfo } from '@tensorflow/tfjs-core'
 import { Worker } from 'node:worker_threads'
-import { heapF32, pointer, type WasmBackendLike } from './heap'
+import type { WasmBackendLike } from './heap'
 import { simdKernels, simdModule, type SimdKernels } from './simd-module'
 
 /**
- * Threads of Synthfold's own for its SIMD kernels. tfjs runs XNNPACK's convolutions on its thread
+ * Threads of Synthfold's own for its SIMD kernels: the pool and its job protocol. The jobs that
+ * run on it (convolutions, transposed convolutions, filter gradients) are in conv-jobs.ts. tfjs runs XNNPACK's convolutions on its thread
  * pool, but XNNPACK packs a filter afresh whenever it is a new tensor (in training, every call),
  * filter gradients ran as convolutions after transposing both operands, and everything Synthfold
  * computed itself ran on one thread.
@@ -14,7 +13,7 @@ import { simdKernels, simdModule, type SimdKernels } from './simd-module'
  * thread and `threads - 1` workers (node:worker_threads, each with the SIMD module instantiated on
  * tfjs's shared memory). A job is split into slots (a band of output rows of one image; for a
  * transposed convolution one phase of one image; for a filter gradient a run of such bands), and
- * a thread claims a slot at a time by compare-and-swap in wasm (simd/kernels.wat, `work`). A worker
+ * a thread claims a slot at a time by compare-and-swap in wasm (simd/*.wat, `work`). A worker
  * sleeps in Atomics.wait between jobs, so it takes no CPU from tfjs's own pool; one that wakes late
  * (its core busy) simply takes fewer slots. No two slots write the same output, except the filter
  * gradient's, which sum into partial results of their own, added in slot order afterwards: the
@@ -22,14 +21,10 @@ import { simdKernels, simdModule, type SimdKernels } from './simd-module'
  * reproduces a run. Without a shared memory (tfjs on one thread) the caller does every slot alone.
  */
 
-/** Control block: i32 words; 0-1 and 4.. are described in kernels.wat (`work`), 2 counts jobs. */
+/** Control block: i32 words; 0-1 and 4.. are described in simd/*.wat (`work`), 2 counts jobs. */
 const CTL_BYTES = 128
 const DONE = 1
 const SEQ = 2
-/** Kinds of job (kernels.wat, `work`). */
-const FILTER_GRADIENT = 1
-const CONVOLUTION = 2
-const TRANSPOSED_CONVOLUTION = 3
 /** How long the caller waits for a worker's slot before giving up on the job. */
 let workerTimeoutMs = 30_000
 
@@ -37,16 +32,12 @@ let workerTimeoutMs = 30_000
 export function setWorkerTimeout(ms: number): void {
   workerTimeoutMs = ms
 }
-/** Output rows of dy per chunk: about this many patch rows. */
-const CHUNK_ROWS = 256
-/** Runs of chunks a job is split into (fewer when it has fewer chunks); fixed, for determinism. */
-const SLOTS = 8
 
-interface MallocBackend extends WasmBackendLike {
+export interface MallocBackend extends WasmBackendLike {
   wasm: WasmBackendLike['wasm'] & { _malloc(bytes: number): number; _free(ptr: number): void }
 }
 
-interface Pool {
+export interface Pool {
   kernels: SimdKernels
   memory: WebAssembly.Memory
   ctl: number
@@ -89,7 +80,8 @@ for (;;) {
 }
 `
 
-function pool(backend: WasmBackendLike): Pool | null {
+/** The pool on this backend's memory, started on first use; null without the SIMD module. */
+export function pool(backend: WasmBackendLike): Pool | null {
   const kernels = simdKernels(backend)
   const shared = simdModule(backend)
   if (!kernels || !shared) return null
@@ -132,28 +124,12 @@ function pool(backend: WasmBackendLike): Pool | null {
   return p
 }
 
-/** Output rows per chunk, and chunks per image, for dy's output width and height. */
-function banding(OH: number, OW: number): { band: number; bands: number } {
-  const band = Math.max(1, Math.min(OH, Math.floor(CHUNK_ROWS / OW)))
-  return { band, bands: Math.ceil(OH / band) }
-}
-
-/** Whether filterGradient takes this shape (there is a pool, and chunks fit 31-bit arithmetic). */
-export function pooledFilterGradient(
-  backend: WasmBackendLike,
-  batch: number,
-  info: tf.backend_util.Conv2DInfo,
-): boolean {
-  const { bands } = banding(info.outHeight, info.outWidth)
-  return batch * bands * SLOTS < 2 ** 31 && pool(backend) !== null
-}
-
 /**
  * Runs a job of `slots` slots on every thread of the pool: its kind and parameters go to the
- * control block (kernels.wat, `work`), the caller works too, then waits for the slots workers
+ * control block (simd/*.wat, `work`), the caller works too, then waits for the slots workers
  * claimed.
  */
-function runJob(p: Pool, kind: number, params: number[], slots: number): void {
+export function runJob(p: Pool, kind: number, params: number[], slots: number): void {
   if (p.i32.buffer !== p.memory.buffer) p.i32 = new Int32Array(p.memory.buffer)
   const i32 = p.i32
   const w = p.ctl >> 2
@@ -190,21 +166,21 @@ function runJob(p: Pool, kind: number, params: number[], slots: number): void {
 }
 
 /** malloc's result as an unsigned byte offset (above 2 GiB it comes back negative); 0 fails. */
-function malloc(p: Pool, b: MallocBackend, bytes: number, what: string): number {
+export function malloc(p: Pool, b: MallocBackend, bytes: number, what: string): number {
   const at = b.wasm._malloc(bytes) >>> 0
   if (!at) throw new Error(`${what}: out of wasm memory`)
   return at
 }
 
 /** The pool on this backend, for a job named `what` (its callers check pooled* first). */
-function poolFor(backend: WasmBackendLike, what: string): { p: Pool; b: MallocBackend } {
+export function poolFor(backend: WasmBackendLike, what: string): { p: Pool; b: MallocBackend } {
   const p = pool(backend)
   if (!p) throw new Error(`${what}: the SIMD kernels are not available`)
   return { p, b: backend as MallocBackend }
 }
 
 /** Runs `use` with `bytes` of wasm memory, released afterwards (see `release`). */
-function withMemory<T>(
+export function withMemory<T>(
   p: Pool,
   b: MallocBackend,
   bytes: number,
@@ -219,27 +195,13 @@ function withMemory<T>(
   }
 }
 
-/**
- * The patch geometry of x's im2col, as the slots read it (kernels.wat): XH, XW, Ci, OH, OW, KH,
- * KW, sh, sw, top, left.
- */
-function patchGeometry(
-  [, XH, XW, Ci]: number[],
-  OH: number,
-  OW: number,
-  info: tf.backend_util.Conv2DInfo,
-): number[] {
-  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info
-  return [XH, XW, Ci, OH, OW, KH, KW, sh, sw, info.padInfo.top, info.padInfo.left]
-}
-
 /** Frees a job's buffers, unless a worker that timed out may still use them. */
-function release(p: Pool, b: MallocBackend, at: number): void {
+export function release(p: Pool, b: MallocBackend, at: number): void {
   if (!p.broken) b.wasm._free(at)
 }
 
 /**
- * Memory for what a caller prepares for a job (wasm-subpixel.ts: the phase table and kernels),
+ * Memory for what a caller prepares for a job (subpixel.ts: the phase table and kernels),
  * with `free` that keeps it allocated if a worker timed out on the job.
  */
 export function jobMemory(
@@ -250,158 +212,4 @@ export function jobMemory(
   const { p, b } = poolFor(backend, what)
   const at = malloc(p, b, bytes, what)
   return { at, free: () => release(p, b, at) }
-}
-
-/**
- * dW[kh, kw, ci, co] = sum over b, oh, ow of x[b, oh*sh + kh - top, ow*sw + kw - left, ci] *
- * dy[b, oh, ow, co], on every thread of the pool. x and dy float32, NHWC.
- */
-export function filterGradient(
-  backend: WasmBackendLike,
-  x: TensorInfo,
-  dy: TensorInfo,
-  info: tf.backend_util.Conv2DInfo,
-): TensorInfo {
-  const { p, b } = poolFor(backend, 'filterGradient')
-  const [B, , , Ci] = x.shape
-  const [, OH, OW, Co] = dy.shape
-  const { filterHeight: KH, filterWidth: KW } = info
-  const { band, bands } = banding(OH, OW)
-  const taps = KH * KW * Ci
-  const count = B * bands
-  const slots = Math.min(SLOTS, count)
-  const scratchBytes = band * OW * taps * 4
-  const cBytes = taps * Co * 4
-  const out = backend.makeOutput([KH, KW, Ci, Co], 'float32')
-  if (count === 0 || taps * Co === 0) {
-    heapF32(backend, out).fill(0) // an empty batch: no slot writes a partial sum
-    return out
-  }
-  return withMemory(p, b, p.threads * scratchBytes + slots * cBytes, 'filterGradient', (area) => {
-    const cBase = area + p.threads * scratchBytes
-    const params = [
-      pointer(backend, x.dataId),
-      pointer(backend, dy.dataId),
-      area,
-      scratchBytes,
-      cBase,
-      cBytes,
-      ...patchGeometry(x.shape, OH, OW, info),
-      Co,
-      band,
-      bands,
-      count,
-    ]
-    runJob(p, FILTER_GRADIENT, params, slots)
-    const o = pointer(backend, out.dataId)
-    p.kernels.copy_blocks(cBase, o, 1, 1, taps * Co, 0, 0, 0, 0)
-    for (let t = 1; t < slots; t++) p.kernels.add_into(o, cBase + t * cBytes, taps * Co)
-    return out
-  })
-}
-
-/**
- * out[b, oh, ow, co] = sum over kh, kw, ci of x[b, oh*sh + kh - top, ow*sw + kw - left, ci] *
- * w[kh, kw, ci, co] (zero outside x), on every thread of the pool: each band of output rows of an
- * image is its patches times the filter, written straight to its rows. x, w float32, NHWC.
- */
-export function convolution(
-  backend: WasmBackendLike,
-  x: TensorInfo,
-  w: TensorInfo,
-  info: tf.backend_util.Conv2DInfo,
-): TensorInfo {
-  const { p, b } = poolFor(backend, 'convolution')
-  const [B, , , Ci] = x.shape
-  const { outHeight: OH, outWidth: OW, outChannels: Co } = info
-  const { band, bands } = banding(OH, OW)
-  const scratchBytes = band * OW * info.filterHeight * info.filterWidth * Ci * 4
-  const out = backend.makeOutput([B, OH, OW, Co], 'float32')
-  if (B * OH * OW * Co === 0) return out
-  return withMemory(p, b, p.threads * scratchBytes, 'convolution', (area) => {
-    const params = [
-      pointer(backend, x.dataId),
-      pointer(backend, w.dataId),
-      pointer(backend, out.dataId),
-      area,
-      scratchBytes,
-      ...patchGeometry(x.shape, OH, OW, info),
-      Co,
-      band,
-      bands,
-    ]
-    runJob(p, CONVOLUTION, params, B * bands)
-    return out
-  })
-}
-
-/** Whether convolution takes this one: a pool here, no dilation, slots countable in 16 bits. */
-export function pooledConvolution(
-  backend: WasmBackendLike,
-  batch: number,
-  info: tf.backend_util.Conv2DInfo,
-): boolean {
-  const { bands } = banding(info.outHeight, info.outWidth)
-  return (
-    info.dilationHeight === 1 &&
-    info.dilationWidth === 1 &&
-    batch * bands < 0xffff &&
-    pool(backend) !== null
-  )
-}
-
-/** What `transposedConvolution` needs: the phase table and kernels already in wasm memory. */
-export interface PhaseJob {
-  dy: TensorInfo
-  out: TensorInfo
-  /** Byte offset of the table: 7 words a phase (a, b, taps high, taps wide, top, left, kernel). */
-  table: number
-  phases: number
-  /** Patch columns of the widest phase (taps high x taps wide x dy's channels). */
-  maxTaps: number
-  H: number
-  W: number
-  strides: [number, number]
-}
-
-/**
- * A transposed convolution in sub-pixel form (wasm-subpixel.ts prepares the phases) on every
- * thread of the pool: one slot per image and phase, each a phase's patches times its kernel,
- * interleaved straight into `out`. Writes every output pixel of the phases in the table.
- */
-export function transposedConvolution(backend: WasmBackendLike, job: PhaseJob): void {
-  const { p, b } = poolFor(backend, 'transposedConvolution')
-  const [B, OH, OW, Co] = job.dy.shape
-  const Ci = job.out.shape[3]
-  const [sh, sw] = job.strides
-  const [vh, vw] = [job.H / sh, job.W / sw]
-  const cOffset = vh * vw * job.maxTaps * 4
-  const scratchBytes = cOffset + vh * vw * Ci * 4
-  withMemory(p, b, p.threads * scratchBytes, 'transposedConvolution', (area) => {
-    const params = [
-      pointer(backend, job.dy.dataId),
-      pointer(backend, job.out.dataId),
-      job.table,
-      job.phases,
-      area,
-      scratchBytes,
-      cOffset,
-      OH,
-      OW,
-      Co,
-      job.H,
-      job.W,
-      Ci,
-      vh,
-      vw,
-      sh,
-      sw,
-    ]
-    runJob(p, TRANSPOSED_CONVOLUTION, params, B * job.phases)
-  })
-}
-
-/** Whether transposedConvolution can take `slots` (image x phase) slots here. */
-export function pooledTransposedConvolution(backend: WasmBackendLike, slots: number): boolean {
-  return slots < 0xffff && pool(backend) !== null
 }

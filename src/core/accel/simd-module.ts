@@ -2,7 +2,7 @@ import { SHARED_MEMORY_MODULE, UNSHARED_MEMORY_MODULE } from './simd/kernels.was
 import type { WasmBackendLike } from './heap'
 
 /**
- * Synthfold's WebAssembly SIMD kernels (simd/kernels.wat), instantiated on the memory of tfjs's
+ * Synthfold's WebAssembly SIMD kernels (simd/*.wat), instantiated on the memory of tfjs's
  * wasm backend so they read and write its tensors in place. Pointers are byte offsets into that
  * memory (a tensor's `memoryOffset`), counts are elements.
  */
@@ -56,7 +56,7 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void
-  /** c (+)= op(a) b; strides in bytes (kernels.wat). */
+  /** c (+)= op(a) b; strides in bytes (simd/*.wat). */
   gemm(
     a: number,
     ars: number,
@@ -70,7 +70,7 @@ export interface SimdKernels {
     K: number,
     accumulate: number,
   ): void
-  /** Claims and does slots of the job at ctl (wasm-pool.ts); returns how many it did. */
+  /** Claims and does slots of the job at ctl (pool.ts); returns how many it did. */
   work(ctl: number, thread: number): number
   /** dst[i] += src[i] for i < n. */
   add_into(dst: number, src: number, n: number): void

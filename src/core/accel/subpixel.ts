@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { TensorInfo } from '@tensorflow/tfjs-core'
 import { heapF32, pointer, type WasmBackendLike } from './heap'
-import { jobMemory, pooledTransposedConvolution, transposedConvolution } from './pool'
+import { jobMemory } from './pool'
+import { pooledTransposedConvolution, transposedConvolution } from './conv-jobs'
 import { simdKernels } from './simd-module'
 
 /**
  * A transposed convolution (Conv2DBackpropInput) in "sub-pixel" form: output rows y with the same
  * (y + pad) mod stride use the same subset of kernel taps, so each of the stride^2 output phases is
  * an ordinary stride-1 convolution of dy with a small flipped kernel, and the phases interleave
- * back into dx (thin outputs, a gray or RGB image, go to wasm-col2im.ts instead). With Synthfold's
- * SIMD module, every phase of every image is one job on its threads (`pooled`, wasm-pool.ts), each
+ * back into dx (thin outputs, a gray or RGB image, go to col2im.ts instead). With Synthfold's
+ * SIMD module, every phase of every image is one job on its threads (`pooled`, pool.ts), each
  * phase reading dy with its own padding through im2col. Without it, tf.conv2d per phase, in one of
  * two ways:
  *
@@ -62,7 +63,7 @@ export function subpixel(backend: WasmBackendLike, p: SubpixelProblem): TensorIn
 }
 
 /**
- * All phases of all images as one job on Synthfold's threads (wasm-pool.ts): each phase's kernel
+ * All phases of all images as one job on Synthfold's threads (pool.ts): each phase's kernel
  * flipped into wasm memory beside a table of the phases, then per image and phase its patches
  * (with the phase's own padding of dy) times its kernel, interleaved straight into dx.
  */

@@ -2,7 +2,7 @@ import { basename } from 'node:path'
 import type { Database } from 'better-sqlite3'
 import type { ImportSummary, SkippedFile } from '../../shared/types'
 import type { DatasetRow } from '../db/datasets-repo'
-import type { ImportRequest } from './import'
+import type { ImportRequest } from '../../shared/types'
 import type { ExistingRow } from './import-writer'
 
 /**

@@ -1,10 +1,10 @@
 import { statSync } from 'node:fs'
 import { realpath, stat } from 'node:fs/promises'
 import type { Database } from 'better-sqlite3'
-import type { ChannelMode, FitMode, ImportSummary, JobPhase } from '../../shared/types'
+import type { ImportRequest, ImportSummary, JobPhase } from '../../shared/types'
 import { AppError } from '../../shared/result'
 import type { DatasetRow } from '../db/datasets-repo'
-import { datasetDir } from '../paths'
+import { datasetDir } from '../util/paths'
 import { pidAlive } from '../util/process'
 import { channelCount } from '../../shared/types'
 import type { Geometry } from './decode'
@@ -21,14 +21,6 @@ import {
 import { ImportWriter } from './import-writer'
 import { scanTree, type Candidate, type ScanResult } from './scan'
 import { PixelStore, ThumbPack, removeStoreFiles } from './store'
-
-export interface ImportRequest {
-  path: string
-  name?: string
-  size?: number
-  channels?: ChannelMode
-  fit?: FitMode
-}
 
 export interface ImportHooks {
   progress(phase: JobPhase, done: number, total: number): void

@@ -10,7 +10,7 @@ import type { ExportClassCount, ExportOptions } from '../../shared/export'
 import type { ManifestRow } from './manifest'
 import { assignFolderNames, nameKey, safeName } from './names'
 import { assignSplits, type Split } from './splits'
-import type { ExportFile } from './writer'
+import type { ExportFile } from './files'
 
 /** Formats copied as they are; others (GIF: not read by torchvision's ImageFolder) become PNG. */
 const COPY_EXT: Record<string, string> = {

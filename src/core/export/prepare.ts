@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { checkRel, fingerprint, parentDirs, readJournal, type Journal } from './journal'
 import { nameKey } from './names'
 import { ExportError, toExportError } from './safe-write'
-import type { WriteExportOptions } from './writer'
+import type { WriteExportOptions } from './files'
 
 /** What is at `path`: a folder, anything else, or nothing. */
 export async function exists(path: string): Promise<'file' | 'dir' | null> {

@@ -4,7 +4,7 @@
  * test set must measure how a model does on real data, and images generated from the training
  * images would leak them into the evaluation.
  */
-import { rng, shuffle } from '../training/data'
+import { rng, shuffle } from '../util/random'
 
 export type Split = 'train' | 'val' | 'test'
 

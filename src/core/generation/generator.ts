@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { readCheckpointTensors, type CheckpointMeta } from '../training/checkpoint'
-import { rng } from '../training/data'
+import { rng } from '../util/random'
 import { latentSample } from '../models/cvae/latent-prior'
 import { classifier, decoder, encoder, oneHot } from '../models/cvae/model'
 import type * as tfl from '@tensorflow/tfjs-layers'

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type * as tfl from '@tensorflow/tfjs-layers'
-import { batchArrays, epochOrder, rng, type TrainingData } from '../training/data'
+import { batchArrays, epochOrder, type TrainingData } from '../training/data'
+import { rng } from '../util/random'
 import { classifier, type CvaeShape } from '../models/cvae/model'
 import { toUnitFloats } from './generator'
 

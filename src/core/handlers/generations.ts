@@ -2,6 +2,7 @@ import type { MethodName, MethodResults, ParsedArgs } from '../../shared/contrac
 import { AppError } from '../../shared/result'
 import type { GenerationEvent } from '../../shared/generation'
 import type { GenerationsRepo } from '../db/generations-repo'
+import type { SamplesRepo } from '../db/samples-repo'
 import type { GenerationManager } from '../jobs/generation-jobs'
 
 type GenMethods = Extract<MethodName, `generations.${string}` | `samples.${string}`>
@@ -13,6 +14,7 @@ export type GenHandlers = {
 export function genHandlers(
   gens: GenerationManager,
   repo: GenerationsRepo,
+  samples: SamplesRepo,
   emit: (e: GenerationEvent) => void,
 ): GenHandlers {
   const classNames = (generationId: number): string[] => {
@@ -33,13 +35,13 @@ export function genHandlers(
       return { deleted: true as const }
     },
     'samples.list': ({ offset, limit, ...f }) =>
-      repo.samples(f.generationId, f, offset, limit, classNames(f.generationId)),
+      samples.samples(f.generationId, f, offset, limit, classNames(f.generationId)),
     'samples.ids': (f) => {
       classNames(f.generationId)
-      return { ids: repo.sampleIds(f.generationId, f) }
+      return { ids: samples.sampleIds(f.generationId, f) }
     },
     'samples.get': ({ sampleId }) => {
-      const s = repo.sample(sampleId)
+      const s = samples.sample(sampleId)
       if (!s) throw new AppError('not_found', `No sample with id ${sampleId}.`)
       const g = gens.get(s.generationId)
       return {
@@ -49,7 +51,7 @@ export function genHandlers(
       }
     },
     'samples.decide': ({ decisions }) => {
-      const { touched, previous } = repo.decide(decisions)
+      const { touched, previous } = samples.decide(decisions)
       let updated = 0
       for (const [generationId, ids] of touched) {
         updated += ids.length
@@ -62,4 +64,15 @@ export function genHandlers(
       return { updated, previous }
     },
   }
+}
+
+/** A run's or dataset's generations go with it (rows and sample files). */
+export function deleteGenerations(
+  gens: GenerationManager,
+  where: { runId?: number; datasetId?: number },
+): void {
+  const list = gens.list(where)
+  if (list.some((g) => gens.isLive(g.id)))
+    throw new AppError('conflict', 'Cancel the running generation first.')
+  for (const g of list) gens.delete(g.id)
 }

@@ -2,19 +2,15 @@ import { existsSync, readdirSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import type { Database } from 'better-sqlite3'
 import { AppError, type ErrorCode } from '../../shared/result'
-import type {
-  ExportEvent,
-  ExportOptions,
-  ExportPreview,
-  ExportSummary,
-} from '../../shared/export'
+import type { ExportEvent, ExportOptions, ExportPreview, ExportSummary } from '../../shared/export'
 import type { ExportsRepo } from '../db/exports-repo'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import { exportContents, type ExportContents } from '../export/contents'
 import { manifestCsv, manifestJsonl, type ManifestRow } from '../export/manifest'
 import { reportHtml, type ReportRun } from '../export/report'
 import { ExportError } from '../export/safe-write'
-import { cleanupExport, writeExport, type WrittenFile } from '../export/writer'
+import type { WrittenFile } from '../export/files'
+import { cleanupExport, writeExport } from '../export/writer'
 import { zipFolder } from '../export/zip'
 import { RateMeter } from '../util/rate-meter'
 

@@ -12,9 +12,10 @@ import {
 import { planGeneration, PlanError } from '../../shared/plan'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { GenerationsRepo } from '../db/generations-repo'
+import type { SamplesRepo } from '../db/samples-repo'
 import type { RunsRepo } from '../db/runs-repo'
 import { startTrainerProcess, type TrainerProcess } from './ml-launcher'
-import type { FromTrainer, GenerateJob } from './ml-protocol'
+import type { FromTrainer, GenerateJob } from '../../shared/ml-protocol'
 import type { SpawnWorker } from './worker-process'
 
 interface Live {
@@ -39,6 +40,7 @@ export class GenerationManager {
   constructor(
     private readonly ctx: {
       gens: GenerationsRepo
+      samples: SamplesRepo
       runs: RunsRepo
       datasets: DatasetsRepo
       home: string
@@ -191,7 +193,7 @@ export class GenerationManager {
       temperature: g.temperature,
       filters: g.filters,
       seedStart: row.next_seed,
-      existing: this.ctx.gens.acceptedSamples(id),
+      existing: this.ctx.samples.acceptedSamples(id),
       backend: 'auto',
     }
     let ended = (): void => undefined
@@ -232,7 +234,7 @@ export class GenerationManager {
       )
       this.emit({ type: 'status', generation: this.get(id) })
     } else if (m.type === 'gen-samples') {
-      this.ctx.gens.addSamples(id, m.rows)
+      this.ctx.samples.addSamples(id, m.rows)
       this.emit({ type: 'samples', generationId: id, added: m.rows.length })
     } else if (m.type === 'gen-progress') {
       const left = m.target - m.accepted

@@ -1,6 +1,6 @@
 import type { ApiError } from '../../shared/result'
 import type { ImportSummary, JobPhase } from '../../shared/types'
-import type { ImportRequest } from '../datasets/import'
+import type { ImportRequest } from '../../shared/types'
 
 /** Messages between the job manager (main) and an import worker thread. */
 export type ImportWorkerData = { dbPath: string; home: string; request: ImportRequest }

@@ -1,4 +1,4 @@
-import type { FromTrainer, TrainJob } from './ml-protocol'
+import type { FromTrainer, TrainJob } from '../../shared/ml-protocol'
 import { workerFile } from '../util/worker-file'
 import { forkWorker, type SpawnWorker, type WorkerProcess } from './worker-process'
 

@@ -17,7 +17,7 @@ import { Generator } from '../generation/generator'
 import { DivergedError, Trainer } from '../training/trainer'
 import { runGeneration } from '../generation/generate'
 import { exportGenerator } from '../generation/export-generator'
-import type { FromTrainer, ToTrainer, TrainJob } from './ml-protocol'
+import type { FromTrainer, ToTrainer, TrainJob } from '../../shared/ml-protocol'
 
 let stop = false
 // A terminal's Ctrl-C goes to every process of its group, this one included: it is the parent

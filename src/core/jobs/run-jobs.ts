@@ -7,10 +7,10 @@ import { channelCount } from '../../shared/types'
 import { resolveSettings, type TrainSettings } from '../../shared/train-settings'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { RunsRepo } from '../db/runs-repo'
-import type { BackendInfo, BackendName } from '../accel/backend'
+import type { BackendInfo, BackendName } from '../../shared/backend'
 import { runTrainerJob, startTrainerProcess, type TrainerProcess } from './ml-launcher'
 import type { SpawnWorker } from './worker-process'
-import type { FromTrainer } from './ml-protocol'
+import type { FromTrainer } from '../../shared/ml-protocol'
 
 type Outcome = { status: 'completed' | 'cancelled' | 'failed' | 'diverged'; error: string | null }
 

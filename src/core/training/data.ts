@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import type { Database } from 'better-sqlite3'
 import { channelCount } from '../../shared/types'
 import { PixelStore } from '../datasets/store'
-import { datasetDir } from '../paths'
+import { datasetDir } from '../util/paths'
+import { rng, shuffle } from '../util/random'
 import { AppError } from '../../shared/result'
 import type { ChannelMode } from '../../shared/types'
 
@@ -64,18 +65,6 @@ export function loadTrainingData(db: Database, home: string, datasetId: number):
   }
 }
 
-/** Deterministic PRNG (mulberry32) for shuffles and splits, so a seed reproduces a run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Stratified split: each class keeps `fraction` of its images (at least one when it has 5+) for validation. */
 export function splitIndices(
   labels: Int32Array,
@@ -103,14 +92,6 @@ function groupBy(indices: Iterable<number>, labels: Int32Array): Map<number, num
     else map.set(labels[i], [i])
   }
   return map
-}
-
-export function shuffle<T>(a: T[], rand: () => number): T[] {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1))
-    ;[a[i], a[j]] = [a[j], a[i]]
-  }
-  return a
 }
 
 /**

@@ -21,7 +21,7 @@ function instantiate(shared: boolean): { k: SimdKernels; f32: Float32Array } {
 const f = Math.fround
 
 describe('the SIMD kernels module', () => {
-  it('is kernels.wat as committed (run `npm run build:wasm` after editing it)', async () => {
+  it('is simd/*.wat as committed (run `npm run build:wasm` after editing it)', async () => {
     expect(readFileSync(OUT, 'utf8')).toBe(await generate())
   })
 

@@ -3,7 +3,8 @@ import { rmSync } from 'node:fs'
 import sharp from 'sharp'
 import { manifestCsv, type ManifestRow } from '../../../src/core/export/manifest'
 import { assignFolderNames } from '../../../src/core/export/names'
-import { writeExport, type ExportFile } from '../../../src/core/export/writer'
+import type { ExportFile } from '../../../src/core/export/files'
+import { writeExport } from '../../../src/core/export/writer'
 import { python, tmp } from './helpers'
 
 interface Found {

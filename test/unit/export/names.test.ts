@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import {
-  assignFolderNames,
-  nameKey,
-  safeName,
-  utf8Bytes,
-} from '../../../src/core/export/names'
+import { assignFolderNames, nameKey, safeName, utf8Bytes } from '../../../src/core/export/names'
 import { tmp } from './helpers'
 
 /** What every name must be on Windows, macOS and Linux. */

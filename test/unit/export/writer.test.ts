@@ -9,11 +9,8 @@ import {
   writeNew,
 } from '../../../src/core/export/safe-write'
 import { JOURNAL_NAME } from '../../../src/core/export/journal'
-import {
-  cleanupExport,
-  writeExport,
-  type ExportProgress,
-} from '../../../src/core/export/writer'
+import type { ExportProgress } from '../../../src/core/export/files'
+import { cleanupExport, writeExport } from '../../../src/core/export/writer'
 import { buildJob, expectedTree, writeSources } from './fixtures/job'
 import { tmp, tree } from './helpers'
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../src/core/accel/backend'
 import { Scorer } from '../../../src/core/generation/scorer'
-import { rng } from '../../../src/core/training/data'
+import { rng } from '../../../src/core/util/random'
 
 const SIZE = 28
 /** A random-noise "image" per seed: real images far from one another. */

@@ -4,7 +4,7 @@ import {
   TypicalLatentAccumulator,
   latentSample,
 } from '../../../../src/core/models/cvae/latent-prior'
-import { rng } from '../../../../src/core/training/data'
+import { rng } from '../../../../src/core/util/random'
 
 describe('the fitted class-conditional prior', () => {
   it('reproduces each class’s mean and correlations when sampling', () => {

@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
-import {
-  bceWithLogits,
-  clipByGlobalNorm,
-  cvaeLoss,
-  klWarmup,
-  learningRateAt,
-} from '../../../../src/core/models/cvae/loss'
+import { bceWithLogits } from '../../../../src/core/accel/ops'
+import { cvaeLoss } from '../../../../src/core/models/cvae/loss'
+import { clipByGlobalNorm } from '../../../../src/core/training/clipping'
+import { klWarmup, learningRateAt } from '../../../../src/core/training/schedules'
 import { downsamplings } from '../../../../src/core/models/cvae/model'
 import { resolveSettings } from '../../../../src/shared/train-settings'
 

@@ -1,7 +1,7 @@
-import type { BackendInfo, BackendName } from '../accel/backend'
-import type { EpochMetrics } from '../../shared/runs'
-import type { TrainSettings } from '../../shared/train-settings'
-import type { FilterReason, FilterSettings } from '../../shared/generation'
+import type { BackendInfo, BackendName } from './backend'
+import type { EpochMetrics } from './runs'
+import type { TrainSettings } from './train-settings'
+import type { FilterReason, FilterSettings } from './generation'
 
 /** One generated sample as the generation process reports it (main stores it). */
 export interface GeneratedRow {
