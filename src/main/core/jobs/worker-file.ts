@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /**
  * Where a worker entry lives. From source (tests, the CLI under tsx) it is the .ts file run with
@@ -9,6 +10,19 @@ import { fileURLToPath } from 'node:url'
 export function workerFile(name: string): { file: string; execArgv?: string[] } {
   const here = fileURLToPath(import.meta.url)
   if (here.endsWith('.ts'))
-    return { file: join(dirname(here), `${name}.ts`), execArgv: ['--import', 'tsx'] }
+    return { file: join(dirname(here), `${name}.ts`), execArgv: ['--import', tsxLoader()] }
   return { file: join(dirname(here), `${name}.js`) }
+}
+
+/**
+ * tsx's loader by its full URL: a bare `--import tsx` is resolved from the working directory, so
+ * a CLI started from any other folder could not start its workers.
+ */
+function tsxLoader(): string {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('tsx/package.json')
+    return pathToFileURL(join(dirname(pkg), 'dist', 'loader.mjs')).href
+  } catch {
+    return 'tsx'
+  }
 }
