@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { Core } from '../main/core/core'
 import { formatDuration } from '../shared/format'
 import type { ExportInclude, ExportSummary } from '../shared/export'
@@ -56,7 +57,8 @@ export async function exportCommand(core: Core, argv: string[]): Promise<number>
     const upscale = numberFlag(flags, 'upscale')
     const args = {
       datasetId: await datasetId(core, positional[0]),
-      out,
+      // relative to the shell's folder, as a CLI user means it (the API refuses relative paths)
+      out: resolve(out),
       include: (flags.get('include') as ExportInclude | undefined) ?? 'accepted',
       splits: parseSplits(flags.get('splits')),
       seed: numberFlag(flags, 'seed'),
@@ -137,7 +139,7 @@ export async function exportGeneratorCommand(core: Core, argv: string[]): Promis
   if (typeof out !== 'string') throw new UsageError('export-generator needs --out DIR')
   const r = await call(core, 'runs.exportGenerator', {
     runId: Number(positional[0]),
-    out,
+    out: resolve(out),
     checkpoint: flags.get('checkpoint') as 'best' | undefined,
   })
   process.stdout.write(

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { Core } from '../main/core/core'
 import { formatDuration } from '../shared/format'
 import type { RunEvent, RunSummary } from '../shared/runs'
@@ -134,11 +135,13 @@ export async function sampleCommand(core: Core, argv: string[]): Promise<number>
   const out = flags.get('out')
   if (typeof cls !== 'string' || typeof out !== 'string' || !flags.has('n'))
     throw new UsageError('sample needs --class, --n and --out')
+  // relative to the shell's folder, as a CLI user means it (the API refuses relative paths)
+  const outDir = resolve(out)
   const r = await call(core, 'runs.sample', {
     runId: id,
     class: /^\d+$/.test(cls) ? Number(cls) : cls,
     n: numberFlag(flags, 'n')!,
-    outDir: out,
+    outDir,
     temperature: numberFlag(flags, 'temperature'),
     seed: numberFlag(flags, 'seed'),
     checkpoint: flags.get('checkpoint') as 'best' | undefined,
@@ -154,7 +157,7 @@ export async function sampleCommand(core: Core, argv: string[]): Promise<number>
     )
   else
     process.stdout.write(
-      `Wrote ${r.files.length} image(s) from run ${id} (${r.checkpoint.kind} checkpoint, epoch ${r.checkpoint.epoch}) to ${out}\n`,
+      `Wrote ${r.files.length} image(s) from run ${id} (${r.checkpoint.kind} checkpoint, epoch ${r.checkpoint.epoch}) to ${outDir}\n`,
     )
   return 0
 }
