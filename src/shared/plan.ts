@@ -18,6 +18,11 @@ export function planGeneration(
   const minority = present.length ? Math.min(...present) : 0
   const isMajority = (n: number) => n === majority
   const isMinority = (n: number) => n === minority
+  // Own keys only: a class named "constructor" must not find Object.prototype.constructor.
+  const targetOf = (name: string): number | undefined =>
+    strategy.kind === 'targets' && Object.hasOwn(strategy.targets, name)
+      ? strategy.targets[name]
+      : undefined
   if (strategy.kind === 'targets') {
     const known = new Set(classes.map((c) => c.name))
     const unknown = Object.keys(strategy.targets).filter((k) => !known.has(k))
@@ -26,7 +31,7 @@ export function planGeneration(
         `No class named ${unknown.map((u) => JSON.stringify(u)).join(', ')}; the classes are: ${classes.map((c) => c.name).join(', ')}.`,
       )
     for (const c of classes) {
-      const t = strategy.targets[c.name]
+      const t = targetOf(c.name)
       if (t !== undefined && (!Number.isInteger(t) || t < 0))
         throw new PlanError(`The target for ${c.name} must be a whole number of images (got ${t}).`)
       if (t !== undefined && t < c.real)
@@ -38,7 +43,7 @@ export function planGeneration(
   const rows: PlanRow[] = classes.map((c, classIndex) => {
     let target = c.real
     if (c.real > 0) {
-      if (strategy.kind === 'targets') target = strategy.targets[c.name] ?? c.real
+      if (strategy.kind === 'targets') target = targetOf(c.name) ?? c.real
       else if (strategy.kind === 'all') target = majority
       else if (strategy.kind === 'not-majority' && !isMajority(c.real)) target = majority
       else if (strategy.kind === 'not-minority' && !isMinority(c.real)) target = majority
@@ -70,7 +75,7 @@ export class PlanError extends Error {
 /**
  * Parses the CLI's --strategy: `not-majority`, `not-minority`, `minority`, `all`, or
  * `CLASS=N,CLASS=N` (class names may contain spaces; a name containing '=' or ',' cannot be given
- * this way).
+ * this way, nor `__proto__`, which no JavaScript object can carry as a plain key).
  */
 export function parseStrategy(text: string): Strategy {
   const t = text.trim()
@@ -82,14 +87,19 @@ export function parseStrategy(text: string): Strategy {
     named === 'all'
   )
     return { kind: named }
-  const targets: Record<string, number> = {}
+  const targets: Record<string, number> = Object.create(null) as Record<string, number>
   for (const part of t.split(',')) {
     const m = /^(.+)=\s*(\d+)\s*$/.exec(part)
     if (!m)
       throw new PlanError(
         `Unknown strategy ${JSON.stringify(text)}: use not-majority, not-minority, minority, all, or CLASS=N,CLASS=N.`,
       )
-    targets[m[1].trim()] = Number(m[2])
+    const name = m[1].trim()
+    if (name === '__proto__')
+      throw new PlanError(
+        '"__proto__" cannot be used as a class name in a strategy; rename that class folder and import it again.',
+      )
+    targets[name] = Number(m[2])
   }
   return { kind: 'targets', targets }
 }

@@ -57,4 +57,17 @@ describe('balancing planner (imbalanced-learn sampling_strategy semantics)', () 
     })
     expect(() => parseStrategy('most')).toThrow(/Unknown strategy/)
   })
+
+  it('treats class names as data: no inherited keys, __proto__ refused by name', () => {
+    expect(() => parseStrategy('__proto__=5')).toThrow(/"__proto__" cannot be used as a class name/)
+    const named = [
+      { name: 'constructor', real: 3 },
+      { name: 'toString', real: 1 },
+    ]
+    expect(toGen(planGeneration(named, parseStrategy('toString=2'), null))).toEqual([0, 1])
+    expect(toGen(planGeneration(named, parseStrategy('constructor=5'), null))).toEqual([2, 0])
+    expect(() => planGeneration(named, parseStrategy('hasOwnProperty=5'), null)).toThrow(
+      /No class named "hasOwnProperty"/,
+    )
+  })
 })
