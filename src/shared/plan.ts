@@ -2,7 +2,8 @@ import type { Plan, PlanRow, Strategy } from './generation'
 
 /**
  * How many synthetic images each class gets, with imbalanced-learn's sampling_strategy semantics
- * for over-sampling (every class but the majority, the minority only, all, or explicit totals),
+ * for over-sampling (every class but the majority, the minority only, all, or explicit totals;
+ * ties as imbalanced-learn breaks them, checked against its answers in test/unit/plan.test.ts),
  * then capped at `maxRatio` synthetic images per real one so a class of 10 real images does not
  * become 990 synthetic ones unless the person asks for it. Pure, so the renderer can show the same
  * plan live that the core will run.
@@ -16,8 +17,10 @@ export function planGeneration(
   const majority = Math.max(0, ...counts)
   const present = counts.filter((n) => n > 0)
   const minority = present.length ? Math.min(...present) : 0
-  const isMajority = (n: number) => n === majority
-  const isMinority = (n: number) => n === minority
+  // As imbalanced-learn picks them (min/max over a dict in label order): on a tie the first class
+  // in class order is the majority or the minority, the others are not.
+  const majorityIndex = counts.findIndex((n) => n > 0 && n === majority)
+  const minorityIndex = counts.findIndex((n) => n > 0 && n === minority)
   // Own keys only: a class named "constructor" must not find Object.prototype.constructor.
   const targetOf = (name: string): number | undefined =>
     strategy.kind === 'targets' && Object.hasOwn(strategy.targets, name)
@@ -45,9 +48,9 @@ export function planGeneration(
     if (c.real > 0) {
       if (strategy.kind === 'targets') target = targetOf(c.name) ?? c.real
       else if (strategy.kind === 'all') target = majority
-      else if (strategy.kind === 'not-majority' && !isMajority(c.real)) target = majority
-      else if (strategy.kind === 'not-minority' && !isMinority(c.real)) target = majority
-      else if (strategy.kind === 'minority' && isMinority(c.real)) target = majority
+      else if (strategy.kind === 'not-majority' && classIndex !== majorityIndex) target = majority
+      else if (strategy.kind === 'not-minority' && classIndex !== minorityIndex) target = majority
+      else if (strategy.kind === 'minority' && classIndex === minorityIndex) target = majority
     }
     const wanted = Math.max(0, target - c.real)
     const cap = maxRatio === null ? Infinity : Math.floor(maxRatio * c.real)
