@@ -79,6 +79,15 @@ describe('unknown ids and relative output folders in the API', () => {
     expect(existsSync(out)).toBe(false)
   })
 
+  it('refuses a __proto__ class target from JSON instead of dropping it', async () => {
+    const strategy = JSON.parse('{"kind":"targets","targets":{"__proto__":5}}')
+    const r = await core.call('generations.plan', { runId: 999, strategy })
+    expect(r).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_argument', message: expect.stringMatching(/__proto__/) },
+    })
+  })
+
   it('refuses a relative output folder instead of writing into the server’s working directory', async () => {
     // (run in a scratch working directory: before the fix the export really was written there)
     const cwd = process.cwd()
