@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
@@ -45,14 +45,20 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
 }
 
 const source = join(root, 'src', 'cli', 'index.ts')
+// tsx's loader by its full URL: a bare `--import tsx` is resolved from the working directory, so
+// the CLI would not start from any folder but the project's.
 let tsx = null
 try {
-  tsx = require.resolve('tsx')
+  tsx = import.meta.resolve('tsx')
 } catch {
-  tsx = null
+  try {
+    tsx = pathToFileURL(require.resolve('tsx')).href
+  } catch {
+    tsx = null
+  }
 }
 const built = join(root, 'out', 'main', 'cli.js')
-if (existsSync(source) && tsx) run(node, ['--import', 'tsx', source])
+if (existsSync(source) && tsx) run(node, ['--import', tsx, source])
 else if (existsSync(built)) run(node, [built])
 else {
   console.error('synthfold: neither the sources with tsx nor a build (npm run build) were found.')

@@ -4,6 +4,7 @@ import { formatRatio } from '../shared/format'
 import { call, parse, UsageError } from './args'
 import { onInterrupt } from './follow'
 import { renderBar } from './progress-bar'
+import { safe } from './terminal'
 
 export async function importCommand(core: Core, argv: string[]): Promise<number> {
   const { positional, flags } = parse(argv, ['name', 'size', 'channels', 'fit'], ['json'])
@@ -50,7 +51,7 @@ export async function importCommand(core: Core, argv: string[]): Promise<number>
 function printSummary(s: ImportSummary): void {
   const out = process.stdout
   out.write(
-    `${s.cancelled ? 'Import cancelled' : 'Imported'}: dataset ${s.datasetId} "${s.name}" (${s.root})\n`,
+    `${s.cancelled ? 'Import cancelled' : 'Imported'}: dataset ${s.datasetId} "${safe(s.name)}" (${safe(s.root)})\n`,
   )
   out.write(
     `  ${s.imported} images in ${s.classes.length} classes at ${s.size}x${s.size} ${s.channels}, ${s.seconds.toFixed(1)} s\n`,
@@ -58,12 +59,14 @@ function printSummary(s: ImportSummary): void {
   out.write(
     `  added ${s.added}, changed ${s.changed}, removed ${s.removed}, unchanged ${s.unchanged}, ignored non-image files ${s.ignored}\n`,
   )
-  const width = Math.max(...s.classes.map((c) => c.name.length), 5)
-  for (const c of s.classes)
-    out.write(`  ${c.name.padEnd(width)}  ${String(c.count).padStart(7)}\n`)
+  const names = s.classes.map((c) => safe(c.name))
+  const width = Math.max(...names.map((n) => n.length), 5)
+  s.classes.forEach((c, i) =>
+    out.write(`  ${names[i].padEnd(width)}  ${String(c.count).padStart(7)}\n`),
+  )
   if (s.skipped.length) {
     out.write(`  Skipped ${s.skipped.length} file(s):\n`)
-    for (const f of s.skipped.slice(0, 50)) out.write(`    ${f.path}: ${f.reason}\n`)
+    for (const f of s.skipped.slice(0, 50)) out.write(`    ${safe(f.path)}: ${safe(f.reason)}\n`)
     if (s.skipped.length > 50)
       out.write(`    … and ${s.skipped.length - 50} more (use --json for all)\n`)
   }
@@ -84,8 +87,8 @@ export async function datasetsCommand(core: Core, argv: string[]): Promise<numbe
   for (const d of list) {
     const ratio = formatRatio(d.imbalanceRatio)
     process.stdout.write(
-      `${String(d.id).padStart(4)}  ${d.name}  ${d.imageCount} images, ${d.classCount} classes, imbalance ${ratio}, ${d.size}px ${d.channels}, ${d.status}` +
-        `${d.skippedCount ? `, ${d.skippedCount} skipped` : ''}\n    ${d.root}\n`,
+      `${String(d.id).padStart(4)}  ${safe(d.name)}  ${d.imageCount} images, ${d.classCount} classes, imbalance ${ratio}, ${d.size}px ${d.channels}, ${d.status}` +
+        `${d.skippedCount ? `, ${d.skippedCount} skipped` : ''}\n    ${safe(d.root)}\n`,
     )
   }
   return 0

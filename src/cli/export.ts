@@ -1,9 +1,11 @@
+import { resolve } from 'node:path'
 import type { Core } from '../core/core'
 import { formatDuration } from '../shared/format'
 import type { ExportInclude, ExportSummary } from '../shared/export'
 import { call, numberFlag, parse, UsageError } from './args'
 import { followJob } from './follow'
 import { blocks } from './progress-bar'
+import { safe } from './terminal'
 import { datasetId } from './train'
 
 function parseSplits(v: string | true | undefined): [number, number, number] | null {
@@ -56,7 +58,8 @@ export async function exportCommand(core: Core, argv: string[]): Promise<number>
     const upscale = numberFlag(flags, 'upscale')
     const args = {
       datasetId: await datasetId(core, positional[0]),
-      out,
+      // relative to the shell's folder, as a CLI user means it (the API refuses relative paths)
+      out: resolve(out),
       include: (flags.get('include') as ExportInclude | undefined) ?? 'accepted',
       splits: parseSplits(flags.get('splits')),
       seed: numberFlag(flags, 'seed'),
@@ -121,10 +124,10 @@ export async function exportCommand(core: Core, argv: string[]): Promise<number>
     )
   else if (final.status === 'completed') {
     process.stdout.write(
-      `Exported ${final.files} images (${real} real, ${synthetic} synthetic) to ${final.options.out}\n` +
-        `  manifest: metadata.csv, metadata.jsonl · report: report.html${final.zipPath ? `\n  zip: ${final.zipPath}` : ''}\n`,
+      `Exported ${final.files} images (${real} real, ${synthetic} synthetic) to ${safe(final.options.out)}\n` +
+        `  manifest: metadata.csv, metadata.jsonl · report: report.html${final.zipPath ? `\n  zip: ${safe(final.zipPath)}` : ''}\n`,
     )
-  } else process.stdout.write(`Export ${final.id}: ${final.status}. ${final.error ?? ''}\n`)
+  } else process.stdout.write(`Export ${final.id}: ${final.status}. ${safe(final.error ?? '')}\n`)
   return final.status === 'completed' ? 0 : final.status === 'cancelled' ? 130 : 1
 }
 
@@ -137,13 +140,13 @@ export async function exportGeneratorCommand(core: Core, argv: string[]): Promis
   if (typeof out !== 'string') throw new UsageError('export-generator needs --out DIR')
   const r = await call(core, 'runs.exportGenerator', {
     runId: Number(positional[0]),
-    out,
+    out: resolve(out),
     checkpoint: flags.get('checkpoint') as 'best' | undefined,
   })
   process.stdout.write(
     flags.has('json')
       ? JSON.stringify({ runId: Number(positional[0]), ...r }) + '\n'
-      : `Wrote the generator of run ${positional[0]} (${r.checkpoint.kind} checkpoint, epoch ${r.checkpoint.epoch}):\n${r.files.map((f) => `  ${f}`).join('\n')}\n`,
+      : `Wrote the generator of run ${positional[0]} (${r.checkpoint.kind} checkpoint, epoch ${r.checkpoint.epoch}):\n${r.files.map((f) => `  ${safe(f)}`).join('\n')}\n`,
   )
   return 0
 }

@@ -5,16 +5,19 @@ import { describeStrategy, parseStrategy, PlanError } from '../shared/plan'
 import { call, numberFlag, parse, UsageError } from './args'
 import { followJob } from './follow'
 import { blocks } from './progress-bar'
+import { safe } from './terminal'
 
 function planTable(plan: Plan): string {
-  const w = Math.max(5, ...plan.rows.map((r) => r.className.length))
+  const names = plan.rows.map((r) => safe(r.className))
+  const w = Math.max(5, ...names.map((n) => n.length))
   const lines = [
     `${'class'.padEnd(w)}  ${'real'.padStart(6)}  ${'generate'.padStart(8)}  ${'total'.padStart(6)}`,
   ]
-  for (const r of plan.rows)
+  plan.rows.forEach((r, i) =>
     lines.push(
-      `${r.className.padEnd(w)}  ${String(r.real).padStart(6)}  ${String(r.toGenerate).padStart(8)}  ${String(r.total).padStart(6)}${r.capped ? `  (capped at ${plan.maxRatio}:1; asked for ${r.target - r.real})` : ''}`,
-    )
+      `${names[i].padEnd(w)}  ${String(r.real).padStart(6)}  ${String(r.toGenerate).padStart(8)}  ${String(r.total).padStart(6)}${r.capped ? `  (capped at ${plan.maxRatio}:1; asked for ${r.target - r.real})` : ''}`,
+    ),
+  )
   return lines.join('\n')
 }
 
@@ -47,7 +50,7 @@ export async function generateCommand(core: Core, argv: string[]): Promise<numbe
   const plan = await call(core, 'generations.plan', { runId, strategy, maxRatio })
   if (!json)
     process.stderr.write(
-      `Plan (${describeStrategy(strategy)}, at most ${plan.maxRatio ?? '∞'} synthetic per real image):\n${planTable(plan)}\n`,
+      `Plan (${safe(describeStrategy(strategy))}, at most ${plan.maxRatio ?? '∞'} synthetic per real image):\n${planTable(plan)}\n`,
     )
 
   const tty = process.stderr.isTTY && !json
@@ -76,7 +79,7 @@ export async function generateCommand(core: Core, argv: string[]): Promise<numbe
       if (e.type !== 'progress' || e.progress.generationId !== first.id || !tty) return
       const p = e.progress
       process.stderr.write(
-        `\r\x1b[2KGenerating ${blocks(p.accepted / Math.max(1, p.target))} ${p.accepted}/${p.target} accepted, ${p.filtered} filtered  ${p.className ?? ''}  ETA ${formatDuration(p.etaSeconds)}`,
+        `\r\x1b[2KGenerating ${blocks(p.accepted / Math.max(1, p.target))} ${p.accepted}/${p.target} accepted, ${p.filtered} filtered  ${safe(p.className ?? '')}  ETA ${formatDuration(p.etaSeconds)}`,
       )
     },
   })
@@ -125,10 +128,10 @@ export async function generateCommand(core: Core, argv: string[]): Promise<numbe
         `The run's classifier scores ${(final.classifierAccuracy * 100).toFixed(1)}% on held-out real images.\n`,
       )
     for (const c of final.classes.filter((c) => c.planned > 0))
-      process.stdout.write(`  ${c.className}: ${c.accepted}/${c.planned} accepted\n`)
-    process.stdout.write(`Samples: ${final.folder}/samples/<class index>/<seed>.png\n`)
-    if (final.note) process.stdout.write(`Note: ${final.note}\n`)
-    if (final.error) process.stdout.write(`Error: ${final.error}\n`)
+      process.stdout.write(`  ${safe(c.className)}: ${c.accepted}/${c.planned} accepted\n`)
+    process.stdout.write(`Samples: ${safe(final.folder)}/samples/<class index>/<seed>.png\n`)
+    if (final.note) process.stdout.write(`Note: ${safe(final.note)}\n`)
+    if (final.error) process.stdout.write(`Error: ${safe(final.error)}\n`)
   }
   return final.status === 'completed' ? 0 : final.status === 'cancelled' ? 130 : 1
 }

@@ -3,6 +3,7 @@
  */
 import { Core } from '../core/core'
 import { UsageError } from './args'
+import { safe } from './terminal'
 import { datasetsCommand, importCommand } from './datasets'
 import { generateCommand } from './generate'
 import { exportCommand, exportGeneratorCommand } from './export'
@@ -46,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const run = commands[command]
   if (!run) {
-    process.stderr.write(`Unknown command: ${command}\n${USAGE}\n`)
+    process.stderr.write(`Unknown command: ${safe(command)}\n${USAGE}\n`)
     return 2
   }
   const json = rest.includes('--json')
@@ -57,14 +58,14 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as Error & { code?: string }
     if (err instanceof UsageError) {
-      process.stderr.write(`${e.message}\n${USAGE}\n`)
+      process.stderr.write(`${safe(e.message)}\n${USAGE}\n`)
       return 2
     }
     if (json)
       process.stdout.write(
         JSON.stringify({ error: { code: e.code ?? 'internal', message: e.message } }) + '\n',
       )
-    process.stderr.write(`Error: ${e.message}\n`)
+    process.stderr.write(`Error: ${safe(e.message)}\n`)
     return 1
   } finally {
     await core?.close()

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { Core } from '../core/core'
 import { formatDuration } from '../shared/format'
 import type { RunEvent, RunSummary } from '../shared/runs'
@@ -5,6 +6,7 @@ import type { TrainSettings } from '../shared/train-settings'
 import { call, numberFlag, parse, UsageError } from './args'
 import { followJob } from './follow'
 import { blocks } from './progress-bar'
+import { safe } from './terminal'
 
 /** Resolves a dataset given by id or by name. */
 export async function datasetId(core: Core, ref: string): Promise<number> {
@@ -79,9 +81,9 @@ async function follow(
     )
   } else {
     process.stdout.write(
-      `Run ${final.id}: ${final.status} after ${final.epochsDone} epoch(s) on ${final.backend} (${final.device})\n`,
+      `Run ${final.id}: ${final.status} after ${final.epochsDone} epoch(s) on ${final.backend} (${safe(final.device)})\n`,
     )
-    if (final.error) process.stdout.write(`  ${final.error}\n`)
+    if (final.error) process.stdout.write(`  ${safe(final.error)}\n`)
   }
   return final.status === 'completed' ? 0 : final.status === 'cancelled' ? 130 : 1
 }
@@ -134,11 +136,13 @@ export async function sampleCommand(core: Core, argv: string[]): Promise<number>
   const out = flags.get('out')
   if (typeof cls !== 'string' || typeof out !== 'string' || !flags.has('n'))
     throw new UsageError('sample needs --class, --n and --out')
+  // relative to the shell's folder, as a CLI user means it (the API refuses relative paths)
+  const outDir = resolve(out)
   const r = await call(core, 'runs.sample', {
     runId: id,
     class: /^\d+$/.test(cls) ? Number(cls) : cls,
     n: numberFlag(flags, 'n')!,
-    outDir: out,
+    outDir,
     temperature: numberFlag(flags, 'temperature'),
     seed: numberFlag(flags, 'seed'),
     checkpoint: flags.get('checkpoint') as 'best' | undefined,
@@ -154,7 +158,7 @@ export async function sampleCommand(core: Core, argv: string[]): Promise<number>
     )
   else
     process.stdout.write(
-      `Wrote ${r.files.length} image(s) from run ${id} (${r.checkpoint.kind} checkpoint, epoch ${r.checkpoint.epoch}) to ${out}\n`,
+      `Wrote ${r.files.length} image(s) from run ${id} (${r.checkpoint.kind} checkpoint, epoch ${r.checkpoint.epoch}) to ${safe(outDir)}\n`,
     )
   return 0
 }
@@ -167,9 +171,9 @@ export async function doctorCommand(core: Core, argv: string[]): Promise<number>
   if (flags.has('json')) process.stdout.write(JSON.stringify(r) + '\n')
   else {
     process.stdout.write(
-      `Backend: ${r.backend}\nDevice:  ${r.device}\nThreads: ${r.threads}${r.simd ? ', SIMD' : ''}\nNode:    ${r.node} (${r.platform})\n`,
+      `Backend: ${r.backend}\nDevice:  ${safe(r.device)}\nThreads: ${r.threads}${r.simd ? ', SIMD' : ''}\nNode:    ${r.node} (${r.platform})\n`,
     )
-    for (const n of r.notes) process.stdout.write(`  - ${n}\n`)
+    for (const n of r.notes) process.stdout.write(`  - ${safe(n)}\n`)
   }
   return 0
 }

@@ -57,10 +57,20 @@ export const strategySchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('all') }),
   z.strictObject({
     kind: z.literal('targets'),
-    targets: z.record(
-      z.string().min(1),
-      z.number().int('a target must be a whole number').min(0).max(1_000_000),
-    ),
+    // A "__proto__" key (JSON can carry one) would be dropped by the record, and the plan would
+    // silently skip it: refuse it by name.
+    targets: z
+      .unknown()
+      .refine(
+        (v) => !(typeof v === 'object' && v !== null && Object.hasOwn(v, '__proto__')),
+        '"__proto__" cannot be used as a class name',
+      )
+      .pipe(
+        z.record(
+          z.string().min(1),
+          z.number().int('a target must be a whole number').min(0).max(1_000_000),
+        ),
+      ),
   }),
 ])
 

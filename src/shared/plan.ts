@@ -2,7 +2,8 @@ import type { Plan, PlanRow, Strategy } from './generation'
 
 /**
  * How many synthetic images each class gets, with imbalanced-learn's sampling_strategy semantics
- * for over-sampling (every class but the majority, the minority only, all, or explicit totals),
+ * for over-sampling (every class but the majority, the minority only, all, or explicit totals;
+ * ties as imbalanced-learn breaks them, checked against its answers in test/unit/plan.test.ts),
  * then capped at `maxRatio` synthetic images per real one so a class of 10 real images does not
  * become 990 synthetic ones unless the person asks for it. Pure, so the renderer can show the same
  * plan live that the core will run.
@@ -16,8 +17,15 @@ export function planGeneration(
   const majority = Math.max(0, ...counts)
   const present = counts.filter((n) => n > 0)
   const minority = present.length ? Math.min(...present) : 0
-  const isMajority = (n: number) => n === majority
-  const isMinority = (n: number) => n === minority
+  // As imbalanced-learn picks them (min/max over a dict in label order): on a tie the first class
+  // in class order is the majority or the minority, the others are not.
+  const majorityIndex = counts.findIndex((n) => n > 0 && n === majority)
+  const minorityIndex = counts.findIndex((n) => n > 0 && n === minority)
+  // Own keys only: a class named "constructor" must not find Object.prototype.constructor.
+  const targetOf = (name: string): number | undefined =>
+    strategy.kind === 'targets' && Object.hasOwn(strategy.targets, name)
+      ? strategy.targets[name]
+      : undefined
   if (strategy.kind === 'targets') {
     const known = new Set(classes.map((c) => c.name))
     const unknown = Object.keys(strategy.targets).filter((k) => !known.has(k))
@@ -26,7 +34,7 @@ export function planGeneration(
         `No class named ${unknown.map((u) => JSON.stringify(u)).join(', ')}; the classes are: ${classes.map((c) => c.name).join(', ')}.`,
       )
     for (const c of classes) {
-      const t = strategy.targets[c.name]
+      const t = targetOf(c.name)
       if (t !== undefined && (!Number.isInteger(t) || t < 0))
         throw new PlanError(`The target for ${c.name} must be a whole number of images (got ${t}).`)
       if (t !== undefined && t < c.real)
@@ -38,11 +46,11 @@ export function planGeneration(
   const rows: PlanRow[] = classes.map((c, classIndex) => {
     let target = c.real
     if (c.real > 0) {
-      if (strategy.kind === 'targets') target = strategy.targets[c.name] ?? c.real
+      if (strategy.kind === 'targets') target = targetOf(c.name) ?? c.real
       else if (strategy.kind === 'all') target = majority
-      else if (strategy.kind === 'not-majority' && !isMajority(c.real)) target = majority
-      else if (strategy.kind === 'not-minority' && !isMinority(c.real)) target = majority
-      else if (strategy.kind === 'minority' && isMinority(c.real)) target = majority
+      else if (strategy.kind === 'not-majority' && classIndex !== majorityIndex) target = majority
+      else if (strategy.kind === 'not-minority' && classIndex !== minorityIndex) target = majority
+      else if (strategy.kind === 'minority' && classIndex === minorityIndex) target = majority
     }
     const wanted = Math.max(0, target - c.real)
     const cap = maxRatio === null ? Infinity : Math.floor(maxRatio * c.real)
@@ -70,7 +78,7 @@ export class PlanError extends Error {
 /**
  * Parses the CLI's --strategy: `not-majority`, `not-minority`, `minority`, `all`, or
  * `CLASS=N,CLASS=N` (class names may contain spaces; a name containing '=' or ',' cannot be given
- * this way).
+ * this way, nor `__proto__`, which no JavaScript object can carry as a plain key).
  */
 export function parseStrategy(text: string): Strategy {
   const t = text.trim()
@@ -82,14 +90,19 @@ export function parseStrategy(text: string): Strategy {
     named === 'all'
   )
     return { kind: named }
-  const targets: Record<string, number> = {}
+  const targets: Record<string, number> = Object.create(null) as Record<string, number>
   for (const part of t.split(',')) {
     const m = /^(.+)=\s*(\d+)\s*$/.exec(part)
     if (!m)
       throw new PlanError(
         `Unknown strategy ${JSON.stringify(text)}: use not-majority, not-minority, minority, all, or CLASS=N,CLASS=N.`,
       )
-    targets[m[1].trim()] = Number(m[2])
+    const name = m[1].trim()
+    if (name === '__proto__')
+      throw new PlanError(
+        '"__proto__" cannot be used as a class name in a strategy; rename that class folder and import it again.',
+      )
+    targets[name] = Number(m[2])
   }
   return { kind: 'targets', targets }
 }

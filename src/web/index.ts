@@ -1,42 +1,17 @@
-/** `npm run serve`: the app in any browser, on 127.0.0.1, with a per-launch token. */
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { existsSync } from 'node:fs'
-import { Core } from '../core/core'
-import { startWebHost } from './server'
-
-const args = process.argv.slice(2)
-const portArg = args.indexOf('--port')
-const port = portArg >= 0 ? Number(args[portArg + 1]) : Number(process.env.SYNTHFOLD_PORT ?? 0)
-const here = dirname(fileURLToPath(import.meta.url))
-const rendererDir = [
-  join(here, '../renderer'),
-  join(here, '../../out/renderer'),
-  join(here, '../../../out/renderer'),
-].find((d) => existsSync(join(d, 'index.html')))
-if (!rendererDir) {
+/**
+ * Entry of `node out/main/web.js`. better-sqlite3 is built for Node 22.12 or newer; under an older
+ * Node it does not throw, it crashes the process (SIGSEGV, no message). So the version is checked
+ * first, and the host (whose imports load better-sqlite3) is imported only after: a static import
+ * would be hoisted above the check.
+ */
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < 22 || (major === 22 && minor < 12)) {
   console.error(
-    'The renderer is not built. Run `npm run build` first (npm run serve does it for you).',
+    `The Synthfold web host needs Node.js 22.12 or newer; this is ${process.version}.\n` +
+      'Start it with `npm run serve` (npm scripts use the Node 22 the project installs), ' +
+      'or run out/main/web.js with Node 22.12 or newer.',
   )
   process.exit(1)
 }
-const core = new Core({ shell: 'web' })
-const host = await startWebHost({
-  core,
-  rendererDir,
-  port,
-  token: process.env.SYNTHFOLD_TOKEN || undefined,
-})
-console.log(`Synthfold web host (data: ${core.home})`)
-console.log(`Open: ${host.loginUrl}`)
-
-let closing = false
-const shutdown = async (): Promise<void> => {
-  if (closing) return
-  closing = true
-  await host.close()
-  await core.close()
-  process.exit(0)
-}
-process.on('SIGINT', () => void shutdown())
-process.on('SIGTERM', () => void shutdown())
+await import('./serve')
+export {}

@@ -73,6 +73,12 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', origin)
+    // A path that does not decode (a cut-off %-escape) is the client's error, not the server's.
+    try {
+      decodeURIComponent(url.pathname)
+    } catch {
+      return text(res, 400, 'Malformed URL: the path has an invalid %-escape.')
+    }
     if (req.method === 'GET' && url.pathname === '/' && url.searchParams.has('token')) {
       if (!validToken(url.searchParams.get('token') ?? undefined))
         return text(res, 403, 'Wrong token.')
@@ -109,9 +115,17 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     }
     let body: unknown
     try {
-      const raw = await readBody(req, 1 << 20)
+      const raw = await readBody(req, BODY_LIMIT)
       body = raw.length ? JSON.parse(raw) : {}
     } catch (err) {
+      if (err instanceof TooLarge)
+        return send(res, 413, {
+          ok: false,
+          error: {
+            code: 'invalid_argument',
+            message: `Request body too large (over ${BODY_LIMIT >> 20} MiB).`,
+          },
+        })
       return send(res, 400, {
         ok: false,
         error: {
@@ -206,18 +220,30 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
   return undefined
 }
 
+const BODY_LIMIT = 1 << 20
+
+class TooLarge extends Error {}
+
+/**
+ * The body as text, at most `limit` bytes. A larger one is read to its end and dropped, so the
+ * client gets its 413 instead of a connection reset while it is still sending; only one past
+ * 64 times the limit is cut off.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
     req.on('data', (c: Buffer) => {
       size += c.length
-      if (size > limit) {
-        reject(new Error('request too large'))
+      if (size <= limit) chunks.push(c)
+      else if (size > 64 * limit) {
+        reject(new TooLarge())
         req.destroy()
-      } else chunks.push(c)
+      }
     })
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('end', () =>
+      size > limit ? reject(new TooLarge()) : resolve(Buffer.concat(chunks).toString('utf8')),
+    )
     req.on('error', reject)
   })
 }

@@ -117,6 +117,50 @@ describe('the local web host', () => {
     expect(JSON.parse(notJson.body).error.code).toBe('invalid_argument')
   })
 
+  it('answers a malformed URL with 400 and an oversized body with 413 (not 500, not a reset)', async () => {
+    for (const path of ['%E0%A4%A', 'api/%E0%A4%A', 'media/%E0%A4%A']) {
+      const r = await http(`${host.url}${path}`, {
+        method: path.startsWith('api/') ? 'POST' : 'GET',
+        headers: json(host.token),
+        body: path.startsWith('api/') ? '{}' : undefined,
+      })
+      expect(r.status, path).toBe(400)
+    }
+    const big = JSON.stringify({ pad: 'x'.repeat(2 << 20) })
+    const r = await http(`${host.url}api/datasets.list`, {
+      method: 'POST',
+      headers: json(host.token),
+      body: big,
+    })
+    expect(r.status).toBe(413)
+    expect(JSON.parse(r.body).error.message).toMatch(/too large/)
+    // the same without a Content-Length (chunked), cut off while it streams
+    const chunked = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${host.url}api/datasets.list`,
+        { method: 'POST', headers: { ...json(host.token), 'Transfer-Encoding': 'chunked' } },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
+      req.on('error', reject)
+      for (let i = 0; i < 40; i++) req.write('x'.repeat(64 * 1024))
+      req.end()
+    })
+    expect(chunked).toBe(413)
+    // and the host still answers
+    expect(
+      (
+        await http(`${host.url}api/datasets.list`, {
+          method: 'POST',
+          headers: json(host.token),
+          body: '{}',
+        })
+      ).status,
+    ).toBe(200)
+  })
+
   it('exchanges the login URL for an HttpOnly cookie and serves the page with a CSP', async () => {
     const login = await http(host.loginUrl)
     expect(login.status).toBe(303)

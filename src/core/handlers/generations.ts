@@ -25,9 +25,15 @@ export function genHandlers(
   return {
     'generations.plan': ({ runId, strategy, maxRatio }) => gens.plan(runId, strategy, maxRatio),
     'generations.start': (a) => gens.start(a),
-    'generations.list': (where) => gens.list(where),
+    'generations.list': (where) => {
+      gens.mustExist(where)
+      return gens.list(where)
+    },
     'generations.get': ({ generationId }) => gens.get(generationId),
-    'generations.cancel': ({ generationId }) => ({ cancelled: gens.cancel(generationId) }),
+    'generations.cancel': ({ generationId }) => {
+      gens.get(generationId)
+      return { cancelled: gens.cancel(generationId) }
+    },
     'generations.refill': ({ generationId, className }) => gens.refill(generationId, className),
     'generations.delete': ({ generationId }) => {
       gens.get(generationId)

@@ -1,5 +1,5 @@
 import { cpus } from 'node:os'
-import { resolve } from 'node:path'
+import { absoluteFolder, isEmptyFolder } from '../util/out-folder'
 import type { MethodName, MethodResults, ParsedArgs } from '../../shared/contract'
 import { AppError } from '../../shared/result'
 import { channelCount } from '../../shared/types'
@@ -25,8 +25,15 @@ export function runHandlers(runs: RunManager, repo: RunsRepo, datasets: Datasets
   return {
     'runs.start': ({ datasetId, settings, backend }) => runs.start(datasetId, settings, backend),
     'runs.resume': ({ runId, backend }) => runs.resume(runId, backend),
-    'runs.cancel': ({ runId }) => ({ cancelled: runs.cancel(runId) }),
-    'runs.list': ({ datasetId }) => repo.list(datasetId),
+    'runs.cancel': ({ runId }) => {
+      mustGet(runId)
+      return { cancelled: runs.cancel(runId) }
+    },
+    'runs.list': ({ datasetId }) => {
+      if (datasetId !== undefined && !datasets.get(datasetId))
+        throw new AppError('not_found', `No dataset with id ${datasetId}.`)
+      return repo.list(datasetId)
+    },
     'runs.get': ({ runId }) => ({ run: mustGet(runId), epochs: repo.epochs(runId) }),
     'runs.delete': ({ runId }) => {
       mustGet(runId)
@@ -34,6 +41,7 @@ export function runHandlers(runs: RunManager, repo: RunsRepo, datasets: Datasets
       return { deleted: true as const }
     },
     'runs.sample': async (a) => {
+      const outDir = absoluteFolder(a.outDir)
       const run = mustGet(a.runId)
       const classIndex = typeof a.class === 'number' ? a.class : run.classNames.indexOf(a.class)
       if (classIndex < 0 || classIndex >= run.classNames.length) {
@@ -42,7 +50,12 @@ export function runHandlers(runs: RunManager, repo: RunsRepo, datasets: Datasets
           `No class ${JSON.stringify(a.class)} in run ${a.runId}; its classes are: ${run.classNames.join(', ')}.`,
         )
       }
-      const r = await runs.sample({ ...a, classIndex, outDir: resolve(a.outDir) })
+      if (!isEmptyFolder(outDir))
+        throw new AppError(
+          'conflict',
+          `${outDir} already holds files; Synthfold never overwrites images. Choose a new or empty folder.`,
+        )
+      const r = await runs.sample({ ...a, classIndex, outDir })
       return { ...r, classIndex }
     },
     'runs.estimate': async ({ datasetId }) => {

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs'
-import { basename, dirname, join, resolve } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { Database } from 'better-sqlite3'
 import { AppError, type ErrorCode } from '../../shared/result'
 import type { ExportEvent, ExportOptions, ExportPreview, ExportSummary } from '../../shared/export'
@@ -13,6 +13,7 @@ import type { WrittenFile } from '../export/files'
 import { cleanupExport, writeExport } from '../export/writer'
 import { zipFolder } from '../export/zip'
 import { RateMeter } from '../util/rate-meter'
+import { absoluteFolder } from '../util/out-folder'
 
 const CODES: Record<string, ErrorCode> = {
   exists: 'conflict',
@@ -56,6 +57,7 @@ export class ExportManager {
 
   preview(o: Pick<ExportOptions, 'datasetId' | 'include' | 'generationIds'>): ExportPreview {
     this.dataset(o.datasetId)
+    this.generations(o)
     const c = exportContents(this.ctx.db, this.ctx.generationFolder, {
       ...o,
       splits: null,
@@ -77,12 +79,14 @@ export class ExportManager {
   }
 
   list(datasetId?: number): ExportSummary[] {
+    if (datasetId !== undefined) this.dataset(datasetId, { importing: true })
     return this.ctx.exports.list(datasetId)
   }
 
   start(input: ExportOptions): ExportSummary {
-    const o: ExportOptions = { ...input, out: resolve(input.out) }
+    const o: ExportOptions = { ...input, out: absoluteFolder(input.out) }
     this.dataset(o.datasetId)
+    this.generations(o)
     if (o.out === this.ctx.home || o.out.startsWith(join(this.ctx.home, '/')))
       throw new AppError('invalid_argument', 'Choose a folder outside Synthfold’s own data folder.')
     if (o.zip && existsSync(zipPathFor(o.out)))
@@ -153,12 +157,26 @@ export class ExportManager {
     return this.get(id)
   }
 
-  private dataset(id: number) {
+  private dataset(id: number, allow: { importing?: boolean } = {}) {
     const ds = this.ctx.datasets.get(id)
     if (!ds) throw new AppError('not_found', `No dataset with id ${id}.`)
-    if (ds.status === 'importing')
+    if (ds.status === 'importing' && !allow.importing)
       throw new AppError('conflict', 'This dataset is still being imported.')
     return ds
+  }
+
+  /** Every generation asked for exists and is of this dataset (an unknown one is not skipped quietly). */
+  private generations(o: Pick<ExportOptions, 'datasetId' | 'generationIds'>): void {
+    for (const id of o.generationIds ?? []) {
+      const g = this.ctx.db.prepare('SELECT dataset_id FROM generations WHERE id = ?').get(id) as
+        { dataset_id: number } | undefined
+      if (!g) throw new AppError('not_found', `No generation with id ${id}.`)
+      if (g.dataset_id !== o.datasetId)
+        throw new AppError(
+          'invalid_argument',
+          `Generation ${id} is of dataset ${g.dataset_id}, not of dataset ${o.datasetId}.`,
+        )
+    }
   }
 
   private contents(o: ExportOptions): ExportContents {

@@ -62,6 +62,14 @@ export class GenerationManager {
     return this.ctx.gens.list(where, this.folder)
   }
 
+  /** Throws not_found when a list is asked for a run or dataset that does not exist. */
+  mustExist(where: { runId?: number; datasetId?: number }): void {
+    if (where.runId !== undefined && !this.ctx.runs.get(where.runId))
+      throw new AppError('not_found', `No run with id ${where.runId}.`)
+    if (where.datasetId !== undefined && !this.ctx.datasets.get(where.datasetId))
+      throw new AppError('not_found', `No dataset with id ${where.datasetId}.`)
+  }
+
   plan(runId: number, strategy: Strategy, maxRatio: number | null): Plan {
     const run = this.ctx.runs.get(runId)
     if (!run) throw new AppError('not_found', `No run with id ${runId}.`)

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /**
  * Where a worker entry lives, given the URL of the module that starts it (`import.meta.url`). From
@@ -10,6 +11,19 @@ import { fileURLToPath } from 'node:url'
 export function workerFile(name: string, from: string): { file: string; execArgv?: string[] } {
   const here = fileURLToPath(from)
   if (here.endsWith('.ts'))
-    return { file: join(dirname(here), `${name}.ts`), execArgv: ['--import', 'tsx'] }
+    return { file: join(dirname(here), `${name}.ts`), execArgv: ['--import', tsxLoader()] }
   return { file: join(dirname(here), `${name}.js`) }
+}
+
+/**
+ * tsx's loader by its full URL: a bare `--import tsx` is resolved from the working directory, so
+ * a CLI started from any other folder could not start its workers.
+ */
+function tsxLoader(): string {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('tsx/package.json')
+    return pathToFileURL(join(dirname(pkg), 'dist', 'loader.mjs')).href
+  } catch {
+    return 'tsx'
+  }
 }
