@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { openDatabase } from '../../src/main/core/db/database'
+import { decodeFile } from '../../src/main/core/datasets/decode-file'
+import { runImport, type ImportHooks } from '../../src/main/core/datasets/import'
+import { dbFile } from '../../src/main/core/paths'
+import { tmp } from './helpers/messy'
+
+const hooks: ImportHooks = { progress: () => undefined, shouldStop: () => false }
+const cleanup: string[] = []
+afterEach(() => {
+  vi.restoreAllMocks()
+  for (const d of cleanup.splice(0).reverse()) {
+    chmodSync(d, 0o755)
+    rmSync(d, { recursive: true, force: true })
+  }
+})
+const scratchDir = (prefix: string): string => {
+  const d = tmp(prefix)
+  cleanup.push(d)
+  return d
+}
+
+/** `n` distinct 28x28 gray PNGs in class folder `a`. */
+async function smallTree(root: string, n: number): Promise<void> {
+  mkdirSync(join(root, 'a'), { recursive: true })
+  const px = Buffer.alloc(28 * 28)
+  for (let i = 0; i < n; i++) {
+    px[i % px.length] = (i * 37) & 0xff
+    const png = await sharp(px, { raw: { width: 28, height: 28, channels: 1 } })
+      .png({ compressionLevel: 1 })
+      .toBuffer()
+    writeFileSync(join(root, 'a', `${i}.png`), png)
+  }
+}
+
+/** Bytes this process has read through read(2) and friends so far (Linux). */
+const bytesRead = (): number =>
+  Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1])
+
+describe.skipIf(!existsSync('/proc/self/io'))('a large file that is not an image', () => {
+  it('is skipped by its first bytes, never read whole', async () => {
+    const root = scratchDir('sparse')
+    await smallTree(root, 3)
+    // 200 MB of nothing (sparse: costs no disk) behind an image name.
+    writeFileSync(join(root, 'a', 'big.png'), '')
+    truncateSync(join(root, 'a', 'big.png'), 200 * 1024 ** 2)
+    const geo = { size: 28, channels: 'gray', fit: 'cover' } as const
+
+    let before = bytesRead()
+    const out = await decodeFile(join(root, 'a', 'big.png'), geo, null)
+    expect(bytesRead() - before).toBeLessThan(64 * 1024)
+    expect(out).toMatchObject({
+      kind: 'read',
+      size: 200 * 1024 ** 2,
+      decoded: { ok: false, reason: 'not an image: the content does not match its .png extension' },
+    })
+
+    const home = scratchDir('sparse-home')
+    const db = openDatabase(dbFile(home))
+    try {
+      before = bytesRead()
+      const summary = await runImport(db, home, { path: root, size: 28, channels: 'gray' }, hooks)
+      expect(bytesRead() - before).toBeLessThan(16 * 1024 ** 2)
+      expect(summary.imported).toBe(3)
+      expect(summary.skipped).toEqual([
+        {
+          path: 'a/big.png',
+          reason: 'not an image: the content does not match its .png extension',
+        },
+      ])
+    } finally {
+      db.close()
+    }
+  })
+})
