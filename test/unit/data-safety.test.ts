@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { spawnSync } from 'node:child_process'
 import {
   chmodSync,
   existsSync,
@@ -16,6 +17,7 @@ import { runImport, type ImportHooks } from '../../src/main/core/datasets/import
 import { dbFile } from '../../src/main/core/paths'
 import { tmp } from './helpers/messy'
 
+const BIN = join(import.meta.dirname, '../../bin/synthfold.js')
 const hooks: ImportHooks = { progress: () => undefined, shouldStop: () => false }
 const cleanup: string[] = []
 afterEach(() => {
@@ -83,4 +85,72 @@ describe.skipIf(!existsSync('/proc/self/io'))('a large file that is not an image
       db.close()
     }
   })
+})
+
+describe('a data folder Synthfold cannot write', () => {
+  const root = process.getuid?.() === 0
+  // Permissions do not stop root: the CLI runs as another user there.
+  const other = root ? { uid: 65534, gid: 65534 } : {}
+  const cli = (home: string, args: string[], as: { uid?: number; gid?: number } = {}) =>
+    spawnSync(process.execPath, [BIN, ...args], {
+      env: { ...process.env, SYNTHFOLD_HOME: home },
+      encoding: 'utf8',
+      timeout: 60_000,
+      ...as,
+    })
+  const expectCannotOpen = (r: ReturnType<typeof cli>, reason: RegExp) => {
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(reason)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    expect(JSON.parse(r.stdout.trim()).error.code).toBe('io')
+  }
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+  it('inside a regular file (ENOTDIR): says which path is a file', () => {
+    const dir = scratchDir('notdir')
+    writeFileSync(join(dir, 'file'), 'x')
+    const home = join(dir, 'file', 'home')
+    const r = cli(home, ['datasets', '--json'])
+    expectCannotOpen(
+      r,
+      new RegExp(
+        `Cannot open the database ${escape(join(home, 'synthfold.db'))}: ${escape(join(dir, 'file'))} is a file, not a folder \\(ENOTDIR\\)`,
+      ),
+    )
+  })
+
+  it('where the database is a folder: says so instead of "unable to open database file"', () => {
+    const home = scratchDir('dbdir')
+    mkdirSync(join(home, 'synthfold.db'))
+    const r = cli(home, ['datasets', '--json'])
+    expectCannotOpen(
+      r,
+      new RegExp(
+        `Cannot open the database ${escape(join(home, 'synthfold.db'))}: it is a folder, not a file`,
+      ),
+    )
+  })
+
+  it.skipIf(process.platform === 'win32')(
+    'read-only, new or with a database in it: says which folder is not writable (EACCES)',
+    () => {
+      const parent = scratchDir('readonly')
+      chmodSync(parent, 0o755)
+      const empty = join(parent, 'empty')
+      mkdirSync(empty)
+      const used = join(parent, 'used')
+      expect(cli(used, ['datasets']).status).toBe(0)
+      for (const home of [empty, used]) {
+        chmodSync(home, 0o555)
+        cleanup.push(home)
+        const r = cli(home, ['datasets', '--json'], other)
+        expectCannotOpen(
+          r,
+          new RegExp(
+            `Cannot open the database ${escape(join(home, 'synthfold.db'))}: the folder ${escape(home)} is not writable \\(EACCES\\)`,
+          ),
+        )
+      }
+    },
+  )
 })

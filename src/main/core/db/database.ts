@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3'
 import type { Database } from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { AppError } from '../../../shared/result'
 import { migrations } from './migrations'
@@ -14,8 +14,13 @@ export const SCHEMA_VERSION = migrations.length
  * A database written by a newer Synthfold is refused rather than half-understood.
  */
 export function openDatabase(file: string, steps = migrations): Database {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
-  const db = new BetterSqlite3(file)
+  let db: Database
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+    db = new BetterSqlite3(file)
+  } catch (err) {
+    throw cannotOpen(file, err)
+  }
   try {
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
@@ -25,8 +30,49 @@ export function openDatabase(file: string, steps = migrations): Database {
     return db
   } catch (err) {
     db.close()
-    throw err
+    throw file !== ':memory:' && isOpenFailure(err) ? cannotOpen(file, err) : err
   }
+}
+
+/** SQLite's ways of saying it cannot open or write the file (its messages name no path). */
+const isOpenFailure = (err: unknown): boolean =>
+  /^SQLITE_(CANTOPEN|READONLY|PERM|IOERR)/.test(String((err as { code?: unknown })?.code))
+
+/**
+ * Says which path is in the way and why: SQLite's own "unable to open database file" names
+ * neither, and a read-only data folder or a file where a folder should be breaks every command.
+ */
+function cannotOpen(file: string, err: unknown): AppError {
+  const fix = 'Fix that, or set SYNTHFOLD_HOME to a folder Synthfold can write.'
+  return new AppError('io', `Cannot open the database ${file}: ${whyNot(file, err)}. ${fix}`)
+}
+
+function whyNot(file: string, err: unknown): string {
+  const code = (e: unknown): string => String((e as NodeJS.ErrnoException)?.code ?? e)
+  const dir = dirname(file)
+  // The nearest part of the path that exists: a file there, or a folder that cannot be written.
+  let at = dir
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at)
+  if (existsSync(at) && !statSync(at).isDirectory())
+    return `${at} is a file, not a folder (ENOTDIR)`
+  if (existsSync(file) && statSync(file).isDirectory()) return 'it is a folder, not a file'
+  try {
+    accessSync(at, constants.W_OK | constants.X_OK)
+  } catch (e) {
+    return at === dir
+      ? `the folder ${dir} is not writable (${code(e)})`
+      : `the folder ${dir} cannot be made: ${at} is not writable (${code(e)})`
+  }
+  if (existsSync(file)) {
+    try {
+      accessSync(file, constants.R_OK | constants.W_OK)
+    } catch (e) {
+      return `the file is not readable and writable (${code(e)})`
+    }
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  const sqlite = (err as { code?: unknown })?.code
+  return typeof sqlite === 'string' ? `${message} (${sqlite})` : message
 }
 
 export function migrate(db: Database, steps = migrations): void {
