@@ -11,9 +11,11 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { openDatabase } from '../../src/main/core/db/database'
-import { decodeFile } from '../../src/main/core/datasets/decode-file'
+import { openDatabase, type Database } from '../../src/main/core/db/database'
+import { decodeFile, type FileOutcome } from '../../src/main/core/datasets/decode-file'
 import { runImport, type ImportHooks } from '../../src/main/core/datasets/import'
+import { ImportWriter } from '../../src/main/core/datasets/import-writer'
+import { PixelStore, ThumbPack } from '../../src/main/core/datasets/store'
 import { dbFile } from '../../src/main/core/paths'
 import { tmp } from './helpers/messy'
 
@@ -45,6 +47,84 @@ async function smallTree(root: string, n: number): Promise<void> {
     writeFileSync(join(root, 'a', `${i}.png`), png)
   }
 }
+
+describe('two writers of one dataset', () => {
+  const R = 28 * 28
+  const decoded = (fill: number, thumb: string): FileOutcome => ({
+    kind: 'read',
+    size: 1,
+    mtimeMs: 1,
+    sha256: null,
+    decoded: {
+      ok: true,
+      format: 'png',
+      width: 28,
+      height: 28,
+      pixels: new Uint8Array(R).fill(fill),
+      thumb: Buffer.from(thumb),
+    },
+  })
+
+  it('never put bytes in a slot another has committed, and a rolled-back batch leaves none', () => {
+    const home = scratchDir('writers')
+    const dir = join(home, 'datasets', '1')
+    const connections = [openDatabase(dbFile(home)), openDatabase(dbFile(home))]
+    const [a, b] = connections
+    try {
+      a.prepare(
+        `INSERT INTO datasets (name, root, size, channels, fit, status, import_pid, created_at, updated_at)
+         VALUES ('t', '/t', 28, 'gray', 'cover', 'importing', ?, 0, 0)`,
+      ).run(process.pid)
+      a.prepare(`INSERT INTO classes (dataset_id, folder, name) VALUES (1, 'c', 'c')`).run()
+      const open = (db: Database) => {
+        const store = new PixelStore(PixelStore.fileFor(dir, 1, 28, 1), R)
+        const thumbs = new ThumbPack(ThumbPack.fileFor(dir, 1))
+        return { store, thumbs, writer: new ImportWriter(db, 1, store, thumbs, new Map()) }
+      }
+      const wa = open(a)
+      const wb = open(b)
+      // Both started from the same committed end and interleave their files.
+      wa.writer.record('c/a1.png', 1, decoded(11, 'thumb of a1'))
+      wb.writer.record('c/b1.png', 1, decoded(22, 'thumb of b1, longer'))
+      wa.writer.record('c/a2.png', 1, decoded(33, 'thumb of a2'))
+      wa.writer.flush()
+      wb.writer.flush()
+      // A third writer's batch fails (a1 is already there) and is rolled back.
+      const wc = open(b)
+      wc.writer.record('c/c1.png', 1, decoded(44, 'thumb of c1'))
+      wc.writer.record('c/a1.png', 1, decoded(55, 'thumb of a1 again'))
+      expect(() => wc.writer.flush()).toThrow(/UNIQUE/)
+      for (const w of [wa, wb, wc]) {
+        w.store.close()
+        w.thumbs.close()
+      }
+
+      const rows = a
+        .prepare('SELECT rel_path, slot, thumb_offset, thumb_length FROM images ORDER BY rel_path')
+        .all() as { rel_path: string; slot: number; thumb_offset: number; thumb_length: number }[]
+      expect(rows.map((r) => r.rel_path)).toEqual(['c/a1.png', 'c/a2.png', 'c/b1.png'])
+      const want: Record<string, [number, string]> = {
+        'c/a1.png': [11, 'thumb of a1'],
+        'c/a2.png': [33, 'thumb of a2'],
+        'c/b1.png': [22, 'thumb of b1, longer'],
+      }
+      const store = new PixelStore(PixelStore.fileFor(dir, 1, 28, 1), R)
+      const thumbs = new ThumbPack(ThumbPack.fileFor(dir, 1))
+      try {
+        for (const r of rows) {
+          const [fill, thumb] = want[r.rel_path]
+          expect([...new Set(store.read(r.slot))], r.rel_path).toEqual([fill])
+          expect(thumbs.read(r.thumb_offset, r.thumb_length).toString(), r.rel_path).toBe(thumb)
+        }
+      } finally {
+        store.close()
+        thumbs.close()
+      }
+    } finally {
+      for (const c of connections) c.close()
+    }
+  })
+})
 
 /** Bytes this process has read through read(2) and friends so far (Linux). */
 const bytesRead = (): number =>

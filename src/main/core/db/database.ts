@@ -22,7 +22,7 @@ export function openDatabase(file: string, steps = migrations): Database {
     throw cannotOpen(file, err)
   }
   try {
-    db.pragma('journal_mode = WAL')
+    enterWal(db)
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
     db.pragma('busy_timeout = 10000')
@@ -31,6 +31,22 @@ export function openDatabase(file: string, steps = migrations): Database {
   } catch (err) {
     db.close()
     throw file !== ':memory:' && isOpenFailure(err) ? cannotOpen(file, err) : err
+  }
+}
+
+/**
+ * Switching a new database to WAL needs it to itself for a moment; SQLite reports "database is
+ * locked" at once, without waiting, when another process is switching it too, so try again.
+ */
+function enterWal(db: Database): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      db.pragma('journal_mode = WAL')
+      return
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || attempt >= 100) throw err
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 + Math.random() * 80)
+    }
   }
 }
 
@@ -83,10 +99,14 @@ export function migrate(db: Database, steps = migrations): void {
       `This database was written by a newer version of Synthfold (schema ${current}, this app knows ${steps.length}). Update Synthfold or set SYNTHFOLD_HOME to another folder.`,
     )
   }
-  for (let v = current; v < steps.length; v++) {
-    db.transaction(() => {
-      steps[v](db)
-      db.pragma(`user_version = ${v + 1}`)
-    }).immediate()
-  }
+  // Each step reads the version again under the write lock: two processes opening a new
+  // database at once would otherwise both run the first step (and one fail: table exists).
+  const step = db.transaction((): boolean => {
+    const v = db.pragma('user_version', { simple: true }) as number
+    if (v >= steps.length) return false
+    steps[v](db)
+    db.pragma(`user_version = ${v + 1}`)
+    return true
+  })
+  for (let more = current < steps.length; more;) more = step.immediate()
 }
