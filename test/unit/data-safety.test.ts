@@ -12,6 +12,7 @@ import {
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { openDatabase, type Database } from '../../src/main/core/db/database'
+import { DatasetsRepo } from '../../src/main/core/db/datasets-repo'
 import { decodeFile, type FileOutcome } from '../../src/main/core/datasets/decode-file'
 import { runImport, type ImportHooks } from '../../src/main/core/datasets/import'
 import { ImportWriter } from '../../src/main/core/datasets/import-writer'
@@ -164,6 +165,66 @@ describe.skipIf(!existsSync('/proc/self/io'))('a large file that is not an image
     } finally {
       db.close()
     }
+  })
+})
+
+describe('a full disk during an import', () => {
+  const N = 600 // two batches: the first (512) is committed before the disk fills
+
+  async function importUntilFull(fill: (db: Database, datasetId: number) => void) {
+    const root = scratchDir('full-src')
+    await smallTree(root, N)
+    const home = scratchDir('full-home')
+    const db = openDatabase(dbFile(home))
+    try {
+      const req = { path: root, size: 28, channels: 'gray' } as const
+      await expect(
+        runImport(db, home, req, { ...hooks, onDataset: (id) => fill(db, id) }),
+      ).rejects.toThrow(/disk is full/i)
+      vi.restoreAllMocks()
+      db.pragma('max_page_count = 1073741823')
+      // What the app shows, also after it starts again (which marks imports of dead processes).
+      const repo = new DatasetsRepo(db)
+      repo.recoverInterrupted(() => false)
+      const [ds] = repo.list()
+      expect(ds.status).toBe('incomplete')
+      expect(ds.lastError).toMatch(/disk is full/i)
+      expect(ds.lastError).not.toMatch(/app or computer stopped/)
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
+      // Freeing space and importing again finishes it.
+      const again = await runImport(db, home, req, hooks)
+      expect(again.imported).toBe(N)
+      expect(repo.get(ds.id)!.status).toBe('ready')
+      return ds
+    } finally {
+      db.close()
+    }
+  }
+
+  it('ENOSPC from the pixel store: lastError says the disk is full, the first batch is kept', async () => {
+    const write = PixelStore.prototype.writeMany
+    let calls = 0
+    const ds = await importUntilFull(() =>
+      vi.spyOn(PixelStore.prototype, 'writeMany').mockImplementation(function (
+        this: PixelStore,
+        ...args: Parameters<PixelStore['writeMany']>
+      ) {
+        if (++calls > 1)
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+            code: 'ENOSPC',
+            errno: -28,
+            syscall: 'write',
+          })
+        write.apply(this, args)
+      }),
+    )
+    expect(ds.imageCount).toBe(512)
+  })
+
+  it('SQLITE_FULL from the database: lastError says the disk is full', async () => {
+    await importUntilFull((db) => {
+      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`)
+    })
   })
 })
 

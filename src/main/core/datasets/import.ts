@@ -14,6 +14,7 @@ import {
   buildSummary,
   ensureClasses,
   existingRows,
+  failImport,
   finishDataset,
   importedElsewhere,
   removeMissing,
@@ -108,16 +109,20 @@ async function importScanned(
   const sampled =
     req.size && req.channels ? null : await chooseGeometry(inClass.map((c) => c.absPath))
   const { dataset, geometryChanged } = beginDataset(db, root, req, () => sampled!)
-  hooks.onDataset?.(dataset.id)
-  return await fillDataset(
-    db,
-    home,
-    hooks,
-    dataset,
-    geometryChanged,
-    { started, scan, inClass },
-    pool,
-  )
+  try {
+    hooks.onDataset?.(dataset.id)
+    return await fillDataset(
+      db,
+      home,
+      hooks,
+      dataset,
+      geometryChanged,
+      { started, scan, inClass },
+      pool,
+    )
+  } catch (err) {
+    throw failImport(db, home, dataset.id, err)
+  }
 }
 
 /** The import proper, once this process holds the dataset's import lock. */
