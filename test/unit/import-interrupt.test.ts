@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fork } from 'node:child_process'
+import { fork, type ChildProcess } from 'node:child_process'
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import sharp from 'sharp'
 import { Core } from '../../src/core/core'
 import { PixelStore } from '../../src/core/datasets/store'
-import { datasetDir } from '../../src/core/util/paths'
+import { datasetDir, dbFile } from '../../src/core/util/paths'
 import { importAndWait, ok } from './helpers/core'
 import { tmp } from './helpers/messy'
 
@@ -26,6 +26,77 @@ async function buildBigTree(root: string): Promise<void> {
     writeFileSync(join(root, `class${i % 3}`, `img${i}.png`), png)
   }
 }
+
+/** The CLI in a process of its own, as a second app window or a script would run it. */
+function cliImport(home: string, root: string): ChildProcess {
+  return fork(join(import.meta.dirname, '../../src/cli/index.ts'), ['import', root, '--json'], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, SYNTHFOLD_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  })
+}
+
+function finished(child: ChildProcess): Promise<{ code: number | null; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out, err })))
+}
+
+/**
+ * Starts two imports of `root` at the same moment: the test holds the database's write lock while
+ * both processes start, so both read the dataset (or find no database yet) before either writes,
+ * then lets them go.
+ */
+async function importTwiceAtOnce(home: string, root: string) {
+  const gate = new BetterSqlite3(dbFile(home))
+  gate.prepare('BEGIN IMMEDIATE').run()
+  const children = [cliImport(home, root), cliImport(home, root)]
+  const results = children.map(finished)
+  await new Promise((r) => setTimeout(r, 4000))
+  gate.prepare('COMMIT').run()
+  gate.close()
+  return Promise.all(results)
+}
+
+/** Every stored image holds its own file's pixels (32x32 gray, as the tree is made). */
+async function expectPixelsMatchFiles(home: string, root: string, datasetId: number) {
+  const db = new BetterSqlite3(dbFile(home), { readonly: true })
+  try {
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
+    const ds = db.prepare('SELECT * FROM datasets WHERE id = ?').get(datasetId) as {
+      status: string
+      store_generation: number
+    }
+    expect(ds.status).toBe('ready')
+    const rows = db
+      .prepare(`SELECT rel_path, slot FROM images WHERE dataset_id = ? AND status = 'ok'`)
+      .all(datasetId) as { rel_path: string; slot: number }[]
+    expect(rows).toHaveLength(N)
+    const store = new PixelStore(
+      PixelStore.fileFor(datasetDir(home, datasetId), ds.store_generation, 32, 1),
+      32 * 32,
+    )
+    const wrong: string[] = []
+    try {
+      for (const r of rows) {
+        const want = await sharp(join(root, r.rel_path)).toColourspace('b-w').raw().toBuffer()
+        if (!Buffer.from(store.read(r.slot)).equals(want)) wrong.push(r.rel_path)
+      }
+    } finally {
+      store.close()
+    }
+    expect(
+      wrong.length,
+      `images holding another file's pixels: ${wrong.slice(0, 5).join(', ')}`,
+    ).toBe(0)
+  } finally {
+    db.close()
+  }
+}
+
+const BUSY = /this dataset is being imported by another window or process/i
 
 describe('stopping an import part way', () => {
   let root: string
@@ -146,6 +217,68 @@ describe('stopping an import part way', () => {
       } finally {
         await core.close()
       }
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
+  })
+
+  it('two processes continuing the same incomplete import at once: one imports, the other is refused', async () => {
+    const home = tmp('race')
+    try {
+      const core = new Core({ home, shell: 'cli' })
+      let datasetId = 0
+      try {
+        let cancelled = false
+        const { summary } = await importAndWait(core, { path: root, size: 32 }, (e, jobId) => {
+          if (!cancelled && e.progress.phase === 'decoding' && e.progress.done > 0) {
+            cancelled = true
+            void core.call('jobs.cancel', { jobId })
+          }
+        })
+        expect(summary!.cancelled).toBe(true)
+        datasetId = summary!.datasetId
+      } finally {
+        await core.close()
+      }
+      const results = await importTwiceAtOnce(home, root)
+      const codes = results.map((r) => r.code).sort()
+      expect(codes, results.map((r) => r.err).join('\n')).toEqual([0, 1])
+      const loser = results.find((r) => r.code === 1)!
+      expect(loser.err).toMatch(BUSY)
+      expect(JSON.parse(loser.out.trim()).error.code).toBe('conflict')
+      const winner = JSON.parse(
+        results
+          .find((r) => r.code === 0)!
+          .out.trim()
+          .split('\n')
+          .pop()!,
+      )
+      expect(winner).toMatchObject({ datasetId, imported: N, cancelled: false })
+      await expectPixelsMatchFiles(home, root, datasetId)
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
+  })
+
+  it('two fresh imports of the same folder (and database) at once: the second is refused with a clear message', async () => {
+    const home = tmp('race-new')
+    try {
+      const results = await importTwiceAtOnce(home, root)
+      expect(results.map((r) => r.code).sort(), results.map((r) => r.err).join('\n')).toEqual([
+        0, 1,
+      ])
+      const loser = results.find((r) => r.code === 1)!
+      expect(loser.err).toMatch(BUSY)
+      expect(loser.err).not.toMatch(/UNIQUE/)
+      const winner = JSON.parse(
+        results
+          .find((r) => r.code === 0)!
+          .out.trim()
+          .split('\n')
+          .pop()!,
+      )
+      expect(winner.imported).toBe(N)
+      await expectPixelsMatchFiles(home, root, winner.datasetId)
     } finally {
       rmSync(home, { recursive: true, force: true })
     }

@@ -1,7 +1,15 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import * as crypto from 'node:crypto'
 import { extname } from 'node:path'
-import { decodeImage, type Decoded, type Geometry } from './decode'
+import {
+  decodeImage,
+  notAnImage,
+  SNIFF_BYTES,
+  SVG_REASON,
+  type Decoded,
+  type Geometry,
+} from './decode'
+import { sniffFormat } from './formats'
 
 /**
  * A read buffer reused from file to file by a caller that decodes one file at a time (a decoder
@@ -55,13 +63,15 @@ export async function decodeFile(
       const reason = `file is ${(size / 1024 ** 3).toFixed(1)} GiB, over the ${MAX_FILE_BYTES / 1024 ** 3} GiB limit`
       return { kind: 'read', size, mtimeMs, sha256: null, decoded: { ok: false, reason } }
     }
+    // The format is told by the first bytes: content that is not an image is refused before any
+    // more is read or allocated, so a 1 GB file with an image name costs one small read.
+    const head = Buffer.allocUnsafe(Math.min(size, SNIFF_BYTES))
+    let at = fill(fd, head, 0, head.length)
+    const refused = at === 0 ? null : refuseContent(head.subarray(0, at), absPath)
+    if (refused) return { kind: 'read', size, mtimeMs, sha256: null, decoded: refused }
     buf = scratch ? scratch.take(size) : Buffer.allocUnsafe(size)
-    let at = 0
-    while (at < size) {
-      const n = readSync(fd, buf, at, size - at, at)
-      if (n === 0) break
-      at += n
-    }
+    head.copy(buf, 0, 0, at)
+    if (at === SNIFF_BYTES) at = fill(fd, buf, at, size)
     if (at < size) buf = buf.subarray(0, at)
   } catch (err) {
     return unreadable(err)
@@ -76,6 +86,25 @@ export async function decodeFile(
     sha256,
     decoded: await decodeImage(buf, extname(absPath).toLowerCase(), geo),
   }
+}
+
+/** Reads into buf[at, end) from the same offset of the file; returns where the bytes end. */
+function fill(fd: number, buf: Buffer, at: number, end: number): number {
+  while (at < end) {
+    const n = readSync(fd, buf, at, end - at, at)
+    if (n === 0) break
+    at += n
+  }
+  return at
+}
+
+/** A file whose first bytes are no image format Synthfold decodes, with the reason; else null. */
+function refuseContent(head: Buffer, absPath: string): Decoded | null {
+  const format = sniffFormat(head)
+  if (format === 'svg') return { ok: false, reason: SVG_REASON }
+  if (format !== null) return null
+  const ext = extname(absPath).toLowerCase()
+  return { ok: false, reason: notAnImage(ext) }
 }
 
 /** One-shot hash where Node has it (22+: no Hash object per file), else a Hash object. */

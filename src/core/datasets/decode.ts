@@ -10,6 +10,13 @@ export const MAX_PIXELS = 100_000_000
 /** Longest side of the stored preview when the source is larger than the training size. */
 export const THUMB_SIZE = 96
 
+/** How many leading bytes tell the format (sniffFormat looks at no more). */
+export const SNIFF_BYTES = 512
+export const SVG_REASON = 'SVG drawings are not supported; export them as PNG'
+
+export const notAnImage = (ext: string): string =>
+  `not an image: the content does not match ${ext ? `its ${ext} extension` : 'any image format'}`
+
 export interface Geometry {
   size: number
   channels: ChannelMode
@@ -34,13 +41,9 @@ export type Decoded =
  */
 export async function decodeImage(buf: Uint8Array, ext: string, geo: Geometry): Promise<Decoded> {
   if (buf.length === 0) return { ok: false, reason: 'empty file (0 bytes)' }
-  const format = sniffFormat(buf.subarray(0, 512))
-  if (format === 'svg')
-    return { ok: false, reason: 'SVG drawings are not supported; export them as PNG' }
-  if (format === null) {
-    const claimed = ext ? `its ${ext} extension` : 'any image format'
-    return { ok: false, reason: `not an image: the content does not match ${claimed}` }
-  }
+  const format = sniffFormat(buf.subarray(0, SNIFF_BYTES))
+  if (format === 'svg') return { ok: false, reason: SVG_REASON }
+  if (format === null) return { ok: false, reason: notAnImage(ext) }
   try {
     if (format === 'bmp') {
       const head = bmpHeader(buf)

@@ -5,7 +5,6 @@ import type { ImportRequest, ImportSummary, JobPhase } from '../../shared/types'
 import { AppError } from '../../shared/result'
 import type { DatasetRow } from '../db/datasets-repo'
 import { datasetDir } from '../util/paths'
-import { pidAlive } from '../util/process'
 import { channelCount } from '../../shared/types'
 import type { Geometry } from './decode'
 import { decodeAll, DecodePool, type DecodeItem } from './decode-pool'
@@ -15,10 +14,12 @@ import {
   buildSummary,
   ensureClasses,
   existingRows,
+  failImport,
   finishDataset,
+  importedElsewhere,
   removeMissing,
 } from './import-dataset'
-import { ImportWriter } from './import-writer'
+import { datasetBusy, ImportWriter } from './import-writer'
 import { scanTree, type Candidate, type ScanResult } from './scan'
 import { PixelStore, ThumbPack, removeStoreFiles } from './store'
 
@@ -64,19 +65,11 @@ export async function runImport(
 ): Promise<ImportSummary> {
   const started = Date.now()
   const root = await resolveImportRoot(req.path)
+  // Refused early here, before the scan, when the lock is plainly held; beginDataset takes it.
   const previous = db.prepare('SELECT * FROM datasets WHERE root = ?').get(root) as
     DatasetRow | undefined
-  if (
-    previous?.status === 'importing' &&
-    previous.import_pid !== null &&
-    previous.import_pid !== process.pid &&
-    pidAlive(previous.import_pid)
-  ) {
-    throw new AppError(
-      'conflict',
-      `This folder is already being imported by another Synthfold process (pid ${previous.import_pid}).`,
-    )
-  }
+  if (previous && importedElsewhere(previous))
+    throw new AppError('conflict', datasetBusy(previous.import_pid))
 
   hooks.progress('scanning', 0, 0)
   // Decoder threads start loading as soon as the scan has found enough files to need them.
@@ -90,14 +83,7 @@ export async function runImport(
       },
       hooks.shouldStop,
     )
-    return await importScanned(
-      db,
-      home,
-      req,
-      hooks,
-      { started, root, previous, scan },
-      decoders.pool,
-    )
+    return await importScanned(db, home, req, hooks, { started, root, scan }, decoders.pool)
   } finally {
     await decoders.pool?.close()
   }
@@ -108,20 +94,39 @@ async function importScanned(
   home: string,
   req: ImportRequest,
   hooks: ImportHooks,
-  {
-    started,
-    root,
-    previous,
-    scan,
-  }: { started: number; root: string; previous: DatasetRow | undefined; scan: ScanResult },
+  { started, root, scan }: { started: number; root: string; scan: ScanResult },
   pool: DecodePool | null,
 ): Promise<ImportSummary> {
   const inClass = scan.candidates.filter((c) => c.classFolder !== null)
   const sampled =
     req.size && req.channels ? null : await chooseGeometry(inClass.map((c) => c.absPath))
-  const { dataset, geometryChanged } = beginDataset(db, root, req, previous, () => sampled!)
-  hooks.onDataset?.(dataset.id)
+  const { dataset, geometryChanged } = beginDataset(db, root, req, () => sampled!)
+  try {
+    hooks.onDataset?.(dataset.id)
+    return await fillDataset(
+      db,
+      home,
+      hooks,
+      dataset,
+      geometryChanged,
+      { started, scan, inClass },
+      pool,
+    )
+  } catch (err) {
+    throw failImport(db, home, dataset.id, err)
+  }
+}
 
+/** The import proper, once this process holds the dataset's import lock. */
+async function fillDataset(
+  db: Database,
+  home: string,
+  hooks: ImportHooks,
+  dataset: DatasetRow,
+  geometryChanged: boolean,
+  { started, scan, inClass }: { started: number; scan: ScanResult; inClass: Candidate[] },
+  pool: DecodePool | null,
+): Promise<ImportSummary> {
   const geo: Geometry = { size: dataset.size, channels: dataset.channels, fit: dataset.fit }
   const dir = datasetDir(home, dataset.id)
   const channels = channelCount(geo.channels)
@@ -134,7 +139,7 @@ async function importScanned(
 
   const classIds = ensureClasses(db, dataset.id, scan.classFolders)
   const existing = existingRows(db, dataset.id)
-  const writer = new ImportWriter(db, dataset.id, store, thumbs, existing, dataset.next_slot)
+  const writer = new ImportWriter(db, dataset.id, store, thumbs, existing)
   const seen = new Set<string>([
     ...scan.candidates.map((c) => c.relPath),
     ...scan.problems.map((p) => p.relPath),

@@ -14,8 +14,10 @@ import { join } from 'node:path'
 /**
  * A dataset's pixels: one file of fixed-size uint8 records (size x size x channels each), so
  * image i lives at byte i * recordBytes and training can read batches without decoding. Records
- * are only appended during an import; the database row that points at a record is committed after
- * the record is written, so a killed import leaves at worst unreferenced bytes at the end.
+ * are only appended during an import, past the dataset's committed end (`next_slot`), inside the
+ * transaction that publishes them: a killed import or a rolled-back batch leaves at worst
+ * unreferenced bytes past that end, and a record that a committed row points at is never written
+ * again.
  */
 export class PixelStore {
   private fd: number | null = null
@@ -67,10 +69,13 @@ export class PixelStore {
   }
 }
 
-/** Variable-length previews (WebP) appended to one file, addressed by offset and length. */
+/**
+ * Variable-length previews (WebP) appended to one file, addressed by offset and length. Each call
+ * appends at the file's current end (not at an end remembered from earlier), so bytes another
+ * writer appended meanwhile, or left behind by a batch that was rolled back, are never overwritten.
+ */
 export class ThumbPack {
   private fd: number | null = null
-  private end = 0
 
   constructor(readonly file: string) {}
 
@@ -79,15 +84,26 @@ export class ThumbPack {
   }
 
   append(data: Uint8Array): { offset: number; length: number } {
+    return this.appendAll([data])[0]
+  }
+
+  /** Appends the previews one after another in one system call. */
+  appendAll(data: Uint8Array[]): { offset: number; length: number }[] {
+    if (data.length === 0) return []
     if (this.fd === null) {
       mkdirSync(join(this.file, '..'), { recursive: true })
       this.fd = openSync(this.file, existsSync(this.file) ? 'r+' : 'w+')
-      this.end = fstatSync(this.fd).size
     }
-    const offset = this.end
-    writeSync(this.fd, data, 0, data.length, offset)
-    this.end += data.length
-    return { offset, length: data.length }
+    let end = fstatSync(this.fd).size
+    const start = end
+    const places = data.map((d) => {
+      const place = { offset: end, length: d.length }
+      end += d.length
+      return place
+    })
+    const all = Buffer.concat(data)
+    writeSync(this.fd, all, 0, all.length, start)
+    return places
   }
 
   read(offset: number, length: number): Buffer {
