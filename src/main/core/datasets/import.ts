@@ -4,7 +4,7 @@ import type { Database } from 'better-sqlite3'
 import type { ChannelMode, FitMode, ImportSummary, JobPhase } from '../../../shared/types'
 import { AppError } from '../../../shared/result'
 import type { DatasetRow } from '../db/datasets-repo'
-import { datasetDir } from '../paths'
+import { assertFolderFree, datasetDir, folderInUse } from '../paths'
 import { pidAlive } from '../util/process'
 import { channelCount } from '../../../shared/types'
 import type { Geometry } from './decode'
@@ -128,10 +128,15 @@ async function importScanned(
   const sampled =
     req.size && req.channels ? null : await chooseGeometry(inClass.map((c) => c.absPath))
   const { dataset, geometryChanged } = beginDataset(db, root, req, previous, () => sampled!)
+  const dir = datasetDir(home, dataset.id)
+  if (!previous && folderInUse(dir)) {
+    // Left by a dataset whose row is gone (a replaced database): its pixels are not ours to reuse.
+    db.prepare('DELETE FROM datasets WHERE id = ?').run(dataset.id)
+    assertFolderFree(dir, 'dataset')
+  }
   hooks.onDataset?.(dataset.id)
 
   const geo: Geometry = { size: dataset.size, channels: dataset.channels, fit: dataset.fit }
-  const dir = datasetDir(home, dataset.id)
   const channels = channelCount(geo.channels)
   const store = new PixelStore(
     PixelStore.fileFor(dir, dataset.store_generation, geo.size, channels),

@@ -13,6 +13,7 @@ import { planGeneration, PlanError } from '../../../shared/plan'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { GenerationsRepo } from '../db/generations-repo'
 import type { RunsRepo } from '../db/runs-repo'
+import { assertFolderFree, folderInUse } from '../paths'
 import { startTrainerProcess, type TrainerProcess } from './trainer-process'
 import type { FromTrainer, GenerateJob } from './train-protocol'
 import type { SpawnWorker } from './worker-process'
@@ -111,6 +112,11 @@ export class GenerationManager {
       plan,
       classNames: run.classNames,
     })
+    if (folderInUse(this.folder(id))) {
+      // Left by a generation whose row is gone (a replaced database): never write over its samples.
+      this.ctx.gens.delete(id)
+      assertFolderFree(this.folder(id), 'generation')
+    }
     const copy = join(this.folder(id), 'checkpoint')
     try {
       cpSync(ck.path, copy, { recursive: true })

@@ -8,6 +8,7 @@ import { resolveSettings, type TrainSettings } from '../../../shared/train-setti
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { RunsRepo } from '../db/runs-repo'
 import type { BackendInfo, BackendName } from '../ml/backend'
+import { assertFolderFree, folderInUse } from '../paths'
 import { runTrainerJob, startTrainerProcess, type TrainerProcess } from './trainer-process'
 import type { SpawnWorker } from './worker-process'
 import type { FromTrainer } from './train-protocol'
@@ -65,6 +66,11 @@ export class RunManager {
       settings,
       classes.map((c) => c.name),
     )
+    if (folderInUse(this.runDir(runId))) {
+      // Left by a run whose row is gone (a replaced database): its checkpoints are not ours to overwrite.
+      this.ctx.runs.delete(runId)
+      assertFolderFree(this.runDir(runId), 'run')
+    }
     this.launch(runId, datasetId, settings, null, backend)
     return this.ctx.runs.get(runId)!
   }
