@@ -17,6 +17,7 @@ import { Generator } from '../ml/generator'
 import { DivergedError, Trainer } from '../ml/trainer'
 import { runGeneration } from '../gen/generate'
 import { exportGenerator } from '../ml/export-generator'
+import { diskFullMessage, isDiskFull } from '../util/disk'
 import type { FromTrainer, ToTrainer, TrainJob } from './train-protocol'
 
 let stop = false
@@ -61,9 +62,15 @@ onParentMessage((m: ToTrainer) => {
     run(m.job)
       .catch((err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err))
+        const message = isDiskFull(err)
+          ? diskFullMessage(
+              e.message.replace(/^ENOSPC: /, ''),
+              m.job.mode === 'train' ? 'The run keeps the checkpoints it had.' : '',
+            )
+          : e.message
         send({
           type: 'error',
-          error: { name: e.name, message: e.message, stack: e.stack },
+          error: { name: e.name, message, stack: e.stack },
           diverged: err instanceof DivergedError,
         })
       })
@@ -105,11 +112,24 @@ async function run(job: TrainJob): Promise<void> {
   const s = job.settings
   let sinceBest = 0
   let lastSent = 0
+  let lastSaved = Date.now()
   const save = async (kind: 'last' | 'best', quick = false): Promise<void> => {
     const dir = join(job.runDir, kind)
-    await saveCheckpoint(trainer, dir, best, quick)
+    try {
+      await saveCheckpoint(trainer, dir, best, quick)
+    } catch (err) {
+      if (!isDiskFull(err)) throw err
+      throw Object.assign(new Error(`could not write the ${kind} checkpoint (${dir})`), {
+        code: 'ENOSPC',
+      })
+    }
+    if (kind === 'last') lastSaved = Date.now()
     send({ type: 'checkpoint', kind, epoch: trainer.epoch, dir, bestValLoss: best })
   }
+  // However long an epoch, a kill loses at most about this much training: `last` is also written
+  // at the first batch or epoch boundary after it has passed.
+  const lastEvery = 1000 * Number(process.env.SYNTHFOLD_LAST_CHECKPOINT_SECONDS ?? 60)
+  const due = (): boolean => Date.now() - lastSaved >= lastEvery
   while (trainer.epoch < s.epochs) {
     const metrics = await trainer.trainEpoch(
       (p) => {
@@ -119,6 +139,9 @@ async function run(job: TrainJob): Promise<void> {
         send({ type: 'progress', ...p })
       },
       () => stop,
+      async () => {
+        if (due()) await save('last', true)
+      },
     )
     if (!metrics) {
       // cancelled: the checkpoint keeps the latent prior fitted at the last epoch's end
@@ -133,7 +156,8 @@ async function run(job: TrainJob): Promise<void> {
       sinceBest = 0
       await save('best')
     } else sinceBest++
-    const savedLast = trainer.epoch % s.checkpointEvery === 0 || trainer.epoch === s.epochs
+    const savedLast =
+      trainer.epoch % s.checkpointEvery === 0 || trainer.epoch === s.epochs || due()
     if (savedLast) await save('last')
     // after the checkpoints, so the previews reuse their latent statistics (a cancel that arrives
     // meanwhile is seen at the next epoch's first batch)
