@@ -37,36 +37,44 @@ describe('training on a full disk', () => {
   afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
   const flags = namespaceFlags()
 
-  it.runIf(flags)('fails the run with "disk full" on a real full file system (tmpfs)', () => {
-    const home = tmp('train-full')
-    dirs.push(home)
-    const child = join(import.meta.dirname, 'fixtures', 'train-disk-full.ts')
-    const res = spawnSync(
-      'unshare',
-      [
-        ...flags!,
-        'sh',
-        '-c',
-        'mount -t tmpfs -o size=48m synthfold-full "$1" && exec "$2" --import tsx "$3" "$1"',
-        'sh',
-        home,
-        process.execPath,
-        child,
-      ],
-      { encoding: 'utf8', timeout: 240_000 },
-    )
-    expect(res.status, res.stderr).toBe(0)
-    checkReport(JSON.parse(res.stdout) as TrainDiskFullReport)
-  }, 240_000)
+  it.runIf(flags)(
+    'fails the run with "disk full" on a real full file system (tmpfs)',
+    () => {
+      const home = tmp('train-full')
+      dirs.push(home)
+      const child = join(import.meta.dirname, 'fixtures', 'train-disk-full.ts')
+      const res = spawnSync(
+        'unshare',
+        [
+          ...flags!,
+          'sh',
+          '-c',
+          'mount -t tmpfs -o size=48m synthfold-full "$1" && exec "$2" --import tsx "$3" "$1"',
+          'sh',
+          home,
+          process.execPath,
+          child,
+        ],
+        { encoding: 'utf8', timeout: 240_000 },
+      )
+      expect(res.status, res.stderr).toBe(0)
+      checkReport(JSON.parse(res.stdout) as TrainDiskFullReport)
+    },
+    240_000,
+  )
 
-  it.skipIf(flags)('fails the run with "disk full" on an injected one', async () => {
-    const home = tmp('train-full')
-    dirs.push(home)
-    process.env.SYNTHFOLD_FAULT = 'disk-full@2'
-    try {
-      checkReport(await trainOnFullDisk(home, false))
-    } finally {
-      delete process.env.SYNTHFOLD_FAULT
-    }
-  }, 240_000)
+  it.skipIf(flags)(
+    'fails the run with "disk full" on an injected one',
+    async () => {
+      const home = tmp('train-full')
+      dirs.push(home)
+      process.env.SYNTHFOLD_FAULT = 'disk-full@2'
+      try {
+        checkReport(await trainOnFullDisk(home, false))
+      } finally {
+        delete process.env.SYNTHFOLD_FAULT
+      }
+    },
+    240_000,
+  )
 })

@@ -38,7 +38,9 @@ export function openDatabase(file: string, steps = migrations): Database {
  * whose folders hold the old records' files, so it is refused and left as it is.
  */
 function refuseLostTables(db: Database, file: string): void {
-  const tables = db.prepare(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'`).get() as {
+  const tables = db
+    .prepare(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'`)
+    .get() as {
     n: number
   }
   if (tables.n > 0) return
