@@ -99,17 +99,19 @@ export class RunManager {
   private resumePoint(runId: number): string | null {
     let found: { path: string; epoch: number } | null = null
     for (const kind of ['last', 'best'] as const) {
-      const ck = this.ctx.runs.checkpoint(runId, kind)
-      if (!ck) continue
+      // also one the process wrote on its way out after its supervisor died (never recorded)
+      const path = this.ctx.runs.checkpoint(runId, kind)?.path ?? join(this.runDir(runId), kind)
       let epoch: number
       try {
-        epoch = (JSON.parse(readFileSync(join(ck.path, 'checkpoint.json'), 'utf8')) as {
-          epoch: number
-        }).epoch
+        epoch = (
+          JSON.parse(readFileSync(join(path, 'checkpoint.json'), 'utf8')) as {
+            epoch: number
+          }
+        ).epoch
       } catch {
         continue // missing or damaged
       }
-      if (!found || epoch > found.epoch) found = { path: ck.path, epoch }
+      if (!found || epoch > found.epoch) found = { path, epoch }
     }
     return found?.path ?? null
   }

@@ -53,7 +53,7 @@ const onParentMessage = (listener: (m: ToTrainer) => void): void => {
 const done = (): void => {
   // A utility process stays up while its port listens: end it once the last message has gone out.
   if (parentPort) setTimeout(() => process.exit(0), 200)
-  else process.disconnect?.()
+  else if (process.connected) process.disconnect()
 }
 
 onParentMessage((m: ToTrainer) => {
@@ -77,9 +77,12 @@ onParentMessage((m: ToTrainer) => {
       .finally(done)
   }
 })
-// The parent going away (app closed or killed) ends the run too.
+// The parent going away (app closed or killed) ends the run too: the job stops at its next batch
+// (a run keeps a checkpoint), and a process still here after that grace is ended, so nothing
+// outlives its supervisor holding the database.
 process.on('disconnect', () => {
   stop = true
+  setTimeout(() => process.exit(1), 30_000).unref()
 })
 
 async function run(job: TrainJob): Promise<void> {
@@ -156,8 +159,7 @@ async function run(job: TrainJob): Promise<void> {
       sinceBest = 0
       await save('best')
     } else sinceBest++
-    const savedLast =
-      trainer.epoch % s.checkpointEvery === 0 || trainer.epoch === s.epochs || due()
+    const savedLast = trainer.epoch % s.checkpointEvery === 0 || trainer.epoch === s.epochs || due()
     if (savedLast) await save('last')
     // after the checkpoints, so the previews reuse their latent statistics (a cancel that arrives
     // meanwhile is seen at the next epoch's first batch)
