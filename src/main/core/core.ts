@@ -85,7 +85,7 @@ export class Core {
       (e) => this.emit('run', e),
     )
     this.gensRepo = new GenerationsRepo(this.db)
-    this.gensRepo.recoverInterrupted(pidAlive)
+    const stoppedGenerations = this.gensRepo.recoverInterrupted(pidAlive)
     this.gens = new GenerationManager(
       {
         gens: this.gensRepo,
@@ -97,6 +97,7 @@ export class Core {
       },
       (e) => this.emit('generation', e),
     )
+    for (const id of stoppedGenerations) this.gens.reconcile(id)
     this.exportsRepo = new ExportsRepo(this.db)
     this.exportsRepo.recoverInterrupted((pid) => pid !== process.pid && pidAlive(pid))
     this.exports = new ExportManager(

@@ -299,7 +299,16 @@ export class GenerationsRepo {
     this.db.prepare('DELETE FROM generations WHERE id = ?').run(id)
   }
 
-  recoverInterrupted(isAlive: (pid: number) => boolean): void {
+  /** Every sample file of a generation, relative to its samples folder. */
+  sampleFiles(generationId: number): string[] {
+    const rows = this.db
+      .prepare('SELECT file FROM samples WHERE generation_id = ?')
+      .all(generationId)
+    return (rows as { file: string }[]).map((r) => r.file)
+  }
+
+  /** Returns the ids it marked interrupted. */
+  recoverInterrupted(isAlive: (pid: number) => boolean): number[] {
     const rows = this.db
       .prepare(`SELECT id, pid FROM generations WHERE status = 'running'`)
       .all() as { id: number; pid: number | null }[]
@@ -312,6 +321,7 @@ export class GenerationsRepo {
         null,
       )
     }
+    return rows.filter((r) => r.pid === null || !isAlive(r.pid)).map((r) => r.id)
   }
 
   private where(generationId: number, f: SampleFilter): { where: string; params: unknown[] } {
