@@ -1,6 +1,6 @@
 import type { Core } from '../core/core'
 import { formatDuration } from '../shared/format'
-import type { Plan } from '../shared/generation'
+import type { GenerationSummary, Plan } from '../shared/generation'
 import { describeStrategy, parseStrategy, PlanError } from '../shared/plan'
 import { call, numberFlag, parse, UsageError } from './args'
 import { followJob } from './follow'
@@ -24,18 +24,27 @@ function planTable(plan: Plan): string {
 /**
  * synthfold generate <run> [--strategy S] [--max-ratio R] [--temperature T] [--checkpoint K]
  * [--min-confidence P] [--json]: plans, generates with the default filters, and reports the counts
- * and the folder of the samples.
+ * and the folder of the samples. `generate --refill <generation> [--json]` generates more for the
+ * classes of a generation under their plan (after rejections, a cancel or a kill), reported alike.
  */
 export async function generateCommand(core: Core, argv: string[]): Promise<number> {
   const { positional, flags } = parse(
     argv,
-    ['strategy', 'max-ratio', 'temperature', 'checkpoint', 'min-confidence'],
+    ['strategy', 'max-ratio', 'temperature', 'checkpoint', 'min-confidence', 'refill'],
     ['json'],
   )
+  const json = flags.has('json')
+  const refill = flags.get('refill')
+  if (refill !== undefined) {
+    if (typeof refill !== 'string' || !/^\d+$/.test(refill) || positional.length)
+      throw new UsageError('generate --refill needs the generation id (a number) and no run')
+    const generationId = Number(refill)
+    if (!json) process.stderr.write(`Refilling generation ${generationId}\n`)
+    return follow(core, () => call(core, 'generations.refill', { generationId }), json)
+  }
   if (positional.length !== 1 || !/^\d+$/.test(positional[0]))
     throw new UsageError('generate needs the run id (a number)')
   const runId = Number(positional[0])
-  const json = flags.has('json')
   let strategy
   try {
     const s = flags.get('strategy')
@@ -52,13 +61,9 @@ export async function generateCommand(core: Core, argv: string[]): Promise<numbe
     process.stderr.write(
       `Plan (${safe(describeStrategy(strategy))}, at most ${plan.maxRatio ?? '∞'} synthetic per real image):\n${planTable(plan)}\n`,
     )
-
-  const tty = process.stderr.isTTY && !json
-  const final = await followJob({
+  return follow(
     core,
-    channel: 'generation',
-    tty,
-    start: () =>
+    () =>
       call(core, 'generations.start', {
         runId,
         strategy,
@@ -67,6 +72,22 @@ export async function generateCommand(core: Core, argv: string[]): Promise<numbe
         checkpoint: flags.get('checkpoint') as 'best' | undefined,
         filters: minConfidence === undefined ? {} : { minConfidence },
       }),
+    json,
+  )
+}
+
+/** Follows a generation (new or refill) to its end and prints the summary: text or one JSON object. */
+async function follow(
+  core: Core,
+  start: () => Promise<GenerationSummary>,
+  json: boolean,
+): Promise<number> {
+  const tty = process.stderr.isTTY && !json
+  const final = await followJob({
+    core,
+    channel: 'generation',
+    tty,
+    start,
     interrupt: (first) => ({
       message: 'Cancelling… (samples so far are kept)',
       cancel: () => core.call('generations.cancel', { generationId: first.id }),

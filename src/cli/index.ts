@@ -18,6 +18,7 @@ const USAGE = `Usage:
   synthfold sample <run> --class C --n N --out DIR [--temperature T] [--seed S] [--checkpoint best|last] [--json]
   synthfold generate <run> [--strategy not-majority|not-minority|minority|all|CLASS=N,...] [--max-ratio R|none]
                            [--temperature T] [--checkpoint best|last] [--min-confidence P] [--json]
+  synthfold generate --refill <generation> [--json]   generate the rest of a generation's plan
   synthfold export <dataset> --out DIR [--splits 0.8,0.1,0.1] [--include accepted|real|synthetic] [--zip]
                             [--merge] [--seed S] [--generation ID,...] [--upscale PX [--upscale-method lanczos3|nearest]] [--json]
   synthfold export --resume ID [--json]      finish an interrupted export
@@ -70,6 +71,14 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await core?.close()
   }
+}
+
+// Started by the launcher on an older Node (bin/synthfold.js) with an IPC channel: when the launcher
+// goes, however it went (a SIGKILL too), the channel closes and this process goes with it; its own
+// training processes then see their channel close and stop.
+if (process.channel) {
+  process.on('disconnect', () => process.exit(process.exitCode ?? 129))
+  process.channel.unref()
 }
 
 // `synthfold datasets | head` closes the pipe early: that is not an error.

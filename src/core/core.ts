@@ -86,7 +86,7 @@ export class Core {
     )
     this.samplesRepo = new SamplesRepo(this.db)
     this.gensRepo = new GenerationsRepo(this.db, this.samplesRepo)
-    this.gensRepo.recoverInterrupted(pidAlive)
+    const stoppedGenerations = this.gensRepo.recoverInterrupted(pidAlive)
     this.gens = new GenerationManager(
       {
         gens: this.gensRepo,
@@ -99,6 +99,7 @@ export class Core {
       },
       (e) => this.emit('generation', e),
     )
+    for (const id of stoppedGenerations) this.gens.reconcile(id)
     this.exportsRepo = new ExportsRepo(this.db)
     this.exportsRepo.recoverInterrupted((pid) => pid !== process.pid && pidAlive(pid))
     this.exports = new ExportManager(

@@ -20,7 +20,7 @@ export function beginDataset(
   root: string,
   req: ImportRequest,
   auto: () => { size: number; channels: DatasetRow['channels'] },
-): { dataset: DatasetRow; geometryChanged: boolean } {
+): { dataset: DatasetRow; geometryChanged: boolean; created: boolean } {
   const byId = (id: number | bigint): DatasetRow =>
     db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as DatasetRow
   return db
@@ -45,7 +45,7 @@ export function beginDataset(
             now,
             now,
           )
-        return { dataset: byId(info.lastInsertRowid), geometryChanged: false }
+        return { dataset: byId(info.lastInsertRowid), geometryChanged: false, created: true }
       }
       if (importedElsewhere(existing))
         throw new AppError('conflict', datasetBusy(existing.import_pid))
@@ -69,7 +69,7 @@ export function beginDataset(
       db.prepare(
         `UPDATE datasets SET status = 'importing', import_pid = ?, last_error = NULL, updated_at = ?, name = COALESCE(?, name) WHERE id = ?`,
       ).run(process.pid, now, req.name ?? null, existing.id)
-      return { dataset: byId(existing.id), geometryChanged }
+      return { dataset: byId(existing.id), geometryChanged, created: false }
     })
     .immediate()
 }

@@ -4,7 +4,7 @@ import type { Database } from 'better-sqlite3'
 import type { ImportRequest, ImportSummary, JobPhase } from '../../shared/types'
 import { AppError } from '../../shared/result'
 import type { DatasetRow } from '../db/datasets-repo'
-import { datasetDir } from '../util/paths'
+import { assertFolderFree, datasetDir, folderInUse } from '../util/paths'
 import { channelCount } from '../../shared/types'
 import type { Geometry } from './decode'
 import { decodeAll, DecodePool, type DecodeItem } from './decode-pool'
@@ -100,7 +100,13 @@ async function importScanned(
   const inClass = scan.candidates.filter((c) => c.classFolder !== null)
   const sampled =
     req.size && req.channels ? null : await chooseGeometry(inClass.map((c) => c.absPath))
-  const { dataset, geometryChanged } = beginDataset(db, root, req, () => sampled!)
+  const { dataset, geometryChanged, created } = beginDataset(db, root, req, () => sampled!)
+  const dir = datasetDir(home, dataset.id)
+  if (created && folderInUse(dir)) {
+    // Left by a dataset whose row is gone (a replaced database): its pixels are not ours to reuse.
+    db.prepare('DELETE FROM datasets WHERE id = ?').run(dataset.id)
+    assertFolderFree(dir, 'dataset')
+  }
   try {
     hooks.onDataset?.(dataset.id)
     return await fillDataset(

@@ -1,8 +1,9 @@
 import BetterSqlite3 from 'better-sqlite3'
 import type { Database } from 'better-sqlite3'
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { AppError } from '../../shared/result'
+import { DATA_FOLDERS, folderInUse } from '../util/paths'
 import { migrations } from './migrations'
 
 export type { Database }
@@ -22,6 +23,8 @@ export function openDatabase(file: string, steps = migrations): Database {
     throw cannotOpen(file, err)
   }
   try {
+    // before anything that writes (WAL mode writes the header), so a refused file stays as it was
+    if (file !== ':memory:') refuseLostTables(db, file)
     enterWal(db)
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
@@ -32,6 +35,27 @@ export function openDatabase(file: string, steps = migrations): Database {
     db.close()
     throw file !== ':memory:' && isOpenFailure(err) ? cannotOpen(file, err) : err
   }
+}
+
+/**
+ * A database with no tables beside folders of datasets, runs or generations lost its contents (a
+ * 0-byte file after a crash or a bad copy): starting an empty library there would hand out ids
+ * whose folders hold the old records' files, so it is refused and left as it is.
+ */
+function refuseLostTables(db: Database, file: string): void {
+  const tables = db
+    .prepare(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'`)
+    .get() as {
+    n: number
+  }
+  if (tables.n > 0) return
+  const home = dirname(file)
+  const used = DATA_FOLDERS.filter((f) => folderInUse(join(home, f)))
+  if (!used.length) return
+  throw new AppError(
+    'unsupported',
+    `The database ${file} has lost its tables (it is empty), but ${home} still holds ${used.map((f) => `${f}/`).join(', ')} of a library. Restore the database from a backup, or move those folders away to start a new library; nothing was changed.`,
+  )
 }
 
 /**

@@ -147,19 +147,20 @@ export class GenerationsRepo {
     this.db.prepare('DELETE FROM generations WHERE id = ?').run(id)
   }
 
-  recoverInterrupted(isAlive: (pid: number) => boolean): void {
+  /** Returns the ids it marked interrupted. */
+  recoverInterrupted(isAlive: (pid: number) => boolean): number[] {
     const rows = this.db
       .prepare(`SELECT id, pid FROM generations WHERE status = 'running'`)
       .all() as { id: number; pid: number | null }[]
-    for (const r of rows) {
-      if (r.pid !== null && isAlive(r.pid)) continue
+    const stopped = rows.filter((r) => r.pid === null || !isAlive(r.pid)).map((r) => r.id)
+    for (const id of stopped)
       this.finish(
-        r.id,
+        id,
         'interrupted',
         'Generation was interrupted (the app or computer stopped). Its samples are kept; use Refill to generate the rest.',
         null,
       )
-    }
+    return stopped
   }
 
   private summarise(r: GenerationRow, folder: string): GenerationSummary {

@@ -12,6 +12,7 @@ interface RunRow {
   device: string | null
   backend_notes: string | null
   pid: number | null
+  supervisor_pid: number | null
   error: string | null
   epochs_done: number
   best_val_loss: number | null
@@ -74,9 +75,9 @@ export class RunsRepo {
   markStarted(id: number, pid: number): void {
     this.db
       .prepare(
-        `UPDATE runs SET status = 'running', pid = ?, error = NULL, started_at = COALESCE(started_at, ?), finished_at = NULL, updated_at = ? WHERE id = ?`,
+        `UPDATE runs SET status = 'running', pid = ?, supervisor_pid = ?, error = NULL, started_at = COALESCE(started_at, ?), finished_at = NULL, updated_at = ? WHERE id = ?`,
       )
-      .run(pid, Date.now(), Date.now(), id)
+      .run(pid, process.pid, Date.now(), Date.now(), id)
   }
 
   setBackend(
@@ -152,14 +153,18 @@ export class RunsRepo {
     this.db.prepare('DELETE FROM runs WHERE id = ?').run(id)
   }
 
-  /** Runs whose process is gone (app or machine stopped) become interrupted, ready to resume. */
+  /**
+   * Runs whose process or supervisor is gone (app, CLI or machine stopped) become interrupted,
+   * ready to resume. A training process outliving its supervisor only winds down (it stops when
+   * its channel closes) and nobody would record its end.
+   */
   recoverInterrupted(isAlive: (pid: number) => boolean): void {
-    const rows = this.db.prepare(`SELECT id, pid FROM runs WHERE status = 'running'`).all() as {
-      id: number
-      pid: number | null
-    }[]
+    const rows = this.db
+      .prepare(`SELECT id, pid, supervisor_pid FROM runs WHERE status = 'running'`)
+      .all() as { id: number; pid: number | null; supervisor_pid: number | null }[]
     for (const r of rows) {
-      if (r.pid !== null && isAlive(r.pid)) continue
+      const supervised = r.supervisor_pid === null || isAlive(r.supervisor_pid)
+      if (r.pid !== null && isAlive(r.pid) && supervised) continue
       this.finish(
         r.id,
         'interrupted',

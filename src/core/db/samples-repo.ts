@@ -182,6 +182,14 @@ export class SamplesRepo {
     }[]
   }
 
+  /** Every sample file of a generation, relative to its samples folder. */
+  sampleFiles(generationId: number): string[] {
+    const rows = this.db
+      .prepare('SELECT file FROM samples WHERE generation_id = ?')
+      .all(generationId)
+    return (rows as { file: string }[]).map((r) => r.file)
+  }
+
   private where(generationId: number, f: SampleFilter): { where: string; params: unknown[] } {
     const parts = ['generation_id = ?']
     const params: unknown[] = [generationId]

@@ -90,6 +90,7 @@ export async function runGeneration(
   let filtered = 0
   let seed = job.seedStart
   const t0 = Date.now()
+  let batches = 0
   const shortfall: { classIndex: number; missing: number; tried: number }[] = []
   try {
     for (const { classIndex, count } of job.need) {
@@ -140,6 +141,7 @@ export async function runGeneration(
         }
         tried += n
         generated += rows.length
+        if (injectedKill(++batches)) process.kill(process.pid, 'SIGKILL')
         send({ type: 'gen-samples', rows })
         const secs = (Date.now() - t0) / 1000
         send({
@@ -162,6 +164,15 @@ export async function runGeneration(
     gen.dispose()
   }
   send({ type: 'gen-done', outcome: 'completed', shortfall })
+}
+
+/**
+ * Fault injection for tests: SYNTHFOLD_FAULT=gen-kill@N kills this process once the PNGs of batch N
+ * are written and before their rows are sent, the window a real kill most often lands in.
+ */
+function injectedKill(batch: number): boolean {
+  const m = /^gen-kill@(\d+)$/.exec(process.env.SYNTHFOLD_FAULT ?? '')
+  return m !== null && Number(m[1]) === batch
 }
 
 /** Accuracy of the run's classifier on the run's own held-out real images (its validation split). */

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '../../shared/result'
 import {
@@ -14,6 +14,8 @@ import type { DatasetsRepo } from '../db/datasets-repo'
 import type { GenerationsRepo } from '../db/generations-repo'
 import type { SamplesRepo } from '../db/samples-repo'
 import type { RunsRepo } from '../db/runs-repo'
+import { assertFolderFree, folderInUse } from '../util/paths'
+import { diskFullMessage, isDiskFull } from '../util/disk'
 import { startTrainerProcess, type TrainerProcess } from './ml-launcher'
 import type { FromTrainer, GenerateJob } from '../../shared/ml-protocol'
 import type { SpawnWorker } from './worker-process'
@@ -121,6 +123,11 @@ export class GenerationManager {
       plan,
       classNames: run.classNames,
     })
+    if (folderInUse(this.folder(id))) {
+      // Left by a generation whose row is gone (a replaced database): never write over its samples.
+      this.ctx.gens.delete(id)
+      assertFolderFree(this.folder(id), 'generation')
+    }
     const copy = join(this.folder(id), 'checkpoint')
     try {
       cpSync(ck.path, copy, { recursive: true })
@@ -151,8 +158,29 @@ export class GenerationManager {
         'conflict',
         'Every class already has the accepted samples its plan asks for.',
       )
+    this.reconcile(id)
     this.launch(id, className)
     return this.get(id)
+  }
+
+  /**
+   * Makes a stopped generation's files agree with its rows: a process killed between writing a
+   * batch's PNGs and reporting them (or a supervisor that died first) leaves files no row knows;
+   * they are removed, and a refill makes those seeds again.
+   */
+  reconcile(id: number): void {
+    const dir = join(this.folder(id), 'samples')
+    let entries: string[]
+    try {
+      entries = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    } catch {
+      return // no samples folder yet
+    }
+    const known = new Set(this.ctx.samples.sampleFiles(id).map((f) => f.replace(/\\/g, '/')))
+    for (const rel of entries) {
+      const file = rel.replace(/\\/g, '/')
+      if (/\.png(\.tmp)?$/.test(file) && !known.has(file)) rmSync(join(dir, rel), { force: true })
+    }
   }
 
   cancel(id: number): boolean {
@@ -213,7 +241,24 @@ export class GenerationManager {
     }
     live.proc = startTrainerProcess(
       job,
-      (m) => this.onMessage(id, live, m),
+      (m) => {
+        try {
+          this.onMessage(id, live, m)
+        } catch (err) {
+          // rows that cannot be stored (a full disk): stop, and the files without rows go
+          live.outcome ??= {
+            status: 'failed',
+            error: isDiskFull(err)
+              ? diskFullMessage(
+                  'the database could not record the samples',
+                  'Samples recorded so far are kept.',
+                )
+              : `The database could not record the samples: ${String(err)}`,
+            note: null,
+          }
+          live.proc.cancel()
+        }
+      },
       (code, signal) => {
         this.live.delete(id)
         const tail = live.proc.stderrTail()
@@ -222,8 +267,18 @@ export class GenerationManager {
           error: `The generation process stopped unexpectedly (${signal ?? `exit code ${code}`}).${tail ? ` Last output: ${tail}` : ''}`,
           note: null,
         }
-        this.ctx.gens.finish(id, o.status, o.error, o.note)
-        this.emit({ type: 'status', generation: this.get(id) })
+        try {
+          this.reconcile(id)
+          this.ctx.gens.finish(id, o.status, o.error, o.note)
+          this.emit({ type: 'status', generation: this.get(id) })
+        } catch {
+          // a database or disk that takes no more writes: the next start marks it interrupted
+          try {
+            this.emit({ type: 'status', generation: { ...this.get(id), ...o } })
+          } catch {
+            // not even readable: nothing more to report
+          }
+        }
         ended()
       },
       this.ctx.spawn,

@@ -17,6 +17,7 @@ import { Generator } from '../generation/generator'
 import { DivergedError, Trainer } from '../training/trainer'
 import { runGeneration } from '../generation/generate'
 import { exportGenerator } from '../generation/export-generator'
+import { diskFullMessage, isDiskFull } from '../util/disk'
 import type { FromTrainer, ToTrainer, TrainJob } from '../../shared/ml-protocol'
 
 let stop = false
@@ -52,7 +53,7 @@ const onParentMessage = (listener: (m: ToTrainer) => void): void => {
 const done = (): void => {
   // A utility process stays up while its port listens: end it once the last message has gone out.
   if (parentPort) setTimeout(() => process.exit(0), 200)
-  else process.disconnect?.()
+  else if (process.connected) process.disconnect()
 }
 
 onParentMessage((m: ToTrainer) => {
@@ -61,18 +62,27 @@ onParentMessage((m: ToTrainer) => {
     run(m.job)
       .catch((err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err))
+        const message = isDiskFull(err)
+          ? diskFullMessage(
+              e.message.replace(/^ENOSPC: /, ''),
+              m.job.mode === 'train' ? 'The run keeps the checkpoints it had.' : '',
+            )
+          : e.message
         send({
           type: 'error',
-          error: { name: e.name, message: e.message, stack: e.stack },
+          error: { name: e.name, message, stack: e.stack },
           diverged: err instanceof DivergedError,
         })
       })
       .finally(done)
   }
 })
-// The parent going away (app closed or killed) ends the run too.
+// The parent going away (app closed or killed) ends the run too: the job stops at its next batch
+// (a run keeps a checkpoint), and a process still here after that grace is ended, so nothing
+// outlives its supervisor holding the database.
 process.on('disconnect', () => {
   stop = true
+  setTimeout(() => process.exit(1), 30_000).unref()
 })
 
 async function run(job: TrainJob): Promise<void> {
@@ -105,11 +115,24 @@ async function run(job: TrainJob): Promise<void> {
   const s = job.settings
   let sinceBest = 0
   let lastSent = 0
+  let lastSaved = Date.now()
   const save = async (kind: 'last' | 'best', quick = false): Promise<void> => {
     const dir = join(job.runDir, kind)
-    await saveCheckpoint(trainer, dir, best, quick)
+    try {
+      await saveCheckpoint(trainer, dir, best, quick)
+    } catch (err) {
+      if (!isDiskFull(err)) throw err
+      throw Object.assign(new Error(`could not write the ${kind} checkpoint (${dir})`), {
+        code: 'ENOSPC',
+      })
+    }
+    if (kind === 'last') lastSaved = Date.now()
     send({ type: 'checkpoint', kind, epoch: trainer.epoch, dir, bestValLoss: best })
   }
+  // However long an epoch, a kill loses at most about this much training: `last` is also written
+  // at the first batch or epoch boundary after it has passed.
+  const lastEvery = 1000 * Number(process.env.SYNTHFOLD_LAST_CHECKPOINT_SECONDS ?? 60)
+  const due = (): boolean => Date.now() - lastSaved >= lastEvery
   while (trainer.epoch < s.epochs) {
     const metrics = await trainer.trainEpoch(
       (p) => {
@@ -119,6 +142,9 @@ async function run(job: TrainJob): Promise<void> {
         send({ type: 'progress', ...p })
       },
       () => stop,
+      async () => {
+        if (due()) await save('last', true)
+      },
     )
     if (!metrics) {
       // cancelled: the checkpoint keeps the latent prior fitted at the last epoch's end
@@ -133,7 +159,7 @@ async function run(job: TrainJob): Promise<void> {
       sinceBest = 0
       await save('best')
     } else sinceBest++
-    const savedLast = trainer.epoch % s.checkpointEvery === 0 || trainer.epoch === s.epochs
+    const savedLast = trainer.epoch % s.checkpointEvery === 0 || trainer.epoch === s.epochs || due()
     if (savedLast) await save('last')
     // after the checkpoints, so the previews reuse their latent statistics (a cancel that arrives
     // meanwhile is seen at the next epoch's first batch)

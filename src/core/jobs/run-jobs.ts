@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Database } from 'better-sqlite3'
 import { AppError } from '../../shared/result'
@@ -8,6 +8,8 @@ import { resolveSettings, type TrainSettings } from '../../shared/train-settings
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { RunsRepo } from '../db/runs-repo'
 import type { BackendInfo, BackendName } from '../../shared/backend'
+import { assertFolderFree, folderInUse } from '../util/paths'
+import { diskFullMessage, isDiskFull } from '../util/disk'
 import { runTrainerJob, startTrainerProcess, type TrainerProcess } from './ml-launcher'
 import type { SpawnWorker } from './worker-process'
 import type { FromTrainer } from '../../shared/ml-protocol'
@@ -65,6 +67,11 @@ export class RunManager {
       settings,
       classes.map((c) => c.name),
     )
+    if (folderInUse(this.runDir(runId))) {
+      // Left by a run whose row is gone (a replaced database): its checkpoints are not ours to overwrite.
+      this.ctx.runs.delete(runId)
+      assertFolderFree(this.runDir(runId), 'run')
+    }
     this.launch(runId, datasetId, settings, null, backend)
     return this.ctx.runs.get(runId)!
   }
@@ -75,14 +82,38 @@ export class RunManager {
     if (this.live.has(runId)) throw new AppError('conflict', `Run ${runId} is already running.`)
     if (run.status === 'completed')
       throw new AppError('conflict', `Run ${runId} has already finished all its epochs.`)
-    const last = this.ctx.runs.checkpoint(runId, 'last')
-    if (!last)
+    const from = this.resumePoint(runId)
+    if (!from)
       throw new AppError(
         'conflict',
         `Run ${runId} has no checkpoint to resume from; start a new run instead.`,
       )
-    this.launch(runId, run.datasetId, run.settings, last.path, backend)
+    this.launch(runId, run.datasetId, run.settings, from, backend)
     return this.ctx.runs.get(runId)!
+  }
+
+  /**
+   * The newest checkpoint on disk that can be read: `last` usually, but `best` when the process
+   * died before its first `last` (or after a `best` newer than it). Both hold optimiser state.
+   */
+  private resumePoint(runId: number): string | null {
+    let found: { path: string; epoch: number } | null = null
+    for (const kind of ['last', 'best'] as const) {
+      // also one the process wrote on its way out after its supervisor died (never recorded)
+      const path = this.ctx.runs.checkpoint(runId, kind)?.path ?? join(this.runDir(runId), kind)
+      let epoch: number
+      try {
+        epoch = (
+          JSON.parse(readFileSync(join(path, 'checkpoint.json'), 'utf8')) as {
+            epoch: number
+          }
+        ).epoch
+      } catch {
+        continue // missing or damaged
+      }
+      if (!found || epoch > found.epoch) found = { path, epoch }
+    }
+    return found?.path ?? null
   }
 
   cancel(runId: number): boolean {
@@ -228,9 +259,7 @@ export class RunManager {
           status: 'failed',
           error: `The training process stopped unexpectedly (${how}).${tail ? ` Last output: ${tail}` : ''}`,
         }
-        this.ctx.runs.finish(runId, outcome.status, outcome.error)
-        this.emit({ type: 'status', run: this.ctx.runs.get(runId)! })
-        ended()
+        void this.record(runId, outcome).then(ended)
       },
       this.ctx.spawn,
     )
@@ -239,7 +268,57 @@ export class RunManager {
     this.emit({ type: 'status', run: this.ctx.runs.get(runId)! })
   }
 
+  /**
+   * Writes a run's outcome, retrying for a few seconds when the disk is full (the process that
+   * just ended may have freed its temporary files). Never throws: a write that keeps failing leaves
+   * the row to the next start's recovery, and the outcome is still reported.
+   */
+  private async record(runId: number, outcome: Outcome): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.ctx.runs.finish(runId, outcome.status, outcome.error)
+        this.emit({ type: 'status', run: this.ctx.runs.get(runId)! })
+        return
+      } catch (err) {
+        if (!isDiskFull(err) || attempt >= 10) {
+          let run: RunSummary | undefined
+          try {
+            run = this.ctx.runs.get(runId)
+          } catch {
+            run = undefined
+          }
+          if (run) this.emit({ type: 'status', run: { ...run, ...outcome } })
+          return
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+    }
+  }
+
+  /** A message the run's row could not take (a full disk): the run stops and fails with why. */
+  private unrecorded(live: Live, err: unknown): void {
+    const error = isDiskFull(err)
+      ? diskFullMessage(
+          'the database could not record the run',
+          'The run keeps the checkpoints it had.',
+        )
+      : `The database could not record the run: ${err instanceof Error ? err.message : String(err)}`
+    this.report(live, 'failed', error)
+    if (!live.cancelRequested) {
+      live.cancelRequested = true
+      live.proc.cancel()
+    }
+  }
+
   private onMessage(runId: number, s: TrainSettings, live: Live, m: FromTrainer): void {
+    try {
+      this.handle(runId, s, live, m)
+    } catch (err) {
+      this.unrecorded(live, err)
+    }
+  }
+
+  private handle(runId: number, s: TrainSettings, live: Live, m: FromTrainer): void {
     const runs = this.ctx.runs
     if (m.type === 'started') {
       runs.setBackend(

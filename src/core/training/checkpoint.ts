@@ -73,10 +73,31 @@ export async function saveCheckpoint(
     latentStats: quick ? trainer.latestLatentStats() : trainer.latentStats(),
     tensors,
   }
-  writeFileSync(join(tmp, 'weights.bin'), Buffer.concat(chunks))
-  writeFileSync(join(tmp, 'checkpoint.json'), JSON.stringify(meta, null, 1))
+  try {
+    const weights = Buffer.concat(chunks)
+    if (injectedDiskFull(trainer.epoch)) {
+      writeFileSync(join(tmp, 'weights.bin'), weights.subarray(0, weights.length >> 1))
+      throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC' })
+    }
+    writeFileSync(join(tmp, 'weights.bin'), weights)
+    writeFileSync(join(tmp, 'checkpoint.json'), JSON.stringify(meta, null, 1))
+  } catch (err) {
+    // A failed write (a full disk) leaves the previous checkpoint in place and no temp folder.
+    rmSync(tmp, { recursive: true, force: true })
+    throw err
+  }
   rmSync(dir, { recursive: true, force: true })
   renameSync(tmp, dir)
+}
+
+/**
+ * Fault injection for tests on machines where no small file system can be mounted:
+ * SYNTHFOLD_FAULT=disk-full@E makes every checkpoint written from epoch E on fail half-way with
+ * ENOSPC, as a full disk does.
+ */
+function injectedDiskFull(epoch: number): boolean {
+  const m = /^disk-full@(\d+)$/.exec(process.env.SYNTHFOLD_FAULT ?? '')
+  return m !== null && epoch >= Number(m[1])
 }
 
 export function readCheckpointMeta(dir: string): CheckpointMeta {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
-import { mkdirSync, renameSync } from 'node:fs'
+import { mkdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { batchArrays } from './data'
@@ -98,9 +98,14 @@ async function writeGrid(
     }
   })
   const tmp = `${file}.tmp`
-  await sharp(out, { raw: { width: W, height: H, channels: channels as 1 | 3 | 4 } })
-    .toColourspace(channels === 1 ? 'b-w' : 'srgb')
-    .png()
-    .toFile(tmp)
+  try {
+    await sharp(out, { raw: { width: W, height: H, channels: channels as 1 | 3 | 4 } })
+      .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+      .png()
+      .toFile(tmp)
+  } catch (err) {
+    rmSync(tmp, { force: true })
+    throw err
+  }
   renameSync(tmp, file)
 }

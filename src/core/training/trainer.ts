@@ -80,11 +80,13 @@ export class Trainer {
 
   /**
    * Trains one epoch; calls `onBatch` after each batch and stops early (returning null) when
-   * `shouldStop` says so. Throws DivergedError at the first non-finite loss.
+   * `shouldStop` says so. Throws DivergedError at the first non-finite loss. `atBatch` runs
+   * before each batch, at a point where the weights are consistent (a timed checkpoint).
    */
   async trainEpoch(
     onBatch: (p: BatchProgress) => void,
     shouldStop: () => boolean,
+    atBatch?: () => Promise<void>,
   ): Promise<EpochMetrics | null> {
     const s = this.settings
     const epoch = this.epoch
@@ -99,6 +101,7 @@ export class Trainer {
       // Let queued messages (a cancel) in: synchronous backends never yield on their own.
       await new Promise((resolve) => setImmediate(resolve))
       if (shouldStop()) return null
+      if (b > 0) await atBatch?.()
       const idx = order.slice(b * s.batchSize, (b + 1) * s.batchSize)
       const beta = s.beta * klWarmup(epoch + b / batches, s.klWarmupEpochs)
       const [loss, rec, kl] = await this.step(idx, beta, s.seed * 100_003 + epoch * 1009 + b)

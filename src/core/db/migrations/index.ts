@@ -3,6 +3,7 @@ import { migrate0010 } from './0010-datasets'
 import { migrate0020 } from './0020-runs'
 import { migrate0030 } from './0030-generations'
 import { migrate0040 } from './0040-exports'
+import { migrate0050 } from './0050-run-supervisor'
 
 /** Ordered migration steps; step i brings the database to user_version i + 1. */
 export const migrations: ReadonlyArray<(db: Database) => void> = [
@@ -10,4 +11,5 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
   migrate0020,
   migrate0030,
   migrate0040,
+  migrate0050,
 ]
