@@ -2,7 +2,8 @@
 # Installs everything Synthfold needs on a fresh Debian/Ubuntu machine: Debian's Chromium (for the
 # end-to-end tests; Playwright cannot download its own browser everywhere), Python's PIL (the unit
 # tests read exports with it, as real consumers do) and the npm packages.
-# Optional extras for benchmarks and demos: dataset-fashion-mnist, time.
+# Optional extras for benchmarks and demos (SYNTHFOLD_BENCH_DEPS=1): dataset-fashion-mnist,
+# python3-torch (the training speed reference) and time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -11,6 +12,7 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromi
 if [ "${SYNTHFOLD_BENCH_DEPS:-0}" = 1 ]; then
   [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
   [ -x /usr/bin/time ] || need+=(time)
+  /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
