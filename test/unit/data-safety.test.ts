@@ -16,6 +16,7 @@ import { DatasetsRepo } from '../../src/core/db/datasets-repo'
 import { decodeFile, type FileOutcome } from '../../src/core/datasets/decode-file'
 import { runImport, type ImportHooks } from '../../src/core/datasets/import'
 import { ImportWriter } from '../../src/core/datasets/import-writer'
+import { ImportsRepo } from '../../src/core/db/imports-repo'
 import { PixelStore, ThumbPack } from '../../src/core/datasets/store'
 import { dbFile } from '../../src/core/util/paths'
 import { tmp } from './helpers/messy'
@@ -80,7 +81,11 @@ describe('two writers of one dataset', () => {
       const open = (db: Database) => {
         const store = new PixelStore(PixelStore.fileFor(dir, 1, 28, 1), R)
         const thumbs = new ThumbPack(ThumbPack.fileFor(dir, 1))
-        return { store, thumbs, writer: new ImportWriter(db, 1, store, thumbs, new Map()) }
+        return {
+          store,
+          thumbs,
+          writer: new ImportWriter(new ImportsRepo(db), 1, store, thumbs, new Map()),
+        }
       }
       const wa = open(a)
       const wb = open(b)

@@ -20,8 +20,8 @@ function skipReason(): string | null {
   if (!(major < 22 || (major === 22 && minor < 12)))
     return `${SYSTEM_NODE} is ${v.stdout.trim()}, new enough`
   if (!existsSync(BUILT)) return 'out/main/web.js is not built (npm run build)'
-  if (statSync(BUILT).mtimeMs < statSync(join(ROOT, 'src/main/web/index.ts')).mtimeMs)
-    return 'out/main/web.js is older than src/main/web/index.ts (npm run build)'
+  if (statSync(BUILT).mtimeMs < statSync(join(ROOT, 'src/web/index.ts')).mtimeMs)
+    return 'out/main/web.js is older than src/web/index.ts (npm run build)'
   return null
 }
 const reason = skipReason()

@@ -1,43 +1,8 @@
-import type { Database, Statement } from 'better-sqlite3'
-import { AppError } from '../../shared/result'
+import type { ExistingRow, ImageRow, ImportsRepo } from '../db/imports-repo'
 import type { FileOutcome } from './decode-file'
 import type { PixelStore, ThumbPack } from './store'
 
-export interface ExistingRow {
-  id: number
-  rel_path: string
-  file_size: number
-  mtime_ms: number
-  status: 'ok' | 'skipped'
-  slot: number | null
-  class_id: number | null
-}
-
-type Row = [
-  classId: number | null,
-  fileSize: number,
-  mtimeMs: number,
-  width: number | null,
-  height: number | null,
-  format: string | null,
-  sha256: string | null,
-  status: 'ok' | 'skipped',
-  error: string | null,
-  slot: number | null,
-  thumbOffset: number | null,
-  thumbLength: number | null,
-  datasetId: number,
-  relPath: string,
-]
-
-/** Why an import cannot write to a dataset: another import holds its lock. */
-export function datasetBusy(pid: number | null): string {
-  return `This dataset is being imported by another window or process${pid ? ` (process ${pid})` : ''}. Wait for that import to finish, or cancel it there, then import the folder again.`
-}
-
 const FLUSH_EVERY = 512
-const ROWS_PER_INSERT = 32
-const ROW_PLACEHOLDERS = `(${Array(14).fill('?').join(', ')})`
 
 /**
  * Turns decoder outcomes into pixel records and image rows, committed in batches. A batch's slots
@@ -53,67 +18,20 @@ export class ImportWriter {
   private pixels: Uint8Array[] = []
   /** Per pending row: its preview, placed at commit time like its pixels. */
   private previews: (Uint8Array | null)[] = []
-  private rows: Row[] = []
-  private readonly insert: Statement
-  private readonly insertMany: Statement
-  private readonly update: Statement
+  private rows: ImageRow[] = []
+  private readonly commitBatch: (place: (base: number) => ImageRow[], count: number) => void
   private readonly commit: () => void
 
   constructor(
-    private readonly db: Database,
+    repo: ImportsRepo,
     private readonly datasetId: number,
     private readonly store: PixelStore,
     private readonly thumbs: ThumbPack,
     private readonly existing: Map<string, ExistingRow>,
   ) {
-    const insertRows = (n: number): Statement =>
-      db.prepare(
-        `INSERT INTO images (class_id, file_size, mtime_ms, width, height, format, sha256, status, error, slot,
-         thumb_offset, thumb_length, dataset_id, rel_path) VALUES ${Array(n).fill(ROW_PLACEHOLDERS).join(', ')}`,
-      )
-    this.insert = insertRows(1)
-    this.insertMany = insertRows(ROWS_PER_INSERT)
-    this.update = db.prepare(
-      `UPDATE images SET class_id = ?, file_size = ?, mtime_ms = ?, width = ?, height = ?, format = ?, sha256 = ?,
-         status = ?, error = ?, slot = ?, thumb_offset = ?, thumb_length = ? WHERE dataset_id = ? AND rel_path = ?`,
-    )
-    const owner = db.prepare('SELECT next_slot, status, import_pid FROM datasets WHERE id = ?')
-    const setSlot = db.prepare('UPDATE datasets SET next_slot = ?, updated_at = ? WHERE id = ?')
-    const batch = db.transaction(() => {
-      const ds = owner.get(this.datasetId) as
-        { next_slot: number; status: string; import_pid: number | null } | undefined
-      // Whoever holds the dataset's import lock is the only writer (see beginDataset).
-      if (ds?.status !== 'importing' || ds.import_pid !== process.pid)
-        throw new AppError('conflict', datasetBusy(ds?.import_pid ?? null))
-      const base = ds.next_slot
-      this.store.writeMany(base, this.pixels)
-      const thumbed = this.previews.flatMap((p, i) => (p ? [i] : []))
-      const places = this.thumbs.appendAll(thumbed.map((i) => this.previews[i]!))
-      const placed = this.rows.map((row): Row => {
-        const r: Row = [...row]
-        if (r[9] !== null) r[9] += base
-        return r
-      })
-      thumbed.forEach((i, k) => {
-        placed[i][10] = places[k].offset
-        placed[i][11] = places[k].length
-      })
-      // New rows go in several at a time (one statement per ROWS_PER_INSERT rows costs far less
-      // than one each); rows of files seen before are updated one by one.
-      const fresh: Row[] = []
-      for (const row of placed)
-        if (this.existing.has(row[13])) this.update.run(...row)
-        else fresh.push(row)
-      let i = 0
-      for (; i + ROWS_PER_INSERT <= fresh.length; i += ROWS_PER_INSERT)
-        this.insertMany.run(fresh.slice(i, i + ROWS_PER_INSERT).flat())
-      for (; i < fresh.length; i++) this.insert.run(...fresh[i])
-      setSlot.run(base + this.pixels.length, Date.now(), this.datasetId)
-    })
-    // IMMEDIATE: the write lock is taken before the committed end is read, so no other
-    // connection can move it until this batch commits or rolls back.
+    this.commitBatch = repo.batchCommitter(datasetId, (rel) => this.existing.has(rel))
     this.commit = () => {
-      batch.immediate()
+      this.commitBatch((base) => this.place(base), this.pixels.length)
       this.pixels = []
       this.previews = []
       this.rows = []
@@ -191,7 +109,24 @@ export class ImportWriter {
     if (this.rows.length || this.pixels.length) this.commit()
   }
 
-  private push(row: Row, preview: Uint8Array | null = null): void {
+  /** Writes the batch's pixels and previews from slot `base` on; returns its rows pointing there. */
+  private place(base: number): ImageRow[] {
+    this.store.writeMany(base, this.pixels)
+    const thumbed = this.previews.flatMap((p, i) => (p ? [i] : []))
+    const places = this.thumbs.appendAll(thumbed.map((i) => this.previews[i]!))
+    const placed = this.rows.map((row): ImageRow => {
+      const r: ImageRow = [...row]
+      if (r[9] !== null) r[9] += base
+      return r
+    })
+    thumbed.forEach((i, k) => {
+      placed[i][10] = places[k].offset
+      placed[i][11] = places[k].length
+    })
+    return placed
+  }
+
+  private push(row: ImageRow, preview: Uint8Array | null = null): void {
     this.rows.push(row)
     this.previews.push(preview)
     if (this.rows.length >= FLUSH_EVERY) this.flush()

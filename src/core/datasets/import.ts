@@ -9,17 +9,9 @@ import { channelCount } from '../../shared/types'
 import type { Geometry } from './decode'
 import { decodeAll, DecodePool, type DecodeItem } from './decode-pool'
 import { chooseGeometry } from './geometry'
-import {
-  beginDataset,
-  buildSummary,
-  ensureClasses,
-  existingRows,
-  failImport,
-  finishDataset,
-  importedElsewhere,
-  removeMissing,
-} from './import-dataset'
-import { datasetBusy, ImportWriter } from './import-writer'
+import { datasetBusy, importedElsewhere, ImportsRepo } from '../db/imports-repo'
+import { failImport } from './import-failure'
+import { ImportWriter } from './import-writer'
 import { scanTree, type Candidate, type ScanResult } from './scan'
 import { PixelStore, ThumbPack, removeStoreFiles } from './store'
 
@@ -65,9 +57,9 @@ export async function runImport(
 ): Promise<ImportSummary> {
   const started = Date.now()
   const root = await resolveImportRoot(req.path)
-  // Refused early here, before the scan, when the lock is plainly held; beginDataset takes it.
-  const previous = db.prepare('SELECT * FROM datasets WHERE root = ?').get(root) as
-    DatasetRow | undefined
+  // Refused early here, before the scan, when the lock is plainly held; repo.begin takes it.
+  const repo = new ImportsRepo(db)
+  const previous = repo.byRoot(root)
   if (previous && importedElsewhere(previous))
     throw new AppError('conflict', datasetBusy(previous.import_pid))
 
@@ -83,14 +75,14 @@ export async function runImport(
       },
       hooks.shouldStop,
     )
-    return await importScanned(db, home, req, hooks, { started, root, scan }, decoders.pool)
+    return await importScanned(repo, home, req, hooks, { started, root, scan }, decoders.pool)
   } finally {
     await decoders.pool?.close()
   }
 }
 
 async function importScanned(
-  db: Database,
+  repo: ImportsRepo,
   home: string,
   req: ImportRequest,
   hooks: ImportHooks,
@@ -100,17 +92,17 @@ async function importScanned(
   const inClass = scan.candidates.filter((c) => c.classFolder !== null)
   const sampled =
     req.size && req.channels ? null : await chooseGeometry(inClass.map((c) => c.absPath))
-  const { dataset, geometryChanged, created } = beginDataset(db, root, req, () => sampled!)
+  const { dataset, geometryChanged, created } = repo.begin(root, req, () => sampled!)
   const dir = datasetDir(home, dataset.id)
   if (created && folderInUse(dir)) {
     // Left by a dataset whose row is gone (a replaced database): its pixels are not ours to reuse.
-    db.prepare('DELETE FROM datasets WHERE id = ?').run(dataset.id)
+    repo.forget(dataset.id)
     assertFolderFree(dir, 'dataset')
   }
   try {
     hooks.onDataset?.(dataset.id)
     return await fillDataset(
-      db,
+      repo,
       home,
       hooks,
       dataset,
@@ -119,13 +111,13 @@ async function importScanned(
       pool,
     )
   } catch (err) {
-    throw failImport(db, home, dataset.id, err)
+    throw failImport(repo, home, dataset.id, err)
   }
 }
 
 /** The import proper, once this process holds the dataset's import lock. */
 async function fillDataset(
-  db: Database,
+  repo: ImportsRepo,
   home: string,
   hooks: ImportHooks,
   dataset: DatasetRow,
@@ -143,9 +135,9 @@ async function fillDataset(
   const thumbs = new ThumbPack(ThumbPack.fileFor(dir, dataset.store_generation))
   if (geometryChanged) removeStoreFiles(dir, [store.file, thumbs.file])
 
-  const classIds = ensureClasses(db, dataset.id, scan.classFolders)
-  const existing = existingRows(db, dataset.id)
-  const writer = new ImportWriter(db, dataset.id, store, thumbs, existing)
+  const classIds = repo.ensureClasses(dataset.id, scan.classFolders)
+  const existing = repo.existingRows(dataset.id)
+  const writer = new ImportWriter(repo, dataset.id, store, thumbs, existing)
   const seen = new Set<string>([
     ...scan.candidates.map((c) => c.relPath),
     ...scan.problems.map((p) => p.relPath),
@@ -195,8 +187,8 @@ async function fillDataset(
 
   stopped ||= hooks.shouldStop()
   hooks.progress('finishing', done, items.length)
-  const removed = stopped ? 0 : removeMissing(db, dataset.id, existing, seen, scan.classFolders)
-  const summary = buildSummary(db, dataset.id, {
+  const removed = stopped ? 0 : repo.removeMissing(dataset.id, existing, seen, scan.classFolders)
+  const summary = repo.summary(dataset.id, {
     added: writer.added,
     changed: writer.changed,
     removed,
@@ -205,7 +197,7 @@ async function fillDataset(
     cancelled: stopped,
     seconds: (Date.now() - started) / 1000,
   })
-  finishDataset(db, summary)
+  repo.finish(summary)
   return summary
 }
 
