@@ -1,31 +1,19 @@
 /** Electron shell: lifecycle, window, IPC and the media protocol; all real work is in ./core. */
 import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { Core } from '../core/core'
 import { CONTENT_SECURITY_POLICY } from '../shared/csp'
+import { isSameDocument, rendererUrl } from './app-protocol'
 import { bindIpc, forwardEvents } from './ipc'
-import { handleMediaProtocol, MEDIA_SCHEME } from './protocol'
+import { handleAppProtocol, handleMediaProtocol, PRIVILEGED_SCHEMES } from './protocol'
 import { createMainWindow } from './window'
 import { utilityWorker } from './utility-process'
 
-protocol.registerSchemesAsPrivileged([
-  { scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
-])
+protocol.registerSchemesAsPrivileged(PRIVILEGED_SCHEMES)
 if (!process.env.SYNTHFOLD_HOME) app.setName('Synthfold')
 
-const devUrl = process.env.ELECTRON_RENDERER_URL
-const indexHtml = join(import.meta.dirname, '../renderer/index.html')
-const appUrl = devUrl ?? pathToFileURL(indexHtml).href
-const isAppUrl = (url: string): boolean => {
-  try {
-    const u = new URL(url)
-    const a = new URL(appUrl)
-    return u.protocol === a.protocol && u.host === a.host && u.pathname === a.pathname
-  } catch {
-    return false
-  }
-}
+const appUrl = rendererUrl(app)
+const isAppUrl = (url: string): boolean => isSameDocument(url, appUrl)
 
 let core: Core
 let quitting = false
@@ -57,6 +45,7 @@ async function main(): Promise<void> {
       },
     })
   })
+  handleAppProtocol(protocol, join(import.meta.dirname, '../renderer'))
   handleMediaProtocol(protocol, core)
   bindIpc(ipcMain, core, isAppUrl)
   openWindow()
@@ -76,7 +65,7 @@ function openWindow(): void {
     if (confirmQuit()) confirmed = true
     else event.preventDefault()
   })
-  void (devUrl ? win.loadURL(devUrl) : win.loadFile(indexHtml))
+  void win.loadURL(appUrl)
 }
 
 app.on('window-all-closed', () => {

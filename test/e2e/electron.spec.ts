@@ -26,13 +26,19 @@ test('the desktop app opens a secure window and imports the sample dataset', asy
   test.skip(!binary, reason)
 
   const home = mkdtempSync(join(tmpdir(), 'synthfold-electron-'))
+  // The built renderer, never a dev server a shell may have left in the environment.
+  const { ELECTRON_RENDERER_URL: _dev, ...env } = process.env
   const app = await electron.launch({
     executablePath: binary!,
     args: ['.'],
-    env: { ...process.env, SYNTHFOLD_HOME: home },
+    env: { ...env, SYNTHFOLD_HOME: home } as Record<string, string>,
   })
   try {
     const win = await app.firstWindow()
+    // Served by the app:// protocol (its own origin), not from file://.
+    await win.waitForLoadState('domcontentloaded')
+    expect(win.url()).toMatch(/^app:\/\/synthfold\/index\.html(#.*)?$/)
+    expect(await win.evaluate(() => location.origin)).toBe('app://synthfold')
     // No Node in the page, and the bridge is exactly the contract's functions.
     const page = await win.evaluate(() => ({
       require: typeof (window as unknown as { require?: unknown }).require,

@@ -56,7 +56,7 @@ describe('the window factory', () => {
     createMainWindow({
       BrowserWindow: Fake,
       preload: '/p.cjs',
-      isAppUrl: (u) => u.startsWith('file:///app/'),
+      isAppUrl: (u) => u.startsWith('app://synthfold/'),
     })
     const w = created[0]
     expect(w.options.webPreferences).toEqual(secureWebPreferences('/p.cjs'))
@@ -64,7 +64,7 @@ describe('the window factory', () => {
     const event = { preventDefault: () => prevented++ }
     w.handlers['will-navigate'](event, 'https://evil.example/')
     expect(prevented).toBe(1)
-    w.handlers['will-navigate'](event, 'file:///app/index.html')
+    w.handlers['will-navigate'](event, 'app://synthfold/index.html')
     expect(prevented).toBe(1)
     w.handlers['will-redirect'](event, 'http://127.0.0.1:9/')
     expect(prevented).toBe(2)
