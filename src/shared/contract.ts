@@ -156,7 +156,7 @@ const schemas = {
     checkpoint: z.enum(['best', 'last']).default('best'),
     filters: z
       .strictObject({
-        minConfidence: z.number().min(0).max(1),
+        minConfidence: z.union([z.number().min(0).max(1), z.literal('auto')]),
         nearCopy: z.number().min(0).max(10),
         duplicate: z.number().min(0).max(10),
       })

@@ -30,8 +30,12 @@ export interface Plan {
 }
 
 export interface FilterSettings {
-  /** Samples whose intended class gets a lower probability from the run's classifier are rejected. */
-  minConfidence: number
+  /**
+   * The class test. `auto` (the default): per class, a bar calibrated on held-out real images of
+   * the class (GenerationSummary.calibration). A number: one absolute bar for every class. Samples
+   * whose intended class gets a lower probability from the independent classifiers are rejected.
+   */
+  minConfidence: number | 'auto'
   /** Rejected as near-copies below this novelty (nearest real distance / typical real-to-real distance). */
   nearCopy: number
   /** Rejected as duplicates closer than this (same unit) to an earlier accepted sample. */
@@ -43,9 +47,21 @@ export interface FilterSettings {
  * run): the best measured trade between class accuracy, no near-copies and per-class diversity.
  */
 export const DEFAULT_FILTERS: FilterSettings = {
-  minConfidence: 0.9,
+  minConfidence: 'auto',
   nearCopy: 0.6,
   duplicate: 0.5,
+}
+
+/** How the class test was set for one class of a generation. */
+export interface ClassCalibration {
+  /** The confidence a sample of the class needs (calibrated, or the absolute bar asked for). */
+  threshold: number
+  /** Real images of the class scored by a classifier that never saw them. */
+  heldOut: number
+  /** Share of those the held-out classifiers put in the class (null: none held out). */
+  heldOutAccuracy: number | null
+  /** Too few held-out images of its own: the bar is that of all classes pooled. */
+  pooled: boolean
 }
 
 export const DEFAULT_TEMPERATURE = 1.6
@@ -79,6 +95,8 @@ export interface GenerationSummary {
   classNames: string[]
   /** Validation accuracy of the run's classifier on held-out real images (null: none held out). */
   classifierAccuracy: number | null
+  /** Per class index: the class test's bar and the held-out accuracy behind it (null: not yet). */
+  calibration: ClassCalibration[] | null
   backend: string | null
   error: string | null
   note: string | null
@@ -131,3 +149,24 @@ export type GenerationEvent =
   | { type: 'samples'; generationId: number; added: number }
   | { type: 'status'; generation: GenerationSummary }
   | { type: 'decided'; generationId: number; ids: number[]; status: SampleStatus }
+
+/** The confidence a sample of this class needed in this generation. */
+export function confidenceBar(g: GenerationSummary, classIndex: number): number {
+  const m = g.filters.minConfidence
+  if (m !== 'auto') return m
+  return g.calibration?.[classIndex]?.threshold ?? DEFAULT_FILTERS_ABSOLUTE_BAR
+}
+
+/** How the class test of a generation reads, for people: "calibrated per class" or "≥ 0.9". */
+export function describeConfidenceBar(g: GenerationSummary): string {
+  const m = g.filters.minConfidence
+  if (m !== 'auto') return `confidence ≥ ${m}`
+  const bars = (g.calibration ?? []).map((c) => c.threshold)
+  if (!bars.length) return 'confidence calibrated per class'
+  const lo = Math.min(...bars)
+  const hi = Math.max(...bars)
+  return `confidence calibrated per class (${lo.toFixed(2)}–${hi.toFixed(2)})`
+}
+
+/** The bar used where a class has no calibration (an absolute bar of the earlier releases). */
+export const DEFAULT_FILTERS_ABSOLUTE_BAR = 0.9

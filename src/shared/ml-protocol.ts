@@ -1,7 +1,7 @@
 import type { BackendInfo, BackendName } from './backend'
 import type { EpochMetrics } from './runs'
 import type { TrainSettings } from './train-settings'
-import type { FilterReason, FilterSettings } from './generation'
+import type { ClassCalibration, FilterReason, FilterSettings } from './generation'
 
 /** One generated sample as the generation process reports it (main stores it). */
 export interface GeneratedRow {
@@ -97,7 +97,12 @@ export type FromTrainer =
   | { type: 'sampled'; files: string[]; latents: number[][] }
   | { type: 'doctor'; backend: BackendInfo }
   | { type: 'generator-exported'; files: string[] }
-  | { type: 'gen-started'; backend: BackendInfo; classifierAccuracy: number | null }
+  | {
+      type: 'gen-started'
+      backend: BackendInfo
+      classifierAccuracy: number | null
+      calibration: ClassCalibration[] | null
+    }
   | { type: 'gen-samples'; rows: GeneratedRow[] }
   | {
       type: 'gen-progress'

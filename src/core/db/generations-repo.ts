@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3'
 import type {
+  ClassCalibration,
   FilterSettings,
   GenerationClassCounts,
   GenerationStatus,
@@ -22,6 +23,7 @@ interface GenerationRow {
   class_names: string
   next_seed: number
   classifier_accuracy: number | null
+  calibration: string | null
   backend: string | null
   error: string | null
   note: string | null
@@ -122,12 +124,17 @@ export class GenerationsRepo {
       .run(pid, Date.now(), id)
   }
 
-  setStarted(id: number, backend: string, accuracy: number | null): void {
+  setStarted(
+    id: number,
+    backend: string,
+    accuracy: number | null,
+    calibration: ClassCalibration[] | null,
+  ): void {
     this.db
       .prepare(
-        'UPDATE generations SET backend = ?, classifier_accuracy = ?, updated_at = ? WHERE id = ?',
+        'UPDATE generations SET backend = ?, classifier_accuracy = ?, calibration = ?, updated_at = ? WHERE id = ?',
       )
-      .run(backend, accuracy, Date.now(), id)
+      .run(backend, accuracy, calibration ? JSON.stringify(calibration) : null, Date.now(), id)
   }
 
   finish(
@@ -198,6 +205,7 @@ export class GenerationsRepo {
       plan,
       classNames,
       classifierAccuracy: r.classifier_accuracy,
+      calibration: r.calibration ? (JSON.parse(r.calibration) as ClassCalibration[]) : null,
       backend: r.backend,
       error: r.error,
       note: r.note,

@@ -13,13 +13,20 @@ import { Generator } from './generator'
 import type { FromTrainer, GenerateJob, GeneratedRow } from '../../shared/ml-protocol'
 import { Scorer } from './scorer'
 import { SecondOpinion } from './second-opinion'
+import { calibrate } from './calibration'
 
 const BATCH = 128
 /** Per class, at most this many samples are tried per accepted one still wanted (plus a floor). */
 const TRIES_PER_SAMPLE = 8
 const MIN_TRIES = 64
-/** The second-opinion classifier trains for at most this many epochs, or this long. */
+/**
+ * The independent classifiers: this many cross-fitted models, each trained for at least
+ * SECOND_OPINION_STEPS optimiser steps (a small dataset needs many epochs to learn anything) and
+ * at least SECOND_OPINION_EPOCHS epochs, within SECOND_OPINION_BUDGET_MS in all.
+ */
+const SECOND_OPINION_FOLDS = 4
 const SECOND_OPINION_EPOCHS = 4
+const SECOND_OPINION_STEPS = 300
 const SECOND_OPINION_BUDGET_MS = 60_000
 
 export async function runGeneration(
@@ -51,7 +58,7 @@ export async function runGeneration(
     throw new Error(
       `The dataset was re-imported at ${data.size} px since this run trained at ${size} px; train a new run on it first.`,
     )
-  send({ type: 'gen-started', backend, classifierAccuracy: classifierAccuracy(gen, data) })
+  const accuracy = classifierAccuracy(gen, data)
   const labels = Int32Array.from(data.labels, (l) => dataIndex.indexOf(l))
   const target = job.need.reduce((a, n) => a + n.count, 0)
   const preparing = (what: string): void =>
@@ -65,25 +72,35 @@ export async function runGeneration(
       samplesPerSecond: 0,
       className: what,
     })
-  preparing('training the second-opinion classifier')
-  const second = gen.hasClassifier
-    ? await SecondOpinion.train(data, labels, gen.meta.shape, {
-        epochs: SECOND_OPINION_EPOCHS,
-        budgetMs: SECOND_OPINION_BUDGET_MS,
-        seed: gen.meta.settings.seed + 7919,
-        onEpoch: (e) =>
-          preparing(
-            `training the second-opinion classifier (epoch ${e} of ${SECOND_OPINION_EPOCHS})`,
-          ),
-      })
-    : null
+  preparing('training the independent classifiers')
+  const { opinion: second, heldOut } = await SecondOpinion.crossFit(data, labels, gen.meta.shape, {
+    folds: SECOND_OPINION_FOLDS,
+    epochs: SECOND_OPINION_EPOCHS,
+    minSteps: SECOND_OPINION_STEPS,
+    budgetMs: SECOND_OPINION_BUDGET_MS,
+    seed: gen.meta.settings.seed + 7919,
+    shouldStop,
+    onProgress: (k, of) => preparing(`training the independent classifiers (${k} of ${of})`),
+  })
+  const calibration = calibrate(heldOut.own, heldOut.predicted, labels, names.length)
+  if (job.filters.minConfidence !== 'auto') {
+    const bar = job.filters.minConfidence
+    for (const c of calibration) c.threshold = bar
+  }
+  send({ type: 'gen-started', backend, classifierAccuracy: accuracy, calibration })
   if (shouldStop()) {
-    second?.dispose()
+    second.dispose()
     gen.dispose()
     return send({ type: 'gen-done', outcome: 'cancelled', shortfall: [] })
   }
 
-  const scorer = new Scorer((c) => realRows[c].map(pixelsOf), size, channels, job.filters)
+  const scorer = new Scorer(
+    (c) => realRows[c].map(pixelsOf),
+    size,
+    channels,
+    job.filters,
+    calibration.map((c) => c.threshold),
+  )
   await rememberExisting(job, scorer, size, channels)
   let accepted = 0
   let generated = 0
@@ -107,14 +124,10 @@ export async function runGeneration(
         const seeds = Array.from({ length: n }, () => seed++)
         const latents = gen.latentsForSeeds(classIndex, seeds, job.temperature)
         const images = gen.decode(latents, new Array<number>(n).fill(classIndex))
-        // the lower of the run's classifier and the independent second opinion
-        const conf = gen.hasClassifier
-          ? gen.classify(images).map((p) => p[classIndex])
-          : new Array<number>(n).fill(1)
-        if (second)
-          second
-            .confidence(images, classIndex, gen.meta.shape)
-            .forEach((p, i) => (conf[i] = Math.min(conf[i], p)))
+        // The independent classifiers' verdict: the run's own classifier shaped the decoder, so
+        // its opinion of a sample says more about what the decoder learned to please than about
+        // the class (see second-opinion.ts).
+        const conf = second.confidence(images, classIndex, gen.meta.shape)
         const scored = scorer.score(classIndex, names.length, images, conf, seeds)
         const rows: GeneratedRow[] = []
         for (let i = 0; i < n; i++) {
@@ -160,7 +173,7 @@ export async function runGeneration(
     }
   } finally {
     scorer.dispose()
-    second?.dispose()
+    second.dispose()
     gen.dispose()
   }
   send({ type: 'gen-done', outcome: 'completed', shortfall })

@@ -1,4 +1,5 @@
 import type { FilterReason, FilterSettings } from '../../shared/generation'
+import { DEFAULT_FILTERS_ABSOLUTE_BAR } from '../../shared/generation'
 import { features, median, NearestIndex } from './features'
 
 export interface ScoredSample {
@@ -21,7 +22,8 @@ interface ClassRef {
 
 /**
  * Scores samples of one class against the class's real images and the samples already accepted:
- *  - confidence: the run's classifier's probability of the intended class;
+ *  - confidence: the independent classifiers' probability of the intended class, against the
+ *    class's bar (calibrated on held-out real images, or one absolute bar);
  *  - novelty: distance to the nearest real image divided by the typical real-to-real distance of
  *    the class (1 = as far from the training set as real images are from each other; near 0 = a copy);
  *  - duplicate: closer than `filters.duplicate` (same unit) to an accepted sample, or to an
@@ -37,7 +39,15 @@ export class Scorer {
     private readonly size: number,
     private readonly channels: number,
     private readonly filters: FilterSettings,
+    /** Per class index, the confidence bar when `filters.minConfidence` is `auto` (calibrated). */
+    private readonly thresholds: number[] = [],
   ) {}
+
+  /** The confidence a sample of this class needs. */
+  threshold(classIndex: number): number {
+    const m = this.filters.minConfidence
+    return m === 'auto' ? (this.thresholds[classIndex] ?? DEFAULT_FILTERS_ABSOLUTE_BAR) : m
+  }
 
   feature(img: Uint8Array): Float32Array {
     return features(img, this.size, this.channels)
@@ -67,6 +77,7 @@ export class Scorer {
   ): ScoredSample[] {
     const ref = this.ref(classIndex)
     const typical = this.typical(classIndex, classCount) ?? 1
+    const bar = this.threshold(classIndex)
     const feats = images.map((im) => this.feature(im))
     const near = ref.reals.nearest(feats)
     const dupDist = new Float32Array(images.length).fill(Infinity)
@@ -94,7 +105,7 @@ export class Scorer {
       const reason: FilterReason | null =
         novelty < this.filters.nearCopy
           ? 'near-copy'
-          : confidence[i] < this.filters.minConfidence
+          : confidence[i] < bar
             ? 'low-confidence'
             : dupDist[i] / typical < this.filters.duplicate
               ? 'duplicate'

@@ -294,6 +294,7 @@ export class GenerationManager {
         id,
         `${m.backend.backend} (${m.backend.device})`,
         m.classifierAccuracy,
+        m.calibration,
       )
       this.emit({ type: 'status', generation: this.get(id) })
     } else if (m.type === 'gen-samples') {
