@@ -7,6 +7,7 @@ import { trainSettings } from './train-settings'
 import type { DoctorReport, EpochMetrics, RunEvent, RunSummary } from './runs'
 import { DEFAULT_TEMPERATURE } from './generation'
 import type {
+  ClassBalance,
   GenerationEvent,
   GenerationSummary,
   Plan,
@@ -186,6 +187,13 @@ const schemas = {
       )
       .min(1)
       .max(50_000),
+    /** Only report what the decisions would do to each class (`classes`); write nothing. */
+    dryRun: z.boolean().default(false),
+    /**
+     * `plan`: accept per class only as many as fit under its plan, the highest class confidence
+     * first (then novelty); the other accept decisions are not made. Rejections always apply.
+     */
+    limit: z.enum(['none', 'plan']).default('none'),
   }),
   'exports.preview': z.strictObject({ datasetId: id, include, generationIds }),
   'exports.start': z.strictObject({
@@ -276,6 +284,8 @@ export interface MethodResults {
   'samples.decide': {
     updated: number
     previous: { id: number; status: 'accepted' | 'rejected'; reviewed: boolean }[]
+    /** Each class the decisions touch, after them, against its plan and cap. */
+    classes: ClassBalance[]
   }
 }
 
