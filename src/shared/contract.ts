@@ -93,6 +93,11 @@ const sampleFilter = {
 }
 
 const include = z.enum(['accepted', 'real', 'synthetic']).default('accepted')
+const upscale = z.strictObject({
+  size: z.number().int().min(8).max(2048),
+  method: z.enum(['nearest', 'lanczos3']).default('lanczos3'),
+})
+const realImages = z.enum(['match', 'as-is']).default('match')
 const generationIds = z.array(id).min(1).max(1000).nullable().default(null)
 const outPath = z.string().trim().min(1, 'choose a destination folder').max(4096)
 
@@ -195,7 +200,13 @@ const schemas = {
      */
     limit: z.enum(['none', 'plan']).default('none'),
   }),
-  'exports.preview': z.strictObject({ datasetId: id, include, generationIds }),
+  'exports.preview': z.strictObject({
+    datasetId: id,
+    include,
+    generationIds,
+    upscale: upscale.nullable().default(null),
+    realImages,
+  }),
   'exports.start': z.strictObject({
     datasetId: id,
     out: outPath,
@@ -210,13 +221,9 @@ const schemas = {
     zip: z.boolean().default(false),
     merge: z.boolean().default(false),
     generationIds,
-    upscale: z
-      .strictObject({
-        size: z.number().int().min(8).max(2048),
-        method: z.enum(['nearest', 'lanczos3']).default('lanczos3'),
-      })
-      .nullable()
-      .default(null),
+    upscale: upscale.nullable().default(null),
+    realImages,
+    metadata: z.enum(['csv', 'jsonl']).default('csv'),
   }),
   'exports.list': z.strictObject({ datasetId: id.optional() }),
   'exports.get': z.strictObject({ exportId: id }),
