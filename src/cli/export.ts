@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Core } from '../core/core'
 import { formatDuration } from '../shared/format'
 import type { ExportInclude, ExportSummary } from '../shared/export'
@@ -18,7 +18,8 @@ function parseSplits(v: string | true | undefined): [number, number, number] | n
 
 /**
  * synthfold export <dataset> --out DIR [--splits 0.8,0.1,0.1] [--include accepted|real|synthetic]
- * [--zip] [--merge] [--seed S] [--resume ID | --cleanup ID] [--json]
+ * [--zip] [--merge] [--seed S] [--generation ID,...] [--upscale PX] [--real-images match|as-is]
+ * [--metadata csv|jsonl] [--resume ID | --cleanup ID] [--json]
  */
 export async function exportCommand(core: Core, argv: string[]): Promise<number> {
   const { positional, flags } = parse(
@@ -31,6 +32,8 @@ export async function exportCommand(core: Core, argv: string[]): Promise<number>
       'generation',
       'upscale',
       'upscale-method',
+      'real-images',
+      'metadata',
       'resume',
       'cleanup',
     ],
@@ -74,6 +77,8 @@ export async function exportCommand(core: Core, argv: string[]): Promise<number>
               size: upscale,
               method: (flags.get('upscale-method') as 'nearest' | undefined) ?? 'lanczos3',
             },
+      realImages: flags.get('real-images') as 'as-is' | undefined,
+      metadata: flags.get('metadata') as 'jsonl' | undefined,
     }
     start = () => call(core, 'exports.start', args)
   }
@@ -117,7 +122,8 @@ export async function exportCommand(core: Core, argv: string[]): Promise<number>
         synthetic,
         classes: final.classes,
         zip: final.zipPath,
-        manifest: `${final.options.out}/metadata.csv`,
+        // the root's metadata file, or the train split's with splits
+        manifest: join(final.options.out, manifestPath(final.options)),
         report: `${final.options.out}/report.html`,
         error: final.error,
       }) + '\n',
@@ -125,10 +131,15 @@ export async function exportCommand(core: Core, argv: string[]): Promise<number>
   else if (final.status === 'completed') {
     process.stdout.write(
       `Exported ${final.files} images (${real} real, ${synthetic} synthetic) to ${safe(final.options.out)}\n` +
-        `  manifest: metadata.csv, metadata.jsonl · report: report.html${final.zipPath ? `\n  zip: ${safe(final.zipPath)}` : ''}\n`,
+        `  manifest: ${manifestPath(final.options)}${final.options.splits ? ' (one per split folder)' : ''} · report: report.html${final.zipPath ? `\n  zip: ${safe(final.zipPath)}` : ''}\n`,
     )
   } else process.stdout.write(`Export ${final.id}: ${final.status}. ${safe(final.error ?? '')}\n`)
   return final.status === 'completed' ? 0 : final.status === 'cancelled' ? 130 : 1
+}
+
+function manifestPath(o: ExportSummary['options']): string {
+  const name = `metadata.${o.metadata === 'jsonl' ? 'jsonl' : 'csv'}`
+  return o.splits ? `train/${name}` : name
 }
 
 /** synthfold export-generator <run> --out DIR [--checkpoint best|last] [--json] */

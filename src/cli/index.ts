@@ -20,7 +20,8 @@ const USAGE = `Usage:
                            [--temperature T] [--checkpoint best|last] [--min-confidence P] [--json]
   synthfold generate --refill <generation> [--json]   generate the rest of a generation's plan
   synthfold export <dataset> --out DIR [--splits 0.8,0.1,0.1] [--include accepted|real|synthetic] [--zip]
-                            [--merge] [--seed S] [--generation ID,...] [--upscale PX [--upscale-method lanczos3|nearest]] [--json]
+                            [--merge] [--seed S] [--generation ID,...] [--upscale PX [--upscale-method lanczos3|nearest]]
+                            [--real-images match|as-is] [--metadata csv|jsonl] [--json]
   synthfold export --resume ID [--json]      finish an interrupted export
   synthfold export --cleanup ID [--json]     remove what an interrupted export wrote
   synthfold export-generator <run> --out DIR [--checkpoint best|last] [--json]

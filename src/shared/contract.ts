@@ -7,6 +7,7 @@ import { trainSettings } from './train-settings'
 import type { DoctorReport, EpochMetrics, RunEvent, RunSummary } from './runs'
 import { DEFAULT_TEMPERATURE } from './generation'
 import type {
+  ClassBalance,
   GenerationEvent,
   GenerationSummary,
   Plan,
@@ -92,6 +93,11 @@ const sampleFilter = {
 }
 
 const include = z.enum(['accepted', 'real', 'synthetic']).default('accepted')
+const upscale = z.strictObject({
+  size: z.number().int().min(8).max(2048),
+  method: z.enum(['nearest', 'lanczos3']).default('lanczos3'),
+})
+const realImages = z.enum(['match', 'as-is']).default('match')
 const generationIds = z.array(id).min(1).max(1000).nullable().default(null)
 const outPath = z.string().trim().min(1, 'choose a destination folder').max(4096)
 
@@ -186,8 +192,21 @@ const schemas = {
       )
       .min(1)
       .max(50_000),
+    /** Only report what the decisions would do to each class (`classes`); write nothing. */
+    dryRun: z.boolean().default(false),
+    /**
+     * `plan`: accept per class only as many as fit under its plan, the highest class confidence
+     * first (then novelty); the other accept decisions are not made. Rejections always apply.
+     */
+    limit: z.enum(['none', 'plan']).default('none'),
   }),
-  'exports.preview': z.strictObject({ datasetId: id, include, generationIds }),
+  'exports.preview': z.strictObject({
+    datasetId: id,
+    include,
+    generationIds,
+    upscale: upscale.nullable().default(null),
+    realImages,
+  }),
   'exports.start': z.strictObject({
     datasetId: id,
     out: outPath,
@@ -202,13 +221,9 @@ const schemas = {
     zip: z.boolean().default(false),
     merge: z.boolean().default(false),
     generationIds,
-    upscale: z
-      .strictObject({
-        size: z.number().int().min(8).max(2048),
-        method: z.enum(['nearest', 'lanczos3']).default('lanczos3'),
-      })
-      .nullable()
-      .default(null),
+    upscale: upscale.nullable().default(null),
+    realImages,
+    metadata: z.enum(['csv', 'jsonl']).default('csv'),
   }),
   'exports.list': z.strictObject({ datasetId: id.optional() }),
   'exports.get': z.strictObject({ exportId: id }),
@@ -276,6 +291,8 @@ export interface MethodResults {
   'samples.decide': {
     updated: number
     previous: { id: number; status: 'accepted' | 'rejected'; reviewed: boolean }[]
+    /** Each class the decisions touch, after them, against its plan and cap. */
+    classes: ClassBalance[]
   }
 }
 

@@ -18,6 +18,20 @@ export interface ExportOptions {
   generationIds: number[] | null
   /** Synthetic images upscaled to this many pixels a side (null: the dataset's size). */
   upscale: { size: number; method: 'nearest' | 'lanczos3' } | null
+  /**
+   * match: every real image is written at the export's one size (the upscaled size, else the
+   * dataset's), resized when its source is another size, so a DataLoader can batch the tree;
+   * as-is: real images are copied as they are, whatever their size (mixed sizes are reported).
+   */
+  realImages: 'match' | 'as-is'
+  /** The manifest's format: one metadata file per split folder (or at the root without splits). */
+  metadata: 'csv' | 'jsonl'
+}
+
+/** Real images of other sizes than the synthetic ones (largest side, px), when an export mixes them. */
+export interface MixedSizes {
+  real: number[]
+  synthetic: number
 }
 
 export interface ExportClassCount {
@@ -32,6 +46,10 @@ export interface ExportPreview {
   real: number
   synthetic: number
   generations: { id: number; runId: number; accepted: number }[]
+  /** Every generation of the dataset, chosen or not, to pick from. */
+  available: { id: number; runId: number; accepted: number }[]
+  /** Null when every image of the export has one size. */
+  mixedSizes: MixedSizes | null
 }
 
 export interface ExportSummary {

@@ -144,6 +144,72 @@ export interface GenerationProgress {
   className: string | null
 }
 
+/**
+ * What a set of review decisions does (or would do) to one class of a generation, against its
+ * plan and the synthetic-to-real cap the plan was made with.
+ */
+export interface ClassBalance {
+  generationId: number
+  className: string
+  classIndex: number
+  real: number
+  planned: number
+  acceptedBefore: number
+  acceptedAfter: number
+  /** Accepted samples beyond the plan after the decisions (0 within it). */
+  overPlan: number
+  /** Accepted synthetic images per real image after the decisions (null without real images). */
+  ratio: number | null
+  /** The plan's cap on that ratio (null: none). */
+  maxRatio: number | null
+  overCap: boolean
+}
+
+/** Samples accepted beyond their class's plan, over a generation's classes. */
+export function overPlan(classes: Pick<GenerationClassCounts, 'accepted' | 'planned'>[]): number {
+  return classes.reduce((a, c) => a + Math.max(0, c.accepted - c.planned), 0)
+}
+
+/**
+ * How decisions move each class they touch: `before` holds each sample's current class and
+ * status, `counts` each class's accepted count now.
+ */
+export function classBalance(
+  generationId: number,
+  plan: Plan,
+  counts: Pick<GenerationClassCounts, 'classIndex' | 'accepted'>[],
+  changes: { classIndex: number; from: SampleStatus; to: SampleStatus }[],
+): ClassBalance[] {
+  const delta = new Map<number, number>()
+  for (const c of changes) {
+    if (c.from === c.to) continue
+    delta.set(c.classIndex, (delta.get(c.classIndex) ?? 0) + (c.to === 'accepted' ? 1 : -1))
+  }
+  const touched = [...new Set(changes.map((c) => c.classIndex))].sort((a, b) => a - b)
+  return touched.map((classIndex) => {
+    const row = plan.rows.find((r) => r.classIndex === classIndex)
+    const before = counts.find((c) => c.classIndex === classIndex)?.accepted ?? 0
+    const after = before + (delta.get(classIndex) ?? 0)
+    const real = row?.real ?? 0
+    const planned = row?.toGenerate ?? 0
+    const ratio = real > 0 ? after / real : null
+    return {
+      generationId,
+      className: row?.className ?? '?',
+      classIndex,
+      real,
+      planned,
+      acceptedBefore: before,
+      acceptedAfter: after,
+      overPlan: Math.max(0, after - planned),
+      ratio,
+      maxRatio: plan.maxRatio,
+      overCap:
+        plan.maxRatio !== null && (ratio === null ? after > 0 : ratio > plan.maxRatio + 1e-9),
+    }
+  })
+}
+
 export type GenerationEvent =
   | { type: 'progress'; progress: GenerationProgress }
   | { type: 'samples'; generationId: number; added: number }

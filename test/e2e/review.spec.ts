@@ -110,6 +110,65 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
   await expect(app.getByTestId('gen-status')).toHaveText('completed', { timeout: 60_000 })
   await expect(table.locator('tr[data-class="Bag"] td').nth(3)).toHaveText('24')
 
+  // every cell of "All classes" names its class and, sorted by a score, shows it
+  await app.getByTestId('filter-class').selectOption({ label: 'All classes' })
+  await app.getByTestId('filter-status').selectOption('all')
+  await app.getByTestId('sort').selectOption('confidence:desc')
+  await expect(cells.first().getByTestId('cell-class')).not.toBeEmpty()
+  const scores = await app
+    .getByTestId('cell-score')
+    .evaluateAll((els) => els.slice(0, 12).map((e) => Number(e.textContent!.replace('%', ''))))
+  expect(scores.length).toBe(12)
+  expect([...scores].sort((a, b) => b - a)).toEqual(scores)
+
+  // accepting past the plan asks first: accept all, only up to the plan, or cancel
+  await app.getByTestId('filter-class').selectOption({ label: 'Bag' })
+  await app.getByTestId('filter-status').selectOption('accepted')
+  await expect(cells.first().getByTestId('cell-class')).toHaveCount(0)
+  const [b0, b1] = [await idOf(0), await idOf(1)]
+  await cells.nth(0).click()
+  await app.keyboard.press('r')
+  await expect(app.locator(`[data-id="${b0}"]`)).toHaveAttribute('data-status', 'rejected')
+  await app.keyboard.press('r')
+  await expect(app.locator(`[data-id="${b1}"]`)).toHaveAttribute('data-status', 'rejected')
+  await expect(table.locator('tr[data-class="Bag"] td').nth(3)).toHaveText('22')
+  const bagRejected = async () =>
+    Number(await table.locator('tr[data-class="Bag"] td').nth(4).textContent())
+  const many = String(await bagRejected())
+  await app.getByTestId('filter-status').selectOption('rejected')
+  await expect(app.getByTestId('view-count')).toHaveText(new RegExp(`^${many} samples`))
+  await app.getByTestId('select-all').click()
+  await expect(app.getByTestId('sample-panel')).toContainText(`${many} selected`)
+  await expect(app.getByTestId('sample-panel')).not.toContainText('Click a sample')
+  await app.getByTestId('accept').click()
+  const dialog = app.getByTestId('over-plan-dialog')
+  await expect(dialog).toContainText(`Accept all ${many}`)
+  await expect(dialog).toContainText(`Bag goes to ${22 + Number(many)} / 24 planned`)
+  await app.screenshot({ path: 'test-results/screenshots/review-over-plan.png', fullPage: true })
+  await dialog.getByTestId('over-plan-cancel').click()
+  await expect(dialog).toHaveCount(0)
+  await expect(table.locator('tr[data-class="Bag"] td').nth(3)).toHaveText('22')
+  await app.getByTestId('accept').click()
+  await dialog.getByTestId('over-plan-plan').click()
+  await expect(table.locator('tr[data-class="Bag"] td').nth(3)).toHaveText('24')
+  await expect(app.getByTestId('gen-accepted')).not.toContainText('over plan')
+  // the rest: accept all of them, over the plan, and the header says by how much
+  const rest = await bagRejected()
+  await app.getByTestId('filter-status').selectOption('all')
+  await app.getByTestId('filter-status').selectOption('rejected')
+  await expect(app.getByTestId('view-count')).toHaveText(new RegExp(`^${rest} samples`))
+  await app.getByTestId('select-all').click()
+  await expect(app.getByTestId('view-count')).toContainText(`${rest} selected`)
+  await app.getByTestId('accept').click()
+  await dialog.getByTestId('over-plan-all').click()
+  await expect(app.getByTestId('gen-accepted')).toContainText(`(${rest} over plan)`)
+  // a filtered sample a person accepted says accepted, with the filter's verdict second
+  await app.getByTestId('filter-status').selectOption('accepted')
+  const badges = await app
+    .locator('[data-testid="sample"][data-status="accepted"] [data-testid="cell-badge"]')
+    .evaluateAll((els) => els.map((e) => e.textContent!.trim()))
+  for (const b of badges) expect(b).toMatch(/^accepted/)
+
   // export the reviewed dataset, with splits, and see the report
   const outRoot = mkdtempSync(join(tmpdir(), 'synthfold-e2e-export-'))
   try {
@@ -117,6 +176,9 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
     await app.getByText('← Dataset').click()
     const exp = app.getByTestId('export-panel')
     await expect(exp.getByTestId('export-preview')).toContainText('Ankle_boot')
+    // the generations to take samples from: each of the dataset's, all chosen at first
+    await expect(exp.getByTestId('export-generation-1')).toBeChecked()
+    await exp.screenshot({ path: 'test-results/screenshots/export-panel.png' })
     const out = join(outRoot, 'augmented')
     await exp.getByTestId('export-out').fill(out)
     await exp.getByTestId('export-splits').check()
@@ -127,11 +189,12 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
     await expect(report.getByRole('heading', { name: /Class counts/ })).toBeVisible()
     await expect(report.locator('table').first()).toContainText('Ankle_boot')
     await expect(report.locator('img').first()).toBeVisible()
-    const csv = readFileSync(join(out, 'metadata.csv'), 'utf8')
+    // one metadata file per split folder, paths relative to it (Hugging Face imagefolder)
+    const csv = readFileSync(join(out, 'train', 'metadata.csv'), 'utf8')
     expect(csv.split('\n')[0]).toBe(
       'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256',
     )
-    expect(csv).toMatch(/^train\/Bag\/synthetic-g1-s\d+\.png,Bag,train,true,/m)
+    expect(csv).toMatch(/^Bag\/synthetic-g1-s\d+\.png,Bag,train,true,/m)
     await app.screenshot({ path: 'test-results/screenshots/export.png', fullPage: true })
 
     // the same folder again: refused with a clear message, nothing overwritten

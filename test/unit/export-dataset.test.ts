@@ -87,8 +87,15 @@ describe('exporting a reviewed dataset (real sample data, real SQLite, real file
     expect(found.rows).toBe(e.files)
     expect(found.classes.sort()).toEqual(e.classes.map((c) => c.folder).sort())
     for (const c of e.classes) expect(found.per_label[c.className]).toBe(c.real + c.synthetic)
-    // real images are the source files byte for byte; the manifest's sha256 is right
-    const rows = readFileSync(join(out, 'metadata.jsonl'), 'utf8')
+    // real images are the source files byte for byte; the manifest's sha256 is right (the same
+    // export with JSON Lines metadata, for its exact types)
+    const jsonl = await exported(core, {
+      datasetId,
+      out: join(outs, 'plain-jsonl'),
+      metadata: 'jsonl',
+    })
+    expect(jsonl.status).toBe('completed')
+    const rows = readFileSync(join(outs, 'plain-jsonl', 'metadata.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map(
@@ -112,27 +119,38 @@ describe('exporting a reviewed dataset (real sample data, real SQLite, real file
     expect(report).toContain('data:image/png;base64,')
     expect(existsSync(join(out, '.synthfold-export.json'))).toBe(false)
     const listed = await ok(core.call('exports.list', { datasetId }))
-    expect(listed[0]).toMatchObject({ id: e.id, status: 'completed', files: e.files })
+    expect(listed.find((x) => x.id === e.id)).toMatchObject({
+      id: e.id,
+      status: 'completed',
+      files: e.files,
+    })
   })
 
   it('splits real images (stratified, seeded), keeps synthetic in train, and zips it all', async () => {
     const out = join(outs, 'split')
     const e = await exported(core, { datasetId, out, splits: [0.8, 0.1, 0.1], zip: true })
     expect(e.status).toBe('completed')
-    expect(readdirSync(out).sort()).toEqual([
-      'metadata.csv',
-      'metadata.jsonl',
-      'report.html',
-      'test',
-      'train',
-      'val',
-    ])
-    const rows = readFileSync(join(out, 'metadata.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { file_name: string; split: string; is_synthetic: boolean })
+    // one metadata file per split folder, paths relative to it (what imagefolder loads)
+    expect(readdirSync(out).sort()).toEqual(['report.html', 'test', 'train', 'val'])
+    const rows = (['train', 'val', 'test'] as const).flatMap((folder) =>
+      readFileSync(join(out, folder, 'metadata.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','))
+        .map(([file_name, , split, synthetic]) => ({
+          folder,
+          file_name,
+          split,
+          is_synthetic: synthetic === 'true',
+        })),
+    )
+    expect(rows).toHaveLength(e.files)
     expect(rows.filter((r) => r.is_synthetic).every((r) => r.split === 'train')).toBe(true)
-    for (const r of rows) expect(r.file_name.startsWith(`${r.split}/`)).toBe(true)
+    for (const r of rows) {
+      expect(r.split).toBe(r.folder)
+      expect(existsSync(join(out, r.folder, r.file_name))).toBe(true)
+    }
     const val = rows.filter((r) => r.split === 'val').length
     expect(val).toBeGreaterThan(20)
     expect(val).toBeLessThan(50)

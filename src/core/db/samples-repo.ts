@@ -152,6 +152,27 @@ export class SamplesRepo {
     return { previous, touched }
   }
 
+  /** The current class, decision and scores of each sample that exists, in the order asked. */
+  states(ids: number[]): {
+    id: number
+    generationId: number
+    classIndex: number
+    status: SampleStatus
+    confidence: number
+    novelty: number
+  }[] {
+    const get = this.db.prepare(
+      `SELECT id, generation_id AS generationId, class_index AS classIndex, status, confidence, novelty
+       FROM samples WHERE id = ?`,
+    )
+    const out: ReturnType<SamplesRepo['states']> = []
+    for (const id of ids) {
+      const r = get.get(id) as ReturnType<SamplesRepo['states']>[number] | undefined
+      if (r) out.push(r)
+    }
+    return out
+  }
+
   acceptedSamples(generationId: number): { classIndex: number; seed: number; file: string }[] {
     return this.db
       .prepare(

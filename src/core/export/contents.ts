@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import type { Database } from 'better-sqlite3'
 import sharp from 'sharp'
-import type { ExportClassCount, ExportOptions } from '../../shared/export'
+import type { ExportClassCount, ExportOptions, MixedSizes } from '../../shared/export'
 import type { ManifestRow } from './manifest'
 import { assignFolderNames, nameKey, safeName } from './names'
 import { assignSplits, type Split } from './splits'
@@ -36,12 +36,16 @@ export interface ExportContents {
   files: PlannedFile[]
   classes: ExportClassCount[]
   generations: { id: number; runId: number; accepted: number }[]
+  /** Null when every image has the export's one size. */
+  mixedSizes: MixedSizes | null
 }
 
 interface RealRow {
   rel_path: string
   format: string | null
   sha256: string | null
+  width: number | null
+  height: number | null
   class_name: string
 }
 
@@ -61,17 +65,28 @@ interface SampleRow {
 export function exportContents(
   db: Database,
   generationFolder: (id: number) => string,
-  o: Pick<ExportOptions, 'datasetId' | 'include' | 'splits' | 'seed' | 'generationIds' | 'upscale'>,
+  o: Pick<
+    ExportOptions,
+    'datasetId' | 'include' | 'splits' | 'seed' | 'generationIds' | 'upscale' | 'realImages'
+  >,
 ): ExportContents {
-  const ds = db.prepare('SELECT root FROM datasets WHERE id = ?').get(o.datasetId) as
-    { root: string } | undefined
+  const ds = db
+    .prepare('SELECT root, size, channels, fit FROM datasets WHERE id = ?')
+    .get(o.datasetId) as
+    | {
+        root: string
+        size: number
+        channels: 'gray' | 'rgb' | 'rgba'
+        fit: 'cover' | 'contain' | 'fill'
+      }
+    | undefined
   if (!ds) throw new Error(`No dataset with id ${o.datasetId}.`)
   const reals =
     o.include === 'synthetic'
       ? []
       : (db
           .prepare(
-            `SELECT i.rel_path, i.format, i.sha256, c.name AS class_name FROM images i JOIN classes c ON c.id = i.class_id
+            `SELECT i.rel_path, i.format, i.sha256, i.width, i.height, c.name AS class_name FROM images i JOIN classes c ON c.id = i.class_id
              WHERE i.dataset_id = ? AND i.status = 'ok' ORDER BY i.rel_path`,
           )
           .all(o.datasetId) as RealRow[])
@@ -114,6 +129,18 @@ export function exportContents(
   }
   const dirOf = (c: number, s: Split | null) => (s ? `${s}/${folders[c]}` : folders[c])
 
+  // One size for the whole export unless asked otherwise: a DataLoader stacks a batch only when
+  // every image has the same shape.
+  const size = o.upscale?.size ?? ds.size
+  const kernel = o.upscale?.method ?? 'lanczos3'
+  const asIs = o.realImages === 'as-is'
+  const atSize = (r: RealRow) => r.width === size && r.height === size
+  const resized = (source: string) => () => {
+    const img = sharp(source)
+      .rotate()
+      .resize(size, size, { fit: ds.fit, kernel, background: '#ffffff' })
+    return (ds.channels === 'gray' ? img.greyscale() : img).png({ compressionLevel: 9 }).toBuffer()
+  }
   const files: PlannedFile[] = []
   const counts = labels.map((l, i) => ({ className: l, folder: folders[i], real: 0, synthetic: 0 }))
   for (const r of reals) {
@@ -123,13 +150,15 @@ export function exportContents(
     // the file's path under its class folder, flattened: sub/dir/x.png -> sub__dir__x
     const below = r.rel_path.split('/').slice(1).join('__') || r.rel_path
     const stem = safeName(below.replace(/\.[^./]*$/, ''), 180)
-    const copyExt = r.format ? COPY_EXT[r.format] : undefined
+    const copyExt = r.format && (asIs || atSize(r)) ? COPY_EXT[r.format] : undefined
     const rel = place(dirOf(c, s), stem, copyExt ?? '.png')
     files.push({
       rel,
       source: copyExt
         ? { copy: source, sha256: r.sha256 }
-        : { bytes: () => sharp(source).png({ compressionLevel: 9 }).toBuffer() },
+        : asIs || atSize(r)
+          ? { bytes: () => sharp(source).png({ compressionLevel: 9 }).toBuffer() }
+          : { bytes: resized(source) },
       meta: {
         label: r.class_name,
         split: s,
@@ -175,9 +204,19 @@ export function exportContents(
     })
     counts[c].synthetic++
   }
+  const realSides = asIs
+    ? [...new Set(reals.map((r) => Math.max(r.width ?? 0, r.height ?? 0)))].sort((a, b) => a - b)
+    : []
+  const mixed =
+    asIs &&
+    reals.length > 0 &&
+    (samples.length > 0
+      ? reals.some((r) => !atSize(r))
+      : new Set(reals.map((r) => `${r.width}x${r.height}`)).size > 1)
   return {
     files,
     classes: counts,
+    mixedSizes: mixed ? { real: realSides, synthetic: size } : null,
     generations: chosen.map((g) => ({
       id: g.id,
       runId: g.run_id,

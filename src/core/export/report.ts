@@ -4,7 +4,7 @@
  * One self-contained file (images inline), so no extra folder appears among the class folders.
  */
 import sharp, { type OverlayOptions } from 'sharp'
-import type { ExportClassCount, ExportOptions } from '../../shared/export'
+import type { ExportClassCount, ExportOptions, MixedSizes } from '../../shared/export'
 import type { PlannedFile } from './contents'
 
 export interface ReportRun {
@@ -60,6 +60,9 @@ export async function reportHtml(input: {
   files: PlannedFile[]
   runs: ReportRun[]
   createdAt: Date
+  mixedSizes: MixedSizes | null
+  /** The metadata files, relative to the export's root. */
+  manifests: string[]
 }): Promise<Buffer> {
   const { options: o } = input
   const rows = input.classes
@@ -81,7 +84,7 @@ export async function reportHtml(input: {
       (r) => `<tr><td>#${r.generationId}</td><td>#${r.runId}</td><td class=n>${r.accepted}</td>
 <td>${esc(String(r.settings.preset ?? ''))}, ${r.epochsDone} epochs, latent ${esc(String(r.settings.latentDim ?? ''))}, beta ${esc(String(r.settings.beta ?? ''))}</td>
 <td class=n>${r.bestValLoss?.toFixed(2) ?? '–'}</td><td class=n>${r.classifierAccuracy === null ? '–' : `${(r.classifierAccuracy * 100).toFixed(1)}%`}</td>
-<td class=n>${r.temperature}</td><td>confidence ≥ ${r.filters.minConfidence}, novelty ≥ ${r.filters.nearCopy}</td></tr>`,
+<td class=n>${r.temperature}</td><td>${r.filters.minConfidence === 'auto' ? 'confidence calibrated per class' : `confidence ≥ ${r.filters.minConfidence}`}, novelty ≥ ${r.filters.nearCopy}</td></tr>`,
     )
     .join('\n')
   const real = input.classes.reduce((a, c) => a + c.real, 0)
@@ -91,18 +94,23 @@ export async function reportHtml(input: {
 <style>body{font:14px/1.5 system-ui,sans-serif;margin:24px;color:#1c2430;max-width:1100px}table{border-collapse:collapse;margin:8px 0 20px}
 td,th{border-bottom:1px solid #e3e6eb;padding:4px 10px;text-align:left}.n{text-align:right;font-variant-numeric:tabular-nums}
 figure{display:inline-block;margin:0 16px 16px 0}figcaption{font-weight:600}img{image-rendering:pixelated;border:1px solid #e3e6eb}
-.muted{color:#667085}</style></head><body>
+.muted{color:#667085}.warn{background:#fef3c7;padding:8px 12px;border-radius:6px}</style></head><body>
 <h1>Synthfold export: ${esc(input.datasetName)}</h1>
 <p class=muted>${esc(input.createdAt.toISOString())} · ${real} real and ${synth} synthetic images · included: ${o.include}
 ${o.splits ? ` · splits train/val/test ${o.splits.join('/')} (seed ${o.seed}; synthetic images in train only)` : ''}
 ${o.upscale ? ` · synthetic images upscaled to ${o.upscale.size} px with ${o.upscale.method}` : ''}</p>
+${
+  input.mixedSizes
+    ? `<p class=warn data-testid="report-mixed-sizes"><strong>Mixed sizes:</strong> real images were copied as they are (${input.mixedSizes.real.join(', ')} px), synthetic ones are ${input.mixedSizes.synthetic} px. A torchvision DataLoader cannot batch them without a Resize transform.</p>`
+    : ''
+}
 <h2>Class counts, before and after</h2>
 <table data-testid="report-counts"><thead><tr><th>Class</th><th>Folder</th><th>Real (before)</th><th>Synthetic</th><th>After</th></tr></thead>
 <tbody>${rows}</tbody></table>
 <h2>Samples</h2><p class=muted>Per class: real images on the first row, synthetic ones below.</p>
 ${sheets.join('\n')}
 ${runs ? `<h2>Where the synthetic images come from</h2><table><thead><tr><th>Generation</th><th>Run</th><th>Accepted</th><th>Training</th><th>Best val loss</th><th>Classifier accuracy</th><th>Temperature</th><th>Filters</th></tr></thead><tbody>${runs}</tbody></table>` : ''}
-<p class=muted>Files: metadata.csv and metadata.jsonl list every image with its label, split, whether it is synthetic, its source, scores and SHA-256.</p>
+<p class=muted>Files: ${input.manifests.map((m) => `<code>${esc(m)}</code>`).join(', ')} list${input.manifests.length === 1 ? 's' : ''} every image${input.manifests.length > 1 ? ' of its split' : ''} with its label, split, whether it is synthetic, its source, scores and SHA-256.</p>
 </body></html>
 `
   return Buffer.from(html, 'utf8')

@@ -1,6 +1,6 @@
 import type { MethodName, MethodResults, ParsedArgs } from '../../shared/contract'
 import { AppError } from '../../shared/result'
-import type { GenerationEvent } from '../../shared/generation'
+import { classBalance, type GenerationEvent } from '../../shared/generation'
 import type { GenerationsRepo } from '../db/generations-repo'
 import type { SamplesRepo } from '../db/samples-repo'
 import type { GenerationManager } from '../jobs/generation-jobs'
@@ -56,18 +56,71 @@ export function genHandlers(
         provenance: { runId: g.runId, checkpoint: g.checkpoint, temperature: g.temperature },
       }
     },
-    'samples.decide': ({ decisions }) => {
-      const { touched, previous } = samples.decide(decisions)
+    'samples.decide': ({ decisions, dryRun, limit }) => {
+      const state = new Map(samples.states(decisions.map((d) => d.id)).map((s) => [s.id, s]))
+      // the last decision on a sample wins, as it would when written one after another
+      const last = new Map(decisions.filter((d) => state.has(d.id)).map((d) => [d.id, d]))
+      let chosen = [...last.values()]
+      const byGeneration = new Map<number, typeof chosen>()
+      for (const d of chosen) {
+        const g = state.get(d.id)!.generationId
+        byGeneration.set(g, [...(byGeneration.get(g) ?? []), d])
+      }
+      const summaries = new Map([...byGeneration.keys()].map((g) => [g, gens.get(g)]))
+      if (limit === 'plan') {
+        chosen = []
+        for (const [g, list] of byGeneration) {
+          const summary = summaries.get(g)!
+          const accepted = new Map(summary.classes.map((c) => [c.classIndex, c.accepted]))
+          const rejects = list.filter((d) => d.status === 'rejected')
+          for (const d of rejects) {
+            const s = state.get(d.id)!
+            if (s.status === 'accepted')
+              accepted.set(s.classIndex, (accepted.get(s.classIndex) ?? 0) - 1)
+          }
+          const accepts = list
+            .filter((d) => d.status === 'accepted' && state.get(d.id)!.status !== 'accepted')
+            .sort((a, b) => {
+              const x = state.get(a.id)!
+              const y = state.get(b.id)!
+              return y.confidence - x.confidence || y.novelty - x.novelty || a.id - b.id
+            })
+          const kept = accepts.filter((d) => {
+            const c = state.get(d.id)!.classIndex
+            const planned = summary.plan.rows.find((r) => r.classIndex === c)?.toGenerate ?? 0
+            if ((accepted.get(c) ?? 0) >= planned) return false
+            accepted.set(c, (accepted.get(c) ?? 0) + 1)
+            return true
+          })
+          chosen.push(...rejects, ...kept)
+        }
+      }
+      const classes = [...summaries].flatMap(([g, summary]) =>
+        classBalance(
+          g,
+          summary.plan,
+          summary.classes,
+          chosen
+            .filter((d) => state.get(d.id)!.generationId === g)
+            .map((d) => ({
+              classIndex: state.get(d.id)!.classIndex,
+              from: state.get(d.id)!.status,
+              to: d.status,
+            })),
+        ),
+      )
+      if (dryRun) return { updated: 0, previous: [], classes }
+      const { touched, previous } = samples.decide(chosen)
       let updated = 0
       for (const [generationId, ids] of touched) {
         updated += ids.length
         for (const status of ['accepted', 'rejected'] as const) {
-          const set = new Set(decisions.filter((d) => d.status === status).map((d) => d.id))
+          const set = new Set(chosen.filter((d) => d.status === status).map((d) => d.id))
           const these = ids.filter((i) => set.has(i))
           if (these.length) emit({ type: 'decided', generationId, ids: these, status })
         }
       }
-      return { updated, previous }
+      return { updated, previous, classes }
     },
   }
 }

@@ -55,20 +55,33 @@ export class ExportManager {
     private readonly emit: (e: ExportEvent) => void,
   ) {}
 
-  preview(o: Pick<ExportOptions, 'datasetId' | 'include' | 'generationIds'>): ExportPreview {
+  preview(
+    o: Pick<ExportOptions, 'datasetId' | 'include' | 'generationIds' | 'upscale' | 'realImages'>,
+  ): ExportPreview {
     this.dataset(o.datasetId)
     this.generations(o)
     const c = exportContents(this.ctx.db, this.ctx.generationFolder, {
       ...o,
       splits: null,
       seed: 0,
-      upscale: null,
     })
+    const available =
+      o.generationIds === null
+        ? c.generations
+        : exportContents(this.ctx.db, this.ctx.generationFolder, {
+            ...o,
+            include: 'synthetic',
+            generationIds: null,
+            splits: null,
+            seed: 0,
+          }).generations
     return {
       classes: c.classes,
       real: c.classes.reduce((a, x) => a + x.real, 0),
       synthetic: c.classes.reduce((a, x) => a + x.synthetic, 0),
       generations: c.generations,
+      available,
+      mixedSizes: c.mixedSizes,
     }
   }
 
@@ -99,6 +112,13 @@ export class ExportManager {
         'conflict',
         `${o.out} already holds files. Choose a new or empty folder, or merge into it (nothing there is overwritten).`,
       )
+    if (o.metadata === 'jsonl' && o.splits && o.include !== 'real')
+      throw new AppError(
+        'invalid_argument',
+        'JSON Lines metadata with splits cannot be loaded as is by Hugging Face datasets: the val ' +
+          'and test splits hold only real images, whose score columns are all null there, and the ' +
+          'loader refuses splits whose columns differ in type. Use CSV metadata (the default).',
+      )
     const contents = this.contents(o)
     if (!contents.files.length)
       throw new AppError(
@@ -117,7 +137,14 @@ export class ExportManager {
     if (this.live.has(id)) throw new AppError('conflict', 'This export is still running.')
     if (e.status === 'completed') throw new AppError('conflict', 'This export has finished.')
     this.ctx.exports.markRunning(id, process.pid)
-    this.run(id, e.options, this.contents(e.options), 'resume')
+    // exports recorded before these options existed wrote their real images as they were
+    const recorded: Partial<ExportOptions> = e.options
+    const o: ExportOptions = {
+      ...e.options,
+      realImages: recorded.realImages ?? 'as-is',
+      metadata: recorded.metadata ?? 'csv',
+    }
+    this.run(id, o, this.contents(o), 'resume')
     return this.get(id)
   }
 
@@ -237,12 +264,16 @@ export class ExportManager {
                   classes: c.classes,
                   files: c.files,
                   runs,
+                  mixedSizes: c.mixedSizes,
+                  manifests: manifestFiles(o, c).map((m) => m.rel),
                   createdAt: new Date(summary.createdAt),
                 })
               },
             },
-            { rel: 'metadata.jsonl', bytes: (w) => Buffer.from(manifestJsonl(rows(w))) },
-            { rel: 'metadata.csv', bytes: (w) => Buffer.from(manifestCsv(rows(w))) },
+            ...manifestFiles(o, c).map((m) => ({
+              rel: m.rel,
+              bytes: (w: WrittenFile[]) => Buffer.from(m.text(rows(w))),
+            })),
           ],
           onProgress: (p) => progress('copying', p.done, p.total),
           shouldStop: () => state.stop,
@@ -305,6 +336,32 @@ export class ExportManager {
       }
     })
   }
+}
+
+/**
+ * The metadata files an export writes, as Hugging Face's imagefolder loads them as is: one file
+ * per split folder (a root one beside split folders belongs to no split and is ignored), with
+ * `file_name` relative to it, and one format only (the loader refuses two extensions).
+ */
+export function manifestFiles(
+  o: Pick<ExportOptions, 'splits' | 'metadata'>,
+  c: Pick<ExportContents, 'files'>,
+): { rel: string; text: (rows: ManifestRow[]) => string }[] {
+  const write = o.metadata === 'jsonl' ? manifestJsonl : manifestCsv
+  const name = `metadata.${o.metadata === 'jsonl' ? 'jsonl' : 'csv'}`
+  if (!o.splits) return [{ rel: name, text: write }]
+  const splits = [...new Set(c.files.map((f) => f.meta.split!))]
+  return (['train', 'val', 'test'] as const)
+    .filter((s) => splits.includes(s))
+    .map((split) => ({
+      rel: `${split}/${name}`,
+      text: (rows: ManifestRow[]) =>
+        write(
+          rows
+            .filter((r) => r.split === split)
+            .map((r) => ({ ...r, file_name: r.file_name.slice(split.length + 1) })),
+        ),
+    }))
 }
 
 function nonEmpty(dir: string): boolean {
