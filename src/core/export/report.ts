@@ -16,7 +16,7 @@ export interface ReportRun {
   bestValLoss: number | null
   classifierAccuracy: number | null
   temperature: number
-  filters: Record<string, number>
+  filters: Record<string, number | string>
 }
 
 const CELL = 56
