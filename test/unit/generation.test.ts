@@ -82,6 +82,39 @@ describe('class-balanced generation from a trained run (real Fashion-MNIST sampl
     expect(media?.mime).toBe('image/png')
   })
 
+  it('calibrates the class test per class on held-out real images (default) or takes one bar', async () => {
+    // the absolute bar asked for above is every class's bar
+    expect(gen.calibration).toHaveLength(gen.classes.length)
+    for (const c of gen.calibration!) expect(c.threshold).toBe(0.05)
+    let id = 0
+    const done = generationDone(core, () => id)
+    const started = await ok(core.call('generations.start', { runId, maxRatio: 1 }))
+    expect(started.filters.minConfidence).toBe('auto')
+    id = started.id
+    const auto = await done
+    expect(auto.status).toBe('completed')
+    const cal = auto.calibration!
+    expect(cal).toHaveLength(auto.classes.length)
+    // every real image was scored once by a classifier that never saw it
+    expect(cal.reduce((a, c) => a + c.heldOut, 0)).toBe(
+      auto.classes.reduce((a, c) => a + c.real, 0),
+    )
+    for (const c of cal) {
+      expect(c.threshold).toBeGreaterThanOrEqual(1 / auto.classes.length)
+      expect(c.threshold).toBeLessThanOrEqual(0.9)
+      expect(c.heldOutAccuracy).not.toBeNull()
+    }
+    // the calibrated bars differ between classes: they follow each class's held-out scores
+    expect(new Set(cal.map((c) => c.threshold.toFixed(4))).size).toBeGreaterThan(1)
+    // accepted samples passed their own class's bar
+    const list = await ok(
+      core.call('samples.list', { generationId: auto.id, status: 'accepted', limit: 2000 }),
+    )
+    for (const s of list.items)
+      if (!s.reason) expect(s.confidence).toBeGreaterThanOrEqual(cal[s.classIndex].threshold)
+    await ok(core.call('generations.delete', { generationId: auto.id }))
+  }, 120_000)
+
   it('regenerates a sample exactly from its stored provenance (checkpoint, class, seed)', async () => {
     const list = await ok(core.call('samples.list', { generationId: gen.id, limit: 5 }))
     const g = Generator.load(join(gen.folder, 'checkpoint'))
