@@ -9,7 +9,17 @@ import wabtInit from 'wabt'
 
 const dir = fileURLToPath(new URL('../src/core/accel/simd/', import.meta.url))
 /** The theme files, in the order they go into the module. */
-export const PARTS = ['elementwise', 'cross-entropy', 'layout', 'adam', 'gemm', 'work']
+export const PARTS = [
+  'elementwise',
+  'transpose',
+  'col2im',
+  'norms',
+  'im2col',
+  'adam',
+  'gemm',
+  'cross-entropy',
+  'work',
+]
 export const OUT = `${dir}kernels.wasm.ts`
 const SHARED = '(memory 1 65536 shared)'
 const MARKER = '  ;; @parts\n'
