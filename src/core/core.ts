@@ -1,4 +1,5 @@
 import {
+  argumentErrors,
   describeIssues,
   methods,
   type EventName,
@@ -122,7 +123,7 @@ export class Core {
         ok: false,
         error: { code: 'not_found', message: `Unknown method: ${String(method)}` },
       }
-    const parsed = methods[method].safeParse(rawArgs ?? {})
+    const parsed = methods[method].safeParse(rawArgs ?? {}, { error: argumentErrors })
     if (!parsed.success)
       return {
         ok: false,

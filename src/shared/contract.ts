@@ -3,7 +3,8 @@
  * `methods`: main validates the arguments with the method's schema before any work.
  */
 import { z } from 'zod'
-import { trainSettings } from './train-settings'
+import { SETTING_LABELS, trainSettings } from './train-settings'
+import { plainErrors } from './issues'
 import type { DoctorReport, EpochMetrics, RunEvent, RunSummary } from './runs'
 import { DEFAULT_TEMPERATURE } from './generation'
 import type {
@@ -308,6 +309,12 @@ export interface EventPayloads {
 
 /** The schemas, typed per method. */
 export const methods: { [M in MethodName]: Schemas[M] } = schemas
+
+/**
+ * The error map arguments are validated with (`safeParse(args, { error: argumentErrors })`):
+ * "settings.epochs: Epochs must be at least 1", not zod's "Too small: expected number to be >=1".
+ */
+export const argumentErrors = plainErrors(SETTING_LABELS)
 
 /** Formats a schema failure as one sentence a person can act on. */
 export function describeIssues(method: string, error: z.ZodError): string {

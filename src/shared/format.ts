@@ -1,6 +1,6 @@
 /** Human-readable durations and ratios, shared by the renderer and the CLI. */
 export function formatDuration(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return '—'
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '—'
   const s = Math.round(seconds)
   if (s < 60) return `${s}s`
   const m = Math.floor(s / 60)

@@ -34,13 +34,8 @@ export function planGeneration(
         `No class named ${unknown.map((u) => JSON.stringify(u)).join(', ')}; the classes are: ${classes.map((c) => c.name).join(', ')}.`,
       )
     for (const c of classes) {
-      const t = targetOf(c.name)
-      if (t !== undefined && (!Number.isInteger(t) || t < 0))
-        throw new PlanError(`The target for ${c.name} must be a whole number of images (got ${t}).`)
-      if (t !== undefined && t < c.real)
-        throw new PlanError(
-          `The target for ${c.name} (${t}) is below its ${c.real} real images; generation only adds images.`,
-        )
+      const problem = targetProblem(c, targetOf(c.name))
+      if (problem) throw new PlanError(problem)
     }
   }
   const rows: PlanRow[] = classes.map((c, classIndex) => {
@@ -66,6 +61,50 @@ export function planGeneration(
     }
   })
   return { strategy, maxRatio, rows, toGenerate: rows.reduce((a, r) => a + r.toGenerate, 0) }
+}
+
+/** What is wrong with one class's target total, or null when it can be planned. */
+function targetProblem(c: { name: string; real: number }, t: unknown): string | null {
+  if (t === undefined) return null
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0)
+    return `The target for ${c.name} must be a whole number of images (got ${t === '' || t === null ? 'nothing' : String(t)}).`
+  if (t < c.real)
+    return `The target for ${c.name} (${t}) is below its ${c.real} real images; generation only adds images.`
+  return null
+}
+
+/**
+ * The plan as the generate panel shows it while targets are typed: a target that cannot be
+ * planned is that row's problem (its class gets nothing until it is fixed) and every other row
+ * keeps its plan. `error` is about the whole plan (a target for a class that does not exist).
+ */
+export function planByRow(
+  classes: { name: string; real: number }[],
+  strategy: Strategy,
+  maxRatio: number | null,
+): { plan: Plan; rowErrors: (string | null)[]; error: string | null } {
+  const rowErrors: (string | null)[] = classes.map(() => null)
+  let usable = strategy
+  if (strategy.kind === 'targets') {
+    const targets: Record<string, number> = {}
+    classes.forEach((c, i) => {
+      if (!Object.hasOwn(strategy.targets, c.name)) return
+      const t = strategy.targets[c.name]
+      rowErrors[i] = targetProblem(c, t)
+      if (!rowErrors[i]) targets[c.name] = t
+    })
+    const known = new Set(classes.map((c) => c.name))
+    for (const [name, t] of Object.entries(strategy.targets))
+      if (!known.has(name)) targets[name] = t
+    usable = { kind: 'targets', targets }
+  }
+  try {
+    return { plan: planGeneration(classes, usable, maxRatio), rowErrors, error: null }
+  } catch (err) {
+    if (!(err instanceof PlanError)) throw err
+    const empty = planGeneration(classes, { kind: 'targets', targets: {} }, maxRatio)
+    return { plan: { ...empty, strategy }, rowErrors, error: err.message }
+  }
 }
 
 export class PlanError extends Error {

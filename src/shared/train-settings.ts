@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { plainErrors } from './issues'
 
 /**
  * Every training setting, with its limits. Presets fill in defaults; anything can be overridden.
@@ -9,11 +10,7 @@ export const trainSettings = z.strictObject({
   preset: z.enum(['fast', 'balanced', 'quality']).default('balanced'),
   epochs: z.number().int().min(1).max(10_000),
   batchSize: z.number().int().min(2).max(1024),
-  latentDim: z
-    .number()
-    .int()
-    .min(2, 'the latent size must be at least 2')
-    .max(512, 'the latent size must be at most 512'),
+  latentDim: z.number().int().min(2).max(512),
   baseFilters: z.number().int().min(4).max(256),
   beta: z.number().min(0).max(100),
   klWarmupEpochs: z.number().min(0).max(10_000),
@@ -36,6 +33,48 @@ export const trainSettings = z.strictObject({
   checkpointEvery: z.number().int().min(1).max(10_000),
 })
 export type TrainSettings = z.output<typeof trainSettings>
+
+/** What each setting is called wherever a person reads it: the training panel, the comparison. */
+export const SETTING_LABELS: Record<keyof TrainSettings, string> = {
+  preset: 'Preset',
+  epochs: 'Epochs',
+  batchSize: 'Batch size',
+  latentDim: 'Latent size',
+  baseFilters: 'Base filters',
+  beta: 'Beta (KL weight)',
+  klWarmupEpochs: 'KL warm-up (epochs)',
+  freeBits: 'Free bits (nats per unit)',
+  reconstruction: 'Reconstruction loss',
+  learningRate: 'Learning rate',
+  lrSchedule: 'Learning rate schedule',
+  clipNorm: 'Gradient clipping',
+  batchNorm: 'Batch norm',
+  validationSplit: 'Validation split',
+  earlyStoppingPatience: 'Early stopping patience',
+  classBalanced: 'Class-balanced batches',
+  classLossWeight: 'Class loss weight',
+  seed: 'Seed',
+  checkpointEvery: 'Checkpoint every (epochs)',
+}
+
+/** Zod's messages for the settings, in plain words that name the setting and its limit. */
+export const settingsErrors = plainErrors(SETTING_LABELS)
+
+/**
+ * What is wrong with settings typed in the training panel, by setting, with the contract's own
+ * schema and messages: the panel shows them as the person types, before anything is sent.
+ */
+export function settingsProblems(
+  input: Partial<Record<keyof TrainSettings, unknown>>,
+): Partial<Record<keyof TrainSettings, string>> {
+  const parsed = trainSettings.partial().safeParse(input, { error: settingsErrors })
+  const out: Partial<Record<keyof TrainSettings, string>> = {}
+  for (const issue of parsed.error?.issues ?? []) {
+    const key = issue.path[0] as keyof TrainSettings
+    out[key] ??= issue.message
+  }
+  return out
+}
 
 export const PRESETS: Record<
   TrainSettings['preset'],
@@ -133,5 +172,5 @@ export function resolveSettings(
     ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
     preset,
   }
-  return trainSettings.parse(merged)
+  return trainSettings.parse(merged, { error: settingsErrors })
 }

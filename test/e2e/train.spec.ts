@@ -3,7 +3,7 @@ import { expect, test } from './fixtures'
 test('train a model from a dataset page: progress, charts, samples, cancel, resume, history', async ({
   app,
 }) => {
-  test.setTimeout(180_000)
+  test.setTimeout(300_000)
   await app.getByTestId('import-sample').click()
   await app.getByTestId('dataset-card').getByRole('button').click()
 
@@ -31,10 +31,18 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
     panel.getByRole('combobox', { name: 'Reconstruction loss' }).locator('option:checked'),
   ).toHaveText('bce (preset)')
   await panel.screenshot({ path: 'test-results/screenshots/train-settings.png' })
+  // an impossible epoch count is named in plain words, and its preset card shows no estimate
+  await panel.getByRole('spinbutton', { name: 'Epochs', exact: true }).fill('-3')
+  await expect.soft(panel.getByTestId('field-error')).toHaveText('Epochs must be at least 1')
+  await expect
+    .soft(panel.locator('.preset.selected').getByTestId('preset-estimate'))
+    .toHaveText('10 epochs · —')
+  await panel.screenshot({ path: 'test-results/screenshots/train-invalid.png' })
+  await panel.getByRole('spinbutton', { name: 'Epochs', exact: true }).fill('')
   // a setting that makes no sense is refused with a message
   await panel.getByRole('spinbutton', { name: 'Latent size' }).fill('1')
   await app.getByTestId('train-start').click()
-  await expect(panel.getByTestId('field-error')).toHaveText('the latent size must be at least 2')
+  await expect.soft(panel.getByTestId('field-error')).toHaveText('Latent size must be at least 2')
   await expect(panel.getByRole('spinbutton', { name: 'Latent size' })).toHaveAttribute(
     'aria-invalid',
     'true',
@@ -75,16 +83,78 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
   await app.getByTestId('run-resume').click()
   await expect(app.getByTestId('run-status')).toHaveText('completed', { timeout: 120_000 })
   await expect(app.getByTestId('run-progress')).toContainText('3 / 3 epochs')
-  await expect(app.getByTestId('chart')).toHaveCount(3)
   await expect(app.getByTestId('hint').first()).toBeVisible()
   await expect(app.getByTestId('preview-recon')).toBeVisible()
+  // loss, reconstruction, KL on its own chart, active units; every legend shows the last epoch's
+  // values without hovering, and validation is told from train by its colour
+  await expect.soft(app.getByTestId('chart')).toHaveCount(4)
+  await expect.soft(app.getByRole('img', { name: /^KL/ })).toHaveCount(1)
+  expect.soft(await app.locator('.u-legend .u-value').allTextContents()).not.toContain('--')
+  const swatches = await app
+    .getByTestId('chart')
+    .first()
+    .locator('.u-legend .u-series .u-marker')
+    .evaluateAll((els) => els.map((e) => getComputedStyle(e).borderColor))
+  expect.soft(new Set(swatches.slice(1)).size, 'train and validation swatches').toBe(2)
+  // each row of the sample grid is labelled with its class
+  const rowLabels = app.getByTestId('preview-samples-labels').getByRole('listitem')
+  await expect.soft(rowLabels).toHaveCount(10)
+  await expect.soft(rowLabels.first()).toHaveText('Ankle_boot')
   await app.screenshot({ path: 'test-results/screenshots/run.png', fullPage: true })
 
-  // the run appears in the dataset's history
+  // the generation plan: one bad target marks its own row, the others keep their plan
+  const gen = app.getByTestId('generate-panel')
+  await gen.getByTestId('gen-strategy').selectOption('targets')
+  await gen.getByRole('spinbutton', { name: 'Target total for Ankle_boot' }).fill('2.5')
+  const planRows = gen.getByTestId('gen-plan').locator('tbody tr')
+  await expect.soft(planRows.first().getByTestId('field-error')).toContainText('whole number')
+  await expect.soft(planRows.nth(1).getByTestId('gen-plan-generate')).toHaveText(/^36 capped$/)
+  await expect(gen.getByTestId('gen-start')).toBeDisabled()
+  // the cap's value cannot be edited, and looks it, while the cap is off
+  await gen.getByTestId('gen-cap-on').uncheck()
+  await expect.soft(gen.getByTestId('gen-max-ratio')).toBeDisabled()
+  const background = (testId: string): Promise<string> =>
+    gen.getByTestId(testId).evaluate((e) => getComputedStyle(e).backgroundColor)
+  expect
+    .soft(await background('gen-max-ratio'), 'a disabled field looks disabled')
+    .not.toBe(await background('gen-temperature'))
+  // the checkpoint select is as wide as its text wants at any window width (a grid column of
+  // 170 px cut "Best (validation loss)" short)
+  const shortfall: number[] = []
+  for (let width = 1100; width <= 1200; width += 10) {
+    await app.setViewportSize({ width, height: 900 })
+    shortfall.push(
+      await gen.getByRole('combobox', { name: 'Checkpoint' }).evaluate((s: HTMLSelectElement) => {
+        const natural = s.cloneNode(true) as HTMLSelectElement
+        natural.style.width = 'max-content'
+        document.body.append(natural)
+        const wants = natural.getBoundingClientRect().width
+        natural.remove()
+        return Math.max(0, Math.round(wants - s.getBoundingClientRect().width))
+      }),
+    )
+  }
+  await app.setViewportSize({ width: 1280, height: 900 })
+  expect.soft(Math.max(...shortfall), 'px the checkpoint select lacks').toBe(0)
+  await gen.screenshot({ path: 'test-results/screenshots/generate-panel.png' })
+  await gen.getByTestId('gen-cap-on').check()
+  await gen.getByTestId('gen-strategy').selectOption('not-majority')
+
+  // the run appears in the dataset's history, each value under its own heading
   await app.getByText('← Dataset').click()
   await expect(app.getByTestId('run-history')).toContainText('#1')
   await expect(app.getByTestId('run-history')).toContainText('completed')
   await expect(app.getByTestId('run-history')).toContainText('3 / 3')
+  const under = (heading: string): Promise<string | undefined> =>
+    app.getByTestId('run-history').evaluate((el, h) => {
+      const headings = [...el.querySelectorAll('thead th')].map((t) => t.textContent!.trim())
+      return el.querySelector('tbody tr')!.children[headings.indexOf(h)]?.textContent?.trim()
+    }, heading)
+  expect.soft(await under('Run')).toBe('#1')
+  expect.soft(await under('Status')).toBe('completed')
+  expect.soft(await under('Epochs')).toBe('3 / 3')
+  expect.soft(await under('Time')).toMatch(/^\d+(s|m \d+s)$/)
+  await app.getByTestId('run-history').screenshot({ path: 'test-results/screenshots/history.png' })
 
   // a second, different run, then the two side by side
   await app.getByTestId('train-panel').getByText('Fast', { exact: true }).click()
@@ -108,8 +178,17 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
   await app.getByTestId('compare-runs').click()
   const diff = app.getByTestId('settings-diff')
   await expect(diff.locator('tr.differs')).toHaveCount(4) // epochs, latent size, beta, batch size
-  await expect(diff.locator('tr.differs', { hasText: 'beta' })).toContainText('2')
+  // the page opens at its top, names settings as the training panel does, and sums each run up
+  expect.soft(await app.evaluate(() => window.scrollY)).toBe(0)
+  await expect.soft(diff.locator('tr.differs', { hasText: 'Beta (KL weight)' })).toContainText('2')
+  await expect.soft(diff).not.toContainText('latentDim')
+  const summary = app.getByTestId('compare-summary')
+  await expect.soft(summary.locator('tbody tr')).toHaveCount(2)
+  await expect.soft(summary.locator('thead')).toContainText('Best validation loss')
+  await expect.soft(summary.locator('tbody tr').first()).toContainText('3 / 3')
+  await expect.soft(app.getByTestId('preview-samples-labels')).toHaveCount(2)
   await expect(app.getByTestId('chart')).toHaveCount(1)
   await expect(app.getByTestId('compare-samples')).toHaveCount(2)
+  await app.screenshot({ path: 'test-results/screenshots/compare-top.png' })
   await app.screenshot({ path: 'test-results/screenshots/compare.png', fullPage: true })
 })

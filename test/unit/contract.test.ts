@@ -39,6 +39,35 @@ describe('the API contract', () => {
     if (!neg.ok) expect(neg.error.code).toBe('invalid_argument')
   })
 
+  it('says what is wrong with a setting in plain words: the field and its limit', async () => {
+    const message = async (settings: Record<string, unknown>): Promise<string> => {
+      const r = await core.call('runs.start', { datasetId: 1, settings } as never)
+      return r.ok ? '' : r.error.message
+    }
+    expect(await message({ epochs: -3 })).toBe(
+      'Invalid arguments for runs.start: settings.epochs: Epochs must be at least 1',
+    )
+    expect(await message({ epochs: 20_000 })).toMatch(
+      /settings.epochs: Epochs must be at most 10,000$/,
+    )
+    expect(await message({ batchSize: 1.5 })).toMatch(
+      /settings.batchSize: Batch size must be a whole number$/,
+    )
+    expect(await message({ learningRate: 0 })).toMatch(
+      /settings.learningRate: Learning rate must be above 0$/,
+    )
+    expect(await message({ latentDim: 1 })).toMatch(
+      /settings.latentDim: Latent size must be at least 2$/,
+    )
+    expect(await message({ reconstruction: 'l1' })).toMatch(
+      /settings.reconstruction: Reconstruction loss must be one of mse, bce$/,
+    )
+    expect(await message({ beta: 'x' })).toMatch(
+      /settings.beta: Beta \(KL weight\) must be a number$/,
+    )
+    expect(await message({ epochs: 0, beta: -1 })).not.toMatch(/Too small|expected/)
+  })
+
   it('answers unknown methods and missing datasets with typed errors', async () => {
     expect(await core.call('nope' as never, {})).toEqual({
       ok: false,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { parseStrategy, planGeneration } from '../../src/shared/plan'
+import { parseStrategy, planByRow, planGeneration } from '../../src/shared/plan'
 import type { Strategy } from '../../src/shared/generation'
 
 /**
@@ -172,6 +172,34 @@ describe('balancing planner (imbalanced-learn sampling_strategy semantics)', () 
   it('classes without real images get nothing (there is nothing to learn them from)', () => {
     const p = planGeneration([...classes, { name: 'empty', real: 0 }], { kind: 'all' }, null)
     expect(p.rows[4]).toMatchObject({ toGenerate: 0, total: 0 })
+  })
+
+  it('plans each class on its own: a bad target marks its row, the others keep their plan', () => {
+    const targets = { cat: 100, dog: 2.5, owl: 30, fox: '' as unknown as number }
+    const { plan, rowErrors, error } = planByRow(classes, { kind: 'targets', targets }, null)
+    expect(error).toBeNull()
+    expect(rowErrors).toEqual([
+      null,
+      'The target for dog must be a whole number of images (got 2.5).',
+      null,
+      'The target for fox must be a whole number of images (got nothing).',
+    ])
+    expect(plan.rows.map((r) => r.toGenerate)).toEqual([0, 0, 20, 0])
+    expect(plan.toGenerate).toBe(20)
+    const below = planByRow(classes, { kind: 'targets', targets: { owl: 5, dog: 60 } }, null)
+    expect(below.rowErrors[2]).toMatch(/below its 10 real images/)
+    expect(toGen(below.plan)).toEqual([0, 20, 0, 0])
+    // a valid plan is the planner's own answer, with no row errors
+    const ok = planByRow(classes, { kind: 'not-majority' }, 3)
+    expect(ok).toEqual({
+      plan: planGeneration(classes, { kind: 'not-majority' }, 3),
+      rowErrors: [null, null, null, null],
+      error: null,
+    })
+    // a name that is not a class is about the whole plan, not a row
+    expect(planByRow(classes, { kind: 'targets', targets: { emu: 3 } }, null).error).toMatch(
+      /No class named "emu"/,
+    )
   })
 
   it('parses the CLI strategy forms', () => {

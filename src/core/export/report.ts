@@ -51,6 +51,15 @@ export async function classSheet(files: PlannedFile[]): Promise<Buffer | null> {
     .toBuffer()
 }
 
+const MONTHS =
+  'January February March April May June July August September October November December'.split(' ')
+
+/** "2 December 2026, 18:40 UTC": the same for every reader, wherever the export is opened. */
+export function reportDate(d: Date): string {
+  const hm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`
+  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${hm} UTC`
+}
+
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 export async function reportHtml(input: {
@@ -96,7 +105,7 @@ td,th{border-bottom:1px solid #e3e6eb;padding:4px 10px;text-align:left}.n{text-a
 figure{display:inline-block;margin:0 16px 16px 0}figcaption{font-weight:600}img{image-rendering:pixelated;border:1px solid #e3e6eb}
 .muted{color:#667085}.warn{background:#fef3c7;padding:8px 12px;border-radius:6px}</style></head><body>
 <h1>Synthfold export: ${esc(input.datasetName)}</h1>
-<p class=muted>${esc(input.createdAt.toISOString())} · ${real} real and ${synth} synthetic images · included: ${o.include}
+<p class=muted><time datetime="${input.createdAt.toISOString()}">${reportDate(input.createdAt)}</time> · ${real} real and ${synth} synthetic images · included: ${o.include}
 ${o.splits ? ` · splits train/val/test ${o.splits.join('/')} (seed ${o.seed}; synthetic images in train only)` : ''}
 ${o.upscale ? ` · synthetic images upscaled to ${o.upscale.size} px with ${o.upscale.method}` : ''}</p>
 ${

@@ -77,7 +77,7 @@ describe('the CVAE loss and schedules', () => {
     expect([28, 32, 64, 128, 30].map(downsamplings)).toEqual([2, 3, 4, 4, 1])
     expect(() =>
       resolveSettings({ latentDim: 1 }, { size: 28, channels: 1, imageCount: 100 }),
-    ).toThrow(/latent size must be at least 2/)
+    ).toThrow(/Latent size must be at least 2/)
     expect(() =>
       resolveSettings({ learningRate: 0 }, { size: 28, channels: 1, imageCount: 100 }),
     ).toThrow()

@@ -1,0 +1,131 @@
+import type uPlot from 'uplot'
+import type { EpochMetrics } from '../../../shared/runs'
+import type { TrainSettings } from '../../../shared/train-settings'
+
+export interface ChartSeries {
+  label: string
+  values: (number | null)[]
+  color: string
+  dash?: boolean
+}
+
+/** One chart: its quantity's own axis (unit, and a fixed range where the quantity has one). */
+export interface ChartSpec {
+  title: string
+  unit: string
+  series: ChartSeries[]
+  range?: [number, number]
+  /** Whole numbers (latent units): ticks and legend without decimals. */
+  integer?: boolean
+}
+
+/** Train in indigo, validation dashed in amber: told apart in the legend too, by colour. */
+const TRAIN = '#4f46e5'
+const VALIDATION = '#d97706'
+
+const pair = (train: (number | null)[], validation: (number | null)[]): ChartSeries[] => [
+  { label: 'train', values: train, color: TRAIN },
+  { label: 'validation', values: validation, color: VALIDATION, dash: true },
+]
+
+/**
+ * The run page's charts. KL has its own chart: summed over the latent units it is tens of nats
+ * where reconstruction is hundreds or thousands, so on a shared axis it showed as a flat line at 0.
+ * Active units are drawn from 0 to the latent size, so losing two of sixteen looks like two.
+ */
+export function runCharts(
+  epochs: EpochMetrics[],
+  settings: Pick<TrainSettings, 'reconstruction' | 'latentDim'>,
+): ChartSpec[] {
+  const pick = (f: (e: EpochMetrics) => number | null): (number | null)[] => epochs.map(f)
+  const perImage = settings.reconstruction === 'bce' ? 'nats per image' : 'squared error per image'
+  return [
+    {
+      title: 'Loss',
+      unit: settings.reconstruction === 'bce' ? 'nats per image' : 'per image',
+      series: pair(
+        pick((e) => e.loss),
+        pick((e) => e.valLoss),
+      ),
+    },
+    {
+      title: 'Reconstruction',
+      unit: perImage,
+      series: pair(
+        pick((e) => e.reconstruction),
+        pick((e) => e.valReconstruction),
+      ),
+    },
+    {
+      title: 'KL divergence',
+      unit: 'nats per image',
+      series: pair(
+        pick((e) => e.kl),
+        pick((e) => e.valKl),
+      ),
+    },
+    {
+      title: 'Active latent units',
+      unit: `units of ${settings.latentDim}`,
+      range: [0, settings.latentDim],
+      integer: true,
+      series: [{ label: 'active', values: pick((e) => e.activeUnits), color: '#16a34a' }],
+    },
+  ]
+}
+
+/** A value as the legend shows it: thousands grouped, small values with a little precision. */
+export function formatValue(v: number | null | undefined, integer = false): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—'
+  if (integer) return String(Math.round(v))
+  const a = Math.abs(v)
+  if (a >= 1000) return v.toLocaleString('en-US', { maximumFractionDigits: 0 })
+  return a >= 10 ? v.toFixed(1) : v.toFixed(2)
+}
+
+const lastValue = (values: readonly (number | null | undefined)[]): number | null => {
+  for (let i = values.length - 1; i >= 0; i--) {
+    const v = values[i]
+    if (v !== null && v !== undefined) return v
+  }
+  return null
+}
+
+/**
+ * uPlot options for a chart. Away from the cursor the legend shows the last epoch's values
+ * (uPlot's own legend reads "--" until hovered).
+ */
+export function chartOptions(spec: ChartSpec, width: number): uPlot.Options {
+  const at =
+    (integer: boolean) =>
+    (u: uPlot, v: number | null, sidx: number, idx: number | null): string =>
+      formatValue(idx === null ? lastValue(u.data[sidx] as (number | null)[]) : v, integer)
+  return {
+    width,
+    height: 220,
+    title: spec.title,
+    scales: { x: { time: false }, y: spec.range ? { range: spec.range } : {} },
+    axes: [
+      { label: 'epoch', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
+      {
+        label: spec.unit,
+        size: 56,
+        ...(spec.integer ? { incrs: [1, 2, 4, 5, 8, 10, 16, 20, 32, 50, 64, 100, 128, 256] } : {}),
+      },
+    ],
+    series: [
+      { label: 'epoch', value: at(true) },
+      ...spec.series.map((s) => ({
+        label: s.label,
+        stroke: s.color,
+        width: 2,
+        dash: s.dash ? [6, 4] : undefined,
+        spanGaps: true,
+        value: at(spec.integer ?? false),
+      })),
+    ],
+  }
+}
+
+/** The chart's accessible name: its title and unit ("KL divergence (nats per image)"). */
+export const chartName = (spec: ChartSpec): string => `${spec.title} (${spec.unit})`
