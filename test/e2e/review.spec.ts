@@ -49,6 +49,7 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
   await expect(gen.getByTestId('gen-start')).toBeDisabled()
   await gen.getByTestId('gen-strategy').selectOption('not-majority')
   // a young model on 370 images: a loose confidence bar so most classes fill up
+  await gen.getByTestId('gen-confidence-mode').selectOption('absolute')
   await gen.getByTestId('gen-min-confidence').fill('0.05')
   await gen.getByTestId('gen-duplicate').fill('0.25')
   await gen.screenshot({ path: 'test-results/screenshots/generate-panel.png' })
@@ -58,6 +59,9 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
   await expect(app.getByTestId('gen-status')).toHaveText('completed', { timeout: 60_000 })
   const table = app.getByTestId('gen-table')
   await expect(table.locator('tr[data-class="Ankle_boot"]')).toContainText('16')
+  // the class test per class: the bar asked for, and how well the classifiers know the class
+  await expect(table.getByTestId('class-test-Bag')).toContainText('≥ 0.05')
+  await expect(table.getByTestId('class-test-Bag')).toContainText(/\d+% of 12 held out/)
 
   // filter to one class
   await app.getByTestId('filter-class').selectOption({ label: 'Bag' })

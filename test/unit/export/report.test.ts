@@ -12,6 +12,8 @@ describe('the export report', () => {
         files: [],
         runs: [],
         createdAt: new Date('2026-12-02T18:40:59.123Z'),
+        mixedSizes: null,
+        manifests: [],
       })
     ).toString()
     expect(html).toContain('2 December 2026, 18:40 UTC')
