@@ -24,6 +24,7 @@ import { readPng } from '../../src/core/generation/generate'
 import type { GenerationSummary } from '../../src/shared/generation'
 import { CLASS_NAMES, loadFashionMnist } from '../../scripts/fashion-mnist.mjs'
 import { SUBSET_COUNTS, asTensors, cachedJudge, classify, subsetIndices } from './judge'
+import { meanPairwise, pixelDistance } from './pipeline'
 
 const PER_CLASS = 200
 
@@ -155,11 +156,7 @@ async function main(): Promise<void> {
       if (data.labels[i] === c) out.push(data.pixels.subarray(i * 784, (i + 1) * 784))
     return out
   }
-  const dist = (a: Uint8Array, b: Uint8Array): number => {
-    let s = 0
-    for (let k = 0; k < a.length; k++) s += ((a[k] - b[k]) / 255) ** 2
-    return Math.sqrt(s)
-  }
+  const dist = pixelDistance
   const nearest = (x: Uint8Array, pool: Uint8Array[], skip?: number): number =>
     pool.reduce((m, r, i) => (i === skip ? m : Math.min(m, dist(x, r))), Infinity)
   let hits = 0
@@ -191,17 +188,6 @@ async function main(): Promise<void> {
   )
 
   // The app's pipeline: auto-accepted samples of the default generation.
-  const meanPairwise = (imgs: Uint8Array[]): number => {
-    const n = Math.min(imgs.length, 150)
-    let sum = 0
-    let k = 0
-    for (let i = 0; i < n; i++)
-      for (let j = i + 1; j < n; j++) {
-        sum += dist(imgs[i], imgs[j])
-        k++
-      }
-    return k ? sum / k : NaN
-  }
   let accRight = 0
   let accTotal = 0
   let copies = 0
