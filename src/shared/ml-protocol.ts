@@ -49,6 +49,8 @@ export type TrainJob =
       runDir: string
       resumeFrom: string | null
       backend: BackendName | 'auto'
+      /** Train without the dataset's evaluation split (false for runs from before it). */
+      excludeHeldOut: boolean
     }
   | {
       mode: 'sample'

@@ -37,6 +37,8 @@ export interface RunSummary {
   /** Checkpoints that exist: the last one (to resume) and the best by validation loss. */
   checkpoints: { kind: 'last' | 'best'; epoch: number }[]
   lastMetrics: EpochMetrics | null
+  /** Trained without the dataset's evaluation split (false: a run from before the split). */
+  heldOutExcluded: boolean
 }
 
 export interface RunProgress {

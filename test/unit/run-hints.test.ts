@@ -26,6 +26,7 @@ const run = (over: Partial<RunSummary> = {}): RunSummary => ({
   finishedAt: null,
   checkpoints: [],
   lastMetrics: null,
+  heldOutExcluded: true,
   ...over,
 })
 const epoch = (i: number, loss: number, val: number | null, activeUnits = 12): EpochMetrics => ({

@@ -21,6 +21,7 @@ interface RunRow {
   created_at: number
   started_at: number | null
   finished_at: number | null
+  held_out_excluded: 0 | 1
 }
 
 const EPOCH_COLUMNS = `epoch, loss, reconstruction, kl, val_loss AS valLoss, val_reconstruction AS valReconstruction,
@@ -30,12 +31,13 @@ const EPOCH_COLUMNS = `epoch, loss, reconstruction, kl, val_loss AS valLoss, val
 export class RunsRepo {
   constructor(private readonly db: Database) {}
 
+  /** A new run; new runs train without the dataset's evaluation split. */
   create(datasetId: number, settings: TrainSettings, classNames: string[]): number {
     const now = Date.now()
     return Number(
       this.db
         .prepare(
-          `INSERT INTO runs (dataset_id, status, settings, class_names, created_at, updated_at) VALUES (?, 'running', ?, ?, ?, ?)`,
+          `INSERT INTO runs (dataset_id, status, settings, class_names, created_at, updated_at, held_out_excluded) VALUES (?, 'running', ?, ?, ?, ?, 1)`,
         )
         .run(datasetId, JSON.stringify(settings), JSON.stringify(classNames), now, now)
         .lastInsertRowid,
@@ -201,6 +203,7 @@ export class RunsRepo {
       finishedAt: r.finished_at,
       checkpoints,
       lastMetrics: last ?? null,
+      heldOutExcluded: r.held_out_excluded === 1,
     }
   }
 }

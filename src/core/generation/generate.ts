@@ -39,7 +39,8 @@ export async function runGeneration(
   const db = new BetterSqlite3(job.dbPath, { readonly: true, fileMustExist: true })
   let data: TrainingData
   try {
-    data = loadTrainingData(db, job.home, job.datasetId)
+    // the filters' classifiers and calibration never see the evaluation split
+    data = loadTrainingData(db, job.home, job.datasetId, 'exclude')
   } finally {
     db.close()
   }

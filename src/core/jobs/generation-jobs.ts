@@ -109,6 +109,9 @@ export class GenerationManager {
         `Run ${a.runId} has no checkpoint to generate from yet; let it train for an epoch first.`,
       )
     const plan = this.plan(a.runId, a.strategy, a.maxRatio)
+    // the filters' classifiers train without the evaluation split (set aside here for a run from
+    // before it)
+    this.ctx.datasets.ensureHeldOut(run.datasetId)
     if (plan.toGenerate === 0)
       throw new AppError(
         'invalid_argument',

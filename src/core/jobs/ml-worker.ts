@@ -99,7 +99,12 @@ async function run(job: TrainJob): Promise<void> {
     })
 
   const db = new BetterSqlite3(job.dbPath, { readonly: true, fileMustExist: true })
-  const data = loadTrainingData(db, job.home, job.datasetId)
+  const data = loadTrainingData(
+    db,
+    job.home,
+    job.datasetId,
+    job.excludeHeldOut ? 'exclude' : 'include',
+  )
   db.close()
   const trainer = new Trainer(data, job.settings)
   let best: number | null = null
