@@ -1,5 +1,6 @@
 import type { BackendInfo, BackendName } from './backend'
 import type { EpochMetrics } from './runs'
+import type { RunForecast } from './forecast'
 import type { TrainSettings } from './train-settings'
 import type { ClassCalibration, FilterReason, FilterSettings } from './generation'
 
@@ -95,6 +96,8 @@ export type FromTrainer =
       dir: string
       bestValLoss: number | null
     }
+  /** The finished run's per-class forecast (shared/forecast.ts), just before `done`. */
+  | { type: 'forecast'; forecast: RunForecast }
   | { type: 'done'; outcome: 'completed' | 'early-stopped' | 'cancelled'; epochs: number }
   | { type: 'sampled'; files: string[]; latents: number[][] }
   | { type: 'doctor'; backend: BackendInfo }

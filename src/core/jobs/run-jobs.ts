@@ -356,6 +356,8 @@ export class RunManager {
       this.emit({ type: 'preview', runId, epoch: m.epoch })
     } else if (m.type === 'checkpoint') {
       runs.setCheckpoint(runId, m.kind, m.epoch, m.dir, m.bestValLoss)
+    } else if (m.type === 'forecast') {
+      runs.setForecast(runId, m.forecast)
     } else if (m.type === 'done') {
       this.report(
         live,
