@@ -16,6 +16,7 @@ import type {
   SampleItem,
 } from './generation'
 import type { ExportEvent, ExportPreview, ExportSummary } from './export'
+import type { EvaluationEvent, EvaluationSummary } from './evaluation'
 import type { MethodName } from './names'
 import type {
   AppInfo,
@@ -236,6 +237,14 @@ const schemas = {
     out: outPath,
     checkpoint: z.enum(['best', 'last']).default('best'),
   }),
+  'evaluations.start': z.strictObject({
+    generationId: id,
+    seeds: z.number().int().min(1, 'at least 1 seed').max(10, 'at most 10 seeds').optional(),
+    epochs: z.number().int().min(1).max(1000).optional(),
+  }),
+  'evaluations.list': z.strictObject({ generationId: id }),
+  'evaluations.get': z.strictObject({ evaluationId: id }),
+  'evaluations.cancel': z.strictObject({ evaluationId: id }),
 } satisfies { [M in MethodName]: z.ZodType }
 
 type Schemas = typeof schemas
@@ -289,6 +298,10 @@ export interface MethodResults {
   'exports.resume': ExportSummary
   'exports.cleanup': { removedFiles: number }
   'runs.exportGenerator': { files: string[]; checkpoint: { kind: 'best' | 'last'; epoch: number } }
+  'evaluations.start': EvaluationSummary
+  'evaluations.list': EvaluationSummary[]
+  'evaluations.get': EvaluationSummary
+  'evaluations.cancel': { cancelled: boolean }
   'samples.decide': {
     updated: number
     previous: { id: number; status: 'accepted' | 'rejected'; reviewed: boolean }[]
@@ -303,6 +316,7 @@ export interface EventPayloads {
   run: RunEvent
   generation: GenerationEvent
   export: ExportEvent
+  evaluation: EvaluationEvent
   /** Folders dropped on the Electron window (paths resolved by the preload). */
   'app.drop': { paths: string[] }
 }

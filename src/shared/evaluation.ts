@@ -144,3 +144,47 @@ export function verdict(arms: ArmResult[]): string {
     return `Synthetic images do not help this dataset yet: ${ARM_LABELS[f.name]} (${pct(f.balancedAccuracy)}) beats the best arm with them (${ARM_LABELS[s.name]}, ${pct(s.balancedAccuracy)}).`
   return `Synthetic images make no clear difference yet: ${ARM_LABELS[s.name]} ${pct(s.balancedAccuracy)} against ${ARM_LABELS[f.name]} ${pct(f.balancedAccuracy)}, within the seeds' spread.`
 }
+
+export type EvaluationStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted'
+
+/** One downstream check of a generation, as stored. */
+export interface EvaluationSummary {
+  id: number
+  generationId: number
+  datasetId: number
+  status: EvaluationStatus
+  seeds: number
+  /** Passes over the real images each classifier trains for (null: the default). */
+  epochs: number | null
+  /** The evaluation split the arms were scored on, per class (empty until it starts). */
+  heldOut: { class: string; count: number }[]
+  /** Arms finished so far (all of them once completed). */
+  arms: ArmResult[]
+  best: ArmName | null
+  verdict: string | null
+  /** Wall time of the check, once over. */
+  seconds: number | null
+  /** False when the generation's run trained on the evaluation split (a run from before it). */
+  runExcludedHeldOut: boolean
+  /** Accepted synthetic images the synthetic arms trained with. */
+  syntheticImages: number | null
+  error: string | null
+  createdAt: number
+  finishedAt: number | null
+}
+
+export interface EvaluationProgress {
+  evaluationId: number
+  /** Classifiers trained so far, of all arms and seeds. */
+  done: number
+  of: number
+  arm: ArmName | null
+  etaSeconds: number | null
+}
+
+export type EvaluationEvent =
+  | { type: 'progress'; progress: EvaluationProgress }
+  | { type: 'status'; evaluation: EvaluationSummary }
+
+/** The seeds an evaluation uses unless asked otherwise. */
+export const DEFAULT_EVALUATION_SEEDS = 3

@@ -3,6 +3,7 @@ import type { EpochMetrics } from './runs'
 import type { RunForecast } from './forecast'
 import type { TrainSettings } from './train-settings'
 import type { ClassCalibration, FilterReason, FilterSettings } from './generation'
+import type { ArmName, ArmResult } from './evaluation'
 
 /** One generated sample as the generation process reports it (main stores it). */
 export interface GeneratedRow {
@@ -64,6 +65,7 @@ export type TrainJob =
       backend: BackendName | 'auto'
     }
   | GenerateJob
+  | EvaluateJob
   | { mode: 'export-generator'; checkpointDir: string; out: string; backend: BackendName | 'auto' }
   | { mode: 'doctor'; backend: BackendName | 'auto' }
   | {
@@ -74,6 +76,23 @@ export type TrainJob =
       classes: number
       imageCount: number
     }
+
+/** The downstream check of a generation (src/core/evaluate). */
+export interface EvaluateJob {
+  mode: 'evaluate'
+  evaluationId: number
+  dbPath: string
+  home: string
+  datasetId: number
+  /** The generation's class names, in its class-index order. */
+  classNames: string[]
+  /** The generation's accepted samples: PNG files under samplesDir. */
+  samplesDir: string
+  samples: { classIndex: number; file: string }[]
+  seeds: number
+  epochs: number | null
+  backend: BackendName | 'auto'
+}
 
 export type ToTrainer = { type: 'start'; job: TrainJob } | { type: 'cancel' }
 
@@ -130,4 +149,12 @@ export type FromTrainer =
       backend: BackendInfo
       imagesPerSecond: Record<'fast' | 'balanced' | 'quality', number>
     }
+  | {
+      type: 'eval-started'
+      backend: BackendInfo
+      heldOut: { class: string; count: number }[]
+      syntheticImages: number
+    }
+  | { type: 'eval-progress'; done: number; of: number; arm: ArmName; arms: ArmResult[] }
+  | { type: 'eval-done'; outcome: 'completed' | 'cancelled'; arms: ArmResult[] }
   | { type: 'error'; error: { name: string; message: string; stack?: string }; diverged: boolean }

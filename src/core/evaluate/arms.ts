@@ -36,6 +36,8 @@ export interface ArmsInput {
   steps?: number
   arms?: readonly ArmName[]
   onProgress?: (p: { arm: ArmName; seed: number; done: number; of: number }) => void
+  /** Called with every arm finished so far, after each arm. */
+  onArm?: (arms: ArmResult[]) => void
   shouldStop?: () => boolean
 }
 
@@ -123,12 +125,16 @@ export async function evaluateArms(input: ArmsInput): Promise<ArmResult[]> {
       name: arm,
       balancedAccuracy: mean(bal),
       macroF1: mean(f1),
+      // classes without held-out images have no recall to report
       perClassRecall: Object.fromEntries(
-        input.classNames.map((name, c) => [name, mean(recalls.map((r) => r[c]))]),
+        input.classNames
+          .map((name, c) => [name, mean(recalls.map((r) => r[c]))] as const)
+          .filter(([, v]) => !Number.isNaN(v)),
       ),
       seeds: bal,
       spread: standardDeviation(bal),
     })
+    input.onArm?.([...out])
   }
   return out
 }

@@ -16,6 +16,7 @@ import { measurePresetSpeeds } from '../training/estimate'
 import { Generator } from '../generation/generator'
 import { DivergedError, Trainer } from '../training/trainer'
 import { runGeneration } from '../generation/generate'
+import { runEvaluation } from '../evaluate/evaluate-job'
 import { forecastRun } from '../generation/forecast'
 import { exportGenerator } from '../generation/export-generator'
 import { diskFullMessage, isDiskFull } from '../util/disk'
@@ -93,6 +94,7 @@ async function run(job: TrainJob): Promise<void> {
     return send({ type: 'estimate', backend, imagesPerSecond: await measurePresetSpeeds(job) })
   if (job.mode === 'sample') return sample(job)
   if (job.mode === 'generate') return runGeneration(job, backend, send, () => stop)
+  if (job.mode === 'evaluate') return runEvaluation(job, backend, send, () => stop)
   if (job.mode === 'export-generator')
     return send({
       type: 'generator-exported',

@@ -7,6 +7,7 @@ import { migrate0050 } from './0050-run-supervisor'
 import { migrate0060 } from './0060-generation-calibration'
 import { migrate0080 } from './0080-run-forecast'
 import { migrate0095 } from './0095-held-out'
+import { migrate0097 } from './0097-evaluations'
 
 /** Ordered migration steps; step i brings the database to user_version i + 1. */
 export const migrations: ReadonlyArray<(db: Database) => void> = [
@@ -18,4 +19,5 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
   migrate0060,
   migrate0080,
   migrate0095,
+  migrate0097,
 ]
