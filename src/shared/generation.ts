@@ -294,3 +294,17 @@ export function describeConfidenceBar(g: GenerationSummary): string {
 
 /** The bar used where a class has no calibration (an absolute bar of the earlier releases). */
 export const DEFAULT_FILTERS_ABSOLUTE_BAR = 0.9
+
+/** An augmented sample's transform, for people: "mirrored, rotated 4.2°, 92% crop, brightness +3%". */
+export function describeTransform(t: AugmentTransform): string {
+  const pct = (v: number) => `${v >= 1 ? '+' : '−'}${Math.abs(Math.round((v - 1) * 100))}%`
+  const parts = [
+    t.flip ? 'mirrored' : null,
+    `rotated ${t.angle.toFixed(1)}°`,
+    `${Math.round(t.scale * 100)}% crop`,
+    `brightness ${pct(t.brightness)}`,
+    `contrast ${pct(t.contrast)}`,
+    t.saturation !== 1 ? `saturation ${pct(t.saturation)}` : null,
+  ]
+  return parts.filter(Boolean).join(', ')
+}
