@@ -267,6 +267,7 @@ export class ExportManager {
                   runs,
                   mixedSizes: c.mixedSizes,
                   manifests: manifestFiles(o, c).map((m) => m.rel),
+                  heldOutCopies: c.heldOutCopies,
                   createdAt: new Date(summary.createdAt),
                 })
               },

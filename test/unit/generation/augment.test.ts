@@ -252,6 +252,11 @@ describe('classic augmentation as a generation mode (shipped sample)', () => {
     expect(copies.length).toBeLessThan(40)
     for (const r of copies) expect(heldSources.has(r.source_image)).toBe(false)
     expect(held.every((r) => r.origin === 'real')).toBe(true)
+    // the report says how many copies it holds and how many it left out
+    const left = 40 - copies.length
+    const report = readFileSync(join(out, 'report.html'), 'utf8')
+    expect(report).toContain(`(${copies.length} of them classic augmentations of real images)`)
+    expect(report).toContain(`${left} augmented copies of val or test images left out`)
     const w = JSON.parse(readFileSync(join(out, 'class_weights.json'), 'utf8')) as {
       split: string
       images: number
