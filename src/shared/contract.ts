@@ -170,6 +170,16 @@ const schemas = {
       })
       .partial()
       .default({}),
+    /**
+     * Classes made by classic augmentation of their real images instead of the generator; `flip`
+     * lists those that may be mirrored (default: flipByDefault of each class name).
+     */
+    augment: z
+      .strictObject({
+        classes: z.array(z.string().min(1)).max(10_000).default([]),
+        flip: z.array(z.string().min(1)).max(10_000).optional(),
+      })
+      .default({ classes: [] }),
   }),
   'generations.list': z.strictObject({ runId: id.optional(), datasetId: id.optional() }),
   'generations.get': z.strictObject({ generationId: id }),
@@ -226,6 +236,8 @@ const schemas = {
     upscale: upscale.nullable().default(null),
     realImages,
     metadata: z.enum(['csv', 'jsonl']).default('csv'),
+    /** Also write class_weights.json: inverse-frequency weights of the exported training images. */
+    classWeights: z.boolean().default(false),
   }),
   'exports.list': z.strictObject({ datasetId: id.optional() }),
   'exports.get': z.strictObject({ exportId: id }),

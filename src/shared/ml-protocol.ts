@@ -2,7 +2,13 @@ import type { BackendInfo, BackendName } from './backend'
 import type { EpochMetrics } from './runs'
 import type { RunForecast } from './forecast'
 import type { TrainSettings } from './train-settings'
-import type { ClassCalibration, FilterReason, FilterSettings } from './generation'
+import type {
+  AugmentTransform,
+  ClassCalibration,
+  FilterReason,
+  FilterSettings,
+  SampleSource,
+} from './generation'
 import type { ArmName, ArmResult } from './evaluation'
 
 /** One generated sample as the generation process reports it (main stores it). */
@@ -18,6 +24,11 @@ export interface GeneratedRow {
   nearestImageId: number | null
   duplicateOfSeed: number | null
   reason: FilterReason | null
+  /** 'cvae' when absent. */
+  source?: SampleSource
+  /** An augmented sample's real image (its id) and the transform that made it. */
+  sourceImageId?: number | null
+  transform?: AugmentTransform | null
 }
 
 export interface GenerateJob {
@@ -37,6 +48,8 @@ export interface GenerateJob {
   /** Accepted samples already in the generation (duplicate checks cover them). */
   existing: { classIndex: number; seed: number; file: string }[]
   backend: BackendName | 'auto'
+  /** Classes made by classic augmentation of their real images, and whether each may be mirrored. */
+  augment?: { classIndex: number; flip: boolean }[]
 }
 
 /** What a training process is asked to do. It reads the database but never writes it. */
