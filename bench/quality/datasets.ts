@@ -6,16 +6,51 @@
 // Usage: node --import tsx bench/quality/datasets.ts [name ...]   (names: sample, fmnist-300,
 // fmnist-3000; all by default). SYNTHFOLD_BENCH_SETTINGS / SYNTHFOLD_BENCH_GENERATION (JSON) try
 // other settings on every dataset. Needs dataset-fashion-mnist.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import sharp from 'sharp'
 import { initBackend } from '../../src/core/accel/backend'
 import { CLASS_NAMES, loadFashionMnist } from '../../scripts/fashion-mnist.mjs'
 import { cachedJudge, classify } from './judge'
+import { cachedIconJudge, classifyIcons } from './icon-judge'
+import { ICON_CATEGORIES, oxygenFiles } from './icons'
 import { copiesAndDiversity, runDefaultPath } from './pipeline'
 import { loadTrainingData } from '../../src/core/training/data'
 import BetterSqlite3 from 'better-sqlite3'
+import { Generator } from '../../src/core/generation/generator'
+
+/** Raw samples per class (straight from the generator, before any filter) that the judge sees. */
+const RAW_PER_CLASS = 100
+
+/**
+ * A PNG grid, one row per class of up to `cols` images (RGB or gray, any size), for looking at
+ * what a run makes (SYNTHFOLD_BENCH_GRID=folder).
+ */
+async function writeGrid(
+  file: string,
+  rows: Uint8Array[][],
+  size: number,
+  channels: number,
+  cols = 16,
+): Promise<void> {
+  const w = cols * size
+  const canvas = new Uint8Array(rows.length * size * w * channels).fill(255)
+  rows.forEach((imgs, r) =>
+    imgs.slice(0, cols).forEach((im, i) => {
+      for (let y = 0; y < size; y++)
+        canvas.set(
+          im.subarray(y * size * channels, (y + 1) * size * channels),
+          ((r * size + y) * w + i * size) * channels,
+        )
+    }),
+  )
+  await sharp(Buffer.from(canvas), {
+    raw: { width: w, height: rows.length * size, channels: channels as 1 | 3 | 4 },
+  })
+    .png()
+    .toFile(file)
+}
 
 const SAMPLE = join(import.meta.dirname, '../../resources/sample-fashion-mnist')
 
@@ -23,8 +58,8 @@ interface Case {
   name: string
   /** Writes the dataset's folder (or returns an existing one). */
   folder: (work: string) => Promise<string>
-  /** The judge's class name for each image, or null when it has no opinion. */
-  judge: () => Promise<(images: Uint8Array[]) => (string | null)[]>
+  /** The judge's class name for each image (at the dataset's size), or null for no opinion. */
+  judge: (size: number) => Promise<(images: Uint8Array[]) => Promise<(string | null)[]>>
 }
 
 type Split = ReturnType<typeof loadFashionMnist>
@@ -32,9 +67,28 @@ type Split = ReturnType<typeof loadFashionMnist>
 let fmnistTrain: Split | null = null
 const trainSplit = (): Split => (fmnistTrain ??= loadFashionMnist('train'))
 
-async function fmnistJudge(): Promise<(images: Uint8Array[]) => (string | null)[]> {
+async function fmnistJudge(): ReturnType<Case['judge']> {
   const clf = await cachedJudge(trainSplit())
-  return (images) => Array.from(classify(clf, images), (p) => CLASS_NAMES[p])
+  return async (images) => Array.from(classify(clf, images), (p) => CLASS_NAMES[p])
+}
+
+/** Oxygen's icons of bench/quality/icons.ts's categories, as the theme ships them (RGBA PNGs). */
+function icons(size: 32 | 64): Case['folder'] {
+  return async (work) => {
+    const folder = join(work, `icons-${size}`)
+    oxygenFiles(size).forEach((files, c) => {
+      mkdirSync(join(folder, ICON_CATEGORIES[c].name), { recursive: true })
+      for (const f of files) copyFileSync(f, join(folder, ICON_CATEGORIES[c].name, basename(f)))
+    })
+    return folder
+  }
+}
+
+/** The icon judge (trained on other themes), on RGB images of the dataset's size. */
+async function iconJudge(size: number): ReturnType<Case['judge']> {
+  const clf = await cachedIconJudge()
+  return async (images) =>
+    Array.from(await classifyIcons(clf, images, size), (p) => ICON_CATEGORIES[p].name)
 }
 
 /** A long-tailed subset of Fashion-MNIST's test split (the judge trains on the train split). */
@@ -68,6 +122,8 @@ const CASES: Case[] = [
   { name: 'sample', folder: async () => SAMPLE, judge: fmnistJudge },
   { name: 'fmnist-300', folder: longTail(300, 10), judge: fmnistJudge },
   { name: 'fmnist-3000', folder: longTail(3000, 50), judge: fmnistJudge },
+  { name: 'icons', folder: icons(32), judge: iconJudge },
+  { name: 'icons-64', folder: icons(64), judge: iconJudge },
 ]
 
 async function main(): Promise<void> {
@@ -84,10 +140,43 @@ async function main(): Promise<void> {
       const folder = await c.folder(work)
       const home = join(work, 'home')
       const r = await runDefaultPath(home, folder, { settings, generation })
-      const judge = await c.judge()
       const db = new BetterSqlite3(join(home, 'synthfold.db'), { readonly: true })
       const data = loadTrainingData(db, home, r.datasetId)
       db.close()
+      const judge = await c.judge(data.size)
+      const recordOf = data.size * data.size * data.channels
+      // the generator as the generation used it, sampled at its temperature with no filter
+      const gen = Generator.load(join(home, 'runs', String(r.run.id), r.generation.checkpoint.kind))
+      const raw = data.classNames.map(
+        (_, k) => gen.sample(k, RAW_PER_CLASS, r.generation.temperature, 5000 + k).pixels,
+      )
+      gen.dispose()
+      let rawRight = 0
+      let rawWorst = 1
+      for (const [k, imgs] of raw.entries()) {
+        const ok = (await judge(imgs)).filter((v) => v === data.classNames[k]).length
+        rawRight += ok
+        rawWorst = Math.min(rawWorst, ok / imgs.length)
+      }
+      if (process.env.SYNTHFOLD_BENCH_GRID) {
+        const dir = process.env.SYNTHFOLD_BENCH_GRID
+        mkdirSync(dir, { recursive: true })
+        await writeGrid(join(dir, `${c.name}-raw.png`), raw, data.size, data.channels)
+        await writeGrid(
+          join(dir, `${c.name}-accepted.png`),
+          data.classNames.map((_, k) => r.accepted.get(k) ?? []),
+          data.size,
+          data.channels,
+        )
+        const real = data.classNames.map((_, k) => {
+          const out: Uint8Array[] = []
+          for (let i = 0; i < data.count && out.length < 16; i++)
+            if (data.labels[i] === k)
+              out.push(data.pixels.subarray(i * recordOf, (i + 1) * recordOf))
+          return out
+        })
+        await writeGrid(join(dir, `${c.name}-real.png`), real, data.size, data.channels)
+      }
       const record = data.size * data.size * data.channels
       let planned = 0
       let accepted = 0
@@ -124,7 +213,12 @@ async function main(): Promise<void> {
         [
           c.name.padEnd(12),
           `${data.count}`.padStart(6),
-          `${((accepted / Math.max(1, planned)) * 100).toFixed(0)}% (${accepted}/${planned})`.padStart(16),
+          `${((accepted / Math.max(1, planned)) * 100).toFixed(0)}% (${accepted}/${planned})`.padStart(
+            16,
+          ),
+          `${((rawRight / (RAW_PER_CLASS * raw.length)) * 100).toFixed(1)}% (worst ${(rawWorst * 100).toFixed(0)}%)`.padStart(
+            18,
+          ),
           `${judged ? ((right / judged) * 100).toFixed(1) : '-'}%`.padStart(7),
           `${worst.name} ${(worst.share * 100).toFixed(0)}%`.padStart(18),
           `${copies}`.padStart(6),
@@ -138,7 +232,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    'dataset       images        plan filled  judge   worst class judged  copies  min div  import to filled plan',
+    'dataset       images        plan filled   raw judge (worst)   judge   worst class judged  copies  min div  import to filled plan',
   )
   for (const r of rows) console.log(r)
 }
