@@ -3,8 +3,8 @@
 // architecture in PyTorch (Debian's python3-torch, OpenBLAS pthreads, 2 threads, OMP_WAIT_POLICY=PASSIVE),
 // in the same script. Usage: npm run bench:train [-- STEPS]; ROUNDS=N (default 3) runs both N times,
 // alternating which goes first, and reports medians: on a shared machine one pair says little.
-// SIZE=32 CHANNELS=3 (default 28 and 1) times colour images with the likelihood the defaults give
-// them (the calibrated Gaussian; RECONSTRUCTION=bce overrides), PyTorch with the same loss.
+// SIZE=32 CHANNELS=3 (default 28 and 1) times colour images with the Gaussian likelihood
+// (RECONSTRUCTION=bce overrides), PyTorch with the same loss.
 import { spawnSync } from 'node:child_process'
 
 const steps = process.argv[2] ?? '40'

@@ -1,7 +1,7 @@
 // Synthfold's default conv CVAE (balanced preset, at its batch size) on the best backend this
 // machine loads: training images/s over full optimiser steps, generation samples/s, peak RSS, as JSON.
-// SIZE and CHANNELS (default 28 and 1) pick the images; RECONSTRUCTION overrides the likelihood the
-// defaults give those channels (bce for gray, gaussian for colour).
+// SIZE and CHANNELS (default 28 and 1) pick the images; colour trains with the Gaussian likelihood
+// unless RECONSTRUCTION says otherwise.
 import { initBackend } from '../../src/core/accel/backend'
 import { Trainer } from '../../src/core/training/trainer'
 import { PRESETS, resolveSettings } from '../../src/shared/train-settings'
@@ -37,7 +37,7 @@ const settings = resolveSettings(
     // The CVAE itself, as in the PyTorch reference; default runs add the auxiliary classifier.
     classLossWeight: Number(process.env.CLASS_LOSS_WEIGHT ?? 0),
     epochs: 1,
-    reconstruction: process.env.RECONSTRUCTION as 'bce' | undefined,
+    reconstruction: (process.env.RECONSTRUCTION ?? (channels >= 3 ? 'gaussian' : 'bce')) as 'bce',
   },
   { size, channels, imageCount: 20_000 },
 )

@@ -159,18 +159,6 @@ export function defaultLearningRate(presetRate: number, size: number): number {
   return presetRate * Math.min(1, 32 / size)
 }
 
-/**
- * The reconstruction likelihood for the dataset's channels: BCE for gray (what bench/quality tuned),
- * the Gaussian with a calibrated scale per channel for RGB and RGBA, where BCE's fixed weight leaves
- * colour samples at a blur (bench/README.md, the icons rows).
- */
-export function defaultReconstruction(
-  presetReconstruction: TrainSettings['reconstruction'],
-  channels: number,
-): TrainSettings['reconstruction'] {
-  return channels >= 3 ? 'gaussian' : presetReconstruction
-}
-
 export function resolveSettings(
   input: Partial<TrainSettings> & { preset?: TrainSettings['preset'] },
   data: { size: number; channels: number; imageCount: number },
@@ -179,7 +167,6 @@ export function resolveSettings(
   const merged = {
     ...PRESETS[preset],
     learningRate: defaultLearningRate(PRESETS[preset].learningRate, data.size),
-    reconstruction: defaultReconstruction(PRESETS[preset].reconstruction, data.channels),
     latentDim: defaultLatent(data.size, data.channels, data.imageCount),
     seed: 1,
     ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),

@@ -84,21 +84,17 @@ describe.skipIf(!existsSync(OXYGEN))('training on colour icons', () => {
     return { ...errorAndColour(real, rec), counts, real: errorAndColour(real, real).colour }
   }
 
-  it('imports them as RGB and picks the Gaussian likelihood for them by default', () => {
+  it('imports them as RGB, and takes the Gaussian likelihood when asked', () => {
     expect(data.channels).toBe(3)
     expect(data.count).toBeGreaterThan(50)
-    const auto = resolveSettings({}, { size: data.size, channels: 3, imageCount: data.count })
-    expect(auto.reconstruction).toBe('gaussian')
-    expect(resolveSettings({}, { size: 28, channels: 1, imageCount: 300 }).reconstruction).toBe(
+    // not the default yet: on bench/quality's icons it has not measured better than BCE
+    expect(resolveSettings({}, { size: 32, channels: 3, imageCount: 300 }).reconstruction).toBe(
       'bce',
     )
-    expect(resolveSettings({}, { size: 32, channels: 4, imageCount: 300 }).reconstruction).toBe(
-      'gaussian',
-    )
     expect(
-      resolveSettings({ reconstruction: 'bce' }, { size: 32, channels: 3, imageCount: 300 })
+      resolveSettings({ reconstruction: 'gaussian' }, { size: 32, channels: 4, imageCount: 300 })
         .reconstruction,
-    ).toBe('bce')
+    ).toBe('gaussian')
   })
 
   it('learns them with the Gaussian as closely and in as much colour as with BCE', async () => {
