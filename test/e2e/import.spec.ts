@@ -23,6 +23,11 @@ test('a new user imports the sample dataset and sees classes, imbalance, thumbna
   await expect(hist.getByRole('listitem')).toHaveCount(10)
   await expect(hist.getByRole('listitem').first()).toHaveAccessibleName('T-shirt_top: 80 images')
   await expect(hist.getByRole('listitem').last()).toHaveAccessibleName('Ankle_boot: 8 images')
+  // the evaluation split the first run will set aside, and the classes too small to hold any out
+  await expect(app.getByTestId('held-out-note')).toContainText(
+    'When the first run starts, 54 real images',
+  )
+  await expect(app.getByTestId('held-out-note')).toContainText('Ankle_boot has fewer than 12')
 
   // thumbnails are real images served through the media route
   const thumbs = app.getByTestId('thumbgrid').locator('img')
