@@ -2,6 +2,7 @@ import type { BackendInfo, BackendName } from './backend'
 import type { EpochMetrics } from './runs'
 import type { TrainSettings } from './train-settings'
 import type { ClassCalibration, FilterReason, FilterSettings } from './generation'
+import type { GenerationRate } from './generation-eta'
 
 /** One generated sample as the generation process reports it (main stores it). */
 export interface GeneratedRow {
@@ -32,7 +33,10 @@ export interface GenerateJob {
   filters: FilterSettings
   /** The first seed to use; every sample takes the next one. */
   seedStart: number
-  /** Accepted samples already in the generation (duplicate checks cover them). */
+  /**
+   * Accepted samples already in the generation, and in the generation it is a remedy for
+   * (duplicate checks cover them); `file` relative to outDir, or absolute.
+   */
   existing: { classIndex: number; seed: number; file: string }[]
   backend: BackendName | 'auto'
 }
@@ -113,6 +117,8 @@ export type FromTrainer =
       filtered: number
       samplesPerSecond: number
       className: string
+      /** Tried and accepted counts, rates, ETA and forecast (see generation-eta.ts). */
+      rate: GenerationRate
     }
   | {
       type: 'gen-done'
