@@ -169,6 +169,8 @@ const schemas = {
       })
       .partial()
       .default({}),
+    /** The generation this one is a remedy for (same run): see remedies.ts. */
+    parentId: id.optional(),
   }),
   'generations.list': z.strictObject({ runId: id.optional(), datasetId: id.optional() }),
   'generations.get': z.strictObject({ generationId: id }),

@@ -24,6 +24,7 @@ interface GenerationRow {
   next_seed: number
   classifier_accuracy: number | null
   calibration: string | null
+  parent_id: number | null
   backend: string | null
   error: string | null
   note: string | null
@@ -46,6 +47,8 @@ export class GenerationsRepo {
     filters: FilterSettings
     plan: Plan
     classNames: string[]
+    /** The generation this one is a remedy for. */
+    parentId?: number | null
   }): number {
     const now = Date.now()
     return this.db.transaction(() => {
@@ -53,7 +56,7 @@ export class GenerationsRepo {
         this.db
           .prepare(
             `INSERT INTO generations (run_id, dataset_id, status, checkpoint_kind, checkpoint_epoch, checkpoint_path, temperature,
-               filters, plan, class_names, next_seed, created_at, updated_at) VALUES (?, ?, 'running', ?, ?, '', ?, ?, ?, ?, 0, ?, ?)`,
+               filters, plan, class_names, next_seed, parent_id, created_at, updated_at) VALUES (?, ?, 'running', ?, ?, '', ?, ?, ?, ?, 0, ?, ?, ?)`,
           )
           .run(
             g.runId,
@@ -64,6 +67,7 @@ export class GenerationsRepo {
             JSON.stringify(g.filters),
             JSON.stringify(g.plan),
             JSON.stringify(g.classNames),
+            g.parentId ?? null,
             now,
             now,
           ).lastInsertRowid,
@@ -206,6 +210,7 @@ export class GenerationsRepo {
       classNames,
       classifierAccuracy: r.classifier_accuracy,
       calibration: r.calibration ? (JSON.parse(r.calibration) as ClassCalibration[]) : null,
+      parentId: r.parent_id,
       backend: r.backend,
       error: r.error,
       note: r.note,

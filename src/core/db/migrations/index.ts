@@ -5,6 +5,7 @@ import { migrate0030 } from './0030-generations'
 import { migrate0040 } from './0040-exports'
 import { migrate0050 } from './0050-run-supervisor'
 import { migrate0060 } from './0060-generation-calibration'
+import { migrate0070 } from './0070-generation-parent'
 
 /** Ordered migration steps; step i brings the database to user_version i + 1. */
 export const migrations: ReadonlyArray<(db: Database) => void> = [
@@ -14,4 +15,5 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
   migrate0040,
   migrate0050,
   migrate0060,
+  migrate0070,
 ]
