@@ -1,7 +1,7 @@
 // Which part of src/ may import which: each entry lists what a folder may import besides itself
 // (and npm packages). Everything else is refused by import-x/no-restricted-paths, so a new import
 // against the layering fails `npm run lint`. From the bottom: shared and util; db and accel;
-// datasets, models, training, export, generation; jobs; handlers; core.ts; then the shells.
+// datasets, models, training, export, generation, evaluate; jobs; handlers; core.ts; then the shells.
 // ARCHITECTURE.md draws the same picture.
 
 /** The parts, as folders (or single files) under the project root. */
@@ -14,7 +14,9 @@ const PARTS = {
   models: 'src/core/models',
   training: 'src/core/training',
   export: 'src/core/export',
+  augment: 'src/core/augment',
   generation: 'src/core/generation',
+  evaluate: 'src/core/evaluate',
   jobs: 'src/core/jobs',
   handlers: 'src/core/handlers',
   media: 'src/core/media.ts',
@@ -39,7 +41,18 @@ const ALLOWED = {
   models: ['shared', 'util', 'accel:ops'],
   training: ['shared', 'util', 'accel:ops', 'models', 'datasets'],
   export: ['shared', 'util', 'datasets'],
-  generation: ['shared', 'util', 'accel:ops', 'models', 'training', 'datasets', 'export'],
+  augment: ['shared', 'util'],
+  generation: [
+    'shared',
+    'util',
+    'accel:ops',
+    'models',
+    'training',
+    'datasets',
+    'export',
+    'augment',
+  ],
+  evaluate: ['shared', 'util', 'accel:ops', 'models', 'training', 'generation'],
   jobs: [
     'shared',
     'util',
@@ -49,7 +62,9 @@ const ALLOWED = {
     'models',
     'training',
     'export',
+    'augment',
     'generation',
+    'evaluate',
   ],
   handlers: ['shared', 'util', 'db', 'datasets', 'jobs'],
   media: ['shared', 'util', 'db', 'datasets'],

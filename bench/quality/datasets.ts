@@ -4,71 +4,19 @@
 // the accepted samples (overall and worst class), near-copies, diversity against real (worst
 // class) and the time from import to a filled plan.
 // Usage: node --import tsx bench/quality/datasets.ts [name ...]   (names: sample, fmnist-300,
-// fmnist-3000; all by default). SYNTHFOLD_BENCH_SETTINGS / SYNTHFOLD_BENCH_GENERATION (JSON) try
+// fmnist-1000, fmnist-3000, fmnist-24000; all by default). "raw": the judge's in-class share of
+// the first samples tried per class, before any filter. SYNTHFOLD_BENCH_SETTINGS / SYNTHFOLD_BENCH_GENERATION (JSON) try
 // other settings on every dataset. Needs dataset-fashion-mnist.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import sharp from 'sharp'
 import { initBackend } from '../../src/core/accel/backend'
-import { CLASS_NAMES, loadFashionMnist } from '../../scripts/fashion-mnist.mjs'
-import { cachedJudge, classify } from './judge'
+import { CASES } from './cases'
 import { copiesAndDiversity, runDefaultPath } from './pipeline'
 import { loadTrainingData } from '../../src/core/training/data'
 import BetterSqlite3 from 'better-sqlite3'
 
-const SAMPLE = join(import.meta.dirname, '../../resources/sample-fashion-mnist')
-
-interface Case {
-  name: string
-  /** Writes the dataset's folder (or returns an existing one). */
-  folder: (work: string) => Promise<string>
-  /** The judge's class name for each image, or null when it has no opinion. */
-  judge: () => Promise<(images: Uint8Array[]) => (string | null)[]>
-}
-
-type Split = ReturnType<typeof loadFashionMnist>
-
-let fmnistTrain: Split | null = null
-const trainSplit = (): Split => (fmnistTrain ??= loadFashionMnist('train'))
-
-async function fmnistJudge(): Promise<(images: Uint8Array[]) => (string | null)[]> {
-  const clf = await cachedJudge(trainSplit())
-  return (images) => Array.from(classify(clf, images), (p) => CLASS_NAMES[p])
-}
-
-/** A long-tailed subset of Fashion-MNIST's test split (the judge trains on the train split). */
-function longTail(total: number, imbalance: number): Case['folder'] {
-  return async (work) => {
-    const test = loadFashionMnist('t10k')
-    // counts fall geometrically from the head class to head / imbalance
-    const ratios = CLASS_NAMES.map((_, c) => imbalance ** (-c / (CLASS_NAMES.length - 1)))
-    const scale = total / ratios.reduce((a, b) => a + b, 0)
-    const want = ratios.map((r) => Math.max(2, Math.round(r * scale)))
-    const folder = join(work, `fmnist-${total}`)
-    const have = CLASS_NAMES.map(() => 0)
-    for (let i = 0; i < test.n; i++) {
-      const c = test.label(i)
-      if (have[c] >= want[c]) continue
-      have[c]++
-      mkdirSync(join(folder, CLASS_NAMES[c]), { recursive: true })
-      const png = await sharp(Buffer.from(test.pixels(i)), {
-        raw: { width: 28, height: 28, channels: 1 },
-      })
-        .toColourspace('b-w')
-        .png()
-        .toBuffer()
-      writeFileSync(join(folder, CLASS_NAMES[c], `${i}.png`), png)
-    }
-    return folder
-  }
-}
-
-const CASES: Case[] = [
-  { name: 'sample', folder: async () => SAMPLE, judge: fmnistJudge },
-  { name: 'fmnist-300', folder: longTail(300, 10), judge: fmnistJudge },
-  { name: 'fmnist-3000', folder: longTail(3000, 50), judge: fmnistJudge },
-]
+const COPY_CHECK = 400
 
 async function main(): Promise<void> {
   await initBackend('auto')
@@ -86,7 +34,7 @@ async function main(): Promise<void> {
       const r = await runDefaultPath(home, folder, { settings, generation })
       const judge = await c.judge()
       const db = new BetterSqlite3(join(home, 'synthfold.db'), { readonly: true })
-      const data = loadTrainingData(db, home, r.datasetId)
+      const data = loadTrainingData(db, home, r.datasetId, 'include')
       db.close()
       const record = data.size * data.size * data.channels
       let planned = 0
@@ -94,12 +42,21 @@ async function main(): Promise<void> {
       let right = 0
       let judged = 0
       let worst = { name: '-', share: 1 }
+      let rawRight = 0
+      let rawJudged = 0
+      let rawWorst = { name: '-', share: 1 }
       let copies = 0
       let minDiversity = Infinity
       for (const k of r.generation.classes) {
         planned += k.planned
         const imgs = r.accepted.get(k.classIndex) ?? []
         accepted += Math.min(imgs.length, k.planned)
+        const raw = r.raw.get(k.classIndex) ?? []
+        const rawOk = raw.length ? (await judge(raw)).filter((v) => v === k.className).length : 0
+        rawRight += rawOk
+        rawJudged += raw.length
+        if (raw.length && rawOk / raw.length < rawWorst.share)
+          rawWorst = { name: k.className, share: rawOk / raw.length }
         if (!imgs.length) continue
         const verdicts = await judge(imgs)
         const ok = verdicts.filter((v) => v === k.className).length
@@ -111,12 +68,14 @@ async function main(): Promise<void> {
         for (let i = 0; i < data.count; i++)
           if (data.labels[i] === dataClass)
             real.push(data.pixels.subarray(i * record, (i + 1) * record))
-        const cd = copiesAndDiversity(imgs, real)
+        // near-copies and diversity on the first COPY_CHECK accepted samples of a class (every real
+        // image of the class is searched for each): exact on the small sets, a sample of the large
+        const cd = copiesAndDiversity(imgs.slice(0, COPY_CHECK), real)
         copies += cd.copies
         if (imgs.length >= 2 && real.length >= 2)
           minDiversity = Math.min(minDiversity, cd.diversity)
         console.error(
-          `  ${k.className.padEnd(14)} real ${String(k.real).padStart(4)}  accepted ${String(imgs.length).padStart(4)} / ${String(k.planned).padEnd(4)} tried ${String(k.generated).padStart(5)}  judge ${((ok / imgs.length) * 100).toFixed(0).padStart(3)}%  diversity ${(cd.diversity * 100).toFixed(0)}%`,
+          `  ${k.className.padEnd(14)} real ${String(k.real).padStart(4)}  accepted ${String(imgs.length).padStart(4)} / ${String(k.planned).padEnd(4)} tried ${String(k.generated).padStart(5)}  judge ${((ok / imgs.length) * 100).toFixed(0).padStart(3)}% (raw ${raw.length ? ((rawOk / raw.length) * 100).toFixed(0) : '-'}%)  diversity ${(cd.diversity * 100).toFixed(0)}%`,
         )
       }
       const total = r.seconds.import + r.seconds.train + r.seconds.generate
@@ -124,9 +83,13 @@ async function main(): Promise<void> {
         [
           c.name.padEnd(12),
           `${data.count}`.padStart(6),
-          `${((accepted / Math.max(1, planned)) * 100).toFixed(0)}% (${accepted}/${planned})`.padStart(16),
+          `${((accepted / Math.max(1, planned)) * 100).toFixed(0)}% (${accepted}/${planned})`.padStart(
+            16,
+          ),
           `${judged ? ((right / judged) * 100).toFixed(1) : '-'}%`.padStart(7),
           `${worst.name} ${(worst.share * 100).toFixed(0)}%`.padStart(18),
+          `${rawJudged ? ((rawRight / rawJudged) * 100).toFixed(1) : '-'}%`.padStart(7),
+          `${rawWorst.name} ${(rawWorst.share * 100).toFixed(0)}%`.padStart(18),
           `${copies}`.padStart(6),
           `${Number.isFinite(minDiversity) ? (minDiversity * 100).toFixed(0) : '-'}%`.padStart(6),
           `${total.toFixed(0)} s (train ${r.seconds.train.toFixed(0)}, generate ${r.seconds.generate.toFixed(0)})`,
@@ -138,7 +101,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    'dataset       images        plan filled  judge   worst class judged  copies  min div  import to filled plan',
+    'dataset       images        plan filled  judge   worst class judged  raw     worst raw class   copies  min div  import to filled plan',
   )
   for (const r of rows) console.log(r)
 }

@@ -55,7 +55,7 @@ export function judgeModel(): tfl.Sequential {
   })
 }
 
-export function asTensors(ds: Split, n: number) {
+export function asTensors(ds: Pick<Split, 'label' | 'pixels'>, n: number) {
   const x = new Float32Array(n * 784)
   const y = new Int32Array(n)
   for (let i = 0; i < n; i++) {
@@ -80,7 +80,9 @@ const compiled = (clf: tfl.Sequential): tfl.Sequential => {
 }
 
 /** Trains the judge: 3 epochs over the whole training split, shuffled by a seeded permutation. */
-export async function trainJudge(train: Split): Promise<tfl.Sequential> {
+export async function trainJudge(
+  train: Pick<Split, 'n' | 'label' | 'pixels'>,
+): Promise<tfl.Sequential> {
   const clf = compiled(judgeModel())
   const tr = asTensors(train, train.n)
   // fit's own shuffle is not seedable
@@ -102,9 +104,13 @@ export async function trainJudge(train: Split): Promise<tfl.Sequential> {
  * The seeded judge, trained once and kept in $TMPDIR (named by a hash of this file, so a change to
  * the judge trains a new one): training it takes a few minutes on wasm.
  */
-export async function cachedJudge(train: Split): Promise<tfl.Sequential> {
+export async function cachedJudge(
+  train: Pick<Split, 'n' | 'label' | 'pixels'>,
+  /** Names the images it trains on when they are not the whole training split. */
+  key = 'train',
+): Promise<tfl.Sequential> {
   const source = readFileSync(new URL(import.meta.url), 'utf8')
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 12)
+  const hash = createHash('sha256').update(source).update(key).digest('hex').slice(0, 12)
   const cache = join(tmpdir(), `synthfold-bench-judge-${hash}.bin`)
   if (existsSync(cache)) {
     const judge = compiled(judgeModel())

@@ -13,8 +13,13 @@ export interface DefaultPath {
   generation: GenerationSummary
   /** Accepted samples per class index (decoded PNG pixels at the dataset's channels). */
   accepted: Map<number, Uint8Array[]>
+  /** Up to RAW_PER_CLASS samples per class index in the order tried, accepted or not (before any filter). */
+  raw: Map<number, Uint8Array[]>
   seconds: { import: number; train: number; generate: number }
 }
+
+/** How many samples per class the raw (before any filter) in-class share is measured on. */
+export const RAW_PER_CLASS = 200
 
 const secondsSince = (t: number): number => (Date.now() - t) / 1000
 
@@ -65,43 +70,51 @@ export async function runDefaultPath(
         if (e.type === 'status' && e.generation.id === id && e.generation.status !== 'running')
           resolve(e.generation)
       })
-      void core
-        .call('generations.start', { runId: run.id, ...(o.generation ?? {}) })
-        .then((r) => {
-          if (!r.ok) reject(new Error(r.error.message))
-          else id = r.value.id
-        })
+      void core.call('generations.start', { runId: run.id, ...(o.generation ?? {}) }).then((r) => {
+        if (!r.ok) reject(new Error(r.error.message))
+        else id = r.value.id
+      })
     })
     const tGenerate = secondsSince(t2)
     const ds = await core.call('datasets.get', { id: datasetId })
     if (!ds.ok) throw new Error(ds.error.message)
     const channels = ds.value.channels === 'gray' ? 1 : ds.value.channels === 'rgb' ? 3 : 4
-    const accepted = new Map<number, Uint8Array[]>()
-    for (const c of generation.classes) {
+    const read = async (
+      classIndex: number,
+      status: 'accepted' | undefined,
+      limit: number,
+    ): Promise<Uint8Array[]> => {
       const imgs: Uint8Array[] = []
-      for (let offset = 0; ; offset += 2000) {
+      for (let offset = 0; imgs.length < limit; offset += 2000) {
         const r = await core.call('samples.list', {
           generationId: generation.id,
-          classIndex: c.classIndex,
-          status: 'accepted',
+          classIndex,
+          ...(status ? { status } : {}),
           offset,
           limit: 2000,
         })
         if (!r.ok) throw new Error(r.error.message)
-        for (const s of r.value.items) {
+        for (const s of r.value.items.slice(0, limit - imgs.length)) {
           const d = await core.call('samples.get', { sampleId: s.id })
           if (d.ok)
             imgs.push(await readPng(join(generation.folder, 'samples', d.value.file), channels))
         }
         if (r.value.items.length < 2000) break
       }
-      accepted.set(c.classIndex, imgs)
+      return imgs
+    }
+    const accepted = new Map<number, Uint8Array[]>()
+    const raw = new Map<number, Uint8Array[]>()
+    for (const c of generation.classes) {
+      accepted.set(c.classIndex, await read(c.classIndex, 'accepted', Infinity))
+      raw.set(c.classIndex, await read(c.classIndex, undefined, RAW_PER_CLASS))
     }
     return {
       datasetId,
       run,
       generation,
       accepted,
+      raw,
       seconds: { import: tImport, train: tTrain, generate: tGenerate },
     }
   } finally {

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   console.log(
     `default run: ${summary.value.run.epochsDone} epochs in ${((Date.now() - t0) / 1000).toFixed(0)} s, settings ${JSON.stringify(summary.value.run.settings)}`,
   )
-  const data = loadTrainingData(core.db, core.home, imported)
+  const data = loadTrainingData(core.db, core.home, imported, 'include')
   const ckptDir = join(core.home, 'runs', String(run), 'best')
 
   const tg = Date.now()

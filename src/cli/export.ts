@@ -19,7 +19,7 @@ function parseSplits(v: string | true | undefined): [number, number, number] | n
 /**
  * synthfold export <dataset> --out DIR [--splits 0.8,0.1,0.1] [--include accepted|real|synthetic]
  * [--zip] [--merge] [--seed S] [--generation ID,...] [--upscale PX] [--real-images match|as-is]
- * [--metadata csv|jsonl] [--resume ID | --cleanup ID] [--json]
+ * [--metadata csv|jsonl] [--class-weights] [--resume ID | --cleanup ID] [--json]
  */
 export async function exportCommand(core: Core, argv: string[]): Promise<number> {
   const { positional, flags } = parse(
@@ -37,7 +37,7 @@ export async function exportCommand(core: Core, argv: string[]): Promise<number>
       'resume',
       'cleanup',
     ],
-    ['zip', 'merge', 'json'],
+    ['zip', 'merge', 'json', 'class-weights'],
   )
   const json = flags.has('json')
   const cleanupId = numberFlag(flags, 'cleanup')
@@ -79,6 +79,7 @@ export async function exportCommand(core: Core, argv: string[]): Promise<number>
             },
       realImages: flags.get('real-images') as 'as-is' | undefined,
       metadata: flags.get('metadata') as 'jsonl' | undefined,
+      classWeights: flags.has('class-weights'),
     }
     start = () => call(core, 'exports.start', args)
   }

@@ -1,6 +1,6 @@
 import type { Core } from '../core/core'
 import { formatDuration } from '../shared/format'
-import type { GenerationSummary, Plan } from '../shared/generation'
+import { flipByDefault, type GenerationSummary, type Plan } from '../shared/generation'
 import { describeStrategy, parseStrategy, PlanError } from '../shared/plan'
 import { call, numberFlag, parse, UsageError } from './args'
 import { followJob } from './follow'
@@ -26,11 +26,22 @@ function planTable(plan: Plan): string {
  * [--min-confidence P] [--json]: plans, generates with the default filters, and reports the counts
  * and the folder of the samples. `generate --refill <generation> [--json]` generates more for the
  * classes of a generation under their plan (after rejections, a cancel or a kill), reported alike.
+ * `--augment C1,C2` makes those classes by classic augmentation of their real images instead of
+ * the generator, mirrored where the class name allows it unless `--no-flip C1,...|all` says not.
  */
 export async function generateCommand(core: Core, argv: string[]): Promise<number> {
   const { positional, flags } = parse(
     argv,
-    ['strategy', 'max-ratio', 'temperature', 'checkpoint', 'min-confidence', 'refill'],
+    [
+      'strategy',
+      'max-ratio',
+      'temperature',
+      'checkpoint',
+      'min-confidence',
+      'refill',
+      'augment',
+      'no-flip',
+    ],
     ['json'],
   )
   const json = flags.has('json')
@@ -56,6 +67,23 @@ export async function generateCommand(core: Core, argv: string[]): Promise<numbe
   const ratioFlag = flags.get('max-ratio')
   const maxRatio = ratioFlag === 'none' ? null : numberFlag(flags, 'max-ratio')
   const minConfidence = numberFlag(flags, 'min-confidence')
+  const list = (name: string): string[] => {
+    const v = flags.get(name)
+    if (v === undefined) return []
+    if (v === true || !v.trim())
+      throw new UsageError(`--${name} needs class names, comma-separated`)
+    return v.split(',').map((c) => c.trim())
+  }
+  const augmented = list('augment')
+  const noFlip = list('no-flip')
+  if (noFlip.length && !augmented.length)
+    throw new UsageError('--no-flip applies to the classes of --augment; name them first')
+  const augment = {
+    classes: augmented,
+    flip: augmented.filter(
+      (c) => flipByDefault(c) && !noFlip.includes(c) && !noFlip.includes('all'),
+    ),
+  }
   const plan = await call(core, 'generations.plan', { runId, strategy, maxRatio })
   if (!json)
     process.stderr.write(
@@ -71,6 +99,7 @@ export async function generateCommand(core: Core, argv: string[]): Promise<numbe
         temperature: numberFlag(flags, 'temperature'),
         checkpoint: flags.get('checkpoint') as 'best' | undefined,
         filters: minConfidence === undefined ? {} : { minConfidence },
+        augment,
       }),
     json,
   )
@@ -131,6 +160,7 @@ async function follow(
           generated: c.generated,
           accepted: c.accepted,
           filtered: c.filtered,
+          source: c.source,
         })),
         accepted: sum('accepted'),
         generated: sum('generated'),
@@ -149,7 +179,9 @@ async function follow(
         `The run's classifier scores ${(final.classifierAccuracy * 100).toFixed(1)}% on held-out real images.\n`,
       )
     for (const c of final.classes.filter((c) => c.planned > 0))
-      process.stdout.write(`  ${safe(c.className)}: ${c.accepted}/${c.planned} accepted\n`)
+      process.stdout.write(
+        `  ${safe(c.className)}: ${c.accepted}/${c.planned} accepted${c.source === 'augment' ? ' (classic augmentation)' : ''}\n`,
+      )
     process.stdout.write(`Samples: ${safe(final.folder)}/samples/<class index>/<seed>.png\n`)
     if (final.note) process.stdout.write(`Note: ${safe(final.note)}\n`)
     if (final.error) process.stdout.write(`Error: ${safe(final.error)}\n`)

@@ -6,6 +6,7 @@ import { UsageError } from './args'
 import { safe } from './terminal'
 import { datasetsCommand, importCommand } from './datasets'
 import { generateCommand } from './generate'
+import { evaluateCommand } from './evaluate'
 import { exportCommand, exportGeneratorCommand } from './export'
 import { doctorCommand, resumeCommand, sampleCommand, trainCommand } from './train'
 
@@ -17,11 +18,13 @@ const USAGE = `Usage:
   synthfold resume <run> [--json]
   synthfold sample <run> --class C --n N --out DIR [--temperature T] [--seed S] [--checkpoint best|last] [--json]
   synthfold generate <run> [--strategy not-majority|not-minority|minority|all|CLASS=N,...] [--max-ratio R|none]
-                           [--temperature T] [--checkpoint best|last] [--min-confidence P] [--json]
+                           [--temperature T] [--checkpoint best|last] [--min-confidence P]
+                           [--augment CLASS,... [--no-flip CLASS,...|all]] [--json]
   synthfold generate --refill <generation> [--json]   generate the rest of a generation's plan
+  synthfold evaluate <generation> [--seeds N] [--epochs N] [--json]   does it help a classifier?
   synthfold export <dataset> --out DIR [--splits 0.8,0.1,0.1] [--include accepted|real|synthetic] [--zip]
                             [--merge] [--seed S] [--generation ID,...] [--upscale PX [--upscale-method lanczos3|nearest]]
-                            [--real-images match|as-is] [--metadata csv|jsonl] [--json]
+                            [--real-images match|as-is] [--metadata csv|jsonl] [--class-weights] [--json]
   synthfold export --resume ID [--json]      finish an interrupted export
   synthfold export --cleanup ID [--json]     remove what an interrupted export wrote
   synthfold export-generator <run> --out DIR [--checkpoint best|last] [--json]
@@ -43,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     resume: resumeCommand,
     sample: sampleCommand,
     generate: generateCommand,
+    evaluate: evaluateCommand,
     export: exportCommand,
     'export-generator': exportGeneratorCommand,
     doctor: doctorCommand,

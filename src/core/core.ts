@@ -29,6 +29,9 @@ import { SamplesRepo } from './db/samples-repo'
 import { GenerationManager } from './jobs/generation-jobs'
 import { ExportsRepo } from './db/exports-repo'
 import { ExportManager } from './jobs/export-jobs'
+import { EvaluationsRepo } from './db/evaluations-repo'
+import { EvaluationManager } from './jobs/evaluation-jobs'
+import { evaluationHandlers } from './handlers/evaluations'
 
 export interface CoreOptions {
   home?: string
@@ -56,11 +59,14 @@ export class Core {
   readonly gens: GenerationManager
   readonly exportsRepo: ExportsRepo
   readonly exports: ExportManager
+  readonly evaluationsRepo: EvaluationsRepo
+  readonly evaluations: EvaluationManager
   private readonly listeners: { [E in EventName]: Set<(p: EventPayloads[E]) => void> } = {
     job: new Set(),
     run: new Set(),
     generation: new Set(),
     export: new Set(),
+    evaluation: new Set(),
     'app.drop': new Set(),
   }
   private readonly handlers: Handlers
@@ -112,6 +118,22 @@ export class Core {
         generationFolder: this.gens.folder,
       },
       (e) => this.emit('export', e),
+    )
+    this.evaluationsRepo = new EvaluationsRepo(this.db)
+    this.evaluationsRepo.recoverInterrupted((pid) => pid !== process.pid && pidAlive(pid))
+    this.evaluations = new EvaluationManager(
+      {
+        evaluations: this.evaluationsRepo,
+        gens: this.gensRepo,
+        samples: this.samplesRepo,
+        runs: this.runsRepo,
+        datasets: this.repo,
+        generationFolder: this.gens.folder,
+        home: this.home,
+        dbPath: dbFile(this.home),
+        spawn: opts.spawnWorker,
+      },
+      (e) => this.emit('evaluation', e),
     )
     this.handlers = this.createHandlers()
   }
@@ -173,6 +195,7 @@ export class Core {
       this.runs.shutdown(),
       this.gens.shutdown(),
       this.exports.shutdown(),
+      this.evaluations.shutdown(),
     ])
     this.db.close()
   }
@@ -187,6 +210,7 @@ export class Core {
       },
       ...genHandlers(this.gens, this.gensRepo, this.samplesRepo, (e) => this.emit('generation', e)),
       ...exportHandlers(this.exports, this.runs, this.runsRepo),
+      ...evaluationHandlers(this.evaluations),
       ...datasetHandlers({
         home: this.home,
         repo: this.repo,

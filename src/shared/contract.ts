@@ -16,6 +16,7 @@ import type {
   SampleItem,
 } from './generation'
 import type { ExportEvent, ExportPreview, ExportSummary } from './export'
+import type { EvaluationEvent, EvaluationSummary } from './evaluation'
 import type { MethodName } from './names'
 import type {
   AppInfo,
@@ -169,6 +170,16 @@ const schemas = {
       })
       .partial()
       .default({}),
+    /**
+     * Classes made by classic augmentation of their real images instead of the generator; `flip`
+     * lists those that may be mirrored (default: flipByDefault of each class name).
+     */
+    augment: z
+      .strictObject({
+        classes: z.array(z.string().min(1)).max(10_000).default([]),
+        flip: z.array(z.string().min(1)).max(10_000).optional(),
+      })
+      .default({ classes: [] }),
     /** The generation this one is a remedy for (same run): see remedies.ts. */
     parentId: id.optional(),
   }),
@@ -227,6 +238,8 @@ const schemas = {
     upscale: upscale.nullable().default(null),
     realImages,
     metadata: z.enum(['csv', 'jsonl']).default('csv'),
+    /** Also write class_weights.json: inverse-frequency weights of the exported training images. */
+    classWeights: z.boolean().default(false),
   }),
   'exports.list': z.strictObject({ datasetId: id.optional() }),
   'exports.get': z.strictObject({ exportId: id }),
@@ -238,6 +251,14 @@ const schemas = {
     out: outPath,
     checkpoint: z.enum(['best', 'last']).default('best'),
   }),
+  'evaluations.start': z.strictObject({
+    generationId: id,
+    seeds: z.number().int().min(1, 'at least 1 seed').max(10, 'at most 10 seeds').optional(),
+    epochs: z.number().int().min(1).max(1000).optional(),
+  }),
+  'evaluations.list': z.strictObject({ generationId: id }),
+  'evaluations.get': z.strictObject({ evaluationId: id }),
+  'evaluations.cancel': z.strictObject({ evaluationId: id }),
 } satisfies { [M in MethodName]: z.ZodType }
 
 type Schemas = typeof schemas
@@ -291,6 +312,10 @@ export interface MethodResults {
   'exports.resume': ExportSummary
   'exports.cleanup': { removedFiles: number }
   'runs.exportGenerator': { files: string[]; checkpoint: { kind: 'best' | 'last'; epoch: number } }
+  'evaluations.start': EvaluationSummary
+  'evaluations.list': EvaluationSummary[]
+  'evaluations.get': EvaluationSummary
+  'evaluations.cancel': { cancelled: boolean }
   'samples.decide': {
     updated: number
     previous: { id: number; status: 'accepted' | 'rejected'; reviewed: boolean }[]
@@ -305,6 +330,7 @@ export interface EventPayloads {
   run: RunEvent
   generation: GenerationEvent
   export: ExportEvent
+  evaluation: EvaluationEvent
   /** Folders dropped on the Electron window (paths resolved by the preload). */
   'app.drop': { paths: string[] }
 }

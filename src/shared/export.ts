@@ -26,6 +26,11 @@ export interface ExportOptions {
   realImages: 'match' | 'as-is'
   /** The manifest's format: one metadata file per split folder (or at the root without splits). */
   metadata: 'csv' | 'jsonl'
+  /**
+   * Write `class_weights.json` beside the metadata: per class, total / (classes × class count)
+   * over the exported training images (scikit-learn's "balanced"). Absent: false.
+   */
+  classWeights?: boolean
 }
 
 /** Real images of other sizes than the synthetic ones (largest side, px), when an export mixes them. */

@@ -30,6 +30,55 @@ export interface Plan {
   toGenerate: number
 }
 
+/** How a sample was made: decoded by the run's generator, or a classic augmentation of a real image. */
+export type SampleSource = 'cvae' | 'augment'
+
+/**
+ * Classic augmentation instead of the generator, for the classes it cannot learn well enough:
+ * their samples are label-keeping transforms of their own real images (crop, small rotation,
+ * brightness and contrast, saturation on colour sets; a left-right mirror only where allowed).
+ */
+export interface AugmentSettings {
+  /** Classes made by augmentation; every other class of the plan comes from the generator. */
+  classes: string[]
+  /** Of those, the classes whose images may be mirrored (not text, digits or handed objects). */
+  flip: string[]
+}
+
+export const NO_AUGMENT: AugmentSettings = { classes: [], flip: [] }
+
+/**
+ * Whether a class's images may be mirrored unless a person says otherwise: yes for natural
+ * images, no where the name says text or a symbol (a digit, a single letter, "letter", "text",
+ * "sign"...), whose mirror image is another symbol or none.
+ */
+export function flipByDefault(className: string): boolean {
+  const n = className.trim().toLowerCase()
+  if (/^[\p{L}\p{N}]$/u.test(n) || /^\d+$/.test(n)) return false
+  return !/(digit|number|letter|char|text|word|glyph|symbol|sign|arrow|numeral|alphabet|handwrit|ocr)/.test(
+    n,
+  )
+}
+
+/** The transform that made one augmented sample from its source image (what makes it again). */
+export interface AugmentTransform {
+  /** Mirrored left-right. */
+  flip: boolean
+  /** Rotation in degrees (counter-clockwise). */
+  angle: number
+  /** Side of the cropped square as a share of the image's side (1: no crop). */
+  scale: number
+  /** Centre of the crop, in image sides from the image's centre (within the crop's slack). */
+  dx: number
+  dy: number
+  /** Multiplies the colour channels (alpha never changes). */
+  brightness: number
+  /** Stretches the colour channels around the image's mean. */
+  contrast: number
+  /** Blends colour channels away from (>1) or towards (<1) their grey; 1 on gray images. */
+  saturation: number
+}
+
 export interface FilterSettings {
   /**
    * The class test. `auto` (the default): per class, a bar calibrated on held-out real images of
@@ -82,6 +131,8 @@ export interface GenerationClassCounts {
   rejected: number
   reviewed: number
   filtered: Record<FilterReason, number>
+  /** How this class's samples are made. */
+  source: SampleSource
 }
 
 export interface GenerationSummary {
@@ -98,6 +149,8 @@ export interface GenerationSummary {
   classifierAccuracy: number | null
   /** Per class index: the class test's bar and the held-out accuracy behind it (null: not yet). */
   calibration: ClassCalibration[] | null
+  /** Classes made by classic augmentation, and which of them may be mirrored. */
+  augment: AugmentSettings
   /** The generation this one is a remedy for (see remedies.ts), if any. */
   parentId: number | null
   backend: string | null
@@ -125,6 +178,9 @@ export interface SampleItem {
   /** What the automatic filters found (kept when a person overrides it). */
   reason: FilterReason | null
   reviewed: boolean
+  source: SampleSource
+  /** The real image an augmented sample was made from (null for the generator's samples). */
+  sourceImageId: number | null
 }
 
 export interface SampleDetail extends SampleItem {
@@ -133,6 +189,8 @@ export interface SampleDetail extends SampleItem {
   duplicateOfSeed: number | null
   nearestDistance: number
   provenance: { runId: number; checkpoint: { kind: string; epoch: number }; temperature: number }
+  /** How an augmented sample was made from its source image (null for the generator's). */
+  transform: AugmentTransform | null
 }
 
 export interface GenerationProgress {
@@ -243,3 +301,17 @@ export function describeConfidenceBar(g: GenerationSummary): string {
 
 /** The bar used where a class has no calibration (an absolute bar of the earlier releases). */
 export const DEFAULT_FILTERS_ABSOLUTE_BAR = 0.9
+
+/** An augmented sample's transform, for people: "mirrored, rotated 4.2°, 92% crop, brightness +3%". */
+export function describeTransform(t: AugmentTransform): string {
+  const pct = (v: number) => `${v >= 1 ? '+' : '−'}${Math.abs(Math.round((v - 1) * 100))}%`
+  const parts = [
+    t.flip ? 'mirrored' : null,
+    `rotated ${t.angle.toFixed(1)}°`,
+    `${Math.round(t.scale * 100)}% crop`,
+    `brightness ${pct(t.brightness)}`,
+    `contrast ${pct(t.contrast)}`,
+    t.saturation !== 1 ? `saturation ${pct(t.saturation)}` : null,
+  ]
+  return parts.filter(Boolean).join(', ')
+}

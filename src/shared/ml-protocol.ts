@@ -1,7 +1,15 @@
 import type { BackendInfo, BackendName } from './backend'
 import type { EpochMetrics } from './runs'
+import type { RunForecast } from './forecast'
 import type { TrainSettings } from './train-settings'
-import type { ClassCalibration, FilterReason, FilterSettings } from './generation'
+import type {
+  AugmentTransform,
+  ClassCalibration,
+  FilterReason,
+  FilterSettings,
+  SampleSource,
+} from './generation'
+import type { ArmName, ArmResult } from './evaluation'
 import type { GenerationRate } from './generation-eta'
 
 /** One generated sample as the generation process reports it (main stores it). */
@@ -17,6 +25,11 @@ export interface GeneratedRow {
   nearestImageId: number | null
   duplicateOfSeed: number | null
   reason: FilterReason | null
+  /** 'cvae' when absent. */
+  source?: SampleSource
+  /** An augmented sample's real image (its id) and the transform that made it. */
+  sourceImageId?: number | null
+  transform?: AugmentTransform | null
 }
 
 export interface GenerateJob {
@@ -39,6 +52,8 @@ export interface GenerateJob {
    */
   existing: { classIndex: number; seed: number; file: string }[]
   backend: BackendName | 'auto'
+  /** Classes made by classic augmentation of their real images, and whether each may be mirrored. */
+  augment?: { classIndex: number; flip: boolean }[]
 }
 
 /** What a training process is asked to do. It reads the database but never writes it. */
@@ -53,6 +68,8 @@ export type TrainJob =
       runDir: string
       resumeFrom: string | null
       backend: BackendName | 'auto'
+      /** Train without the dataset's evaluation split (false for runs from before it). */
+      excludeHeldOut: boolean
     }
   | {
       mode: 'sample'
@@ -65,6 +82,7 @@ export type TrainJob =
       backend: BackendName | 'auto'
     }
   | GenerateJob
+  | EvaluateJob
   | { mode: 'export-generator'; checkpointDir: string; out: string; backend: BackendName | 'auto' }
   | { mode: 'doctor'; backend: BackendName | 'auto' }
   | {
@@ -75,6 +93,23 @@ export type TrainJob =
       classes: number
       imageCount: number
     }
+
+/** The downstream check of a generation (src/core/evaluate). */
+export interface EvaluateJob {
+  mode: 'evaluate'
+  evaluationId: number
+  dbPath: string
+  home: string
+  datasetId: number
+  /** The generation's class names, in its class-index order. */
+  classNames: string[]
+  /** The generation's accepted samples: PNG files under samplesDir. */
+  samplesDir: string
+  samples: { classIndex: number; file: string }[]
+  seeds: number
+  epochs: number | null
+  backend: BackendName | 'auto'
+}
 
 export type ToTrainer = { type: 'start'; job: TrainJob } | { type: 'cancel' }
 
@@ -97,6 +132,8 @@ export type FromTrainer =
       dir: string
       bestValLoss: number | null
     }
+  /** The finished run's per-class forecast (shared/forecast.ts), just before `done`. */
+  | { type: 'forecast'; forecast: RunForecast }
   | { type: 'done'; outcome: 'completed' | 'early-stopped' | 'cancelled'; epochs: number }
   | { type: 'sampled'; files: string[]; latents: number[][] }
   | { type: 'doctor'; backend: BackendInfo }
@@ -131,4 +168,12 @@ export type FromTrainer =
       backend: BackendInfo
       imagesPerSecond: Record<'fast' | 'balanced' | 'quality', number>
     }
+  | {
+      type: 'eval-started'
+      backend: BackendInfo
+      heldOut: { class: string; count: number }[]
+      syntheticImages: number
+    }
+  | { type: 'eval-progress'; done: number; of: number; arm: ArmName; arms: ArmResult[] }
+  | { type: 'eval-done'; outcome: 'completed' | 'cancelled'; arms: ArmResult[] }
   | { type: 'error'; error: { name: string; message: string; stack?: string }; diverged: boolean }

@@ -43,11 +43,15 @@ export const methodNames = [
   'exports.resume',
   'exports.cleanup',
   'runs.exportGenerator',
+  'evaluations.start',
+  'evaluations.list',
+  'evaluations.get',
+  'evaluations.cancel',
 ] as const
 
 export type MethodName = (typeof methodNames)[number]
 
-export const eventNames = ['job', 'run', 'generation', 'export', 'app.drop'] as const
+export const eventNames = ['job', 'run', 'generation', 'export', 'evaluation', 'app.drop'] as const
 export type EventName = (typeof eventNames)[number]
 
 export const ipcChannel = (method: MethodName): string => `synthfold:api:${method}`

@@ -106,7 +106,7 @@ export function longerSettings(s: TrainSettings): TrainSettings {
  * The remedies for one class of a finished generation, best first; none while it runs, for a
  * class that has its plan, or one short only because a person rejected samples or stopped the
  * generation (Refill covers those). `run` is the generation's run (null: not known; no training
- * remedy).
+ * remedy). A class made by classic augmentation gets none: they are the generator's remedies.
  */
 export function remedies(
   g: GenerationSummary,
@@ -115,7 +115,9 @@ export function remedies(
   /** Samples of the class accepted by remedies already started from this generation. */
   covered = 0,
 ): Remedy[] {
-  if (g.status === 'running' || c.accepted + covered >= c.planned) return []
+  // a class made by classic augmentation has only the duplicate filter, and Refill
+  if (g.status === 'running' || c.source === 'augment' || c.accepted + covered >= c.planned)
+    return []
   const reason = mainReason(c)
   if (!reason) return []
   const missing = c.planned - c.accepted - covered

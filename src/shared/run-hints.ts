@@ -1,4 +1,13 @@
 import type { EpochMetrics, RunSummary } from './runs'
+import {
+  CLASSIFIER_WARN_BELOW,
+  forecastShare,
+  percent,
+  WEAK_CLASS_BAR,
+  weakClasses,
+  worstHeldOutClasses,
+  type RunForecast,
+} from './forecast'
 
 export interface Hint {
   level: 'ok' | 'info' | 'warn' | 'error'
@@ -69,12 +78,64 @@ export function runHints(run: RunSummary, epochs: EpochMetrics[]): Hint[] {
       })
     }
   }
+  const f = run.forecast ?? null
+  const verdict = f ? forecastHints(run, f) : { warnings: [], summary: null }
+  hints.push(...verdict.warnings)
   if (hints.length === 0) {
     hints.push({
       level: 'ok',
       title: run.status === 'running' ? 'Training looks healthy' : 'Healthy run',
-      detail: `${last.activeUnits} of ${s.latentDim} latent units in use; losses are moving as they should.`,
+      detail: `${last.activeUnits} of ${s.latentDim} latent units in use; losses are moving as they should.${verdict.summary ? ` ${verdict.summary}` : ''}`,
     })
+  } else if (verdict.summary) {
+    hints.push({ level: 'ok', title: 'Every class should fill', detail: verdict.summary })
   }
   return hints
+}
+
+/**
+ * What the run's forecast says about generating from it: a warning per problem (classes that will
+ * not fill, a classifier that misses many held-out images), or, with none, a one-line summary.
+ */
+function forecastHints(
+  run: RunSummary,
+  f: RunForecast,
+): { warnings: Hint[]; summary: string | null } {
+  const names = run.classNames
+  const warnings: Hint[] = []
+  const weak = weakClasses(f)
+  if (weak.length) {
+    const listed = weak.map((w) => `${names[w.classIndex]} ${percent(w.share)}`).join(', ')
+    warnings.push({
+      level: 'warn',
+      title: `The generator has not learned ${weak.length === 1 ? names[weak[0].classIndex] : `${weak.length} classes`} well enough`,
+      detail: `Of ${f.classes[0]?.tried ?? 0} test samples per class, too few pass the filters and look like their class: ${listed}, where a class needs about ${percent(WEAK_CLASS_BAR)} to fill its plan. A generation will likely fall short there: train longer, add real images, or see classic augmentation for ${weak.length === 1 ? 'this class' : 'these classes'}.`,
+    })
+  }
+  const acc = f.classifierAccuracy
+  const worst = worstHeldOutClasses(f)
+  const worstText = worst
+    .map((w) => `${names[w.classIndex]} ${percent(w.accuracy)} of ${w.heldOut}`)
+    .join(', ')
+  if (acc !== null && acc < CLASSIFIER_WARN_BELOW) {
+    const who = worst.length ? worst.map((w) => names[w.classIndex]).join(', ') : 'several classes'
+    warnings.push({
+      level: 'warn',
+      title: `Classifier ${percent(acc)} on held-out images`,
+      detail: `The run's classifier put ${percent(acc)} of ${f.heldOut} held-out real images in their class${worst.length ? ` (worst: ${worstText})` : ''}. Generation will reject many samples of ${who}, and accept some that do not look like their class: review those closely, or train longer.`,
+    })
+  }
+  if (warnings.length) return { warnings, summary: null }
+  const lowest = f.classes
+    .map((c, i) => ({ i, share: forecastShare(c) }))
+    .sort((a, b) => a.share - b.share)[0]
+  const parts = [
+    acc === null
+      ? 'No held-out images to measure the classifier on'
+      : `Classifier ${percent(acc)} on ${f.heldOut} held-out images${worst.length ? ` (lowest: ${worstText})` : ''}`,
+    lowest
+      ? `forecast: every class should fill its plan (lowest ${names[lowest.i]}, ${percent(lowest.share)} of test samples pass)`
+      : 'no forecast',
+  ]
+  return { warnings: [], summary: `${parts.join('; ')}.` }
 }

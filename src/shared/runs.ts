@@ -1,4 +1,5 @@
 import type { TrainSettings } from './train-settings'
+import type { RunForecast } from './forecast'
 
 export type RunStatus =
   'running' | 'completed' | 'cancelled' | 'failed' | 'diverged' | 'interrupted'
@@ -37,6 +38,13 @@ export interface RunSummary {
   /** Checkpoints that exist: the last one (to resume) and the best by validation loss. */
   checkpoints: { kind: 'last' | 'best'; epoch: number }[]
   lastMetrics: EpochMetrics | null
+  /** Trained without the dataset's evaluation split (false: a run from before the split). */
+  heldOutExcluded: boolean
+  /**
+   * What a default generation is likely to give per class, measured when the run finished
+   * (shared/forecast.ts); null or absent: not measured (running, cancelled, or an older run).
+   */
+  forecast?: RunForecast | null
 }
 
 export interface RunProgress {

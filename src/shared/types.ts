@@ -12,6 +12,8 @@ export interface ClassInfo {
   id: number
   name: string
   count: number
+  /** Of `count`, the images held out for evaluation (0 before the dataset is first used). */
+  heldOut: number
 }
 
 export interface DatasetSummary {

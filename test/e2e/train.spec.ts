@@ -7,6 +7,22 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
   await app.getByTestId('import-sample').click()
   await app.getByTestId('dataset-card').getByRole('button').click()
 
+  // the sample's three classes under 20 images, in one warning that says what the app does
+  const small = app.getByTestId('small-classes')
+  await expect(small).toContainText('3 classes are too small to learn from well')
+  await expect
+    .soft(small.getByTestId('small-class'))
+    .toHaveText(['Ankle_boot · 8', 'Bag · 12', 'Sneaker · 16'])
+  await expect.soft(small).toContainText('trained with the others')
+  await expect.soft(small).toContainText('classic augmentation')
+  await expect.soft(small.getByRole('listitem')).toHaveCount(3)
+  // each class's button shows its images
+  await small.getByRole('button', { name: 'Bag · 12' }).click()
+  await expect
+    .soft(app.getByTestId('class-filter').locator('option:checked'))
+    .toHaveText('Bag (12)')
+  await small.screenshot({ path: 'test-results/screenshots/small-classes.png' })
+
   const panel = app.getByTestId('train-panel')
   // each preset shows how long it would take here, measured on this machine's backend
   await expect(panel.getByTestId('preset-estimate').first()).toContainText(
@@ -84,6 +100,21 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
   await expect(app.getByTestId('run-status')).toHaveText('completed', { timeout: 120_000 })
   await expect(app.getByTestId('run-progress')).toContainText('3 / 3 epochs')
   await expect(app.getByTestId('hint').first()).toBeVisible()
+  // the verdict gives the run's classifier on held-out images and the forecast per class
+  await expect(app.getByTestId('run-forecast')).toBeVisible()
+  await expect.soft(app.getByTestId('forecast-row')).toHaveCount(10)
+  await expect
+    .soft(app.getByTestId('forecast-accuracy'))
+    .toHaveText(/^\d+% of \d+ held-out real images$/)
+  await expect
+    .soft(app.getByTestId('hint').filter({ hasText: /Classifier \d+% on/ }))
+    .toHaveCount(1)
+  await expect
+    .soft(app.getByTestId('generate-panel').getByTestId('gen-plan-forecast'))
+    .toHaveCount(10)
+  await app
+    .getByTestId('run-forecast')
+    .screenshot({ path: 'test-results/screenshots/forecast.png' })
   await expect(app.getByTestId('preview-recon')).toBeVisible()
   // loss, reconstruction, KL on its own chart, active units; every legend shows the last epoch's
   // values without hovering, and validation is told from train by its colour

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { runHints } from '../../src/shared/run-hints'
 import type { EpochMetrics, RunSummary } from '../../src/shared/runs'
 import { resolveSettings } from '../../src/shared/train-settings'
+import type { RunForecast } from '../../src/shared/forecast'
 
 const settings = resolveSettings(
   { epochs: 10, latentDim: 16, klWarmupEpochs: 2 },
@@ -26,6 +27,7 @@ const run = (over: Partial<RunSummary> = {}): RunSummary => ({
   finishedAt: null,
   checkpoints: [],
   lastMetrics: null,
+  heldOutExcluded: true,
   ...over,
 })
 const epoch = (i: number, loss: number, val: number | null, activeUnits = 12): EpochMetrics => ({
@@ -77,5 +79,122 @@ describe('run health hints', () => {
     const e = Array.from({ length: 10 }, (_, i) => epoch(i, 300 - i * 3, 310 - i * 3))
     const h = runHints(run({ status: 'completed', epochsDone: 10 }), e)
     expect(h).toContainEqual(expect.objectContaining({ level: 'info', title: 'Still improving' }))
+  })
+})
+
+/** A forecast of classes `a`, `b`, `c`: per class [passed of 64, held-out accuracy, held out]. */
+const forecastOf = (
+  rows: [passed: number, accuracy: number | null, heldOut: number][],
+  classifierAccuracy: number | null,
+  nearest: [sample: number, real: number | null][] = rows.map(() => [0.9, 0.9]),
+): RunForecast => ({
+  checkpoint: { kind: 'best', epoch: 10 },
+  temperature: 1.6,
+  classifierAccuracy,
+  heldOut: rows.reduce((a, r) => a + r[2], 0),
+  seconds: 1,
+  classes: rows.map(([passed, heldOutAccuracy, heldOut], i) => ({
+    className: 'abc'[i],
+    tried: 64,
+    passed,
+    rejected: { 'near-copy': 0, 'low-confidence': 64 - passed, duplicate: 0 },
+    nearestInClass: nearest[i][0],
+    realNearestInClass: nearest[i][1],
+    heldOut,
+    heldOutAccuracy,
+  })),
+})
+const finished = (forecast: RunForecast | null): RunSummary =>
+  run({ status: 'completed', epochsDone: 10, classNames: ['a', 'b', 'c'], forecast })
+/** Ten epochs whose validation loss has settled: no other hint. */
+const settled = Array.from({ length: 10 }, (_, i) => epoch(i, 300 - i, i < 6 ? 310 - i : 304))
+
+describe('run health with the classifier and the forecast', () => {
+  it('is healthy, and says so with the classifier figure, when every class fills', () => {
+    const h = runHints(
+      finished(
+        forecastOf(
+          [
+            [60, 0.95, 20],
+            [50, 0.9, 20],
+            [40, 0.92, 20],
+          ],
+          0.92,
+        ),
+      ),
+      settled,
+    )
+    expect(h).toHaveLength(1)
+    expect(h[0]).toMatchObject({ level: 'ok', title: 'Healthy run' })
+    expect(h[0].detail).toMatch(/Classifier 92% on 60 held-out images/)
+    expect(h[0].detail).toMatch(/every class should fill its plan \(lowest c, 63% /)
+  })
+
+  it('warns with the worst classes when the classifier is weak, never calling it healthy', () => {
+    const h = runHints(
+      finished(
+        forecastOf(
+          [
+            [60, 0.95, 20],
+            [50, 0.4, 5],
+            [40, 0.6, 10],
+          ],
+          0.74,
+        ),
+      ),
+      settled,
+    )
+    expect(h.map((x) => x.title)).not.toContain('Healthy run')
+    const w = h.find((x) => x.title === 'Classifier 74% on held-out images')!
+    expect(w.level).toBe('warn')
+    expect(w.detail).toMatch(/74% of 35 held-out real images/)
+    expect(w.detail).toMatch(/worst: b 40% of 5, c 60% of 10/)
+    expect(w.detail).toMatch(/reject many samples of b, c/)
+  })
+
+  it('names the classes that will not fill, from the pass rate and the nearest-image test', () => {
+    const f = forecastOf(
+      [
+        [60, 0.95, 20],
+        [8, 0.9, 20],
+        [60, 0.9, 20],
+      ],
+      0.9,
+      [
+        [0.9, 0.9],
+        [0.9, 0.9],
+        // passes the run's classifier, but its samples sit among other classes' images
+        [0.1, 0.8],
+      ],
+    )
+    const h = runHints(finished(f), settled)
+    expect(h[0]).toMatchObject({
+      level: 'warn',
+      title: 'The generator has not learned 2 classes well enough',
+    })
+    expect(h[0].detail).toMatch(/c 12%, b 13%/)
+    expect(h[0].detail).toMatch(/classic augmentation/)
+    expect(h.some((x) => x.level === 'ok')).toBe(false)
+  })
+
+  it('keeps the forecast summary beside other hints, and says nothing without one', () => {
+    const e = Array.from({ length: 10 }, (_, i) => epoch(i, 300 - i * 3, 310 - i * 3))
+    const f = forecastOf(
+      [
+        [60, 0.95, 20],
+        [50, 0.9, 20],
+        [40, 0.92, 20],
+      ],
+      0.92,
+    )
+    const h = runHints(finished(f), e)
+    expect(h.map((x) => x.title)).toEqual(['Still improving', 'Every class should fill'])
+    const none = runHints(finished(null), settled)
+    expect(none).toEqual([
+      expect.objectContaining({
+        title: 'Healthy run',
+        detail: expect.not.stringMatching(/Classifier/),
+      }),
+    ])
   })
 })

@@ -61,9 +61,29 @@ describe('training runs, each in its own process', () => {
     expect(events.filter((e) => e.type === 'epoch')).toHaveLength(2)
     const progress = events.filter((e) => e.type === 'progress')
     expect(progress.length).toBeGreaterThan(0)
-    const { epochs } = await ok(core.call('runs.get', { runId: id }))
+    const { epochs, run: stored } = await ok(core.call('runs.get', { runId: id }))
     expect(epochs.map((e) => e.epoch)).toEqual([0, 1])
     expect(epochs[0].imagesPerSecond).toBeGreaterThan(0)
+
+    // the finished run stores its per-class forecast, measured on its best checkpoint
+    const f = stored.forecast!
+    expect(f).toEqual(run.forecast)
+    expect(f.checkpoint).toEqual({ kind: 'best', epoch: 2 })
+    expect(f.classes.map((c) => c.className)).toEqual(run.classNames)
+    expect(f.heldOut).toBe(run.valImages)
+    expect(f.classes.reduce((a, c) => a + c.heldOut, 0)).toBe(run.valImages)
+    // the sample's classes of 8 to 80 images hold out 1 to 8 each (a tenth, at least one)
+    expect(f.classes.find((c) => c.className === 'Ankle_boot')!.heldOut).toBe(1)
+    expect(f.classes.find((c) => c.className === 'T-shirt_top')!.heldOut).toBe(8)
+    expect(f.classifierAccuracy).toBeGreaterThanOrEqual(0)
+    expect(f.classifierAccuracy).toBeLessThanOrEqual(1)
+    for (const c of f.classes) {
+      expect(c.tried).toBe(64)
+      const rejected = c.rejected['near-copy'] + c.rejected['low-confidence'] + c.rejected.duplicate
+      expect(c.passed + rejected).toBe(c.tried)
+      expect(c.nearestInClass).toBeGreaterThanOrEqual(0)
+      expect(c.realNearestInClass).toBeGreaterThan(0)
+    }
 
     const out = join(home, 'samples')
     const s = await ok(
@@ -94,11 +114,13 @@ describe('training runs, each in its own process', () => {
     expect(cancelled.status).toBe('cancelled')
     expect(cancelled.epochsDone).toBeLessThan(3)
     expect(cancelled.checkpoints.some((c) => c.kind === 'last')).toBe(true)
+    expect(cancelled.forecast).toBeNull()
     const resumedDone = finished(core, () => id)
     await ok(core.call('runs.resume', { runId: id }))
     const resumed = await resumedDone
     expect(resumed.status).toBe('completed')
     expect(resumed.epochsDone).toBe(3)
+    expect(resumed.forecast?.classes).toHaveLength(10)
     const again = await core.call('runs.resume', { runId: id })
     expect(again.ok).toBe(false)
   })

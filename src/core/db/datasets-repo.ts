@@ -7,6 +7,8 @@ import type {
   ImageItem,
   SkippedFile,
 } from '../../shared/types'
+import { heldOutCount, type HeldOutClass } from '../../shared/held-out'
+import { rng, shuffle } from '../util/random'
 
 export interface DatasetRow {
   id: number
@@ -61,14 +63,54 @@ export class DatasetsRepo {
     return r ? this.summarise(r) : undefined
   }
 
+  /**
+   * Sets the evaluation split aside the first time a dataset is used (a run or generation starts):
+   * per class, heldOutCount of its images, in a seeded order of their paths, so the same folder
+   * always gets the same split. Later imports add images to training only. Returns the split.
+   */
+  ensureHeldOut(datasetId: number): HeldOutClass[] {
+    this.db.transaction(() => {
+      const row = this.db
+        .prepare('SELECT held_out_at FROM datasets WHERE id = ?')
+        .get(datasetId) as { held_out_at: number | null } | undefined
+      if (!row || row.held_out_at !== null) return
+      const images = this.db
+        .prepare(
+          `SELECT id, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND class_id IS NOT NULL ORDER BY rel_path`,
+        )
+        .all(datasetId) as { id: number; class_id: number }[]
+      const byClass = new Map<number, number[]>()
+      for (const im of images)
+        byClass.set(im.class_id, [...(byClass.get(im.class_id) ?? []), im.id])
+      const mark = this.db.prepare('UPDATE images SET held_out = 1 WHERE id = ?')
+      for (const [classId, ids] of byClass) {
+        const order = shuffle([...ids], rng(classId * 7919 + datasetId))
+        for (const id of order.slice(0, heldOutCount(ids.length))) mark.run(id)
+      }
+      this.db.prepare('UPDATE datasets SET held_out_at = ? WHERE id = ?').run(Date.now(), datasetId)
+    })()
+    return this.heldOut(datasetId)
+  }
+
+  /** Per class: the images held out for evaluation (none before the dataset is first used). */
+  heldOut(datasetId: number): HeldOutClass[] {
+    return this.db
+      .prepare(
+        `SELECT c.name AS className, COALESCE(SUM(i.held_out), 0) AS count, COUNT(i.id) AS total FROM classes c
+         JOIN images i ON i.class_id = c.id AND i.status = 'ok'
+         WHERE c.dataset_id = ? GROUP BY c.id ORDER BY c.name COLLATE NOCASE, c.id`,
+      )
+      .all(datasetId) as HeldOutClass[]
+  }
+
   private summarise(r: DatasetRow): DatasetSummary {
     const classes = this.db
       .prepare(
-        `SELECT c.id, c.name, COUNT(i.id) AS count FROM classes c
+        `SELECT c.id, c.name, COUNT(i.id) AS count, COALESCE(SUM(i.held_out), 0) AS heldOut FROM classes c
          LEFT JOIN images i ON i.class_id = c.id AND i.status = 'ok'
          WHERE c.dataset_id = ? GROUP BY c.id ORDER BY c.name COLLATE NOCASE, c.id`,
       )
-      .all(r.id) as { id: number; name: string; count: number }[]
+      .all(r.id) as { id: number; name: string; count: number; heldOut: number }[]
     const skipped = this.db
       .prepare(`SELECT COUNT(*) AS n FROM images WHERE dataset_id = ? AND status = 'skipped'`)
       .get(r.id) as { n: number }

@@ -1,5 +1,7 @@
 import type { Database } from 'better-sqlite3'
+import { NO_AUGMENT } from '../../shared/generation'
 import type {
+  AugmentSettings,
   ClassCalibration,
   FilterSettings,
   GenerationClassCounts,
@@ -24,6 +26,7 @@ interface GenerationRow {
   next_seed: number
   classifier_accuracy: number | null
   calibration: string | null
+  augment: string | null
   parent_id: number | null
   backend: string | null
   error: string | null
@@ -47,6 +50,7 @@ export class GenerationsRepo {
     filters: FilterSettings
     plan: Plan
     classNames: string[]
+    augment?: AugmentSettings
     /** The generation this one is a remedy for. */
     parentId?: number | null
   }): number {
@@ -56,7 +60,8 @@ export class GenerationsRepo {
         this.db
           .prepare(
             `INSERT INTO generations (run_id, dataset_id, status, checkpoint_kind, checkpoint_epoch, checkpoint_path, temperature,
-               filters, plan, class_names, next_seed, parent_id, created_at, updated_at) VALUES (?, ?, 'running', ?, ?, '', ?, ?, ?, ?, 0, ?, ?, ?)`,
+               filters, plan, class_names, next_seed, parent_id, created_at, updated_at, augment)
+               VALUES (?, ?, 'running', ?, ?, '', ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
           )
           .run(
             g.runId,
@@ -70,6 +75,7 @@ export class GenerationsRepo {
             g.parentId ?? null,
             now,
             now,
+            g.augment?.classes.length ? JSON.stringify(g.augment) : null,
           ).lastInsertRowid,
       )
       // Seeds of different generations start far apart, so two generations never repeat a sample.
@@ -178,6 +184,7 @@ export class GenerationsRepo {
     const plan = JSON.parse(r.plan) as Plan
     const classNames = JSON.parse(r.class_names) as string[]
     const counts = this.samples.classCounts(r.id)
+    const augment = r.augment ? (JSON.parse(r.augment) as AugmentSettings) : NO_AUGMENT
     const classes: GenerationClassCounts[] = plan.rows.map((p) => ({
       className: p.className,
       classIndex: p.classIndex,
@@ -188,6 +195,7 @@ export class GenerationsRepo {
       rejected: 0,
       reviewed: 0,
       filtered: { 'near-copy': 0, 'low-confidence': 0, duplicate: 0 },
+      source: augment.classes.includes(p.className) ? 'augment' : 'cvae',
     }))
     for (const k of counts) {
       const c = classes[k.c]
@@ -210,6 +218,7 @@ export class GenerationsRepo {
       classNames,
       classifierAccuracy: r.classifier_accuracy,
       calibration: r.calibration ? (JSON.parse(r.calibration) as ClassCalibration[]) : null,
+      augment,
       parentId: r.parent_id,
       backend: r.backend,
       error: r.error,

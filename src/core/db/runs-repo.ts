@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3'
 import type { EpochMetrics, RunStatus, RunSummary } from '../../shared/runs'
 import type { TrainSettings } from '../../shared/train-settings'
+import type { RunForecast } from '../../shared/forecast'
 
 interface RunRow {
   id: number
@@ -21,6 +22,8 @@ interface RunRow {
   created_at: number
   started_at: number | null
   finished_at: number | null
+  held_out_excluded: 0 | 1
+  forecast: string | null
 }
 
 const EPOCH_COLUMNS = `epoch, loss, reconstruction, kl, val_loss AS valLoss, val_reconstruction AS valReconstruction,
@@ -30,12 +33,13 @@ const EPOCH_COLUMNS = `epoch, loss, reconstruction, kl, val_loss AS valLoss, val
 export class RunsRepo {
   constructor(private readonly db: Database) {}
 
+  /** A new run; new runs train without the dataset's evaluation split. */
   create(datasetId: number, settings: TrainSettings, classNames: string[]): number {
     const now = Date.now()
     return Number(
       this.db
         .prepare(
-          `INSERT INTO runs (dataset_id, status, settings, class_names, created_at, updated_at) VALUES (?, 'running', ?, ?, ?, ?)`,
+          `INSERT INTO runs (dataset_id, status, settings, class_names, created_at, updated_at, held_out_excluded) VALUES (?, 'running', ?, ?, ?, ?, 1)`,
         )
         .run(datasetId, JSON.stringify(settings), JSON.stringify(classNames), now, now)
         .lastInsertRowid,
@@ -75,7 +79,7 @@ export class RunsRepo {
   markStarted(id: number, pid: number): void {
     this.db
       .prepare(
-        `UPDATE runs SET status = 'running', pid = ?, supervisor_pid = ?, error = NULL, started_at = COALESCE(started_at, ?), finished_at = NULL, updated_at = ? WHERE id = ?`,
+        `UPDATE runs SET status = 'running', pid = ?, supervisor_pid = ?, error = NULL, forecast = NULL, started_at = COALESCE(started_at, ?), finished_at = NULL, updated_at = ? WHERE id = ?`,
       )
       .run(pid, process.pid, Date.now(), Date.now(), id)
   }
@@ -141,6 +145,12 @@ export class RunsRepo {
     })()
   }
 
+  setForecast(id: number, forecast: RunForecast): void {
+    this.db
+      .prepare('UPDATE runs SET forecast = ?, updated_at = ? WHERE id = ?')
+      .run(JSON.stringify(forecast), Date.now(), id)
+  }
+
   finish(id: number, status: Exclude<RunStatus, 'running'>, error: string | null): void {
     this.db
       .prepare(
@@ -201,6 +211,8 @@ export class RunsRepo {
       finishedAt: r.finished_at,
       checkpoints,
       lastMetrics: last ?? null,
+      heldOutExcluded: r.held_out_excluded === 1,
+      forecast: r.forecast ? (JSON.parse(r.forecast) as RunForecast) : null,
     }
   }
 }

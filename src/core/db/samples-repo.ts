@@ -1,5 +1,11 @@
 import type { Database } from 'better-sqlite3'
-import type { FilterReason, SampleDetail, SampleItem, SampleStatus } from '../../shared/generation'
+import type {
+  AugmentTransform,
+  FilterReason,
+  SampleDetail,
+  SampleItem,
+  SampleStatus,
+} from '../../shared/generation'
 import type { GeneratedRow } from '../../shared/ml-protocol'
 
 export type SampleFilter = {
@@ -10,7 +16,7 @@ export type SampleFilter = {
 }
 
 const SAMPLE_COLUMNS = `id, generation_id AS generationId, class_index AS classIndex, seed, confidence, novelty,
-  nearest_image_id AS nearestImageId, status, reason, reviewed`
+  nearest_image_id AS nearestImageId, status, reason, reviewed, source, source_image_id AS sourceImageId`
 
 /**
  * A generation's samples and the review decisions on them. Only main writes here; a decision is
@@ -29,7 +35,8 @@ export class SamplesRepo {
     if (!rows.length) return
     const insert = this.db.prepare(
       `INSERT OR IGNORE INTO samples (generation_id, class_index, seed, latent, file, confidence, novelty, nearest_distance,
-         nearest_image_id, duplicate_of_seed, status, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         nearest_image_id, duplicate_of_seed, status, reason, created_at, source, source_image_id, transform)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     const now = Date.now()
     this.db.transaction(() => {
@@ -49,6 +56,9 @@ export class SamplesRepo {
           r.reason ? 'rejected' : 'accepted',
           r.reason,
           now,
+          r.source ?? 'cvae',
+          r.sourceImageId ?? null,
+          r.transform ? JSON.stringify(r.transform) : null,
         )
         next = Math.max(next, r.seed + 1)
       }
@@ -104,20 +114,26 @@ export class SamplesRepo {
   ): (Omit<SampleDetail, 'className' | 'provenance'> & { file: string }) | undefined {
     const r = this.db
       .prepare(
-        `SELECT ${SAMPLE_COLUMNS}, latent, file, duplicate_of_seed AS duplicateOfSeed, nearest_distance AS nearestDistance
-         FROM samples WHERE id = ?`,
+        `SELECT ${SAMPLE_COLUMNS}, latent, file, duplicate_of_seed AS duplicateOfSeed, nearest_distance AS nearestDistance,
+           transform FROM samples WHERE id = ?`,
       )
       .get(id) as
-      | (Omit<SampleDetail, 'latent' | 'reviewed' | 'className' | 'provenance'> & {
+      | (Omit<SampleDetail, 'latent' | 'reviewed' | 'className' | 'provenance' | 'transform'> & {
           latent: Buffer
           reviewed: number
+          transform: string | null
         })
       | undefined
     if (!r) return undefined
     const f32 = new Float32Array(
       r.latent.buffer.slice(r.latent.byteOffset, r.latent.byteOffset + r.latent.byteLength),
     )
-    return { ...r, reviewed: r.reviewed === 1, latent: Array.from(f32) }
+    return {
+      ...r,
+      reviewed: r.reviewed === 1,
+      latent: Array.from(f32),
+      transform: r.transform ? (JSON.parse(r.transform) as AugmentTransform) : null,
+    }
   }
 
   /**

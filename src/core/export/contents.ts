@@ -22,7 +22,12 @@ const COPY_EXT: Record<string, string> = {
 }
 
 /** Names the export writes beside the class folders. */
-export const RESERVED_NAMES = ['metadata.csv', 'metadata.jsonl', 'report.html']
+export const RESERVED_NAMES = [
+  'metadata.csv',
+  'metadata.jsonl',
+  'report.html',
+  'class_weights.json',
+]
 
 export interface PlannedFile extends ExportFile {
   meta: Omit<ManifestRow, 'file_name' | 'sha256'>
@@ -38,6 +43,11 @@ export interface ExportContents {
   generations: { id: number; runId: number; accepted: number }[]
   /** Null when every image has the export's one size. */
   mixedSizes: MixedSizes | null
+  /**
+   * Augmented copies of real images that the splits put in val or test, left out: in train they
+   * would let the model see its test images.
+   */
+  heldOutCopies: number
 }
 
 interface RealRow {
@@ -60,6 +70,9 @@ interface SampleRow {
   file: string
   confidence: number
   novelty: number
+  source: 'cvae' | 'augment'
+  /** The augmented sample's real image, relative to the dataset's root (null: none, or gone). */
+  source_rel: string | null
 }
 
 export function exportContents(
@@ -100,8 +113,9 @@ export function exportContents(
       : (db
           .prepare(
             `SELECT s.generation_id, g.run_id, g.checkpoint_kind, g.checkpoint_epoch, g.class_names, s.class_index, s.seed, s.file,
-                    s.confidence, s.novelty
+                    s.confidence, s.novelty, s.source, i.rel_path AS source_rel
              FROM samples s JOIN generations g ON g.id = s.generation_id
+             LEFT JOIN images i ON i.id = s.source_image_id
              WHERE s.status = 'accepted' AND s.generation_id IN (${chosen.map(() => '?').join(',')})
              ORDER BY s.generation_id, s.class_index, s.seed`,
           )
@@ -166,6 +180,9 @@ export function exportContents(
         source,
         class_confidence: null,
         novelty: null,
+        origin: 'real',
+        // itself: rows that share a source_image belong together (in one split)
+        source_image: source,
       },
       classIndex: c,
       synthetic: false,
@@ -173,11 +190,23 @@ export function exportContents(
     })
     counts[c].real++
   }
+  let heldOutCopies = 0
   for (const smp of samples) {
     const c = index.get(sampleClass(smp))!
     const s: Split | null = split ? 'train' : null
+    const augmented = smp.source === 'augment'
+    if (
+      augmented &&
+      split &&
+      smp.source_rel &&
+      (split.get(smp.source_rel) ?? 'train') !== 'train'
+    ) {
+      heldOutCopies++
+      continue
+    }
     const path = join(generationFolder(smp.generation_id), 'samples', smp.file)
-    const rel = place(dirOf(c, s), `synthetic-g${smp.generation_id}-s${smp.seed}`, '.png')
+    const stem = `${augmented ? 'augmented' : 'synthetic'}-g${smp.generation_id}-s${smp.seed}`
+    const rel = place(dirOf(c, s), stem, '.png')
     const up = o.upscale
     files.push({
       rel,
@@ -194,9 +223,13 @@ export function exportContents(
         label: sampleClass(smp),
         split: s,
         is_synthetic: true,
-        source: `run:${smp.run_id}/checkpoint:${smp.checkpoint_kind}@${smp.checkpoint_epoch}/seed:${smp.seed}`,
+        source: augmented
+          ? `run:${smp.run_id}/augment/seed:${smp.seed}`
+          : `run:${smp.run_id}/checkpoint:${smp.checkpoint_kind}@${smp.checkpoint_epoch}/seed:${smp.seed}`,
         class_confidence: smp.confidence,
         novelty: smp.novelty,
+        origin: smp.source,
+        source_image: augmented && smp.source_rel ? join(ds.root, smp.source_rel) : null,
       },
       classIndex: c,
       synthetic: true,
@@ -217,6 +250,7 @@ export function exportContents(
     files,
     classes: counts,
     mixedSizes: mixed ? { real: realSides, synthetic: size } : null,
+    heldOutCopies,
     generations: chosen.map((g) => ({
       id: g.id,
       runId: g.run_id,

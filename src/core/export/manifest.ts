@@ -21,6 +21,13 @@ export interface ManifestRow {
   class_confidence: number | null
   novelty: number | null
   sha256: string
+  /** How the image came to be: `real`, `cvae` (the run's generator) or `augment` (classic augmentation). */
+  origin: 'real' | 'cvae' | 'augment'
+  /**
+   * The real image this one is, or was made from: a real image's own source path, an augmented
+   * one's source image; null for the generator's samples. Rows that share one belong together.
+   */
+  source_image: string | null
 }
 
 /** Column order of both manifest files. */
@@ -33,6 +40,8 @@ export const MANIFEST_COLUMNS = [
   'class_confidence',
   'novelty',
   'sha256',
+  'origin',
+  'source_image',
 ] as const satisfies readonly (keyof ManifestRow)[]
 
 export type CsvValue = string | number | boolean | null

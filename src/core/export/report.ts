@@ -72,6 +72,8 @@ export async function reportHtml(input: {
   mixedSizes: MixedSizes | null
   /** The metadata files, relative to the export's root. */
   manifests: string[]
+  /** Augmented copies of val or test images that were left out (contents.ts). */
+  heldOutCopies?: number
 }): Promise<Buffer> {
   const { options: o } = input
   const rows = input.classes
@@ -98,6 +100,8 @@ export async function reportHtml(input: {
     .join('\n')
   const real = input.classes.reduce((a, c) => a + c.real, 0)
   const synth = input.classes.reduce((a, c) => a + c.synthetic, 0)
+  const augmented = input.files.filter((f) => f.meta.origin === 'augment').length
+  const copies = input.heldOutCopies ?? 0
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Synthfold export: ${esc(input.datasetName)}</title>
 <style>body{font:14px/1.5 system-ui,sans-serif;margin:24px;color:#1c2430;max-width:1100px}table{border-collapse:collapse;margin:8px 0 20px}
@@ -105,7 +109,7 @@ td,th{border-bottom:1px solid #e3e6eb;padding:4px 10px;text-align:left}.n{text-a
 figure{display:inline-block;margin:0 16px 16px 0}figcaption{font-weight:600}img{image-rendering:pixelated;border:1px solid #e3e6eb}
 .muted{color:#667085}.warn{background:#fef3c7;padding:8px 12px;border-radius:6px}</style></head><body>
 <h1>Synthfold export: ${esc(input.datasetName)}</h1>
-<p class=muted><time datetime="${input.createdAt.toISOString()}">${reportDate(input.createdAt)}</time> · ${real} real and ${synth} synthetic images · included: ${o.include}
+<p class=muted><time datetime="${input.createdAt.toISOString()}">${reportDate(input.createdAt)}</time> · ${real} real and ${synth} synthetic images${augmented ? ` (${augmented} of them classic augmentations of real images)` : ''}${copies ? ` · ${copies} augmented copies of val or test images left out` : ''} · included: ${o.include}
 ${o.splits ? ` · splits train/val/test ${o.splits.join('/')} (seed ${o.seed}; synthetic images in train only)` : ''}
 ${o.upscale ? ` · synthetic images upscaled to ${o.upscale.size} px with ${o.upscale.method}` : ''}</p>
 ${

@@ -15,6 +15,8 @@ import { Scorer } from './scorer'
 import { SecondOpinion } from './second-opinion'
 import { calibrate } from './calibration'
 import { generationRate, type EtaClass, type EtaObservation } from '../../shared/generation-eta'
+import { applyTransform, drawTransform, pickSource } from '../augment/transforms'
+import type { AugmentTransform } from '../../shared/generation'
 
 const BATCH = 128
 /** Per class, at most this many samples are tried per accepted one still wanted (plus a floor). */
@@ -40,7 +42,8 @@ export async function runGeneration(
   const db = new BetterSqlite3(job.dbPath, { readonly: true, fileMustExist: true })
   let data: TrainingData
   try {
-    data = loadTrainingData(db, job.home, job.datasetId)
+    // the filters' classifiers and calibration never see the evaluation split
+    data = loadTrainingData(db, job.home, job.datasetId, 'exclude')
   } finally {
     db.close()
   }
@@ -117,6 +120,7 @@ export async function runGeneration(
   const history: EtaObservation[] = []
   let batches = 0
   const shortfall: { classIndex: number; missing: number; tried: number }[] = []
+  const augmented = new Map((job.augment ?? []).map((a) => [a.classIndex, a]))
   try {
     for (const { classIndex, count } of job.need) {
       let got = 0
@@ -124,19 +128,42 @@ export async function runGeneration(
       const limit = triesFor(count)
       const dir = join(job.outDir, String(classIndex))
       mkdirSync(dir, { recursive: true })
+      const aug = augmented.get(classIndex)
+      const reals = realRows[classIndex]
+      if (aug && !reals.length) {
+        // nothing to augment: the class has no real image in the dataset now
+        shortfall.push({ classIndex, missing: count, tried: 0 })
+        continue
+      }
       while (got < count && tried < limit) {
         if (shouldStop()) return send({ type: 'gen-done', outcome: 'cancelled', shortfall })
         // Ask for enough to cover the expected losses to the filters, learned as we go.
         const rate = tried >= 32 ? Math.max(0.1, got / tried) : 0.7
         const n = Math.min(BATCH, limit - tried, Math.max(8, Math.ceil((count - got) / rate)))
         const seeds = Array.from({ length: n }, () => seed++)
-        const latents = gen.latentsForSeeds(classIndex, seeds, job.temperature)
-        const images = gen.decode(latents, new Array<number>(n).fill(classIndex))
+        let latents: Float32Array[]
+        let images: Uint8Array[]
+        let sources: number[] | undefined
+        let transforms: AugmentTransform[] | undefined
+        if (aug) {
+          // classic augmentation: each seed picks one of the class's real images and a transform
+          sources = seeds.map((sd) => pickSource(sd, reals.length))
+          transforms = seeds.map((sd) =>
+            drawTransform(sd, { flip: aug.flip, colour: channels >= 3 }),
+          )
+          images = seeds.map((_, i) =>
+            applyTransform(pixelsOf(reals[sources![i]]), size, channels, transforms![i]),
+          )
+          latents = seeds.map(() => new Float32Array(0))
+        } else {
+          latents = gen.latentsForSeeds(classIndex, seeds, job.temperature)
+          images = gen.decode(latents, new Array<number>(n).fill(classIndex))
+        }
         // The independent classifiers' verdict: the run's own classifier shaped the decoder, so
         // its opinion of a sample says more about what the decoder learned to please than about
         // the class (see second-opinion.ts).
         const conf = second.confidence(images, classIndex, gen.meta.shape)
-        const scored = scorer.score(classIndex, names.length, images, conf, seeds)
+        const scored = scorer.score(classIndex, names.length, images, conf, seeds, sources)
         const rows: GeneratedRow[] = []
         for (let i = 0; i < n; i++) {
           const s = scored[i]
@@ -158,6 +185,11 @@ export async function runGeneration(
               s.nearestReal >= 0 ? data.ids[realRows[classIndex][s.nearestReal]] : null,
             duplicateOfSeed: s.duplicateOf,
             reason: s.reason,
+            ...(aug && {
+              source: 'augment' as const,
+              sourceImageId: data.ids[reals[sources![i]]],
+              transform: transforms![i],
+            }),
           })
         }
         tried += n

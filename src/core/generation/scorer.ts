@@ -29,6 +29,12 @@ interface ClassRef {
  *  - duplicate: closer than `filters.duplicate` (same unit) to an accepted sample, or to an
  *    earlier sample of the same batch.
  * The first failing test (near-copy, then low-confidence, then duplicate) names the reason.
+ *
+ * Augmented samples (`sources`: each one's own real image, by index) are copies of a real image by
+ * definition, labelled by it: novelty is measured to the nearest OTHER real image and recorded,
+ * but only the duplicate test can reject them. The class test is left out too: its bar is set so
+ * that a share of the class's own held-out real images fail it, and an augmented copy of a real
+ * image is no less of its class than the image.
  */
 export class Scorer {
   private readonly refs = new Map<number, ClassRef>()
@@ -74,12 +80,13 @@ export class Scorer {
     images: Uint8Array[],
     confidence: number[],
     seeds: number[],
+    sources?: number[],
   ): ScoredSample[] {
     const ref = this.ref(classIndex)
     const typical = this.typical(classIndex, classCount) ?? 1
     const bar = this.threshold(classIndex)
     const feats = images.map((im) => this.feature(im))
-    const near = ref.reals.nearest(feats)
+    const near = ref.reals.nearest(feats, sources && ((q) => sources[q]))
     const dupDist = new Float32Array(images.length).fill(Infinity)
     const dupSeed: (number | null)[] = new Array(images.length).fill(null)
     for (const block of ref.pool) {
@@ -103,9 +110,9 @@ export class Scorer {
       }
       const novelty = near.distance[i] / typical
       const reason: FilterReason | null =
-        novelty < this.filters.nearCopy
+        !sources && novelty < this.filters.nearCopy
           ? 'near-copy'
-          : confidence[i] < bar
+          : !sources && confidence[i] < bar
             ? 'low-confidence'
             : dupDist[i] / typical < this.filters.duplicate
               ? 'duplicate'

@@ -7,6 +7,7 @@ import type { ExportsRepo } from '../db/exports-repo'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import { exportContents, type ExportContents } from '../export/contents'
 import { manifestCsv, manifestJsonl, type ManifestRow } from '../export/manifest'
+import { classWeights } from '../export/class-weights'
 import { reportHtml, type ReportRun } from '../export/report'
 import { ExportError } from '../export/safe-write'
 import type { WrittenFile } from '../export/files'
@@ -266,10 +267,22 @@ export class ExportManager {
                   runs,
                   mixedSizes: c.mixedSizes,
                   manifests: manifestFiles(o, c).map((m) => m.rel),
+                  heldOutCopies: c.heldOutCopies,
                   createdAt: new Date(summary.createdAt),
                 })
               },
             },
+            ...(o.classWeights
+              ? [
+                  {
+                    rel: 'class_weights.json',
+                    bytes: () =>
+                      Buffer.from(
+                        `${JSON.stringify(classWeights(c.files, c.classes, o.splits !== null), null, 2)}\n`,
+                      ),
+                  },
+                ]
+              : []),
             ...manifestFiles(o, c).map((m) => ({
               rel: m.rel,
               bytes: (w: WrittenFile[]) => Buffer.from(m.text(rows(w))),

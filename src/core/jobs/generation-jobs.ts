@@ -3,6 +3,8 @@ import { join } from 'node:path'
 import { AppError } from '../../shared/result'
 import {
   DEFAULT_FILTERS,
+  flipByDefault,
+  type AugmentSettings,
   type FilterSettings,
   type GenerationEvent,
   type GenerationSummary,
@@ -96,6 +98,7 @@ export class GenerationManager {
     temperature: number
     checkpoint: 'best' | 'last'
     filters?: Partial<FilterSettings>
+    augment?: { classes: string[]; flip?: string[] }
     parentId?: number
   }): GenerationSummary {
     const run = this.ctx.runs.get(a.runId)
@@ -105,6 +108,7 @@ export class GenerationManager {
         'invalid_argument',
         `Generation ${a.parentId} is of another run; a remedy generates from the same run.`,
       )
+    const augment = augmentSettings(run.classNames, a.augment)
     const other = a.checkpoint === 'best' ? 'last' : 'best'
     const wanted = this.ctx.runs.checkpoint(a.runId, a.checkpoint)
     const ck = wanted ?? this.ctx.runs.checkpoint(a.runId, other)
@@ -115,6 +119,9 @@ export class GenerationManager {
         `Run ${a.runId} has no checkpoint to generate from yet; let it train for an epoch first.`,
       )
     const plan = this.plan(a.runId, a.strategy, a.maxRatio)
+    // the filters' classifiers train without the evaluation split (set aside here for a run from
+    // before it)
+    this.ctx.datasets.ensureHeldOut(run.datasetId)
     if (plan.toGenerate === 0)
       throw new AppError(
         'invalid_argument',
@@ -128,6 +135,7 @@ export class GenerationManager {
       filters: { ...DEFAULT_FILTERS, ...a.filters },
       plan,
       classNames: run.classNames,
+      augment,
       parentId: a.parentId ?? null,
     })
     if (folderInUse(this.folder(id))) {
@@ -254,6 +262,9 @@ export class GenerationManager {
       seedStart: row.next_seed,
       existing: this.existing(g),
       backend: 'auto',
+      augment: g.classes
+        .filter((c) => c.source === 'augment')
+        .map((c) => ({ classIndex: c.classIndex, flip: g.augment.flip.includes(c.className) })),
     }
     let ended = (): void => undefined
     const live: Live = {
@@ -348,15 +359,20 @@ export class GenerationManager {
           'most did not look enough like the class to the classifiers: lower the temperature, lower the confidence bar, or train longer',
         duplicate:
           'most repeated samples already accepted: raise the temperature or lower the duplicate threshold',
+        'augment-duplicate':
+          'most augmented copies repeated ones already accepted (too few real images for this many copies): lower the duplicate threshold, allow mirroring, or plan fewer',
       }
       const note = m.shortfall.length
         ? `Some classes are short. ${m.shortfall
             .map((s) => {
               const c = g.classes[s.classIndex]
+              if (c.source === 'augment' && s.tried === 0)
+                return `${c.className} has no real images to augment.`
               const main = (Object.entries(c.filtered) as [string, number][]).sort(
                 (a, b) => b[1] - a[1],
               )[0]
-              return `${c.className} needs ${s.missing} more of ${s.tried} tried; ${advice[main[0]]}.`
+              const key = c.source === 'augment' ? `augment-${main[0]}` : main[0]
+              return `${c.className} needs ${s.missing} more of ${s.tried} tried; ${advice[key] ?? advice[main[0]]}.`
             })
             .join(' ')}`
         : null
@@ -365,4 +381,25 @@ export class GenerationManager {
       live.outcome ??= { status: 'failed', error: m.error.message, note: null }
     }
   }
+}
+
+/**
+ * The augmented classes of a new generation, checked against the run's classes; the mirror is
+ * allowed where asked, else where the class name allows it (flipByDefault).
+ */
+function augmentSettings(
+  classNames: string[],
+  a: { classes: string[]; flip?: string[] } | undefined,
+): AugmentSettings {
+  const classes = [...new Set(a?.classes ?? [])]
+  for (const name of [...classes, ...(a?.flip ?? [])])
+    if (!classNames.includes(name))
+      throw new AppError(
+        'invalid_argument',
+        `No class ${JSON.stringify(name)} in this run (its classes: ${classNames.join(', ')}).`,
+      )
+  const flip = a?.flip
+    ? classes.filter((c) => a.flip!.includes(c))
+    : classes.filter((c) => flipByDefault(c))
+  return { classes, flip }
 }

@@ -3,7 +3,7 @@
  * sample or doctor per process, so a crash or a kill never takes the app down, and native
  * backends that dislike a second thread (tensorflow/tfjs#8388) get a process of their own.
  */
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
@@ -16,6 +16,8 @@ import { measurePresetSpeeds } from '../training/estimate'
 import { Generator } from '../generation/generator'
 import { DivergedError, Trainer } from '../training/trainer'
 import { runGeneration } from '../generation/generate'
+import { runEvaluation } from '../evaluate/evaluate-job'
+import { forecastRun } from '../generation/forecast'
 import { exportGenerator } from '../generation/export-generator'
 import { diskFullMessage, isDiskFull } from '../util/disk'
 import type { FromTrainer, ToTrainer, TrainJob } from '../../shared/ml-protocol'
@@ -92,6 +94,7 @@ async function run(job: TrainJob): Promise<void> {
     return send({ type: 'estimate', backend, imagesPerSecond: await measurePresetSpeeds(job) })
   if (job.mode === 'sample') return sample(job)
   if (job.mode === 'generate') return runGeneration(job, backend, send, () => stop)
+  if (job.mode === 'evaluate') return runEvaluation(job, backend, send, () => stop)
   if (job.mode === 'export-generator')
     return send({
       type: 'generator-exported',
@@ -99,7 +102,12 @@ async function run(job: TrainJob): Promise<void> {
     })
 
   const db = new BetterSqlite3(job.dbPath, { readonly: true, fileMustExist: true })
-  const data = loadTrainingData(db, job.home, job.datasetId)
+  const data = loadTrainingData(
+    db,
+    job.home,
+    job.datasetId,
+    job.excludeHeldOut ? 'exclude' : 'include',
+  )
   db.close()
   const trainer = new Trainer(data, job.settings)
   let best: number | null = null
@@ -171,10 +179,34 @@ async function run(job: TrainJob): Promise<void> {
       trainer.split.val.length
     ) {
       if (!savedLast) await save('last')
+      sendForecast(trainer, job.runDir)
       return send({ type: 'done', outcome: 'early-stopped', epochs: trainer.epoch })
     }
   }
+  sendForecast(trainer, job.runDir)
   send({ type: 'done', outcome: 'completed', epochs: trainer.epoch })
+}
+
+/**
+ * What a default generation from the finished run is likely to give per class, measured on the
+ * checkpoint a generation uses by default (the best one). A forecast that fails costs the run
+ * nothing: the run page then simply has none.
+ */
+function sendForecast(trainer: Trainer, runDir: string): void {
+  const kind = existsSync(join(runDir, 'best', 'checkpoint.json')) ? 'best' : 'last'
+  let gen: Generator | null = null
+  try {
+    gen = Generator.load(join(runDir, kind))
+    const forecast = forecastRun(gen, trainer.data, trainer.split.val, {
+      kind,
+      epoch: gen.meta.epoch,
+    })
+    send({ type: 'forecast', forecast })
+  } catch (err) {
+    process.stderr.write(`forecast skipped: ${err instanceof Error ? err.message : String(err)}\n`)
+  } finally {
+    gen?.dispose()
+  }
 }
 
 async function sample(job: Extract<TrainJob, { mode: 'sample' }>): Promise<void> {

@@ -60,6 +60,8 @@ export class RunManager {
     const classes = ds.classes.filter((c) => c.count > 0)
     if (ds.imageCount < 2 || classes.length < 1)
       throw new AppError('invalid_argument', 'This dataset has no images to train on.')
+    // the first run of a dataset sets its evaluation split aside
+    this.ctx.datasets.ensureHeldOut(datasetId)
     const channels = channelCount(ds.channels)
     const settings = resolveSettings(input, { size: ds.size, channels, imageCount: ds.imageCount })
     const runId = this.ctx.runs.create(
@@ -239,6 +241,7 @@ export class RunManager {
       runDir: this.runDir(runId),
       resumeFrom,
       backend,
+      excludeHeldOut: this.ctx.runs.get(runId)?.heldOutExcluded ?? true,
     }
     let ended = (): void => undefined
     const live: Live = {
@@ -353,6 +356,8 @@ export class RunManager {
       this.emit({ type: 'preview', runId, epoch: m.epoch })
     } else if (m.type === 'checkpoint') {
       runs.setCheckpoint(runId, m.kind, m.epoch, m.dir, m.bestValLoss)
+    } else if (m.type === 'forecast') {
+      runs.setForecast(runId, m.forecast)
     } else if (m.type === 'done') {
       this.report(
         live,

@@ -7,6 +7,12 @@ import { rng, shuffle } from '../util/random'
 import { AppError } from '../../shared/result'
 import type { ChannelMode } from '../../shared/types'
 
+const HELD_OUT_WHERE = {
+  exclude: 'AND held_out = 0',
+  include: '',
+  only: 'AND held_out = 1',
+} as const
+
 export interface TrainingData {
   size: number
   channels: number
@@ -22,8 +28,16 @@ export interface TrainingData {
 /**
  * A dataset's imported images as one uint8 block plus class indices: read once from the pixel
  * store, converted to floats only a batch at a time, so memory never holds float copies of it all.
+ * `heldOut` says what to do with the evaluation split (src/shared/held-out.ts): leave it out (what
+ * runs and the filters' classifiers see), keep it in (runs from before the split), or take only it
+ * (the downstream check's test set). The class list is the same in all three.
  */
-export function loadTrainingData(db: Database, home: string, datasetId: number): TrainingData {
+export function loadTrainingData(
+  db: Database,
+  home: string,
+  datasetId: number,
+  heldOut: 'exclude' | 'include' | 'only',
+): TrainingData {
   const ds = db.prepare('SELECT * FROM datasets WHERE id = ?').get(datasetId) as
     | { id: number; size: number; channels: ChannelMode; store_generation: number; status: string }
     | undefined
@@ -39,7 +53,7 @@ export function loadTrainingData(db: Database, home: string, datasetId: number):
   const index = new Map(classes.map((c, i) => [c.id, i]))
   const rows = db
     .prepare(
-      `SELECT id, slot, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND slot IS NOT NULL ORDER BY rel_path`,
+      `SELECT id, slot, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND slot IS NOT NULL ${HELD_OUT_WHERE[heldOut]} ORDER BY rel_path`,
     )
     .all(datasetId) as { id: number; slot: number; class_id: number }[]
   const c = channelCount(ds.channels)

@@ -58,6 +58,8 @@ describe('an export read as an image-classification dataset', () => {
               class_confidence: i % 2 ? 0.9 : null,
               novelty: null,
               sha256: w.sha256,
+              origin: i % 2 ? 'cvae' : 'real',
+              source_image: null,
             }))
             return Buffer.from(manifestCsv(rows))
           },

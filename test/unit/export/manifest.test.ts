@@ -17,6 +17,8 @@ const rows: ManifestRow[] = [
     class_confidence: null,
     novelty: null,
     sha256: 'ab'.repeat(32),
+    origin: 'real',
+    source_image: '/data/cats/x.png',
   },
   {
     file_name: 'train/a_b/s1.png',
@@ -27,6 +29,20 @@ const rows: ManifestRow[] = [
     class_confidence: 0.875,
     novelty: 1e-7,
     sha256: 'cd'.repeat(32),
+    origin: 'cvae',
+    source_image: null,
+  },
+  {
+    file_name: 'train/cat/augmented-g2-s7.png',
+    label: 'cat',
+    split: 'train',
+    is_synthetic: true,
+    source: 'run:3/augment/seed:7',
+    class_confidence: 0.5,
+    novelty: 0.2,
+    sha256: 'ef'.repeat(32),
+    origin: 'augment',
+    source_image: '/data/cats/x.png',
   },
 ]
 
@@ -40,7 +56,8 @@ describe('manifest', () => {
   it('writes a CSV that Python reads back to the same values', () => {
     const csv = manifestCsv(rows)
     expect(csv.split('\n')[0]).toBe(
-      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256',
+      // the columns of earlier releases first, in their order; the new ones appended
+      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256,origin,source_image',
     )
     const py = spawnSync(
       '/usr/bin/python3',
@@ -49,18 +66,21 @@ describe('manifest', () => {
     )
     expect(py.status, py.stderr).toBe(0)
     const back = JSON.parse(py.stdout) as Record<string, string>[]
-    expect(back).toHaveLength(2)
+    expect(back).toHaveLength(3)
     expect(back[1].label).toBe(rows[1].label)
     expect(back[1].split).toBe('')
     expect(back[1].is_synthetic).toBe('true')
     expect(Number(back[1].novelty)).toBe(1e-7)
     expect(back[0].class_confidence).toBe('')
+    expect(back.map((r) => r.origin)).toEqual(['real', 'cvae', 'augment'])
+    expect(back[2].source_image).toBe('/data/cats/x.png')
+    expect(back[1].source_image).toBe('')
   })
 
   it('writes one JSON object per line with the columns in order', () => {
     const lines = manifestJsonl(rows).split('\n')
-    expect(lines).toHaveLength(3)
-    expect(lines[2]).toBe('')
+    expect(lines).toHaveLength(4)
+    expect(lines[3]).toBe('')
     expect(JSON.parse(lines[1])).toEqual(rows[1])
     expect(Object.keys(JSON.parse(lines[0]))[0]).toBe('file_name')
   })

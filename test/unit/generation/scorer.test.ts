@@ -35,6 +35,24 @@ describe('sample scores: near-copies, duplicates, confidence', () => {
     scorer.dispose()
   })
 
+  it('judges an augmented copy against the other real images, and only by duplicates', () => {
+    const scorer = new Scorer(() => reals, SIZE, 1, filters)
+    const copies = [jitter(reals[7], 6, 1), jitter(reals[7], 6, 2), jitter(reals[9], 6, 3)]
+    // as generated samples: near-copies of image 7 and 9
+    const plain = scorer.score(0, 1, copies, [0.1, 0.1, 0.1], [1, 2, 3])
+    expect(plain.map((x) => x.reason)).toEqual(['near-copy', 'near-copy', 'near-copy'])
+    // as augmented copies of those images: their own source is no reference, a low confidence
+    // rejects nothing, and two copies of one image alike are still duplicates
+    const aug = scorer.score(0, 1, copies, [0.1, 0.1, 0.1], [4, 5, 6], [7, 7, 9])
+    expect(aug.map((x) => x.reason)).toEqual([null, 'duplicate', null])
+    expect(aug[1].duplicateOf).toBe(4)
+    for (const [i, x] of aug.entries()) {
+      expect(x.nearestReal).not.toBe([7, 7, 9][i])
+      expect(x.novelty).toBeGreaterThan(0.8)
+    }
+    scorer.dispose()
+  })
+
   it('flags duplicates within a batch and against samples accepted earlier', () => {
     const scorer = new Scorer(() => reals, SIZE, 1, filters)
     const s = noise(500)

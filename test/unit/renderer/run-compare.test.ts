@@ -23,6 +23,7 @@ const run = (id: number, over: Partial<RunSummary> = {}): RunSummary => ({
   finishedAt: 76_000,
   checkpoints: [],
   lastMetrics: null,
+  heldOutExcluded: true,
   ...over,
 })
 const metrics = (epoch: number, valLoss: number | null): EpochMetrics => ({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_FILTERS,
+  NO_AUGMENT,
   type FilterReason,
   type GenerationClassCounts,
   type GenerationSummary,
@@ -47,6 +48,7 @@ function generation(
       rejected,
       reviewed: 0,
       filtered,
+      source: 'cvae',
     }
   })
   return {
@@ -67,6 +69,7 @@ function generation(
       pooled: false,
     })),
     parentId: null,
+    augment: NO_AUGMENT,
     backend: 'wasm',
     error: null,
     note: null,
@@ -99,6 +102,7 @@ function run(over: Partial<RunSummary> = {}): RunSummary {
     finishedAt: 1,
     checkpoints: [{ kind: 'best', epoch: 30 }],
     lastMetrics: null,
+    heldOutExcluded: true,
     ...over,
   }
 }
@@ -221,6 +225,9 @@ describe('remedies for a class short of its plan', () => {
       'train-longer',
     ])
     expect(remedies(cold, classOf(cold, 'Trouser'), null)).toEqual([])
+    // a class made by classic augmentation: the generator's remedies do not apply
+    const aug = { ...classOf(g, 'Trouser'), source: 'augment' as const }
+    expect(remedies(g, aug, run())).toEqual([])
   })
 
   it('counts what remedies already accepted, and says what each changed', () => {

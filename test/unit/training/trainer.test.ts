@@ -28,7 +28,7 @@ describe('the CVAE trainer on the sample dataset', () => {
     home = tmp('trainer')
     const core = new Core({ home, shell: 'cli' })
     const { summary } = await importAndWait(core, { path: SAMPLE })
-    data = loadTrainingData(core.db, home, summary!.datasetId)
+    data = loadTrainingData(core.db, home, summary!.datasetId, 'include')
     await core.close()
     await initBackend('wasm')
   })

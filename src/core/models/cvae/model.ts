@@ -172,7 +172,9 @@ export function decoder(o: CvaeShape): tfl.LayersModel {
  * extra loss for the decoder (so the decoder cannot ignore the label and let z carry the class),
  * and later the app's own class-confidence score for generated images.
  */
-export function classifier(o: CvaeShape): tfl.LayersModel {
+export function classifier(
+  o: Pick<CvaeShape, 'size' | 'channels' | 'classes' | 'seed'>,
+): tfl.LayersModel {
   let seed = o.seed + 2000
   const init = () => tfl.initializers.heNormal({ seed: seed++ })
   const image = tfl.input({ shape: [o.size, o.size, o.channels], name: 'image' })
