@@ -1,10 +1,12 @@
 // The datasets of the quality benches: the shipped sample and long-tailed Fashion-MNIST sets, each
 // with an independent judge trained on images the set does not hold.
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import sharp from 'sharp'
 import { CLASS_NAMES, loadFashionMnist } from '../../scripts/fashion-mnist.mjs'
 import { cachedJudge, classify } from './judge'
+import { cachedIconJudge, classifyIcons } from './icon-judge'
+import { ICON_CATEGORIES, oxygenFiles } from './icons'
 
 const SAMPLE = join(import.meta.dirname, '../../resources/sample-fashion-mnist')
 
@@ -12,8 +14,8 @@ export interface Case {
   name: string
   /** Writes the dataset's folder (or returns an existing one). */
   folder: (work: string) => Promise<string>
-  /** The judge's class name for each image, or null when it has no opinion. */
-  judge: () => Promise<(images: Uint8Array[]) => (string | null)[]>
+  /** The judge's class name for each image (at the dataset's size), or null for no opinion. */
+  judge: (size: number) => Promise<(images: Uint8Array[]) => Promise<(string | null)[]>>
 }
 
 export type Split = ReturnType<typeof loadFashionMnist>
@@ -21,9 +23,28 @@ export type Split = ReturnType<typeof loadFashionMnist>
 let fmnistTrain: Split | null = null
 export const trainSplit = (): Split => (fmnistTrain ??= loadFashionMnist('train'))
 
-async function fmnistJudge(): Promise<(images: Uint8Array[]) => (string | null)[]> {
+async function fmnistJudge(): ReturnType<Case['judge']> {
   const clf = await cachedJudge(trainSplit())
-  return (images) => Array.from(classify(clf, images), (p) => CLASS_NAMES[p])
+  return async (images) => Array.from(classify(clf, images), (p) => CLASS_NAMES[p])
+}
+
+/** Oxygen's icons of bench/quality/icons.ts's categories, as the theme ships them (RGBA PNGs). */
+function icons(size: 32 | 64): Case['folder'] {
+  return async (work) => {
+    const folder = join(work, `icons-${size}`)
+    oxygenFiles(size).forEach((files, c) => {
+      mkdirSync(join(folder, ICON_CATEGORIES[c].name), { recursive: true })
+      for (const f of files) copyFileSync(f, join(folder, ICON_CATEGORIES[c].name, basename(f)))
+    })
+    return folder
+  }
+}
+
+/** The icon judge (trained on other themes), on RGB images of the dataset's size. */
+async function iconJudge(size: number): ReturnType<Case['judge']> {
+  const clf = await cachedIconJudge()
+  return async (images) =>
+    Array.from(await classifyIcons(clf, images, size), (p) => ICON_CATEGORIES[p].name)
 }
 
 /** Per class, how many images a long-tailed set of about `total` images takes (head / tail = imbalance). */
@@ -106,7 +127,7 @@ function longTailPooled(total: number, imbalance: number): Pick<Case, 'folder' |
         { n: rest.length, label: (j) => src.label(rest[j]), pixels: (j) => src.pixels(rest[j]) },
         `pooled-rest-${total}-${imbalance}`,
       )
-      return (images) => Array.from(classify(clf, images), (p) => CLASS_NAMES[p])
+      return async (images) => Array.from(classify(clf, images), (p) => CLASS_NAMES[p])
     },
   }
 }
@@ -117,4 +138,6 @@ export const CASES: Case[] = [
   { name: 'fmnist-1000', ...longTail(1000, 100) },
   { name: 'fmnist-3000', ...longTail(3000, 50) },
   { name: 'fmnist-24000', ...longTailPooled(24000, 10) },
+  { name: 'icons', folder: icons(32), judge: iconJudge },
+  { name: 'icons-64', folder: icons(64), judge: iconJudge },
 ]

@@ -4,19 +4,82 @@
 // the accepted samples (overall and worst class), near-copies, diversity against real (worst
 // class) and the time from import to a filled plan.
 // Usage: node --import tsx bench/quality/datasets.ts [name ...]   (names: sample, fmnist-300,
-// fmnist-1000, fmnist-3000, fmnist-24000; all by default). "raw": the judge's in-class share of
-// the first samples tried per class, before any filter. SYNTHFOLD_BENCH_SETTINGS / SYNTHFOLD_BENCH_GENERATION (JSON) try
+// fmnist-1000, fmnist-3000, fmnist-24000, icons, icons-64; all by default). "raw": the judge's
+// in-class share of 100 samples per class straight from the generator, before any filter.
+// SYNTHFOLD_BENCH_GRID=<folder> writes PNG grids of real, raw and accepted samples. SYNTHFOLD_BENCH_SETTINGS / SYNTHFOLD_BENCH_GENERATION (JSON) try
 // other settings on every dataset. Needs dataset-fashion-mnist.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import sharp from 'sharp'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { initBackend } from '../../src/core/accel/backend'
 import { CASES } from './cases'
 import { copiesAndDiversity, runDefaultPath } from './pipeline'
-import { loadTrainingData } from '../../src/core/training/data'
+import { loadTrainingData, type TrainingData } from '../../src/core/training/data'
+import { Generator } from '../../src/core/generation/generator'
 import BetterSqlite3 from 'better-sqlite3'
 
 const COPY_CHECK = 400
+/** Raw samples per class (straight from the generator, before any filter) that the judge sees. */
+const RAW_PER_CLASS = 100
+
+/** A PNG grid, one row per class of up to `cols` images (RGB or gray, any size). */
+async function writeGrid(
+  file: string,
+  rows: Uint8Array[][],
+  size: number,
+  channels: number,
+  cols = 16,
+) {
+  const w = cols * size
+  const canvas = new Uint8Array(rows.length * size * w * channels).fill(255)
+  rows.forEach((imgs, r) =>
+    imgs.slice(0, cols).forEach((im, i) => {
+      for (let y = 0; y < size; y++)
+        canvas.set(
+          im.subarray(y * size * channels, (y + 1) * size * channels),
+          ((r * size + y) * w + i * size) * channels,
+        )
+    }),
+  )
+  await sharp(Buffer.from(canvas), {
+    raw: { width: w, height: rows.length * size, channels: channels as 1 | 3 | 4 },
+  })
+    .png()
+    .toFile(file)
+}
+
+/** Real, raw and accepted samples of every class as PNG grids (SYNTHFOLD_BENCH_GRID=folder). */
+async function writeGrids(
+  dir: string,
+  name: string,
+  data: TrainingData,
+  raw: Map<number, Uint8Array[]>,
+  accepted: Map<number, Uint8Array[]>,
+): Promise<void> {
+  mkdirSync(dir, { recursive: true })
+  const record = data.size * data.size * data.channels
+  const classes = [...raw.keys()]
+  const real = classes.map((k) => {
+    const out: Uint8Array[] = []
+    for (let i = 0; i < data.count && out.length < 16; i++)
+      if (data.labels[i] === k) out.push(data.pixels.subarray(i * record, (i + 1) * record))
+    return out
+  })
+  await writeGrid(join(dir, `${name}-real.png`), real, data.size, data.channels)
+  await writeGrid(
+    join(dir, `${name}-raw.png`),
+    classes.map((k) => raw.get(k)!),
+    data.size,
+    data.channels,
+  )
+  await writeGrid(
+    join(dir, `${name}-accepted.png`),
+    classes.map((k) => accepted.get(k) ?? []),
+    data.size,
+    data.channels,
+  )
+}
 
 async function main(): Promise<void> {
   await initBackend('auto')
@@ -32,10 +95,22 @@ async function main(): Promise<void> {
       const folder = await c.folder(work)
       const home = join(work, 'home')
       const r = await runDefaultPath(home, folder, { settings, generation })
-      const judge = await c.judge()
       const db = new BetterSqlite3(join(home, 'synthfold.db'), { readonly: true })
       const data = loadTrainingData(db, home, r.datasetId, 'include')
       db.close()
+      const judge = await c.judge(data.size)
+      // raw: the generator as the generation used it, at its temperature, before any filter
+      const gen = Generator.load(join(home, 'runs', String(r.run.id), r.generation.checkpoint.kind))
+      const rawOf = new Map(
+        r.generation.classes.map((k) => [
+          k.classIndex,
+          gen.sample(k.classIndex, RAW_PER_CLASS, r.generation.temperature, 5000 + k.classIndex)
+            .pixels,
+        ]),
+      )
+      gen.dispose()
+      if (process.env.SYNTHFOLD_BENCH_GRID)
+        await writeGrids(process.env.SYNTHFOLD_BENCH_GRID, c.name, data, rawOf, r.accepted)
       const record = data.size * data.size * data.channels
       let planned = 0
       let accepted = 0
@@ -51,7 +126,7 @@ async function main(): Promise<void> {
         planned += k.planned
         const imgs = r.accepted.get(k.classIndex) ?? []
         accepted += Math.min(imgs.length, k.planned)
-        const raw = r.raw.get(k.classIndex) ?? []
+        const raw = rawOf.get(k.classIndex) ?? []
         const rawOk = raw.length ? (await judge(raw)).filter((v) => v === k.className).length : 0
         rawRight += rawOk
         rawJudged += raw.length

@@ -13,13 +13,8 @@ export interface DefaultPath {
   generation: GenerationSummary
   /** Accepted samples per class index (decoded PNG pixels at the dataset's channels). */
   accepted: Map<number, Uint8Array[]>
-  /** Up to RAW_PER_CLASS samples per class index in the order tried, accepted or not (before any filter). */
-  raw: Map<number, Uint8Array[]>
   seconds: { import: number; train: number; generate: number }
 }
-
-/** How many samples per class the raw (before any filter) in-class share is measured on. */
-export const RAW_PER_CLASS = 200
 
 const secondsSince = (t: number): number => (Date.now() - t) / 1000
 
@@ -104,17 +99,14 @@ export async function runDefaultPath(
       return imgs
     }
     const accepted = new Map<number, Uint8Array[]>()
-    const raw = new Map<number, Uint8Array[]>()
     for (const c of generation.classes) {
       accepted.set(c.classIndex, await read(c.classIndex, 'accepted', Infinity))
-      raw.set(c.classIndex, await read(c.classIndex, undefined, RAW_PER_CLASS))
     }
     return {
       datasetId,
       run,
       generation,
       accepted,
-      raw,
       seconds: { import: tImport, train: tTrain, generate: tGenerate },
     }
   } finally {

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// bench/train: Synthfold's default 28x28 conv CVAE (tfjs, best backend here) against the identical
+// bench/train: Synthfold's default conv CVAE (tfjs, best backend here) against the identical
 // architecture in PyTorch (Debian's python3-torch, OpenBLAS pthreads, 2 threads, OMP_WAIT_POLICY=PASSIVE),
 // in the same script. Usage: npm run bench:train [-- STEPS]; ROUNDS=N (default 3) runs both N times,
 // alternating which goes first, and reports medians: on a shared machine one pair says little.
+// SIZE=32 CHANNELS=3 (default 28 and 1) times colour images with the Gaussian likelihood
+// (RECONSTRUCTION=bce overrides), PyTorch with the same loss.
 import { spawnSync } from 'node:child_process'
 
 const steps = process.argv[2] ?? '40'
@@ -15,19 +17,23 @@ function run(cmd, args, env) {
 // Synthfold picks the balanced preset's batch size (BATCH=N overrides it); PyTorch gets the same.
 const runOurs = () =>
   run(process.execPath, ['--import', 'tsx', 'bench/train/tfjs-cvae.ts', steps], {})
-const runTorch = (batchSize) =>
+// PyTorch gets the shape and loss Synthfold resolved for these images (latent size, width, loss).
+const runTorch = (o) =>
   run(process.env.PYTHON ?? '/usr/bin/python3', ['bench/train/torch_cvae.py', steps], {
     OMP_WAIT_POLICY: 'PASSIVE',
     THREADS: '2',
-    BATCH: String(batchSize),
+    BATCH: String(o.batchSize),
+    LATENT: String(o.latentDim),
+    BASE: String(o.baseFilters),
+    RECONSTRUCTION: o.reconstruction,
   })
 const pairs = []
 for (let i = 0; i < rounds; i++) {
   if (i % 2 === 0) {
     const ours = runOurs()
-    pairs.push({ ours, torch: runTorch(ours.batchSize) })
+    pairs.push({ ours, torch: runTorch(ours) })
   } else {
-    const torch = runTorch(pairs[0].ours.batchSize)
+    const torch = runTorch(pairs[0].ours)
     pairs.push({ ours: runOurs(), torch })
   }
 }
@@ -46,7 +52,7 @@ const genRatios = pairs.map((p) => p.ours.samplesPerSecond / p.torch.samplesPerS
 const f = (v) => Math.round(v).toLocaleString('en-US')
 const { ours: first, torch: firstTorch } = pairs[0]
 console.log(
-  `bench/train: default 28x28 conv CVAE, batch ${first.batchSize}, ${steps} timed steps after 20 warm-up steps, ${rounds} round${rounds > 1 ? 's' : ''} (medians)`,
+  `bench/train: default ${process.env.SIZE ?? 28}x${process.env.SIZE ?? 28}x${process.env.CHANNELS ?? 1} conv CVAE, ${first.reconstruction} loss, batch ${first.batchSize}, ${steps} timed steps after 20 warm-up steps, ${rounds} round${rounds > 1 ? 's' : ''} (medians)`,
 )
 console.log(`  synthfold (${first.backend}, ${first.device})`)
 console.log(

@@ -1,5 +1,7 @@
-// Synthfold's default 28x28 conv CVAE (balanced preset, at its batch size) on the best backend this
+// Synthfold's default conv CVAE (balanced preset, at its batch size) on the best backend this
 // machine loads: training images/s over full optimiser steps, generation samples/s, peak RSS, as JSON.
+// SIZE and CHANNELS (default 28 and 1) pick the images; colour trains with the Gaussian likelihood
+// unless RECONSTRUCTION says otherwise.
 import { initBackend } from '../../src/core/accel/backend'
 import { Trainer } from '../../src/core/training/trainer'
 import { PRESETS, resolveSettings } from '../../src/shared/train-settings'
@@ -13,11 +15,15 @@ const B = Number(process.env.BATCH) || PRESETS.balanced.batchSize
 // ~20 batches; PyTorch gets the same number), then time `steps`.
 const warmup = 20
 const n = B * (steps + warmup)
+const size = Number(process.env.SIZE) || 28
+const channels = Number(process.env.CHANNELS) || 1
 const data = {
-  size: 28,
-  channels: 1,
+  size,
+  channels,
   classNames: Array.from({ length: 10 }, (_, i) => `c${i}`),
-  pixels: Uint8Array.from({ length: n * 784 }, () => Math.floor(Math.random() * 256)),
+  pixels: Uint8Array.from({ length: n * size * size * channels }, () =>
+    Math.floor(Math.random() * 256),
+  ),
   labels: Int32Array.from({ length: n }, (_, i) => i % 10),
   ids: Int32Array.from({ length: n }, (_, i) => i + 1),
   count: n,
@@ -31,8 +37,9 @@ const settings = resolveSettings(
     // The CVAE itself, as in the PyTorch reference; default runs add the auxiliary classifier.
     classLossWeight: Number(process.env.CLASS_LOSS_WEIGHT ?? 0),
     epochs: 1,
+    reconstruction: (process.env.RECONSTRUCTION ?? (channels >= 3 ? 'gaussian' : 'bce')) as 'bce',
   },
-  { size: 28, channels: 1, imageCount: 20_000 },
+  { size, channels, imageCount: 20_000 },
 )
 const trainer = new Trainer(data, settings)
 let t0 = 0
@@ -73,6 +80,9 @@ console.log(
   JSON.stringify({
     trainImagesPerSecond: train,
     batchSize: B,
+    latentDim: settings.latentDim,
+    baseFilters: settings.baseFilters,
+    reconstruction: settings.reconstruction,
     samplesPerSecond: gen,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     backend: info.backend,

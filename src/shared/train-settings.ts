@@ -15,7 +15,7 @@ export const trainSettings = z.strictObject({
   beta: z.number().min(0).max(100),
   klWarmupEpochs: z.number().min(0).max(10_000),
   freeBits: z.number().min(0).max(10),
-  reconstruction: z.enum(['mse', 'bce']),
+  reconstruction: z.enum(['mse', 'bce', 'gaussian']),
   learningRate: z.number().gt(0).max(1),
   lrSchedule: z.enum(['constant', 'cosine', 'step']),
   clipNorm: z.number().min(0).max(1e6),

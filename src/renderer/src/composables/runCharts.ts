@@ -38,11 +38,13 @@ export function runCharts(
   settings: Pick<TrainSettings, 'reconstruction' | 'latentDim'>,
 ): ChartSpec[] {
   const pick = (f: (e: EpochMetrics) => number | null): (number | null)[] => epochs.map(f)
-  const perImage = settings.reconstruction === 'bce' ? 'nats per image' : 'squared error per image'
+  // BCE and the Gaussian are negative log-likelihoods (the Gaussian's, a density, can go below 0)
+  const nats = settings.reconstruction !== 'mse'
+  const perImage = nats ? 'nats per image' : 'squared error per image'
   return [
     {
       title: 'Loss',
-      unit: settings.reconstruction === 'bce' ? 'nats per image' : 'per image',
+      unit: nats ? 'nats per image' : 'per image',
       series: pair(
         pick((e) => e.loss),
         pick((e) => e.valLoss),
