@@ -129,7 +129,7 @@ async function follow(
       if (e.type !== 'progress' || e.progress.generationId !== first.id || !tty) return
       const p = e.progress
       process.stderr.write(
-        `\r\x1b[2KGenerating ${blocks(p.accepted / Math.max(1, p.target))} ${p.accepted}/${p.target} accepted, ${p.filtered} filtered  ${safe(p.className ?? '')}  ETA ${formatDuration(p.etaSeconds)}`,
+        `\r\x1b[2KGenerating ${blocks(p.accepted / Math.max(1, p.target))} ${p.accepted}/${p.target} accepted, ${p.rate.tried} tried${p.rate.stalled ? ' (not converging)' : ''}  ${safe(p.className ?? '')}  ETA ${formatDuration(p.etaSeconds)}`,
       )
     },
   })

@@ -180,6 +180,8 @@ const schemas = {
         flip: z.array(z.string().min(1)).max(10_000).optional(),
       })
       .default({ classes: [] }),
+    /** The generation this one is a remedy for (same run): see remedies.ts. */
+    parentId: id.optional(),
   }),
   'generations.list': z.strictObject({ runId: id.optional(), datasetId: id.optional() }),
   'generations.get': z.strictObject({ generationId: id }),

@@ -1,4 +1,5 @@
 /** Class-balanced generation: plans, generations, samples and their review. */
+import type { GenerationRate } from './generation-eta'
 
 /** imbalanced-learn's sampling_strategy names, plus explicit per-class targets. */
 export type Strategy =
@@ -150,6 +151,8 @@ export interface GenerationSummary {
   calibration: ClassCalibration[] | null
   /** Classes made by classic augmentation, and which of them may be mirrored. */
   augment: AugmentSettings
+  /** The generation this one is a remedy for (see remedies.ts), if any. */
+  parentId: number | null
   backend: string | null
   error: string | null
   note: string | null
@@ -196,10 +199,14 @@ export interface GenerationProgress {
   target: number
   generated: number
   filtered: number
+  /** Accepted samples per second, recently. */
   samplesPerSecond: number
+  /** Until every class is filled or out of tries, at the acceptance rates seen (generation-eta.ts). */
   etaSeconds: number | null
   phase: 'preparing' | 'generating'
   className: string | null
+  /** Samples tried (accepted or not), their rate, the forecast and the current class's counts. */
+  rate: GenerationRate
 }
 
 /**

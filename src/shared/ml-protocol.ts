@@ -10,6 +10,7 @@ import type {
   SampleSource,
 } from './generation'
 import type { ArmName, ArmResult } from './evaluation'
+import type { GenerationRate } from './generation-eta'
 
 /** One generated sample as the generation process reports it (main stores it). */
 export interface GeneratedRow {
@@ -45,7 +46,10 @@ export interface GenerateJob {
   filters: FilterSettings
   /** The first seed to use; every sample takes the next one. */
   seedStart: number
-  /** Accepted samples already in the generation (duplicate checks cover them). */
+  /**
+   * Accepted samples already in the generation, and in the generation it is a remedy for
+   * (duplicate checks cover them); `file` relative to outDir, or absolute.
+   */
   existing: { classIndex: number; seed: number; file: string }[]
   backend: BackendName | 'auto'
   /** Classes made by classic augmentation of their real images, and whether each may be mirrored. */
@@ -150,6 +154,8 @@ export type FromTrainer =
       filtered: number
       samplesPerSecond: number
       className: string
+      /** Tried and accepted counts, rates, ETA and forecast (see generation-eta.ts). */
+      rate: GenerationRate
     }
   | {
       type: 'gen-done'

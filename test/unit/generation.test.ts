@@ -5,7 +5,7 @@ import { Core } from '../../src/core/core'
 import { Generator } from '../../src/core/generation/generator'
 import { initBackend } from '../../src/core/accel/backend'
 import { readPng } from '../../src/core/generation/generate'
-import type { GenerationSummary } from '../../src/shared/generation'
+import type { GenerationProgress, GenerationSummary } from '../../src/shared/generation'
 import { importAndWait, ok, trainAndWait } from './helpers/core'
 import { tmp } from './helpers/messy'
 
@@ -206,6 +206,67 @@ describe('class-balanced generation from a trained run (real Fashion-MNIST sampl
     const top = cancelled.classes.find((c) => c.className === 'T-shirt_top')!
     expect(top.accepted).toBeGreaterThan(0)
     expect(top.accepted).toBeLessThan(top.planned)
+    await ok(core.call('generations.delete', { generationId: id }))
+  }, 60_000)
+
+  it('makes a remedy for one class from the same run; its duplicate check covers the first generation; progress counts tries apart', async () => {
+    const parent = await ok(core.call('generations.get', { generationId: gen.id }))
+    const bag = parent.classes.find((c) => c.className === 'Bag')!
+    const accepted = await ok(
+      core.call('samples.list', {
+        generationId: gen.id,
+        classIndex: bag.classIndex,
+        status: 'accepted',
+        limit: 2000,
+      }),
+    )
+    expect(accepted.total).toBeGreaterThan(0)
+    const strategy = { kind: 'targets' as const, targets: { Bag: bag.real + 20 } }
+    const unknown = await core.call('generations.start', { runId, parentId: 99_999, strategy })
+    expect(unknown.ok).toBe(false)
+
+    let id = 0
+    const done = generationDone(core, () => id)
+    const seen: GenerationProgress[] = []
+    const off = core.on('generation', (e) => {
+      if (
+        e.type === 'progress' &&
+        e.progress.generationId === id &&
+        e.progress.phase === 'generating'
+      )
+        seen.push(e.progress)
+    })
+    // every sample counts as a duplicate of any accepted one: with the first generation's Bags
+    // remembered, nothing here can pass
+    const child = await ok(
+      core.call('generations.start', {
+        runId,
+        parentId: gen.id,
+        strategy,
+        maxRatio: null,
+        temperature: 0.8,
+        filters: { minConfidence: 0, nearCopy: 0, duplicate: 10 },
+      }),
+    )
+    id = child.id
+    expect(child.parentId).toBe(gen.id)
+    const end = await done
+    off()
+    expect(end.status).toBe('completed')
+    expect(end.classes.filter((c) => c.planned > 0).map((c) => c.className)).toEqual(['Bag'])
+    const made = end.classes.find((c) => c.className === 'Bag')!
+    expect(made.accepted).toBe(0)
+    expect(made.filtered.duplicate).toBe(made.generated)
+    const first = (await ok(core.call('samples.list', { generationId: id, limit: 1 }))).items[0]
+    const detail = await ok(core.call('samples.get', { sampleId: first.id }))
+    expect(accepted.items.map((s) => s.seed)).toContain(detail.duplicateOfSeed)
+    // the progress: nothing accepted, every try counted, an ETA all along, and "not converging"
+    const last = seen.at(-1)!
+    expect(last.accepted).toBe(0)
+    expect(last.rate.tried).toBe(160) // the class's budget: 8 tries per missing sample
+    expect(seen.every((p) => p.etaSeconds !== null && p.rate.triedPerSecond > 0)).toBe(true)
+    expect(last.rate.stalled).toBe(true)
+    expect(last.rate.forecastAccepted).toBe(0)
     await ok(core.call('generations.delete', { generationId: id }))
   }, 60_000)
 

@@ -27,6 +27,7 @@ interface GenerationRow {
   classifier_accuracy: number | null
   calibration: string | null
   augment: string | null
+  parent_id: number | null
   backend: string | null
   error: string | null
   note: string | null
@@ -50,6 +51,8 @@ export class GenerationsRepo {
     plan: Plan
     classNames: string[]
     augment?: AugmentSettings
+    /** The generation this one is a remedy for. */
+    parentId?: number | null
   }): number {
     const now = Date.now()
     return this.db.transaction(() => {
@@ -57,8 +60,8 @@ export class GenerationsRepo {
         this.db
           .prepare(
             `INSERT INTO generations (run_id, dataset_id, status, checkpoint_kind, checkpoint_epoch, checkpoint_path, temperature,
-               filters, plan, class_names, next_seed, created_at, updated_at, augment)
-               VALUES (?, ?, 'running', ?, ?, '', ?, ?, ?, ?, 0, ?, ?, ?)`,
+               filters, plan, class_names, next_seed, parent_id, created_at, updated_at, augment)
+               VALUES (?, ?, 'running', ?, ?, '', ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
           )
           .run(
             g.runId,
@@ -69,6 +72,7 @@ export class GenerationsRepo {
             JSON.stringify(g.filters),
             JSON.stringify(g.plan),
             JSON.stringify(g.classNames),
+            g.parentId ?? null,
             now,
             now,
             g.augment?.classes.length ? JSON.stringify(g.augment) : null,
@@ -215,6 +219,7 @@ export class GenerationsRepo {
       classifierAccuracy: r.classifier_accuracy,
       calibration: r.calibration ? (JSON.parse(r.calibration) as ClassCalibration[]) : null,
       augment,
+      parentId: r.parent_id,
       backend: r.backend,
       error: r.error,
       note: r.note,

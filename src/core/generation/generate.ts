@@ -4,7 +4,7 @@
  * limit says the model cannot make more that pass the filters.
  */
 import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import sharp from 'sharp'
 import BetterSqlite3 from 'better-sqlite3'
 import type { BackendInfo } from '../../shared/backend'
@@ -14,6 +14,7 @@ import type { FromTrainer, GenerateJob, GeneratedRow } from '../../shared/ml-pro
 import { Scorer } from './scorer'
 import { SecondOpinion } from './second-opinion'
 import { calibrate } from './calibration'
+import { generationRate, type EtaClass, type EtaObservation } from '../../shared/generation-eta'
 import { applyTransform, drawTransform, pickSource } from '../augment/transforms'
 import type { AugmentTransform } from '../../shared/generation'
 
@@ -64,6 +65,11 @@ export async function runGeneration(
   const accuracy = classifierAccuracy(gen, data)
   const labels = Int32Array.from(data.labels, (l) => dataIndex.indexOf(l))
   const target = job.need.reduce((a, n) => a + n.count, 0)
+  const plan: EtaClass[] = job.need.map(({ classIndex, count }) => ({
+    classIndex,
+    need: count,
+    limit: triesFor(count),
+  }))
   const preparing = (what: string): void =>
     send({
       type: 'gen-progress',
@@ -74,6 +80,7 @@ export async function runGeneration(
       filtered: 0,
       samplesPerSecond: 0,
       className: what,
+      rate: generationRate(plan, []),
     })
   preparing('training the independent classifiers')
   const { opinion: second, heldOut } = await SecondOpinion.crossFit(data, labels, gen.meta.shape, {
@@ -110,6 +117,7 @@ export async function runGeneration(
   let filtered = 0
   let seed = job.seedStart
   const t0 = Date.now()
+  const history: EtaObservation[] = []
   let batches = 0
   const shortfall: { classIndex: number; missing: number; tried: number }[] = []
   const augmented = new Map((job.augment ?? []).map((a) => [a.classIndex, a]))
@@ -117,7 +125,7 @@ export async function runGeneration(
     for (const { classIndex, count } of job.need) {
       let got = 0
       let tried = 0
-      const limit = Math.max(MIN_TRIES, count * TRIES_PER_SAMPLE)
+      const limit = triesFor(count)
       const dir = join(job.outDir, String(classIndex))
       mkdirSync(dir, { recursive: true })
       const aug = augmented.get(classIndex)
@@ -188,7 +196,8 @@ export async function runGeneration(
         generated += rows.length
         if (injectedKill(++batches)) process.kill(process.pid, 'SIGKILL')
         send({ type: 'gen-samples', rows })
-        const secs = (Date.now() - t0) / 1000
+        history.push({ t: (Date.now() - t0) / 1000, classIndex, got, tried })
+        const progress = generationRate(plan, history)
         send({
           type: 'gen-progress',
           phase: 'generating',
@@ -196,8 +205,9 @@ export async function runGeneration(
           target,
           generated,
           filtered,
-          samplesPerSecond: secs > 0 ? (accepted + got) / secs : 0,
+          samplesPerSecond: progress.acceptedPerSecond,
           className: names[classIndex],
+          rate: progress,
         })
       }
       accepted += got
@@ -209,6 +219,11 @@ export async function runGeneration(
     gen.dispose()
   }
   send({ type: 'gen-done', outcome: 'completed', shortfall })
+}
+
+/** The most samples a class may try for `count` accepted ones. */
+function triesFor(count: number): number {
+  return Math.max(MIN_TRIES, count * TRIES_PER_SAMPLE)
 }
 
 /**
@@ -253,7 +268,7 @@ async function rememberExisting(
     const feats: Float32Array[] = []
     const seeds: number[] = []
     for (const e of list) {
-      const px = await readPng(join(job.outDir, e.file), channels).catch(() => null)
+      const px = await readPng(resolve(job.outDir, e.file), channels).catch(() => null)
       if (!px || px.length !== size * size * channels) continue
       feats.push(scorer.feature(px))
       seeds.push(e.seed)

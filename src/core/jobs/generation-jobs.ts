@@ -99,9 +99,15 @@ export class GenerationManager {
     checkpoint: 'best' | 'last'
     filters?: Partial<FilterSettings>
     augment?: { classes: string[]; flip?: string[] }
+    parentId?: number
   }): GenerationSummary {
     const run = this.ctx.runs.get(a.runId)
     if (!run) throw new AppError('not_found', `No run with id ${a.runId}.`)
+    if (a.parentId !== undefined && this.get(a.parentId).runId !== a.runId)
+      throw new AppError(
+        'invalid_argument',
+        `Generation ${a.parentId} is of another run; a remedy generates from the same run.`,
+      )
     const augment = augmentSettings(run.classNames, a.augment)
     const other = a.checkpoint === 'best' ? 'last' : 'best'
     const wanted = this.ctx.runs.checkpoint(a.runId, a.checkpoint)
@@ -130,6 +136,7 @@ export class GenerationManager {
       plan,
       classNames: run.classNames,
       augment,
+      parentId: a.parentId ?? null,
     })
     if (folderInUse(this.folder(id))) {
       // Left by a generation whose row is gone (a replaced database): never write over its samples.
@@ -218,6 +225,22 @@ export class GenerationManager {
     )
   }
 
+  /**
+   * The accepted samples a new batch must not repeat: the generation's own, and those of the
+   * generation it is a remedy for (by absolute path), in the classes the two share.
+   */
+  private existing(g: GenerationSummary): GenerateJob['existing'] {
+    const own = this.ctx.samples.acceptedSamples(g.id)
+    if (g.parentId === null || !this.ctx.gens.row(g.parentId)) return own
+    const classes = new Set(g.classes.filter((c) => c.planned > 0).map((c) => c.classIndex))
+    const dir = join(this.folder(g.parentId), 'samples')
+    const parent = this.ctx.samples
+      .acceptedSamples(g.parentId)
+      .filter((s) => classes.has(s.classIndex))
+      .map((s) => ({ ...s, file: join(dir, s.file) }))
+    return [...own, ...parent]
+  }
+
   private launch(id: number, onlyClass?: string): void {
     const g = this.get(id)
     const row = this.ctx.gens.row(id)!
@@ -237,7 +260,7 @@ export class GenerationManager {
       temperature: g.temperature,
       filters: g.filters,
       seedStart: row.next_seed,
-      existing: this.ctx.samples.acceptedSamples(id),
+      existing: this.existing(g),
       backend: 'auto',
       augment: g.classes
         .filter((c) => c.source === 'augment')
@@ -312,7 +335,6 @@ export class GenerationManager {
       this.ctx.samples.addSamples(id, m.rows)
       this.emit({ type: 'samples', generationId: id, added: m.rows.length })
     } else if (m.type === 'gen-progress') {
-      const left = m.target - m.accepted
       this.emit({
         type: 'progress',
         progress: {
@@ -322,9 +344,10 @@ export class GenerationManager {
           generated: m.generated,
           filtered: m.filtered,
           samplesPerSecond: m.samplesPerSecond,
-          etaSeconds: m.samplesPerSecond > 0 ? left / m.samplesPerSecond : null,
+          etaSeconds: m.rate.etaSeconds,
           phase: m.phase,
           className: m.className,
+          rate: m.rate,
         },
       })
     } else if (m.type === 'gen-done') {

@@ -5,6 +5,7 @@ import { migrate0030 } from './0030-generations'
 import { migrate0040 } from './0040-exports'
 import { migrate0050 } from './0050-run-supervisor'
 import { migrate0060 } from './0060-generation-calibration'
+import { migrate0070 } from './0070-generation-parent'
 import { migrate0080 } from './0080-run-forecast'
 import { migrate0090 } from './0090-sample-source'
 import { migrate0095 } from './0095-held-out'
@@ -18,6 +19,7 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
   migrate0040,
   migrate0050,
   migrate0060,
+  migrate0070,
   migrate0080,
   migrate0090,
   migrate0095,

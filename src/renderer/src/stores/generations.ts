@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { call, on } from '../api'
+import type { MethodArgs } from '../../../shared/contract'
 import type { GenerationProgress, GenerationSummary } from '../../../shared/generation'
 
 /**
@@ -76,6 +77,15 @@ export const useGenerationsStore = defineStore('generations', () => {
     generations.value = { ...generations.value, [id]: g }
   }
 
+  /** Starts a generation (a remedy's, say) and keeps its summary; its events do the rest. */
+  async function startGeneration(
+    args: MethodArgs<'generations.start'>,
+  ): Promise<GenerationSummary> {
+    const g = await call('generations.start', args)
+    generations.value = { ...generations.value, [g.id]: g }
+    return g
+  }
+
   async function remove(id: number): Promise<void> {
     await call('generations.delete', { generationId: id })
     const { [id]: _gone, ...rest } = generations.value
@@ -83,5 +93,16 @@ export const useGenerationsStore = defineStore('generations', () => {
     generations.value = rest
   }
 
-  return { generations, progress, version, start, load, listForRun, cancel, refill, remove }
+  return {
+    generations,
+    progress,
+    version,
+    start,
+    load,
+    listForRun,
+    cancel,
+    refill,
+    startGeneration,
+    remove,
+  }
 })
