@@ -93,7 +93,11 @@ export type FromTrainer =
       dir: string
       bestValLoss: number | null
     }
-  | { type: 'done'; outcome: 'completed' | 'early-stopped' | 'cancelled'; epochs: number }
+  | {
+      type: 'done'
+      outcome: 'completed' | 'early-stopped' | 'cancelled' | 'time-budget'
+      epochs: number
+    }
   | { type: 'sampled'; files: string[]; latents: number[][] }
   | { type: 'doctor'; backend: BackendInfo }
   | { type: 'generator-exported'; files: string[] }

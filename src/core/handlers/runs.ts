@@ -77,6 +77,7 @@ export function runHandlers(runs: RunManager, repo: RunsRepo, datasets: Datasets
           balanced: perEpoch(speeds.balanced),
           quality: perEpoch(speeds.quality),
         },
+        imagesPerSecond: { ...speeds },
       }
     },
     'system.doctor': async ({ backend }) => {

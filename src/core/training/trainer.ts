@@ -46,6 +46,11 @@ export class Trainer {
   readonly optimizer: FusedAdam
   readonly split: { train: number[]; val: number[] }
   epoch = 0
+  /**
+   * Seconds this run has trained, over every session of it (kept in checkpoints): what the time
+   * budget counts. The training process keeps it up to date.
+   */
+  trainedSeconds = 0
   /** Bumped whenever the weights change (a step, a restore): keys the latent-statistics cache. */
   private weightsVersion = 0
   private latentCache: { version: number; limit: number; stats: LatentStats } | null = null
