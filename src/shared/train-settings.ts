@@ -25,6 +25,11 @@ export const trainSettings = z.strictObject({
   classBalanced: z.boolean(),
   /** Weight of the class loss on decoded prior samples (0 turns the auxiliary classifier off). */
   classLossWeight: z.number().min(0).max(1000),
+  /**
+   * Differentiable augmentation of the class loss: real images the classifier learns from and
+   * decoded images it judges are shifted alike (0: off; else the largest shift, in pixels).
+   */
+  classAugmentShift: z.number().int().min(0).max(8).optional(),
   seed: z
     .number()
     .int()
@@ -61,6 +66,7 @@ export const SETTING_LABELS: Record<keyof TrainSettings, string> = {
   earlyStoppingPatience: 'Early stopping patience',
   classBalanced: 'Class-balanced batches',
   classLossWeight: 'Class loss weight',
+  classAugmentShift: 'Class loss augmentation (shift, px)',
   seed: 'Seed',
   checkpointEvery: 'Checkpoint every (epochs)',
   timeBudgetSeconds: 'Time budget (seconds)',
@@ -342,10 +348,15 @@ export function planTraining(
     p.earlyStoppingPatience > 0
       ? Math.max(p.earlyStoppingPatience, Math.round(p.earlyStoppingPatience * share))
       : 0
+  // Measured on the shipped sample (bench/README.md): 2 px shifts of the images the class loss's
+  // classifier learns from and judges put 85.6% of accepted samples in their class against 80.5%
+  // without (Shirt 59% against 39%). Not measured on larger sets, which need it less.
+  const classAugmentShift = data.imageCount < 2000 ? 2 : 0
   const merged = {
     ...p,
     epochs,
     timeBudgetSeconds,
+    classAugmentShift,
     baseFilters: width.filters,
     klWarmupEpochs,
     earlyStoppingPatience,
@@ -365,6 +376,10 @@ export function planTraining(
   if (given.learningRate === undefined && settings.learningRate !== p.learningRate)
     reasons.push(
       `Learning rate ${settings.learningRate}: the preset's ${p.learningRate} scaled by 32 / ${data.size} px, which keeps large images from diverging.`,
+    )
+  if (given.classAugmentShift === undefined && settings.classAugmentShift)
+    reasons.push(
+      `Class loss augmentation ${settings.classAugmentShift} px: with fewer than 2,000 images the classifier that keeps samples on their label learns from, and judges, shifted copies, so it does not learn the few images by heart.`,
     )
   const scaled: string[] = []
   if (given.klWarmupEpochs === undefined)

@@ -79,6 +79,14 @@ describe('training budgets by optimiser steps and time', () => {
     expect(resolveSettings({ baseFilters: 8 }, sample).baseFilters).toBe(8)
   })
 
+  it('augments the class loss on small datasets only, unless told otherwise', () => {
+    expect(resolveSettings({}, sample).classAugmentShift).toBe(2)
+    expect(resolveSettings({ epochs: 3 }, sample).classAugmentShift).toBe(2)
+    expect(resolveSettings({ classAugmentShift: 0 }, sample).classAugmentShift).toBe(0)
+    expect(resolveSettings({}, { ...sample, imageCount: 20_000 }).classAugmentShift).toBe(0)
+    expect(planTraining({}, sample).reasons.join(' ')).toContain('Class loss augmentation 2 px')
+  })
+
   it('scales warm-up and early-stopping patience with the planned run', () => {
     const s = resolveSettings({}, sample)
     const share = s.epochs / BUDGETS.balanced.epochs
