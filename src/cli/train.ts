@@ -2,7 +2,8 @@ import { resolve } from 'node:path'
 import type { Core } from '../core/core'
 import { formatDuration } from '../shared/format'
 import type { RunEvent, RunSummary } from '../shared/runs'
-import type { TrainSettings } from '../shared/train-settings'
+import { planTraining, type TrainingPlan, type TrainSettings } from '../shared/train-settings'
+import { channelCount } from '../shared/types'
 import { call, numberFlag, parse, UsageError } from './args'
 import { followJob } from './follow'
 import { blocks } from './progress-bar'
@@ -88,10 +89,37 @@ async function follow(
   return final.status === 'completed' ? 0 : final.status === 'cancelled' ? 130 : 1
 }
 
+/**
+ * Prints why the run gets its epochs, width and schedule, as the training panel shows it: the same
+ * plan (src/shared/train-settings.ts) at the speed measured here, which the run then reuses.
+ */
+async function explain(core: Core, id: number, settings: Partial<TrainSettings>): Promise<void> {
+  const ds = await call(core, 'datasets.get', { id })
+  let imagesPerSecond: number | null = null
+  if (settings.epochs === undefined) {
+    process.stderr.write('Measuring training speed here…\n')
+    const r = await core.call('runs.estimate', { datasetId: id })
+    if (r.ok) imagesPerSecond = r.value.imagesPerSecond[settings.preset ?? 'balanced']
+  }
+  let plan: TrainingPlan
+  try {
+    plan = planTraining(settings, {
+      size: ds.size,
+      channels: channelCount(ds.channels),
+      imageCount: ds.imageCount,
+      imagesPerSecond,
+    })
+  } catch {
+    return // the start refuses it with the setting's own message
+  }
+  process.stderr.write('Why these settings:\n')
+  for (const r of plan.reasons) process.stderr.write(`  - ${safe(r)}\n`)
+}
+
 export async function trainCommand(core: Core, argv: string[]): Promise<number> {
   const { positional, flags } = parse(
     argv,
-    ['preset', 'epochs', 'latent', 'beta', 'seed', 'batch-size', 'lr', 'backend'],
+    ['preset', 'epochs', 'latent', 'beta', 'seed', 'batch-size', 'lr', 'time-budget', 'backend'],
     ['json'],
   )
   if (positional.length !== 1) throw new UsageError('train needs exactly one dataset')
@@ -104,9 +132,11 @@ export async function trainCommand(core: Core, argv: string[]): Promise<number> 
     seed: numberFlag(flags, 'seed'),
     batchSize: numberFlag(flags, 'batch-size'),
     learningRate: numberFlag(flags, 'lr'),
+    timeBudgetSeconds: numberFlag(flags, 'time-budget'),
   }
   const clean = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined))
   const backend = flags.get('backend') as 'auto' | undefined
+  if (!flags.has('json')) await explain(core, id, clean)
   return follow(
     core,
     () => call(core, 'runs.start', { datasetId: id, settings: clean, backend }),

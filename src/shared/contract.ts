@@ -290,8 +290,14 @@ export interface MethodResults {
     classIndex: number
     checkpoint: { kind: 'best' | 'last'; epoch: number }
   }
-  /** Seconds per epoch of each preset on this dataset, on this machine's backend. */
-  'runs.estimate': { secondsPerEpoch: Record<'fast' | 'balanced' | 'quality', number> }
+  /**
+   * Each preset's training speed on this dataset's geometry, on this machine's backend, and the
+   * seconds an epoch of it takes; planTraining turns the speed into the run's epochs.
+   */
+  'runs.estimate': {
+    secondsPerEpoch: Record<'fast' | 'balanced' | 'quality', number>
+    imagesPerSecond: Record<'fast' | 'balanced' | 'quality', number>
+  }
   'system.doctor': DoctorReport
   'generations.plan': Plan
   'generations.start': GenerationSummary

@@ -134,7 +134,11 @@ export type FromTrainer =
     }
   /** The finished run's per-class forecast (shared/forecast.ts), just before `done`. */
   | { type: 'forecast'; forecast: RunForecast }
-  | { type: 'done'; outcome: 'completed' | 'early-stopped' | 'cancelled'; epochs: number }
+  | {
+      type: 'done'
+      outcome: 'completed' | 'early-stopped' | 'cancelled' | 'time-budget'
+      epochs: number
+    }
   | { type: 'sampled'; files: string[]; latents: number[][] }
   | { type: 'doctor'; backend: BackendInfo }
   | { type: 'generator-exported'; files: string[] }

@@ -24,12 +24,29 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
   await small.screenshot({ path: 'test-results/screenshots/small-classes.png' })
 
   const panel = app.getByTestId('train-panel')
-  // each preset shows how long it would take here, measured on this machine's backend
+  // each preset shows its epochs, steps and how long they take here, measured on this machine's
+  // backend (356 images are 5 steps an epoch: fast's minimum of 250 steps is 50 epochs, fewer if
+  // its 90 s do not fit them on a busy machine)
   await expect(panel.getByTestId('preset-estimate').first()).toContainText(
-    /10 epochs · about \d+(s|m \d+s) here/,
+    /\d+ epochs · \d+ steps · about \d+(s|m \d+s) here/,
     { timeout: 60_000 },
   )
+  // and why: the numbers behind the plan, in sentences
+  const why = panel.getByTestId('train-why')
+  await expect(why).toContainText(
+    '356 images (320 for training) in batches of 64: 5 optimiser steps',
+  )
+  await expect(why).toContainText(
+    "Balanced's 40 epochs would be 200 steps, under its minimum of 600",
+  )
+  await expect(why).toContainText(
+    /images\/s measured here; it stops at 10 min|over its 10 min budget/,
+  )
+  await expect(why).toContainText('Base filters 24: fewer than 1,000 images')
   await panel.getByText('Fast', { exact: true }).click()
+  await expect(why).toContainText(
+    "Fast's 10 epochs would be 50 steps, under its minimum of 250 steps: 50 epochs (250 steps)",
+  )
   await panel.getByRole('button', { name: 'Show advanced settings' }).click()
   // empty fields show what a run on this dataset gets (28 px, 356 images: latent 16, rate 5e-3)
   await expect(panel.getByRole('spinbutton', { name: 'Latent size' })).toHaveAttribute(
@@ -52,7 +69,7 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
   await expect.soft(panel.getByTestId('field-error')).toHaveText('Epochs must be at least 1')
   await expect
     .soft(panel.locator('.preset.selected').getByTestId('preset-estimate'))
-    .toHaveText('10 epochs · —')
+    .toHaveText(/^\d+ epochs · \d+ steps · —$/)
   await panel.screenshot({ path: 'test-results/screenshots/train-invalid.png' })
   await panel.getByRole('spinbutton', { name: 'Epochs', exact: true }).fill('')
   // a setting that makes no sense is refused with a message
@@ -66,6 +83,8 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
   await panel.getByRole('spinbutton', { name: 'Latent size' }).fill('8')
   await panel.getByRole('spinbutton', { name: 'Epochs', exact: true }).fill('3')
   await panel.getByRole('spinbutton', { name: 'Batch size' }).fill('32')
+  // a person's epoch count wins, and the reasoning says so
+  await expect(why).toContainText('3 epochs as you set (30 steps), run in full')
   await app.getByTestId('train-start').click()
 
   await expect(app.getByTestId('run-title')).toContainText('Run #1')

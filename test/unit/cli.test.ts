@@ -61,6 +61,27 @@ describe('the synthfold CLI (real process, sample dataset)', () => {
     expect(usage.stderr).toMatch(/dataset/)
   })
 
+  it('train says why the run gets its settings, and --time-budget sets the budget', () => {
+    const t = cli(
+      'train',
+      String(datasetId),
+      '--preset',
+      'fast',
+      '--epochs',
+      '1',
+      '--time-budget',
+      '30',
+    )
+    expect(t.code, t.stderr).toBe(0)
+    expect(t.stderr).toContain('Why these settings:')
+    expect(t.stderr).toContain(
+      '  - 356 images (320 for training) in batches of 64: 5 optimiser steps',
+    )
+    expect(t.stderr).toContain('  - 1 epoch as you set (5 steps), stopped at 30 s if not done.')
+    expect(t.stderr).toContain('  - Base filters 12: fewer than 1,000 images')
+    expect(t.stdout).toMatch(/Run \d+: completed after 1 epoch\(s\)/)
+  })
+
   it('train --json prints the run, resume continues it, sample writes images, doctor names the backend', () => {
     const t = cli(
       'train',

@@ -59,7 +59,11 @@ describe('a lost or replaced database', () => {
       const datasetId = (await importAndWait(core, { path: SAMPLE })).summary!.datasetId
       mkdirSync(join(home, 'runs', '1', 'best'), { recursive: true })
       writeFileSync(join(home, 'runs', '1', 'best', 'checkpoint.json'), 'old run')
-      const r = await core.call('runs.start', { datasetId, settings: { preset: 'fast' } })
+      // an epoch count: no speed measurement (a worker process) before the refusal
+      const r = await core.call('runs.start', {
+        datasetId,
+        settings: { preset: 'fast', epochs: 1 },
+      })
       expect(r.ok).toBe(false)
       if (!r.ok) expect(r.error.message).toMatch(/runs\/1 already holds files/)
       expect(readFileSync(join(home, 'runs', '1', 'best', 'checkpoint.json'), 'utf8')).toBe(

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Core } from '../../src/core/core'
 import type { RunEvent, RunSummary } from '../../src/shared/runs'
+import { planTraining } from '../../src/shared/train-settings'
 import { importAndWait, ok } from './helpers/core'
 import { tmp } from './helpers/messy'
 
@@ -178,6 +179,70 @@ describe('training runs, each in its own process', () => {
       await second.close()
     }
   })
+
+  it('stops at its time budget with the reason, keeping the best checkpoint', async () => {
+    let id = 0
+    const done = finished(core, () => id)
+    const settings = { ...tiny, epochs: 5000, timeBudgetSeconds: 4 }
+    id = (await ok(core.call('runs.start', { datasetId, settings }))).id
+    const run = await done
+    // far fewer than the 5,000 epochs asked for
+    expect(run.status).toBe('completed')
+    expect(run.epochsDone).toBeGreaterThan(0)
+    expect(run.epochsDone).toBeLessThan(5000)
+    const best = run.checkpoints.find((c) => c.kind === 'best')
+    expect(best).toBeDefined()
+    expect(run.error).toBe(
+      `Stopped at the time budget (4 s) after ${run.epochsDone} of 5000 epochs: training ran slower than planned. The best checkpoint (epoch ${best!.epoch}) is kept.`,
+    )
+    expect(run.checkpoints.map((c) => c.kind).sort()).toEqual(['best', 'last'])
+    // the kept checkpoint samples
+    const out = join(home, 'budget-samples')
+    const s = await ok(core.call('runs.sample', { runId: id, class: 'Bag', n: 2, outDir: out }))
+    expect(s.files).toHaveLength(2)
+  })
+
+  // two worker processes one after the other (the speed measurement, then the run): on a busy
+  // 2-core machine they take more than the default minute
+  it(
+    'plans the epochs and the time budget from the preset at the measured speed',
+    {
+      timeout: 180_000,
+    },
+    async () => {
+      let id = 0
+      let asked = false
+      const done = finished(
+        core,
+        () => id,
+        (e) => {
+          if (e.type === 'progress' && !asked) {
+            asked = true
+            void core.call('runs.cancel', { runId: id })
+          }
+        },
+      )
+      const settings = { preset: 'fast' as const, batchSize: 32 }
+      const started = await ok(core.call('runs.start', { datasetId, settings }))
+      id = started.id
+      // measured once a session (when the panel opens, or here by the start): the same numbers
+      const { imagesPerSecond } = await ok(core.call('runs.estimate', { datasetId }))
+      const plan = planTraining(settings, {
+        size: 28,
+        channels: 1,
+        imageCount: 356,
+        imagesPerSecond: imagesPerSecond.fast,
+      })
+      // 356 images, 10% held out, batches of 32: 10 steps an epoch; fast takes at least 250 steps
+      // (25 epochs) unless its 90 s do not fit them at this speed
+      expect(plan.stepsPerEpoch).toBe(10)
+      expect(started.settings).toEqual(plan.settings)
+      expect(started.settings.epochs).toBe(plan.capped ? plan.settings.epochs : 25)
+      expect(started.settings.timeBudgetSeconds).toBe(90)
+      expect(started.settings.baseFilters).toBe(12)
+      expect((await done).status).toBe('cancelled')
+    },
+  )
 
   it('deletes a run and its files', async () => {
     const [run] = await ok(core.call('runs.list', { datasetId }))

@@ -3,6 +3,7 @@ import { absoluteFolder, isEmptyFolder } from '../util/out-folder'
 import type { MethodName, MethodResults, ParsedArgs } from '../../shared/contract'
 import { AppError } from '../../shared/result'
 import { channelCount } from '../../shared/types'
+import { planTraining, secondsPerEpoch } from '../../shared/train-settings'
 import type { RunsRepo } from '../db/runs-repo'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { RunManager } from '../jobs/run-jobs'
@@ -69,14 +70,24 @@ export function runHandlers(runs: RunManager, repo: RunsRepo, datasets: Datasets
         classes,
         imageCount: ds.imageCount,
       })
-      // An epoch sees about the training split (90%) plus a validation pass.
-      const perEpoch = (ips: number): number => (ds.imageCount * 1.0) / Math.max(1e-6, ips)
+      // as the plan counts it: the preset's steps an epoch, and the work after each epoch
+      const perEpoch = (preset: 'fast' | 'balanced' | 'quality'): number => {
+        const data = { size: ds.size, channels, imageCount: ds.imageCount }
+        const plan = planTraining({ preset }, { ...data, imagesPerSecond: speeds[preset] })
+        return secondsPerEpoch(
+          ds.imageCount,
+          plan.stepsPerEpoch,
+          plan.settings.batchSize,
+          speeds[preset],
+        )
+      }
       return {
         secondsPerEpoch: {
-          fast: perEpoch(speeds.fast),
-          balanced: perEpoch(speeds.balanced),
-          quality: perEpoch(speeds.quality),
+          fast: perEpoch('fast'),
+          balanced: perEpoch('balanced'),
+          quality: perEpoch('quality'),
         },
+        imagesPerSecond: { ...speeds },
       }
     },
     'system.doctor': async ({ backend }) => {

@@ -121,6 +121,16 @@ async function run(job: TrainJob): Promise<void> {
   })
 
   const s = job.settings
+  // The budget counts wall time over every session of the run: a resumed run has its earlier
+  // sessions' seconds from the checkpoint. Settings from before budgets have none (0: no budget).
+  const budget = s.timeBudgetSeconds ?? 0
+  const sessionStart = Date.now()
+  const trainedBefore = trainer.trainedSeconds
+  const clock = (): number =>
+    (trainer.trainedSeconds = trainedBefore + (Date.now() - sessionStart) / 1000)
+  // Never before a best checkpoint exists: a run stopped in its first epoch would leave nothing
+  // to generate from, so a plan whose one epoch is over the budget trains that epoch.
+  const overBudget = (): boolean => budget > 0 && best !== null && clock() >= budget
   let sinceBest = 0
   let lastSent = 0
   let lastSaved = Date.now()
@@ -141,7 +151,17 @@ async function run(job: TrainJob): Promise<void> {
   // at the first batch or epoch boundary after it has passed.
   const lastEvery = 1000 * Number(process.env.SYNTHFOLD_LAST_CHECKPOINT_SECONDS ?? 60)
   const due = (): boolean => Date.now() - lastSaved >= lastEvery
+  const previewEvery = 3000
+  let lastPreview = 0
+  // Stopped by the budget (measured speed was off, or the machine got busy): the best checkpoint
+  // stays the best, `last` keeps the steps since, and the run counts as done.
+  const budgetStop = async (last: 'saved' | 'quick' | 'full'): Promise<void> => {
+    if (last !== 'saved') await save('last', last === 'quick')
+    sendForecast(trainer, job.runDir)
+    send({ type: 'done', outcome: 'time-budget', epochs: trainer.epoch })
+  }
   while (trainer.epoch < s.epochs) {
+    if (overBudget()) return budgetStop('saved')
     const metrics = await trainer.trainEpoch(
       (p) => {
         const now = Date.now()
@@ -149,11 +169,13 @@ async function run(job: TrainJob): Promise<void> {
         lastSent = now
         send({ type: 'progress', ...p })
       },
-      () => stop,
+      () => stop || overBudget(),
       async () => {
         if (due()) await save('last', true)
       },
     )
+    clock()
+    if (!metrics && !stop) return budgetStop('quick')
     if (!metrics) {
       // cancelled: the checkpoint keeps the latent prior fitted at the last epoch's end
       await save('last', true)
@@ -169,19 +191,27 @@ async function run(job: TrainJob): Promise<void> {
     } else sinceBest++
     const savedLast = trainer.epoch % s.checkpointEvery === 0 || trainer.epoch === s.epochs || due()
     if (savedLast) await save('last')
-    // after the checkpoints, so the previews reuse their latent statistics (a cancel that arrives
-    // meanwhile is seen at the next epoch's first batch)
-    await writePreviews(trainer, job.runDir, s.seed + trainer.epoch)
-    send({ type: 'preview', epoch: trainer.epoch })
-    if (
+    const earlyStop =
       s.earlyStoppingPatience > 0 &&
       sinceBest >= s.earlyStoppingPatience &&
-      trainer.split.val.length
-    ) {
+      trainer.split.val.length > 0
+    const budgetOver = trainer.epoch < s.epochs && overBudget()
+    // after the checkpoints, so the previews reuse their latent statistics (a cancel that arrives
+    // meanwhile is seen at the next epoch's first batch). A small dataset's epochs take a fraction
+    // of a second: previews every epoch would cost it a fifth of its training time, so they are
+    // written at most every few seconds, and always at the first and the final epoch.
+    const ending = trainer.epoch === s.epochs || earlyStop || budgetOver
+    if (trainer.epoch === 1 || ending || Date.now() - lastPreview >= previewEvery) {
+      await writePreviews(trainer, job.runDir, s.seed + trainer.epoch)
+      lastPreview = Date.now()
+      send({ type: 'preview', epoch: trainer.epoch })
+    }
+    if (earlyStop) {
       if (!savedLast) await save('last')
       sendForecast(trainer, job.runDir)
       return send({ type: 'done', outcome: 'early-stopped', epochs: trainer.epoch })
     }
+    if (budgetOver) return budgetStop(savedLast ? 'saved' : 'full')
   }
   sendForecast(trainer, job.runDir)
   send({ type: 'done', outcome: 'completed', epochs: trainer.epoch })

@@ -4,7 +4,7 @@ import type { Database } from 'better-sqlite3'
 import { AppError } from '../../shared/result'
 import type { RunEvent, RunSummary } from '../../shared/runs'
 import { channelCount } from '../../shared/types'
-import { resolveSettings, type TrainSettings } from '../../shared/train-settings'
+import { formatBudget, resolveSettings, type TrainSettings } from '../../shared/train-settings'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { RunsRepo } from '../db/runs-repo'
 import type { BackendInfo, BackendName } from '../../shared/backend'
@@ -13,6 +13,17 @@ import { diskFullMessage, isDiskFull } from '../util/disk'
 import { runTrainerJob, startTrainerProcess, type TrainerProcess } from './ml-launcher'
 import type { SpawnWorker } from './worker-process'
 import type { FromTrainer } from '../../shared/ml-protocol'
+
+/** Why a run ended at its time budget, for the run page and the CLI. */
+function budgetMessage(s: TrainSettings, epochs: number, bestEpoch: number | null): string {
+  return (
+    `Stopped at the time budget (${formatBudget(s.timeBudgetSeconds)}) after ${epochs} of ${s.epochs} epochs: ` +
+    `training ran slower than planned. ` +
+    (bestEpoch === null
+      ? 'Its last checkpoint is kept.'
+      : `The best checkpoint (epoch ${bestEpoch}) is kept.`)
+  )
+}
 
 type Outcome = { status: 'completed' | 'cancelled' | 'failed' | 'diverged'; error: string | null }
 
@@ -48,11 +59,11 @@ export class RunManager {
     return join(this.ctx.home, 'runs', String(runId))
   }
 
-  start(
+  async start(
     datasetId: number,
     input: Partial<TrainSettings>,
     backend: BackendName | 'auto' = 'auto',
-  ): RunSummary {
+  ): Promise<RunSummary> {
     const ds = this.ctx.datasets.get(datasetId)
     if (!ds) throw new AppError('not_found', `No dataset with id ${datasetId}.`)
     if (ds.status === 'importing')
@@ -63,7 +74,20 @@ export class RunManager {
     // the first run of a dataset sets its evaluation split aside
     this.ctx.datasets.ensureHeldOut(datasetId)
     const channels = channelCount(ds.channels)
-    const settings = resolveSettings(input, { size: ds.size, channels, imageCount: ds.imageCount })
+    const geo = { size: ds.size, channels, imageCount: ds.imageCount }
+    // The epochs are planned from the preset's speed here (measured once a session, usually when
+    // the training panel opened); a person's epoch count needs none. Unmeasured, the plan is the
+    // step target and the trainer's own clock keeps the time budget.
+    let imagesPerSecond: number | null = null
+    if (input.epochs === undefined) {
+      try {
+        const speeds = await this.presetSpeeds({ ...geo, classes: classes.length })
+        imagesPerSecond = speeds[input.preset ?? 'balanced']
+      } catch {
+        imagesPerSecond = null
+      }
+    }
+    const settings = resolveSettings(input, { ...geo, imagesPerSecond })
     const runId = this.ctx.runs.create(
       datasetId,
       settings,
@@ -364,7 +388,9 @@ export class RunManager {
         m.outcome === 'cancelled' ? 'cancelled' : 'completed',
         m.outcome === 'early-stopped'
           ? `Stopped early after ${m.epochs} epochs: the validation loss stopped improving.`
-          : null,
+          : m.outcome === 'time-budget'
+            ? budgetMessage(s, m.epochs, runs.checkpoint(runId, 'best')?.epoch ?? null)
+            : null,
       )
     } else if (m.type === 'error') {
       this.report(live, m.diverged ? 'diverged' : 'failed', m.error.message)

@@ -14,6 +14,8 @@ export interface CheckpointMeta {
   settings: TrainSettings
   classNames: string[]
   bestValLoss: number | null
+  /** Seconds trained up to this checkpoint, for the time budget (absent before budgets). */
+  trainedSeconds?: number
   /** Fitted class-conditional prior used for sampling (absent in very old checkpoints). */
   latentStats?: LatentStats
   /** Layer weights (encoder then decoder) and optimiser state, in file order. */
@@ -70,6 +72,7 @@ export async function saveCheckpoint(
     settings: trainer.settings,
     classNames: trainer.data.classNames,
     bestValLoss,
+    trainedSeconds: trainer.trainedSeconds,
     latentStats: quick ? trainer.latestLatentStats() : trainer.latentStats(),
     tensors,
   }
@@ -149,5 +152,6 @@ export async function restoreTrainer(trainer: Trainer, dir: string): Promise<Che
   for (const t of Object.values(groups).flat()) t.dispose()
   trainer.weightsChanged()
   trainer.epoch = meta.epoch
+  trainer.trainedSeconds = meta.trainedSeconds ?? 0
   return meta
 }

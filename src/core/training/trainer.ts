@@ -40,12 +40,47 @@ function injectedDivergence(epoch: number, batch: number): boolean {
   return m !== null && Number(m[1]) === epoch && Number(m[2]) === batch
 }
 
+/**
+ * Images translated by up to `max` pixels (edges mirrored), in four groups with shifts of their
+ * own: DiffAugment's translation, differentiable, so decoded images can be judged through it.
+ */
+function shifted(x: tf.Tensor, max: number, seed: number): tf.Tensor {
+  if (max <= 0) return x
+  const [n, h, w] = x.shape as [number, number, number, number]
+  const rand = rng(seed)
+  const padded = tf.mirrorPad(
+    x as tf.Tensor4D,
+    [
+      [0, 0],
+      [max, max],
+      [max, max],
+      [0, 0],
+    ],
+    'symmetric',
+  )
+  const groups = Math.min(4, n)
+  const parts: tf.Tensor[] = []
+  for (let g = 0; g < groups; g++) {
+    const from = Math.floor((g * n) / groups)
+    const to = Math.floor(((g + 1) * n) / groups)
+    const dy = Math.floor(rand() * (2 * max + 1))
+    const dx = Math.floor(rand() * (2 * max + 1))
+    parts.push(tf.slice(padded, [from, dy, dx, 0], [to - from, h, w, -1]))
+  }
+  return tf.concat(parts, 0)
+}
+
 /** A model, its optimiser and data split, trained one epoch at a time. */
 export class Trainer {
   readonly model: Cvae
   readonly optimizer: FusedAdam
   readonly split: { train: number[]; val: number[] }
   epoch = 0
+  /**
+   * Seconds this run has trained, over every session of it (kept in checkpoints): what the time
+   * budget counts. The training process keeps it up to date.
+   */
+  trainedSeconds = 0
   /** Bumped whenever the weights change (a step, a restore): keys the latent-statistics cache. */
   private weightsVersion = 0
   private latentCache: { version: number; limit: number; stats: LatentStats } | null = null
@@ -146,6 +181,7 @@ export class Trainer {
     const { size, channels } = this.data
     const { x, y } = batchArrays(this.data, indices, this.classes)
     const n = indices.length
+    const shift = s.classAugmentShift ?? 0
     const out = tf.tidy(() => {
       const xt = tf.tensor4d(x, [n, size, size, channels])
       const yt = tf.tensor2d(y, [n, this.classes])
@@ -174,7 +210,7 @@ export class Trainer {
         const fake = tf.sigmoid(
           this.model.decoder.apply([zPrior, fakeYf], { training: true }) as tf.Tensor,
         )
-        const judged = this.model.classifier.apply(fake) as tf.Tensor2D
+        const judged = this.model.classifier.apply(shifted(fake, shift, seed)) as tf.Tensor2D
         const aux = tf.losses.softmaxCrossEntropy(fakeYf, judged) as tf.Scalar
         return tf.add(
           l.total,
@@ -189,7 +225,9 @@ export class Trainer {
           () =>
             tf.losses.softmaxCrossEntropy(
               yt,
-              this.model.classifier.apply(xt, { training: true }) as tf.Tensor2D,
+              this.model.classifier.apply(shifted(xt, shift, seed + 1), {
+                training: true,
+              }) as tf.Tensor2D,
             ) as tf.Scalar,
           this.classifierVars,
         )

@@ -35,6 +35,8 @@ describe('the CVAE trainer on the sample dataset', () => {
   afterAll(() => rmSync(home, { recursive: true, force: true }))
 
   it('learns: the loss falls, and the tensor count stays flat across steps', async () => {
+    // the sample's default: the class loss judges shifted images (a differentiable augmentation)
+    expect(settings().classAugmentShift).toBe(2)
     const t = new Trainer(data, settings())
     const counts: number[] = []
     const losses: number[] = []
@@ -239,6 +241,21 @@ describe('the CVAE trainer on the sample dataset', () => {
     )
     expect(t.latestLatentStats()).toBe(restored)
     t.dispose()
+  })
+
+  it('applies the class-loss augmentation: the same seed trains differently with it off', async () => {
+    const epoch = async (shift: number): Promise<number> => {
+      const t = new Trainer(data, settings({ classAugmentShift: shift }))
+      const m = await t.trainEpoch(
+        () => undefined,
+        () => false,
+      )
+      t.dispose()
+      return m!.loss
+    }
+    const off = await epoch(0)
+    expect(await epoch(0)).toBe(off) // reproducible, so a difference is the augmentation's
+    expect(await epoch(2)).not.toBe(off)
   })
 
   it('stops between batches when asked', async () => {
