@@ -25,7 +25,9 @@ const COPY_EXT: Record<string, string> = {
 export const RESERVED_NAMES = ['metadata.csv', 'metadata.jsonl', 'report.html']
 
 export interface PlannedFile extends ExportFile {
-  meta: Omit<ManifestRow, 'file_name' | 'sha256'>
+  meta: Omit<ManifestRow, 'file_name' | 'sha256' | 'loss_weight'>
+  /** The generation a synthetic image comes from (null for a real one). */
+  generationId: number | null
   classIndex: number
   synthetic: boolean
   /** For the report's sample sheets. */
@@ -167,6 +169,7 @@ export function exportContents(
         class_confidence: null,
         novelty: null,
       },
+      generationId: null,
       classIndex: c,
       synthetic: false,
       preview: source,
@@ -198,6 +201,7 @@ export function exportContents(
         class_confidence: smp.confidence,
         novelty: smp.novelty,
       },
+      generationId: smp.generation_id,
       classIndex: c,
       synthetic: true,
       preview: path,

@@ -21,6 +21,12 @@ export interface ManifestRow {
   class_confidence: number | null
   novelty: number | null
   sha256: string
+  /**
+   * The loss weight the downstream check suggests for the image: 0.5 for a synthetic one when
+   * the generation's latest completed evaluation found synthetic images at half weight best,
+   * else 1 (always 1 for a real image).
+   */
+  loss_weight: number
 }
 
 /** Column order of both manifest files. */
@@ -33,6 +39,7 @@ export const MANIFEST_COLUMNS = [
   'class_confidence',
   'novelty',
   'sha256',
+  'loss_weight',
 ] as const satisfies readonly (keyof ManifestRow)[]
 
 export type CsvValue = string | number | boolean | null

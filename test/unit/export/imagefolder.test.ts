@@ -58,6 +58,7 @@ describe('an export read as an image-classification dataset', () => {
               class_confidence: i % 2 ? 0.9 : null,
               novelty: null,
               sha256: w.sha256,
+              loss_weight: i % 2 ? 0.5 : 1,
             }))
             return Buffer.from(manifestCsv(rows))
           },

@@ -17,6 +17,7 @@ const rows: ManifestRow[] = [
     class_confidence: null,
     novelty: null,
     sha256: 'ab'.repeat(32),
+    loss_weight: 1,
   },
   {
     file_name: 'train/a_b/s1.png',
@@ -27,6 +28,7 @@ const rows: ManifestRow[] = [
     class_confidence: 0.875,
     novelty: 1e-7,
     sha256: 'cd'.repeat(32),
+    loss_weight: 0.5,
   },
 ]
 
@@ -40,7 +42,7 @@ describe('manifest', () => {
   it('writes a CSV that Python reads back to the same values', () => {
     const csv = manifestCsv(rows)
     expect(csv.split('\n')[0]).toBe(
-      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256',
+      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256,loss_weight',
     )
     const py = spawnSync(
       '/usr/bin/python3',
@@ -55,6 +57,9 @@ describe('manifest', () => {
     expect(back[1].is_synthetic).toBe('true')
     expect(Number(back[1].novelty)).toBe(1e-7)
     expect(back[0].class_confidence).toBe('')
+    // the suggested loss weight comes last, after every earlier column
+    expect(Number(back[1].loss_weight)).toBe(0.5)
+    expect(Number(back[0].loss_weight)).toBe(1)
   })
 
   it('writes one JSON object per line with the columns in order', () => {
