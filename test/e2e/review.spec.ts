@@ -61,7 +61,7 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
   await expect(table.locator('tr[data-class="Ankle_boot"]')).toContainText('16')
   // the class test per class: the bar asked for, and how well the classifiers know the class
   await expect(table.getByTestId('class-test-Bag')).toContainText('≥ 0.05')
-  await expect(table.getByTestId('class-test-Bag')).toContainText(/\d+% of 12 held out/)
+  await expect(table.getByTestId('class-test-Bag')).toContainText(/\d+% of 9 held out/)
 
   // filter to one class
   await app.getByTestId('filter-class').selectOption({ label: 'Bag' })
@@ -196,7 +196,7 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
     // one metadata file per split folder, paths relative to it (Hugging Face imagefolder)
     const csv = readFileSync(join(out, 'train', 'metadata.csv'), 'utf8')
     expect(csv.split('\n')[0]).toBe(
-      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256',
+      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256,loss_weight',
     )
     expect(csv).toMatch(/^Bag\/synthetic-g1-s\d+\.png,Bag,train,true,/m)
     await app.screenshot({ path: 'test-results/screenshots/export.png', fullPage: true })
