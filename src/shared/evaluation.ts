@@ -188,3 +188,14 @@ export type EvaluationEvent =
 
 /** The seeds an evaluation uses unless asked otherwise. */
 export const DEFAULT_EVALUATION_SEEDS = 3
+
+/** The loss weight of a synthetic image in the `synthetic-half-weight` arm. */
+export const HALF_WEIGHT = 0.5
+
+/**
+ * The loss weight an export suggests for synthetic images: the half weight when that arm won the
+ * check, else 1 (no evidence that weighting them down helps). Real images always weigh 1.
+ */
+export function suggestedSyntheticWeight(best: ArmName | null | undefined): number {
+  return best === 'synthetic-half-weight' ? HALF_WEIGHT : 1
+}

@@ -30,7 +30,9 @@ export const RESERVED_NAMES = [
 ]
 
 export interface PlannedFile extends ExportFile {
-  meta: Omit<ManifestRow, 'file_name' | 'sha256'>
+  meta: Omit<ManifestRow, 'file_name' | 'sha256' | 'loss_weight'>
+  /** The generation a synthetic image comes from (null for a real one). */
+  generationId: number | null
   classIndex: number
   synthetic: boolean
   /** For the report's sample sheets. */
@@ -184,6 +186,7 @@ export function exportContents(
         // itself: rows that share a source_image belong together (in one split)
         source_image: source,
       },
+      generationId: null,
       classIndex: c,
       synthetic: false,
       preview: source,
@@ -231,6 +234,7 @@ export function exportContents(
         origin: smp.source,
         source_image: augmented && smp.source_rel ? join(ds.root, smp.source_rel) : null,
       },
+      generationId: smp.generation_id,
       classIndex: c,
       synthetic: true,
       preview: path,

@@ -28,6 +28,12 @@ export interface ManifestRow {
    * one's source image; null for the generator's samples. Rows that share one belong together.
    */
   source_image: string | null
+  /**
+   * The loss weight the downstream check suggests for the image: 0.5 for a synthetic one when
+   * the generation's latest completed evaluation found synthetic images at half weight best,
+   * else 1 (always 1 for a real image).
+   */
+  loss_weight: number
 }
 
 /** Column order of both manifest files. */
@@ -42,6 +48,7 @@ export const MANIFEST_COLUMNS = [
   'sha256',
   'origin',
   'source_image',
+  'loss_weight',
 ] as const satisfies readonly (keyof ManifestRow)[]
 
 export type CsvValue = string | number | boolean | null

@@ -5,6 +5,13 @@
  */
 import sharp, { type OverlayOptions } from 'sharp'
 import type { ExportClassCount, ExportOptions, MixedSizes } from '../../shared/export'
+import {
+  ARM_LABELS,
+  ARM_NAMES,
+  SYNTHETIC_ARMS,
+  suggestedSyntheticWeight,
+  type EvaluationSummary,
+} from '../../shared/evaluation'
 import type { PlannedFile } from './contents'
 
 export interface ReportRun {
@@ -62,6 +69,32 @@ export function reportDate(d: Date): string {
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
+const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '–')
+
+/**
+ * "Does it help?": a generation's latest completed downstream check, as a table of arms (balanced
+ * accuracy ± spread over seeds, macro-F1), its verdict and the loss weight the export applied.
+ */
+export function evaluationSection(e: EvaluationSummary): string {
+  const rows = ARM_NAMES.map((n) => e.arms.find((a) => a.name === n))
+    .filter((a) => a !== undefined)
+    .map(
+      (a) =>
+        `<tr${a.name === e.best ? ' class=best' : ''} data-arm="${a.name}"><td>${esc(ARM_LABELS[a.name])}${a.name === e.best ? ' <strong>(best)</strong>' : ''}</td><td>${SYNTHETIC_ARMS.includes(a.name) ? 'yes' : 'no'}</td><td class=n>${pct(a.balancedAccuracy)}${a.seeds.length > 1 ? ` ± ${(a.spread * 100).toFixed(1)}` : ''}</td><td class=n>${pct(a.macroF1)}</td></tr>`,
+    )
+    .join('\n')
+  const held = e.heldOut.reduce((a, h) => a + h.count, 0)
+  const none = e.heldOut.filter((h) => h.count === 0).map((h) => h.class)
+  const weight = suggestedSyntheticWeight(e.best)
+  return `<h3>Generation #${e.generationId}</h3>
+<p data-testid="report-verdict"><strong>${esc(e.verdict ?? '')}</strong></p>
+<table data-testid="report-evaluation"><thead><tr><th>Arm</th><th>Synthetic images</th><th>Balanced accuracy</th><th>Macro-F1</th></tr></thead>
+<tbody>${rows}</tbody></table>
+<p class=muted>Scored on ${held} held-out real images${none.length ? `; ${none.map(esc).join(', ')} too small to hold any out` : ''} · ${e.seeds} seed${e.seeds === 1 ? '' : 's'} · ${e.syntheticImages ?? 0} synthetic images at the time.
+${weight !== 1 ? `The metadata's <code>loss_weight</code> is ${weight} for this generation's synthetic images, as the check found best.` : "The metadata's <code>loss_weight</code> is 1 for this generation's images."}</p>
+${e.runExcludedHeldOut ? '' : '<p class=warn>The run behind this generation trained on the held-out images, so the synthetic arms may look better than they are.</p>'}`
+}
+
 export async function reportHtml(input: {
   datasetName: string
   options: ExportOptions
@@ -74,6 +107,8 @@ export async function reportHtml(input: {
   manifests: string[]
   /** Augmented copies of val or test images that were left out (contents.ts). */
   heldOutCopies?: number
+  /** The latest completed downstream check of each exported generation that has one. */
+  evaluations?: EvaluationSummary[]
 }): Promise<Buffer> {
   const { options: o } = input
   const rows = input.classes
@@ -107,7 +142,7 @@ export async function reportHtml(input: {
 <style>body{font:14px/1.5 system-ui,sans-serif;margin:24px;color:#1c2430;max-width:1100px}table{border-collapse:collapse;margin:8px 0 20px}
 td,th{border-bottom:1px solid #e3e6eb;padding:4px 10px;text-align:left}.n{text-align:right;font-variant-numeric:tabular-nums}
 figure{display:inline-block;margin:0 16px 16px 0}figcaption{font-weight:600}img{image-rendering:pixelated;border:1px solid #e3e6eb}
-.muted{color:#667085}.warn{background:#fef3c7;padding:8px 12px;border-radius:6px}</style></head><body>
+.muted{color:#667085}tr.best td{background:#eef2ff}.warn{background:#fef3c7;padding:8px 12px;border-radius:6px}</style></head><body>
 <h1>Synthfold export: ${esc(input.datasetName)}</h1>
 <p class=muted><time datetime="${input.createdAt.toISOString()}">${reportDate(input.createdAt)}</time> · ${real} real and ${synth} synthetic images${augmented ? ` (${augmented} of them classic augmentations of real images)` : ''}${copies ? ` · ${copies} augmented copies of val or test images left out` : ''} · included: ${o.include}
 ${o.splits ? ` · splits train/val/test ${o.splits.join('/')} (seed ${o.seed}; synthetic images in train only)` : ''}
@@ -122,8 +157,9 @@ ${
 <tbody>${rows}</tbody></table>
 <h2>Samples</h2><p class=muted>Per class: real images on the first row, synthetic ones below.</p>
 ${sheets.join('\n')}
+${input.evaluations?.length ? `<h2>Does it help?</h2><p class=muted>The same small classifier trained with and without the synthetic images (and with the loss-side methods that need none), scored on the dataset's held-out real images.</p>\n${input.evaluations.map(evaluationSection).join('\n')}` : ''}
 ${runs ? `<h2>Where the synthetic images come from</h2><table><thead><tr><th>Generation</th><th>Run</th><th>Accepted</th><th>Training</th><th>Best val loss</th><th>Classifier accuracy</th><th>Temperature</th><th>Filters</th></tr></thead><tbody>${runs}</tbody></table>` : ''}
-<p class=muted>Files: ${input.manifests.map((m) => `<code>${esc(m)}</code>`).join(', ')} list${input.manifests.length === 1 ? 's' : ''} every image${input.manifests.length > 1 ? ' of its split' : ''} with its label, split, whether it is synthetic, its source, scores and SHA-256.</p>
+<p class=muted>Files: ${input.manifests.map((m) => `<code>${esc(m)}</code>`).join(', ')} list${input.manifests.length === 1 ? 's' : ''} every image${input.manifests.length > 1 ? ' of its split' : ''} with its label, split, whether it is synthetic, its source, scores, SHA-256 and suggested loss weight.</p>
 </body></html>
 `
   return Buffer.from(html, 'utf8')

@@ -5,6 +5,8 @@ import { AppError, type ErrorCode } from '../../shared/result'
 import type { ExportEvent, ExportOptions, ExportPreview, ExportSummary } from '../../shared/export'
 import type { ExportsRepo } from '../db/exports-repo'
 import type { DatasetsRepo } from '../db/datasets-repo'
+import { EvaluationsRepo } from '../db/evaluations-repo'
+import { suggestedSyntheticWeight, type EvaluationSummary } from '../../shared/evaluation'
 import { exportContents, type ExportContents } from '../export/contents'
 import { manifestCsv, manifestJsonl, type ManifestRow } from '../export/manifest'
 import { classWeights } from '../export/class-weights'
@@ -44,6 +46,8 @@ function appError(err: unknown): AppError {
  */
 export class ExportManager {
   private readonly live = new Map<number, { stop: boolean; done: Promise<void> }>()
+  /** Read only: the evaluation supervisor writes the rows. */
+  private readonly evaluations: EvaluationsRepo
 
   constructor(
     private readonly ctx: {
@@ -54,7 +58,9 @@ export class ExportManager {
       generationFolder: (id: number) => string
     },
     private readonly emit: (e: ExportEvent) => void,
-  ) {}
+  ) {
+    this.evaluations = new EvaluationsRepo(ctx.db)
+  }
 
   preview(
     o: Pick<ExportOptions, 'datasetId' | 'include' | 'generationIds' | 'upscale' | 'realImages'>,
@@ -244,8 +250,20 @@ export class ExportManager {
     const summary = this.get(id)
     const ds = this.ctx.datasets.get(o.datasetId)
     const runs = this.reportRuns(c)
+    const evaluations = this.latestEvaluations(c)
+    const weightOf = new Map(
+      evaluations.map((e) => [e.generationId, suggestedSyntheticWeight(e.best)]),
+    )
     const rows = (written: WrittenFile[]): ManifestRow[] =>
-      written.map((w, i) => ({ file_name: w.rel, ...c.files[i].meta, sha256: w.sha256 }))
+      written.map((w, i) => {
+        const f = c.files[i]
+        return {
+          file_name: w.rel,
+          ...f.meta,
+          sha256: w.sha256,
+          loss_weight: f.generationId === null ? 1 : (weightOf.get(f.generationId) ?? 1),
+        }
+      })
     state.done = (async () => {
       this.emit({ type: 'status', export: this.get(id) })
       try {
@@ -268,6 +286,7 @@ export class ExportManager {
                   mixedSizes: c.mixedSizes,
                   manifests: manifestFiles(o, c).map((m) => m.rel),
                   heldOutCopies: c.heldOutCopies,
+                  evaluations,
                   createdAt: new Date(summary.createdAt),
                 })
               },
@@ -319,6 +338,14 @@ export class ExportManager {
       }
     })()
     this.live.set(id, state)
+  }
+
+  /** Each exported generation's newest completed downstream check, for the report and weights. */
+  private latestEvaluations(c: ExportContents): EvaluationSummary[] {
+    return c.generations
+      .filter((g) => g.accepted > 0)
+      .map((g) => this.evaluations.list(g.id).find((e) => e.status === 'completed'))
+      .filter((e) => e !== undefined)
   }
 
   private reportRuns(c: ExportContents): ReportRun[] {

@@ -60,6 +60,7 @@ describe('an export read as an image-classification dataset', () => {
               sha256: w.sha256,
               origin: i % 2 ? 'cvae' : 'real',
               source_image: null,
+              loss_weight: i % 2 ? 0.5 : 1,
             }))
             return Buffer.from(manifestCsv(rows))
           },

@@ -19,6 +19,7 @@ const rows: ManifestRow[] = [
     sha256: 'ab'.repeat(32),
     origin: 'real',
     source_image: '/data/cats/x.png',
+    loss_weight: 1,
   },
   {
     file_name: 'train/a_b/s1.png',
@@ -31,6 +32,7 @@ const rows: ManifestRow[] = [
     sha256: 'cd'.repeat(32),
     origin: 'cvae',
     source_image: null,
+    loss_weight: 0.5,
   },
   {
     file_name: 'train/cat/augmented-g2-s7.png',
@@ -43,6 +45,7 @@ const rows: ManifestRow[] = [
     sha256: 'ef'.repeat(32),
     origin: 'augment',
     source_image: '/data/cats/x.png',
+    loss_weight: 0.5,
   },
 ]
 
@@ -57,7 +60,7 @@ describe('manifest', () => {
     const csv = manifestCsv(rows)
     expect(csv.split('\n')[0]).toBe(
       // the columns of earlier releases first, in their order; the new ones appended
-      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256,origin,source_image',
+      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256,origin,source_image,loss_weight',
     )
     const py = spawnSync(
       '/usr/bin/python3',
@@ -75,6 +78,9 @@ describe('manifest', () => {
     expect(back.map((r) => r.origin)).toEqual(['real', 'cvae', 'augment'])
     expect(back[2].source_image).toBe('/data/cats/x.png')
     expect(back[1].source_image).toBe('')
+    // the suggested loss weight comes last, after every earlier column
+    expect(Number(back[1].loss_weight)).toBe(0.5)
+    expect(Number(back[0].loss_weight)).toBe(1)
   })
 
   it('writes one JSON object per line with the columns in order', () => {
