@@ -60,7 +60,7 @@ describe('the API contract', () => {
       /settings.latentDim: Latent size must be at least 2$/,
     )
     expect(await message({ reconstruction: 'l1' })).toMatch(
-      /settings.reconstruction: Reconstruction loss must be one of mse, bce$/,
+      /settings.reconstruction: Reconstruction loss must be one of mse, bce, gaussian$/,
     )
     expect(await message({ beta: 'x' })).toMatch(
       /settings.beta: Beta \(KL weight\) must be a number$/,

@@ -75,7 +75,8 @@ describe('training runs, each in its own process', () => {
     expect(f.classes.reduce((a, c) => a + c.heldOut, 0)).toBe(run.valImages)
     // the sample's classes of 8 to 80 images hold out 1 to 8 each (a tenth, at least one)
     expect(f.classes.find((c) => c.className === 'Ankle_boot')!.heldOut).toBe(1)
-    expect(f.classes.find((c) => c.className === 'T-shirt_top')!.heldOut).toBe(8)
+    // 80 images, 12 in the evaluation split: 10% of the other 68 validate
+    expect(f.classes.find((c) => c.className === 'T-shirt_top')!.heldOut).toBe(7)
     expect(f.classifierAccuracy).toBeGreaterThanOrEqual(0)
     expect(f.classifierAccuracy).toBeLessThanOrEqual(1)
     for (const c of f.classes) {
