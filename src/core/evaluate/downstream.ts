@@ -6,6 +6,7 @@ import { classifier, type CvaeShape } from '../models/cvae/model'
 /** What the check's classifier needs to know of the images. */
 export type ImageShape = Pick<CvaeShape, 'size' | 'channels' | 'classes'>
 import { toUnitFloats } from '../generation/generator'
+import { writeShifted } from '../training/shift'
 
 /** Images (each size * size * channels bytes) with their class and loss weight. */
 export interface LabeledImages {
@@ -22,9 +23,6 @@ export interface DownstreamRecipe {
   learningRate: number
   seed: number
 }
-
-/** Shifts of up to this many pixels (each way) augment the training batches. */
-const MAX_SHIFT = 2
 
 /**
  * The optimiser steps of the check's classifier for a real training set: about `epochs` passes
@@ -139,19 +137,7 @@ function shiftedBatch(
   const y = new Float32Array(indices.length * classes)
   const w = new Float32Array(indices.length)
   indices.forEach((idx, b) => {
-    const src = set.images[idx]
-    const dx = Math.floor(rand() * (2 * MAX_SHIFT + 1)) - MAX_SHIFT
-    const dy = Math.floor(rand() * (2 * MAX_SHIFT + 1)) - MAX_SHIFT
-    const off = b * record
-    for (let r = 0; r < size; r++) {
-      const sr = Math.min(size - 1, Math.max(0, r - dy))
-      for (let c = 0; c < size; c++) {
-        const sc = Math.min(size - 1, Math.max(0, c - dx))
-        const from = (sr * size + sc) * channels
-        const to = off + (r * size + c) * channels
-        for (let k = 0; k < channels; k++) x[to + k] = src[from + k] / 255
-      }
-    }
+    writeShifted(set.images[idx], x, b * record, size, channels, rand)
     y[b * classes + set.labels[idx]] = 1
     w[b] = set.weights?.[idx] ?? 1
   })

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type * as tfl from '@tensorflow/tfjs-layers'
 import { epochOrder, type TrainingData } from '../training/data'
+import { writeShifted } from '../training/shift'
 import { rng } from '../util/random'
 import { classifier, type CvaeShape } from '../models/cvae/model'
 import { toUnitFloats } from './generator'
@@ -12,9 +13,6 @@ export interface HeldOutScores {
   /** Per real image: the class the held-out model put it in (-1 if unused). */
   predicted: Int32Array
 }
-
-/** Shifts of up to this many pixels (each way) augment the classifiers' training batches. */
-const MAX_SHIFT = 2
 
 /**
  * The class test's classifiers, trained in the generation process on the real images only. The
@@ -203,18 +201,7 @@ function shiftedBatch(
   const y = new Float32Array(indices.length * classes)
   indices.forEach((idx, b) => {
     const src = data.pixels.subarray(idx * record, (idx + 1) * record)
-    const dx = Math.floor(rand() * (2 * MAX_SHIFT + 1)) - MAX_SHIFT
-    const dy = Math.floor(rand() * (2 * MAX_SHIFT + 1)) - MAX_SHIFT
-    const off = b * record
-    for (let r = 0; r < size; r++) {
-      const sr = Math.min(size - 1, Math.max(0, r - dy))
-      for (let c = 0; c < size; c++) {
-        const sc = Math.min(size - 1, Math.max(0, c - dx))
-        const from = (sr * size + sc) * channels
-        const to = off + (r * size + c) * channels
-        for (let k = 0; k < channels; k++) x[to + k] = src[from + k] / 255
-      }
-    }
+    writeShifted(src, x, b * record, size, channels, rand)
     y[b * classes + labels[idx]] = 1
   })
   return { x, y }
