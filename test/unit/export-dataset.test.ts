@@ -131,7 +131,24 @@ describe('exporting a reviewed dataset (real sample data, real SQLite, real file
     const e = await exported(core, { datasetId, out, splits: [0.8, 0.1, 0.1], zip: true })
     expect(e.status).toBe('completed')
     // one metadata file per split folder, paths relative to it (what imagefolder loads)
-    expect(readdirSync(out).sort()).toEqual(['report.html', 'test', 'train', 'val'])
+    expect(readdirSync(out).sort()).toEqual([
+      'evaluation_split.json',
+      'report.html',
+      'test',
+      'train',
+      'val',
+    ])
+    // the dataset's evaluation split (set aside when the run started) is marked, every file of it
+    const split = JSON.parse(readFileSync(join(out, 'evaluation_split.json'), 'utf8')) as {
+      files: string[]
+      counts: Record<string, number>
+    }
+    const ds = await ok(core.call('datasets.get', { id: datasetId }))
+    expect(split.counts).toEqual(
+      Object.fromEntries(ds.classes.filter((c) => c.heldOut > 0).map((c) => [c.name, c.heldOut])),
+    )
+    expect(split.files).toHaveLength(ds.classes.reduce((a, c) => a + c.heldOut, 0))
+    for (const f of split.files) expect(existsSync(join(out, f))).toBe(true)
     const rows = (['train', 'val', 'test'] as const).flatMap((folder) =>
       readFileSync(join(out, folder, 'metadata.csv'), 'utf8')
         .trim()

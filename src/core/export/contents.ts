@@ -27,6 +27,7 @@ export const RESERVED_NAMES = [
   'metadata.jsonl',
   'report.html',
   'class_weights.json',
+  'evaluation_split.json',
 ]
 
 export interface PlannedFile extends ExportFile {
@@ -37,6 +38,8 @@ export interface PlannedFile extends ExportFile {
   synthetic: boolean
   /** For the report's sample sheets. */
   preview: string
+  /** A real image of the dataset's evaluation split (runs never trained on it). */
+  evaluationSplit: boolean
 }
 
 export interface ExportContents {
@@ -53,6 +56,7 @@ export interface ExportContents {
 }
 
 interface RealRow {
+  held_out: 0 | 1
   rel_path: string
   format: string | null
   sha256: string | null
@@ -101,7 +105,7 @@ export function exportContents(
       ? []
       : (db
           .prepare(
-            `SELECT i.rel_path, i.format, i.sha256, i.width, i.height, c.name AS class_name FROM images i JOIN classes c ON c.id = i.class_id
+            `SELECT i.rel_path, i.format, i.sha256, i.width, i.height, i.held_out, c.name AS class_name FROM images i JOIN classes c ON c.id = i.class_id
              WHERE i.dataset_id = ? AND i.status = 'ok' ORDER BY i.rel_path`,
           )
           .all(o.datasetId) as RealRow[])
@@ -190,6 +194,7 @@ export function exportContents(
       classIndex: c,
       synthetic: false,
       preview: source,
+      evaluationSplit: r.held_out === 1,
     })
     counts[c].real++
   }
@@ -238,6 +243,7 @@ export function exportContents(
       classIndex: c,
       synthetic: true,
       preview: path,
+      evaluationSplit: false,
     })
     counts[c].synthetic++
   }

@@ -10,6 +10,7 @@ import { suggestedSyntheticWeight, type EvaluationSummary } from '../../shared/e
 import { exportContents, type ExportContents } from '../export/contents'
 import { manifestCsv, manifestJsonl, type ManifestRow } from '../export/manifest'
 import { classWeights } from '../export/class-weights'
+import { evaluationSplit } from '../export/evaluation-split'
 import { reportHtml, type ReportRun } from '../export/report'
 import { ExportError } from '../export/safe-write'
 import type { WrittenFile } from '../export/files'
@@ -291,6 +292,15 @@ export class ExportManager {
                 })
               },
             },
+            ...(evaluationSplit(c.files)
+              ? [
+                  {
+                    rel: 'evaluation_split.json',
+                    bytes: () =>
+                      Buffer.from(`${JSON.stringify(evaluationSplit(c.files), null, 2)}\n`),
+                  },
+                ]
+              : []),
             ...(o.classWeights
               ? [
                   {
