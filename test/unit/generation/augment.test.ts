@@ -190,6 +190,7 @@ describe('classic augmentation as a generation mode (shipped sample)', () => {
       'sha256',
       'origin',
       'source_image',
+      'loss_weight',
     ])
     const of = (label: string, origin: string) =>
       rows.filter((r) => r.label === label && r.origin === origin)
