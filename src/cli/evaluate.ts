@@ -50,7 +50,7 @@ export async function evaluateCommand(core: Core, argv: string[]): Promise<numbe
   } else {
     process.stdout.write(table(final))
   }
-  return final.status === 'completed' ? 0 : 1
+  return final.status === 'completed' ? 0 : final.status === 'cancelled' ? 130 : 1
 }
 
 /** The public `--json` shape of an evaluation. */

@@ -8,7 +8,7 @@ import {
   type MethodResults,
   type ParsedArgs,
 } from '../shared/contract'
-import { toApiError, type Result } from '../shared/result'
+import { AppError, toApiError, type Result } from '../shared/result'
 import type { AppInfo } from '../shared/types'
 import { openDatabase, type Database } from './db/database'
 import { DatasetsRepo } from './db/datasets-repo'
@@ -202,13 +202,24 @@ export class Core {
 
   private createHandlers(): Handlers {
     const runs = runHandlers(this.runs, this.runsRepo, this.repo)
+    const gens = genHandlers(this.gens, this.gensRepo, this.samplesRepo, (e) =>
+      this.emit('generation', e),
+    )
     return {
       ...runs,
       'runs.delete': (a) => {
         deleteGenerations(this.gens, { runId: a.runId })
         return runs['runs.delete'](a)
       },
-      ...genHandlers(this.gens, this.gensRepo, this.samplesRepo, (e) => this.emit('generation', e)),
+      ...gens,
+      'generations.delete': (a) => {
+        if (this.evaluations.isEvaluating(a.generationId))
+          throw new AppError(
+            'conflict',
+            'Cancel the evaluation of this generation before deleting it.',
+          )
+        return gens['generations.delete'](a)
+      },
       ...exportHandlers(this.exports, this.runs, this.runsRepo),
       ...evaluationHandlers(this.evaluations),
       ...datasetHandlers({

@@ -33,3 +33,12 @@ export function describeHeldOut(classes: HeldOutClass[]): string {
   if (!none.length) return base
   return `${base} ${none.join(', ')} ${none.length === 1 ? 'has' : 'have'} fewer than ${HELD_OUT_MIN_CLASS} images, too few to hold any out: ${none.length === 1 ? 'its' : 'their'} recall cannot be measured.`
 }
+
+/**
+ * The images a run trains on (validation included): each class without its held-out images, as
+ * set aside or, before the split exists, as it will be.
+ */
+export function trainingImages(classes: { count: number; heldOut: number }[]): number {
+  const set = classes.some((c) => c.heldOut > 0)
+  return classes.reduce((a, c) => a + c.count - (set ? c.heldOut : heldOutCount(c.count)), 0)
+}

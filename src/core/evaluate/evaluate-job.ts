@@ -45,10 +45,17 @@ export async function runEvaluation(
     )
   const classNames = train.classNames
   const synthetic: LabeledImages = { images: [], labels: [] }
+  const record = train.size * train.size * train.channels
   for (const s of job.samples) {
+    if (shouldStop()) return send({ type: 'eval-done', outcome: 'cancelled', arms: [] })
     const c = classNames.indexOf(job.classNames[s.classIndex])
     if (c < 0) continue
-    synthetic.images.push(await readPng(join(job.samplesDir, s.file), train.channels))
+    const px = await readPng(join(job.samplesDir, s.file), train.channels)
+    if (px.length !== record)
+      throw new Error(
+        `The dataset was re-imported at ${train.size} px since this generation was made: its samples no longer match the real images. Generate again from a run on the dataset as it is now.`,
+      )
+    synthetic.images.push(px)
     synthetic.labels.push(c)
   }
   const counts = classNames.map((_, c) => test.labels.filter((l) => l === c).length)

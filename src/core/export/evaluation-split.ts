@@ -7,7 +7,7 @@ import type { PlannedFile } from './contents'
 
 export interface EvaluationSplitFile {
   note: string
-  /** Exported paths (as in metadata's file_name) of the evaluation split's images. */
+  /** Exported paths of the evaluation split's images, from the export's root. */
   files: string[]
   /** label -> how many of its images are in the split. */
   counts: Record<string, number>
@@ -22,7 +22,7 @@ export function evaluationSplit(
   const counts: Record<string, number> = {}
   for (const f of held) counts[f.meta.label] = (counts[f.meta.label] ?? 0) + 1
   return {
-    note: "Real images Synthfold's runs never trained on (its evaluation split). Keep them as a test set: a classifier trained on this export's other images, synthetic ones included, has not seen them; the generator has not either.",
+    note: "The dataset's evaluation split: real images that Synthfold's runs made since the split was set aside never trained on, and that its downstream check scores on. With splits they may sit in any split folder; to test a classifier trained on this export, keep them out of its training images.",
     files: held.map((f) => f.rel).sort(),
     counts,
   }

@@ -4,6 +4,7 @@ import type { MethodName, MethodResults, ParsedArgs } from '../../shared/contrac
 import { AppError } from '../../shared/result'
 import { channelCount } from '../../shared/types'
 import { planTraining, secondsPerEpoch } from '../../shared/train-settings'
+import { trainingImages } from '../../shared/held-out'
 import type { RunsRepo } from '../db/runs-repo'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { RunManager } from '../jobs/run-jobs'
@@ -64,18 +65,15 @@ export function runHandlers(runs: RunManager, repo: RunsRepo, datasets: Datasets
       if (!ds) throw new AppError('not_found', `No dataset with id ${datasetId}.`)
       const channels = channelCount(ds.channels)
       const classes = Math.max(1, ds.classes.filter((c) => c.count > 0).length)
-      const speeds = await runs.presetSpeeds({
-        size: ds.size,
-        channels,
-        classes,
-        imageCount: ds.imageCount,
-      })
+      // what a run trains on: the evaluation split stays out
+      const imageCount = trainingImages(ds.classes)
+      const speeds = await runs.presetSpeeds({ size: ds.size, channels, classes, imageCount })
       // as the plan counts it: the preset's steps an epoch, and the work after each epoch
       const perEpoch = (preset: 'fast' | 'balanced' | 'quality'): number => {
-        const data = { size: ds.size, channels, imageCount: ds.imageCount }
+        const data = { size: ds.size, channels, imageCount }
         const plan = planTraining({ preset }, { ...data, imagesPerSecond: speeds[preset] })
         return secondsPerEpoch(
-          ds.imageCount,
+          imageCount,
           plan.stepsPerEpoch,
           plan.settings.batchSize,
           speeds[preset],

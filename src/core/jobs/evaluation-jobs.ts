@@ -18,6 +18,8 @@ import type { SpawnWorker } from './worker-process'
 
 interface Live {
   proc: TrainerProcess
+  generationId: number
+  cancelRequested: boolean
   started: number
   outcome: { status: 'completed' | 'cancelled'; error: null } | null
   ended: Promise<void>
@@ -66,9 +68,8 @@ export class EvaluationManager {
     const g = this.generation(a.generationId)
     if (g.status === 'running')
       throw new AppError('conflict', 'This generation is still running; evaluate it once it ends.')
-    for (const [id, l] of this.live)
-      if (!l.outcome && this.ctx.evaluations.get(id)?.generationId === a.generationId)
-        throw new AppError('conflict', 'This generation is already being evaluated.')
+    if (this.isEvaluating(a.generationId))
+      throw new AppError('conflict', 'This generation is already being evaluated.')
     const samples = this.ctx.samples.acceptedSamples(a.generationId)
     if (!samples.length)
       throw new AppError(
@@ -107,11 +108,19 @@ export class EvaluationManager {
   }
 
   cancel(id: number): boolean {
-    this.get(id)
     const l = this.live.get(id)
-    if (!l) return false
+    if (!l) {
+      this.get(id) // not_found for an id that names nothing
+      return false
+    }
+    l.cancelRequested = true
     l.proc.cancel()
     return true
+  }
+
+  /** Whether a check of this generation is running (its generation must not be deleted). */
+  isEvaluating(generationId: number): boolean {
+    return [...this.live.values()].some((l) => !l.outcome && l.generationId === generationId)
   }
 
   async shutdown(): Promise<void> {
@@ -127,6 +136,8 @@ export class EvaluationManager {
     let ended = (): void => undefined
     const live: Live = {
       proc: undefined as unknown as TrainerProcess,
+      generationId: this.ctx.evaluations.get(id)!.generationId,
+      cancelRequested: false,
       started: Date.now(),
       outcome: null,
       ended: new Promise<void>((r) => (ended = r)),
@@ -136,7 +147,10 @@ export class EvaluationManager {
       job,
       (m) => {
         if (m.type === 'error') error = m.error.message
-        else this.onMessage(id, live, m)
+        else if (!this.ctx.evaluations.get(id)) {
+          // its row is gone (the generation or dataset was deleted): stop the work
+          live.proc.cancel()
+        } else this.onMessage(id, live, m)
       },
       (code, signal) => {
         this.live.delete(id)
@@ -170,7 +184,7 @@ export class EvaluationManager {
         verdict: verdict(arms),
         seconds,
       })
-    } else if (live.outcome?.status === 'cancelled') {
+    } else if (live.outcome?.status === 'cancelled' || live.cancelRequested) {
       this.ctx.evaluations.finish(id, 'cancelled', { seconds })
     } else {
       const tail = live.proc.stderrTail()

@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3'
 import { AppError } from '../../shared/result'
 import type { RunEvent, RunSummary } from '../../shared/runs'
 import { channelCount } from '../../shared/types'
+import { trainingImages } from '../../shared/held-out'
 import { formatBudget, resolveSettings, type TrainSettings } from '../../shared/train-settings'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { RunsRepo } from '../db/runs-repo'
@@ -74,7 +75,11 @@ export class RunManager {
     // the first run of a dataset sets its evaluation split aside
     this.ctx.datasets.ensureHeldOut(datasetId)
     const channels = channelCount(ds.channels)
-    const geo = { size: ds.size, channels, imageCount: ds.imageCount }
+    const geo = {
+      size: ds.size,
+      channels,
+      imageCount: trainingImages(this.ctx.datasets.get(datasetId)?.classes ?? ds.classes),
+    }
     // The epochs are planned from the preset's speed here (measured once a session, usually when
     // the training panel opened); a person's epoch count needs none. Unmeasured, the plan is the
     // step target and the trainer's own clock keeps the time budget.

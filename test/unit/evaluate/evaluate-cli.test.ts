@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Core } from '../../../src/core/core'
-import { ARM_NAMES } from '../../../src/shared/evaluation'
+import { ARM_NAMES, type EvaluationSummary } from '../../../src/shared/evaluation'
 import type { GenerationSummary } from '../../../src/shared/generation'
 import { importAndWait, ok, trainAndWait } from '../helpers/core'
 import { tmp } from '../helpers/messy'
@@ -88,6 +88,30 @@ describe('synthfold evaluate (real process, sample dataset)', () => {
     expect(e.syntheticImages).toBeGreaterThan(0)
     expect(e.runExcludedHeldOut).toBe(true)
   }, 300_000)
+
+  it('keeps its generation while it runs, and a cancel ends as cancelled', async () => {
+    const core = new Core({ home, shell: 'cli' })
+    try {
+      let id = 0
+      const ended = new Promise<EvaluationSummary>((resolve) => {
+        const off = core.on('evaluation', (e) => {
+          if (e.type === 'status' && e.evaluation.id === id && e.evaluation.status !== 'running') {
+            off()
+            resolve(e.evaluation)
+          }
+        })
+      })
+      id = (await ok(core.call('evaluations.start', { generationId, seeds: 3 }))).id
+      const del = await core.call('generations.delete', { generationId })
+      expect(del.ok).toBe(false)
+      if (!del.ok) expect(del.error.code).toBe('conflict')
+      await ok(core.call('evaluations.cancel', { evaluationId: id }))
+      expect((await ended).status).toBe('cancelled')
+      expect((await ok(core.call('generations.get', { generationId }))).id).toBe(generationId)
+    } finally {
+      await core.close()
+    }
+  }, 120_000)
 
   it('refuses bad input with a message and a non-zero exit', () => {
     const usage = cli('evaluate')

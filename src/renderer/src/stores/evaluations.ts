@@ -15,6 +15,9 @@ export const useEvaluationsStore = defineStore('evaluations', () => {
   let started = false
 
   function put(e: EvaluationSummary): void {
+    // a reply read before the check ended must not bring back "running" over its end
+    const known = evaluations.value[e.id]
+    if (known && known.status !== 'running' && e.status === 'running') return
     evaluations.value = { ...evaluations.value, [e.id]: e }
     if ((latest.value[e.generationId] ?? 0) <= e.id)
       latest.value = { ...latest.value, [e.generationId]: e.id }
