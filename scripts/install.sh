@@ -3,7 +3,8 @@
 # end-to-end tests; Playwright cannot download its own browser everywhere), Python's PIL (the unit
 # tests read exports with it, as real consumers do) and the npm packages.
 # Optional extras for benchmarks and demos (SYNTHFOLD_BENCH_DEPS=1): dataset-fashion-mnist,
-# python3-torch (the training speed reference) and time.
+# python3-torch (the training speed reference), time, and the icon themes of the colour bench set
+# (Oxygen for the data; Papirus and Breeze for its judge).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -13,6 +14,9 @@ if [ "${SYNTHFOLD_BENCH_DEPS:-0}" = 1 ]; then
   [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
   [ -x /usr/bin/time ] || need+=(time)
   /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
+  [ -d /usr/share/icons/oxygen ] || need+=(oxygen-icon-theme)
+  [ -d /usr/share/icons/Papirus ] || need+=(papirus-icon-theme)
+  [ -d /usr/share/icons/breeze ] || need+=(breeze-icon-theme)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
