@@ -69,26 +69,31 @@ export class DatasetsRepo {
    * always gets the same split. Later imports add images to training only. Returns the split.
    */
   ensureHeldOut(datasetId: number): HeldOutClass[] {
-    this.db.transaction(() => {
-      const row = this.db
-        .prepare('SELECT held_out_at FROM datasets WHERE id = ?')
-        .get(datasetId) as { held_out_at: number | null } | undefined
-      if (!row || row.held_out_at !== null) return
-      const images = this.db
-        .prepare(
-          `SELECT id, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND class_id IS NOT NULL ORDER BY rel_path`,
-        )
-        .all(datasetId) as { id: number; class_id: number }[]
-      const byClass = new Map<number, number[]>()
-      for (const im of images)
-        byClass.set(im.class_id, [...(byClass.get(im.class_id) ?? []), im.id])
-      const mark = this.db.prepare('UPDATE images SET held_out = 1 WHERE id = ?')
-      for (const [classId, ids] of byClass) {
-        const order = shuffle([...ids], rng(classId * 7919 + datasetId))
-        for (const id of order.slice(0, heldOutCount(ids.length))) mark.run(id)
-      }
-      this.db.prepare('UPDATE datasets SET held_out_at = ? WHERE id = ?').run(Date.now(), datasetId)
-    })()
+    this.db
+      .transaction(() => {
+        const row = this.db
+          .prepare('SELECT held_out_at FROM datasets WHERE id = ?')
+          .get(datasetId) as { held_out_at: number | null } | undefined
+        if (!row || row.held_out_at !== null) return
+        const images = this.db
+          .prepare(
+            `SELECT id, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND class_id IS NOT NULL ORDER BY rel_path`,
+          )
+          .all(datasetId) as { id: number; class_id: number }[]
+        const byClass = new Map<number, number[]>()
+        for (const im of images)
+          byClass.set(im.class_id, [...(byClass.get(im.class_id) ?? []), im.id])
+        const mark = this.db.prepare('UPDATE images SET held_out = 1 WHERE id = ?')
+        for (const [classId, ids] of byClass) {
+          const order = shuffle([...ids], rng(classId * 7919 + datasetId))
+          for (const id of order.slice(0, heldOutCount(ids.length))) mark.run(id)
+        }
+        this.db
+          .prepare('UPDATE datasets SET held_out_at = ? WHERE id = ?')
+          .run(Date.now(), datasetId)
+        // immediate: an import worker's commit between the read and the write must not fail it
+      })
+      .immediate()
     return this.heldOut(datasetId)
   }
 

@@ -109,10 +109,12 @@ export class EvaluationsRepo {
   /** Marks checks whose process is gone (the app or computer stopped) as interrupted. */
   recoverInterrupted(isAlive: (pid: number) => boolean): void {
     const rows = this.db
-      .prepare(`SELECT id, pid FROM evaluations WHERE status = 'running'`)
-      .all() as { id: number; pid: number | null }[]
+      .prepare(`SELECT id, pid, supervisor_pid FROM evaluations WHERE status = 'running'`)
+      .all() as { id: number; pid: number | null; supervisor_pid: number | null }[]
     for (const r of rows) {
-      if (r.pid !== null && isAlive(r.pid)) continue
+      // a process that outlived its supervisor (or a reused pid) is not a live check
+      const supervised = r.supervisor_pid === null || isAlive(r.supervisor_pid)
+      if (r.pid !== null && isAlive(r.pid) && supervised) continue
       this.finish(r.id, 'interrupted', {
         error: 'The evaluation was interrupted (the app or computer stopped). Start it again.',
       })
