@@ -231,14 +231,15 @@ describe('training runs, each in its own process', () => {
       const plan = planTraining(settings, {
         size: 28,
         channels: 1,
-        imageCount: 356,
+        // the 356 images less the 54 of the evaluation split
+        imageCount: 302,
         imagesPerSecond: imagesPerSecond.fast,
       })
-      // 356 images, 10% held out, batches of 32: 10 steps an epoch; fast takes at least 250 steps
-      // (25 epochs) unless its 90 s do not fit them at this speed
-      expect(plan.stepsPerEpoch).toBe(10)
+      // 302 images, 10% for validation, batches of 32: 8 steps an epoch; fast takes at least 250
+      // steps (32 epochs) unless its 90 s do not fit them at this speed
+      expect(plan.stepsPerEpoch).toBe(8)
       expect(started.settings).toEqual(plan.settings)
-      expect(started.settings.epochs).toBe(plan.capped ? plan.settings.epochs : 25)
+      expect(started.settings.epochs).toBe(plan.capped ? plan.settings.epochs : 32)
       expect(started.settings.timeBudgetSeconds).toBe(90)
       expect(started.settings.baseFilters).toBe(12)
       expect((await done).status).toBe('cancelled')
