@@ -1,3 +1,4 @@
+import { trainingImages } from '../shared/held-out'
 import { resolve } from 'node:path'
 import type { Core } from '../core/core'
 import { formatDuration } from '../shared/format'
@@ -106,7 +107,8 @@ async function explain(core: Core, id: number, settings: Partial<TrainSettings>)
     plan = planTraining(settings, {
       size: ds.size,
       channels: channelCount(ds.channels),
-      imageCount: ds.imageCount,
+      // what the run trains on: the evaluation split stays out
+      imageCount: trainingImages(ds.classes),
       imagesPerSecond,
     })
   } catch {

@@ -25,19 +25,20 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
 
   const panel = app.getByTestId('train-panel')
   // each preset shows its epochs, steps and how long they take here, measured on this machine's
-  // backend (356 images are 5 steps an epoch: fast's minimum of 250 steps is 50 epochs, fewer if
-  // its 90 s do not fit them on a busy machine)
+  // backend (the 302 images a run trains on are 4 steps an epoch: fast's minimum of 250 steps is
+  // 63 epochs, fewer if its 90 s do not fit them on a busy machine)
   await expect(panel.getByTestId('preset-estimate').first()).toContainText(
     /\d+ epochs · \d+ steps · about \d+(s|m \d+s) here/,
     { timeout: 60_000 },
   )
   // and why: the numbers behind the plan, in sentences
   const why = panel.getByTestId('train-why')
+  // the 356 images less the evaluation split's 54, which runs never train on
   await expect(why).toContainText(
-    '356 images (320 for training) in batches of 64: 5 optimiser steps',
+    '302 images (272 for training) in batches of 64: 4 optimiser steps',
   )
   await expect(why).toContainText(
-    "Balanced's 40 epochs would be 200 steps, under its minimum of 600",
+    "Balanced's 40 epochs would be 160 steps, under its minimum of 600",
   )
   await expect(why).toContainText(
     /images\/s measured here; it stops at 10 min|over its 10 min budget/,
@@ -45,7 +46,7 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
   await expect(why).toContainText('Base filters 24: fewer than 1,000 images')
   await panel.getByText('Fast', { exact: true }).click()
   await expect(why).toContainText(
-    "Fast's 10 epochs would be 50 steps, under its minimum of 250 steps: 50 epochs (250 steps)",
+    "Fast's 10 epochs would be 40 steps, under its minimum of 250 steps: 63 epochs (252 steps)",
   )
   await panel.getByRole('button', { name: 'Show advanced settings' }).click()
   // empty fields show what a run on this dataset gets (28 px, 356 images: latent 16, rate 5e-3)
@@ -84,7 +85,7 @@ test('train a model from a dataset page: progress, charts, samples, cancel, resu
   await panel.getByRole('spinbutton', { name: 'Epochs', exact: true }).fill('3')
   await panel.getByRole('spinbutton', { name: 'Batch size' }).fill('32')
   // a person's epoch count wins, and the reasoning says so
-  await expect(why).toContainText('3 epochs as you set (30 steps), run in full')
+  await expect(why).toContainText('3 epochs as you set (24 steps), run in full')
   await app.getByTestId('train-start').click()
 
   await expect(app.getByTestId('run-title')).toContainText('Run #1')
