@@ -2,12 +2,11 @@
 // categories of bench/quality/icons.ts as other themes draw them (never Oxygen, the dataset's
 // theme), with shifts, flips, scale and colour jitter so it learns the shape of a category more
 // than one artist's palette. Seeded and cached in $TMPDIR like the Fashion-MNIST judge.
+import { cachedWeights } from './weights-cache'
 import * as tf from '@tensorflow/tfjs-core'
 import * as tfl from '@tensorflow/tfjs-layers'
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import sharp from 'sharp'
 import { rng, shuffle } from '../../src/core/util/random'
 import { ICON_CATEGORIES, hashOf, isColourful, judgeFiles, renderIcon } from './icons'
@@ -162,32 +161,11 @@ export async function cachedIconJudge(): Promise<tfl.Sequential> {
     .map((f) => readFileSync(new URL(f, import.meta.url), 'utf8'))
     .join('\n')
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 12)
-  const cache = join(tmpdir(), `synthfold-bench-icon-judge-${hash}.bin`)
-  const judge = compiled(judgeModel())
-  if (existsSync(cache)) {
-    const all = new Float32Array(new Uint8Array(readFileSync(cache)).buffer)
-    let o = 0
-    judge.setWeights(
-      judge.getWeights().map((w) => {
-        const t = tf.tensor(all.subarray(o, o + w.size), w.shape)
-        o += w.size
-        return t
-      }),
-    )
-    return judge
-  }
-  const trained = await trainJudge()
-  const parts = trained.getWeights().map((w) => w.dataSync() as Float32Array)
-  const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    all.set(p, o)
-    o += p.length
-  }
-  const part = `${cache}.${process.pid}.tmp`
-  writeFileSync(part, Buffer.from(all.buffer))
-  renameSync(part, cache)
-  return trained
+  return cachedWeights(
+    `synthfold-bench-icon-judge-${hash}`,
+    () => compiled(judgeModel()),
+    trainJudge,
+  )
 }
 
 /**

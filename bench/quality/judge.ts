@@ -1,11 +1,10 @@
 // The independent judge of bench/quality (and of sweep.ts): a small CNN trained on the full
 // Fashion-MNIST training split, seeded (weights and shuffles), so every run gets the same judge.
+import { cachedWeights } from './weights-cache'
 import * as tf from '@tensorflow/tfjs-core'
 import * as tfl from '@tensorflow/tfjs-layers'
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { rng, shuffle } from '../../src/core/util/random'
 import type { loadFashionMnist } from '../../scripts/fashion-mnist.mjs'
 
@@ -111,32 +110,11 @@ export async function cachedJudge(
 ): Promise<tfl.Sequential> {
   const source = readFileSync(new URL(import.meta.url), 'utf8')
   const hash = createHash('sha256').update(source).update(key).digest('hex').slice(0, 12)
-  const cache = join(tmpdir(), `synthfold-bench-judge-${hash}.bin`)
-  if (existsSync(cache)) {
-    const judge = compiled(judgeModel())
-    const all = new Float32Array(new Uint8Array(readFileSync(cache)).buffer)
-    let o = 0
-    judge.setWeights(
-      judge.getWeights().map((w) => {
-        const t = tf.tensor(all.subarray(o, o + w.size), w.shape)
-        o += w.size
-        return t
-      }),
-    )
-    return judge
-  }
-  const judge = await trainJudge(train)
-  const parts = judge.getWeights().map((w) => w.dataSync() as Float32Array)
-  const all = new Float32Array(parts.reduce((a, p) => a + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    all.set(p, o)
-    o += p.length
-  }
-  const part = `${cache}.${process.pid}.tmp`
-  writeFileSync(part, Buffer.from(all.buffer))
-  renameSync(part, cache)
-  return judge
+  return cachedWeights(
+    `synthfold-bench-judge-${hash}`,
+    () => compiled(judgeModel()),
+    () => trainJudge(train),
+  )
 }
 
 /** The judge's class (Fashion-MNIST label) for each 28x28 gray image. */
