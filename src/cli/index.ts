@@ -13,9 +13,11 @@ import { doctorCommand, resumeCommand, sampleCommand, trainCommand } from './tra
 const USAGE = `Usage:
   synthfold import <folder> [--name N] [--size PX] [--channels gray|rgb|rgba] [--fit cover|contain|fill] [--json]
   synthfold datasets [--json]
-  synthfold train <dataset> [--preset fast|balanced|quality] [--epochs N] [--latent N] [--beta B] [--seed S]
-                            [--batch-size N] [--lr X] [--time-budget SECONDS] [--backend auto|tensorflow|wasm|cpu]
-                            [--json]
+  synthfold train <dataset> [--preset fast|balanced|quality] [--model cvae|wae] [--epochs N] [--latent N]
+                            [--seed S] [--batch-size N] [--lr X] [--time-budget SECONDS]
+                            [--backend auto|tensorflow|wasm|cpu] [--json]
+                            cvae: [--beta B] (KL weight: higher gives smoother, more varied, blurrier samples)
+                            wae:  [--wae-lambda L] (MMD weight, default 10) [--wae-encoder deterministic|stochastic]
   synthfold resume <run> [--json]
   synthfold sample <run> --class C --n N --out DIR [--temperature T] [--seed S] [--checkpoint best|last] [--json]
   synthfold generate <run> [--strategy not-majority|not-minority|minority|all|CLASS=N,...] [--max-ratio R|none]

@@ -3,7 +3,13 @@ import { resolve } from 'node:path'
 import type { Core } from '../core/core'
 import { formatDuration } from '../shared/format'
 import type { RunEvent, RunSummary } from '../shared/runs'
-import { planTraining, type TrainingPlan, type TrainSettings } from '../shared/train-settings'
+import {
+  divergenceName,
+  modelFamily,
+  planTraining,
+  type TrainingPlan,
+  type TrainSettings,
+} from '../shared/train-settings'
 import { channelCount } from '../shared/types'
 import { call, numberFlag, parse, UsageError } from './args'
 import { followJob } from './follow'
@@ -61,7 +67,7 @@ async function follow(
         const m = e.metrics
         if (tty) process.stderr.write('\r\x1b[2K')
         process.stderr.write(
-          `epoch ${m.epoch + 1}: loss ${m.loss.toFixed(2)} (rec ${m.reconstruction.toFixed(2)}, KL ${m.kl.toFixed(2)})` +
+          `epoch ${m.epoch + 1}: loss ${m.loss.toFixed(2)} (rec ${m.reconstruction.toFixed(2)}, ${divergenceName(first.settings)} ${m.kl.toFixed(m.kl < 1 ? 4 : 2)})` +
             `${m.valLoss !== null ? `  val ${m.valLoss.toFixed(2)}` : ''}  active units ${m.activeUnits}  ${Math.round(m.imagesPerSecond)} img/s\n`,
         )
       }
@@ -73,6 +79,7 @@ async function follow(
         runId: final.id,
         datasetId: final.datasetId,
         status: final.status,
+        model: modelFamily(final.settings),
         epochs: final.epochsDone,
         backend: final.backend,
         device: final.device,
@@ -121,13 +128,29 @@ async function explain(core: Core, id: number, settings: Partial<TrainSettings>)
 export async function trainCommand(core: Core, argv: string[]): Promise<number> {
   const { positional, flags } = parse(
     argv,
-    ['preset', 'epochs', 'latent', 'beta', 'seed', 'batch-size', 'lr', 'time-budget', 'backend'],
+    [
+      'preset',
+      'model',
+      'epochs',
+      'latent',
+      'beta',
+      'wae-lambda',
+      'wae-encoder',
+      'seed',
+      'batch-size',
+      'lr',
+      'time-budget',
+      'backend',
+    ],
     ['json'],
   )
   if (positional.length !== 1) throw new UsageError('train needs exactly one dataset')
   const id = await datasetId(core, positional[0])
   const settings: Partial<TrainSettings> = {
     preset: flags.get('preset') as TrainSettings['preset'] | undefined,
+    model: flags.get('model') as TrainSettings['model'],
+    waeLambda: numberFlag(flags, 'wae-lambda'),
+    waeEncoder: flags.get('wae-encoder') as TrainSettings['waeEncoder'],
     epochs: numberFlag(flags, 'epochs'),
     latentDim: numberFlag(flags, 'latent'),
     beta: numberFlag(flags, 'beta'),

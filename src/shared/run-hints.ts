@@ -49,7 +49,7 @@ export function runHints(run: RunSummary, epochs: EpochMetrics[]): Hint[] {
     hints.push({
       level: 'warn',
       title: 'The model is ignoring most of its latent space',
-      detail: `Only ${last.activeUnits} of ${s.latentDim} latent units carry information (posterior collapse): samples will look alike. Try a lower beta, more free bits or a longer KL warm-up.`,
+      detail: `Only ${last.activeUnits} of ${s.latentDim} latent units carry information (posterior collapse): samples will look alike. ${s.model === 'wae' ? 'Try a lower MMD weight (lambda) or a larger latent size.' : 'Try a lower beta, more free bits or a longer KL warm-up.'}`,
     })
   }
   const vals = epochs.map((e) => e.valLoss).filter((v): v is number => v !== null)

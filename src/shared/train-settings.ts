@@ -1,6 +1,39 @@
 import { z } from 'zod'
 import { plainErrors } from './issues'
 
+/** The model families a run can train: the conditional VAE (beta-VAE), the WAE and the VQ-VAE. */
+export const MODEL_FAMILIES = ['cvae', 'wae', 'vqvae'] as const
+export type ModelFamily = (typeof MODEL_FAMILIES)[number]
+
+/** A run's family; runs from before families were conditional VAEs. */
+export const modelFamily = (s: { model?: ModelFamily }): ModelFamily => s.model ?? 'cvae'
+
+/** What a family's divergence column holds, as charts and the CLI name it. */
+export const divergenceName = (s: { model?: ModelFamily }): string =>
+  modelFamily(s) === 'wae' ? 'MMD' : 'KL'
+
+/** WAE defaults when a run leaves them out. */
+export const WAE_DEFAULTS = { lambda: 10, encoder: 'deterministic' } as const
+
+/**
+ * Which family to pick when, as the training panel and `--help` say it. Measured on bench/quality
+ * (bench/README.md, "Model families").
+ */
+export const MODEL_HELP: Record<ModelFamily, { name: string; help: string }> = {
+  cvae: {
+    name: 'Conditional VAE',
+    help: 'The default: trains fastest and is the most tested. Beta weighs the KL term: higher beta gives smoother, more varied but blurrier samples; lower beta sharper reconstructions that follow the training images more closely.',
+  },
+  wae: {
+    name: 'Wasserstein auto-encoder (WAE-MMD)',
+    help: "Matches the codes of a whole batch to the prior with an MMD term instead of pulling every code towards it: reconstructions are sharper than the VAE's at the same size, with no KL to collapse. Lambda weighs the MMD; pick it when samples look blurred.",
+  },
+  vqvae: {
+    name: 'VQ-VAE with a learned prior',
+    help: 'Discrete codes from a learned codebook and an autoregressive prior trained in a second stage: the sharpest samples, for datasets of a few thousand images or more; takes longer (two stages).',
+  },
+}
+
 /**
  * Every training setting, with its limits. Presets fill in defaults; anything can be overridden.
  * The schema is shared by the CLI, the API and the training process, so a bad value is refused
@@ -8,6 +41,15 @@ import { plainErrors } from './issues'
  */
 export const trainSettings = z.strictObject({
   preset: z.enum(['fast', 'balanced', 'quality']).default('balanced'),
+  /**
+   * The model family (absent in runs from before families: 'cvae'). Every family is
+   * class-conditional and goes through the same pipeline; `modelFamily` reads it.
+   */
+  model: z.enum(MODEL_FAMILIES).optional(),
+  /** WAE: weight lambda of the MMD between the batch's codes and the prior (absent: 10). */
+  waeLambda: z.number().min(0).max(10_000).optional(),
+  /** WAE: z = mu (deterministic, the WAE paper's choice) or z = mu + sigma * eps (absent: deterministic). */
+  waeEncoder: z.enum(['deterministic', 'stochastic']).optional(),
   epochs: z.number().int().min(1).max(10_000),
   batchSize: z.number().int().min(2).max(1024),
   latentDim: z.number().int().min(2).max(512),
@@ -50,6 +92,9 @@ export type TrainSettings = z.output<typeof trainSettings>
 /** What each setting is called wherever a person reads it: the training panel, the comparison. */
 export const SETTING_LABELS: Record<keyof TrainSettings, string> = {
   preset: 'Preset',
+  model: 'Model family',
+  waeLambda: 'MMD weight (lambda)',
+  waeEncoder: 'WAE encoder',
   epochs: 'Epochs',
   batchSize: 'Batch size',
   latentDim: 'Latent size',
@@ -380,6 +425,10 @@ export function planTraining(
   if (given.classAugmentShift === undefined && settings.classAugmentShift)
     reasons.push(
       `Class loss augmentation ${settings.classAugmentShift} px: with fewer than 2,000 images the classifier that keeps samples on their label learns from, and judges, shifted copies, so it does not learn the few images by heart.`,
+    )
+  if (modelFamily(settings) === 'wae')
+    reasons.push(
+      `Wasserstein auto-encoder: MMD weight ${settings.waeLambda ?? WAE_DEFAULTS.lambda}${given.waeLambda === undefined ? ' (the default)' : ''}, scaled by the image's values over a 28 px gray image's 784 so it weighs the same against the reconstruction at every size; ${settings.waeEncoder ?? WAE_DEFAULTS.encoder} encoder. Beta, KL warm-up and free bits do not apply.`,
     )
   const scaled: string[] = []
   if (given.klWarmupEpochs === undefined)

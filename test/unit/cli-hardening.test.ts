@@ -42,6 +42,32 @@ describe('the synthfold CLI refuses what it cannot do and prints only safe text'
     runId = t.json().runId
   }, 180_000)
 
+  it('train --model picks the family (--json says which) and refuses one it does not know', () => {
+    const w = cli(
+      'train',
+      String(datasetId),
+      '--preset',
+      'fast',
+      '--epochs',
+      '1',
+      '--model',
+      'wae',
+      '--wae-lambda',
+      '20',
+      '--json',
+    )
+    expect(w.code, w.stderr).toBe(0)
+    expect(w.json()).toMatchObject({ model: 'wae', status: 'completed', epochs: 1 })
+    expect(w.json().settings).toMatchObject({ model: 'wae', waeLambda: 20 })
+    expect(Number.isFinite(w.json().metrics.kl)).toBe(true)
+    const bad = cli('train', String(datasetId), '--model', 'gan', '--json')
+    expect(bad.code).toBe(1)
+    expect(bad.json().error.message).toMatch(/Model family/)
+    const help = cli('--help')
+    expect(help.stdout).toMatch(/--model cvae\|wae/)
+    expect(help.stdout).toMatch(/--wae-lambda/)
+  })
+
   it('sample --out refuses a folder that already holds files and leaves them as they were', () => {
     const out = join(work, 'samples')
     const first = cli('sample', String(runId), '--class', 'Bag', '--n', '2', '--out', out)

@@ -105,12 +105,19 @@ describe('the synthfold CLI (real process, sample dataset)', () => {
         'epochs',
         'error',
         'metrics',
+        'model',
         'runId',
         'settings',
         'status',
       ].sort(),
     )
-    expect(run).toMatchObject({ datasetId, status: 'completed', epochs: 1, error: null })
+    expect(run).toMatchObject({
+      datasetId,
+      status: 'completed',
+      model: 'cvae',
+      epochs: 1,
+      error: null,
+    })
     expect(run.settings).toMatchObject({ preset: 'fast', epochs: 1, seed: 3 })
     runId = run.runId
 

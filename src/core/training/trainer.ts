@@ -4,7 +4,9 @@ import type { TrainSettings } from '../../shared/train-settings'
 import { batchArrays, epochOrder, splitIndices, type TrainingData } from './data'
 import { rng } from '../util/random'
 import { FusedAdam } from '../accel/ops'
-import { cvaeLoss } from '../models/cvae/loss'
+import { cvaeLoss, reconstructionLoss } from '../models/cvae/loss'
+import { imqMmd, waeLoss } from '../models/wae/loss'
+import { modelFamily, WAE_DEFAULTS, type ModelFamily } from '../../shared/train-settings'
 import { globalNormScale } from './clipping'
 import { klWarmup, learningRateAt } from './schedules'
 import { cvae, oneHot, reparameterize, type Cvae } from '../models/cvae/model'
@@ -87,12 +89,17 @@ export class Trainer {
   private readonly vars: tf.Variable[]
   private readonly classifierVars: tf.Variable[]
   readonly classifierOptimizer: FusedAdam
+  /** 'cvae' or 'wae': the two share the encoder, decoder and classifier, not the divergence. */
+  readonly family: ModelFamily
 
   constructor(
     readonly data: TrainingData,
     readonly settings: TrainSettings,
   ) {
     const classes = data.classNames.length
+    this.family = modelFamily(settings)
+    if (this.family === 'vqvae')
+      throw new Error('The VQ-VAE trains in its own trainer, not in the CVAE and WAE one.')
     this.model = cvae({
       size: data.size,
       channels: data.channels,
@@ -171,7 +178,21 @@ export class Trainer {
     }
   }
 
-  /** One optimiser step; returns [total, reconstruction, KL] of the batch. */
+  /**
+   * The WAE's settings in force: lambda scaled by the image's values over 784 (a 28 px gray image)
+   * as the class loss is, since the reconstruction term is a sum over them and the MMD is not: the
+   * same lambda then means the same balance at every image size.
+   */
+  private wae(): { lambda: number; stochastic: boolean } {
+    const s = this.settings
+    const values = this.data.size * this.data.size * this.data.channels
+    return {
+      lambda: (s.waeLambda ?? WAE_DEFAULTS.lambda) * (values / 784),
+      stochastic: (s.waeEncoder ?? WAE_DEFAULTS.encoder) === 'stochastic',
+    }
+  }
+
+  /** One optimiser step; returns [total, reconstruction, KL or MMD] of the batch. */
   private async step(
     indices: number[],
     beta: number,
@@ -195,15 +216,30 @@ export class Trainer {
       let parts: [tf.Scalar, tf.Scalar] | null = null
       const { value, grads } = tf.variableGrads(() => {
         const [mu, logvar] = this.model.encoder.apply([xt, yt], { training: true }) as tf.Tensor2D[]
-        const z = reparameterize(mu, logvar, seed)
-        const logits = this.model.decoder.apply([z, yt], { training: true }) as tf.Tensor4D
-        const l = cvaeLoss(xt, logits, mu, logvar, {
-          beta,
-          freeBits: s.freeBits,
-          reconstruction: s.reconstruction,
-        })
-        parts = [tf.keep(l.reconstruction), tf.keep(l.kl)]
-        if (s.classLossWeight <= 0) return l.total
+        let total: tf.Scalar
+        if (this.family === 'wae') {
+          const w = this.wae()
+          const z = w.stochastic ? reparameterize(mu, logvar, seed) : mu
+          const logits = this.model.decoder.apply([z, yt], { training: true }) as tf.Tensor4D
+          const prior = tf.randomNormal(z.shape, 0, 1, 'float32', seed + 29) as tf.Tensor2D
+          const l = waeLoss(xt, logits, z, prior, {
+            lambda: w.lambda,
+            reconstruction: s.reconstruction,
+          })
+          parts = [tf.keep(l.reconstruction), tf.keep(l.mmd)]
+          total = l.total
+        } else {
+          const z = reparameterize(mu, logvar, seed)
+          const logits = this.model.decoder.apply([z, yt], { training: true }) as tf.Tensor4D
+          const l = cvaeLoss(xt, logits, mu, logvar, {
+            beta,
+            freeBits: s.freeBits,
+            reconstruction: s.reconstruction,
+          })
+          parts = [tf.keep(l.reconstruction), tf.keep(l.kl)]
+          total = l.total
+        }
+        if (s.classLossWeight <= 0) return total
         // The decoder is judged on images it makes from the prior, for labels it is given: a
         // decoder that ignores the label cannot satisfy the classifier.
         const zPrior = tf.randomNormal([m, s.latentDim], 0, 1, 'float32', seed + 17)
@@ -213,7 +249,7 @@ export class Trainer {
         const judged = this.model.classifier.apply(shifted(fake, shift, seed)) as tf.Tensor2D
         const aux = tf.losses.softmaxCrossEntropy(fakeYf, judged) as tf.Scalar
         return tf.add(
-          l.total,
+          total,
           tf.mul(s.classLossWeight * ((size * size * channels) / 784), aux),
         ) as tf.Scalar
       }, this.vars)
@@ -293,7 +329,9 @@ export class Trainer {
         const p = judged
           ? (tf.argMax(this.model.classifier.apply(xt) as tf.Tensor, 1).dataSync() as Int32Array)
           : undefined
-        return [m.dataSync() as Float32Array, tf.exp(l).dataSync() as Float32Array, p]
+        // a deterministic WAE's codes are points: its untrained log-variance head is no spread
+        const v = this.family === 'wae' && !this.wae().stochastic ? tf.zerosLike(l) : tf.exp(l)
+        return [m.dataSync() as Float32Array, v.dataSync() as Float32Array, p]
       })
       idx.forEach((img, j) => {
         const c = this.data.labels[img]
@@ -308,7 +346,10 @@ export class Trainer {
     return acc.finish()
   }
 
-  /** Loss on held-out images (z = mu, beta = 1) and how many latent units carry information. */
+  /**
+   * Loss on held-out images (z = mu; the CVAE's with beta = 1, the WAE's with its lambda; `kl`
+   * carries the WAE's MMD) and how many latent units carry information.
+   */
   evaluate(indices: number[]): {
     loss: number
     reconstruction: number
@@ -328,6 +369,10 @@ export class Trainer {
         const yt = tf.tensor2d(y, [idx.length, this.classes])
         const [m, lv] = this.model.encoder.apply([xt, yt]) as tf.Tensor2D[]
         const logits = this.model.decoder.apply([m, yt]) as tf.Tensor4D
+        if (this.family === 'wae') {
+          const r = reconstructionLoss(xt, logits, s.reconstruction)
+          return [r.dataSync()[0], 0, tf.keep(m)] as const
+        }
         const l = cvaeLoss(xt, logits, m, lv, {
           beta: 1,
           freeBits: 0,
@@ -340,13 +385,26 @@ export class Trainer {
       mus.push(mu)
     }
     const n = Math.max(1, indices.length)
+    let divergence = kl / n
+    let loss = (rec + kl) / n
+    if (this.family === 'wae') {
+      // the MMD of the held-out codes (up to 512, seeded prior samples) from the prior
+      const w = this.wae()
+      divergence = tf.tidy(() => {
+        const joined = tf.concat(mus, 0) as tf.Tensor2D
+        const all = tf.slice(joined, [0, 0], [Math.min(512, joined.shape[0]), -1]) as tf.Tensor2D
+        const prior = tf.randomNormal(all.shape, 0, 1, 'float32', s.seed + 31) as tf.Tensor2D
+        return imqMmd(all, prior).dataSync()[0]
+      })
+      loss = rec / n + w.lambda * divergence
+    }
     const activeUnits = tf.tidy(() => {
       const all = tf.concat(mus, 0)
       const variance = tf.moments(all, 0).variance
       return tf.sum(tf.cast(tf.greater(variance, 0.01), 'int32')).dataSync()[0]
     })
     mus.forEach((m) => m.dispose())
-    return { loss: (rec + kl) / n, reconstruction: rec / n, kl: kl / n, activeUnits }
+    return { loss, reconstruction: rec / n, kl: divergence, activeUnits }
   }
 
   dispose(): void {

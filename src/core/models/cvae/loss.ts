@@ -57,6 +57,27 @@ export function gaussianNll(logits: tf.Tensor4D, target: tf.Tensor4D, divisor: n
 }
 
 /**
+ * Reconstruction term of every family, summed over pixels and averaged over the batch: MSE as the
+ * design writes it, Bernoulli cross-entropy on logits, or the calibrated Gaussian (gaussianNll).
+ * The batch mean of per-image sums is one sum over everything divided by the batch size: its
+ * gradient is a scalar broadcast, which the wasm backend runs far faster than a per-image one.
+ */
+export function reconstructionLoss(
+  target: tf.Tensor4D,
+  logits: tf.Tensor4D,
+  kind: Reconstruction,
+): tf.Scalar {
+  const batch = target.shape[0]
+  return (
+    kind === 'bce'
+      ? bceWithLogits(logits, target, batch)
+      : kind === 'gaussian'
+        ? gaussianNll(logits, target, batch)
+        : tf.div(tf.sum(tf.square(tf.sub(tf.sigmoid(logits), target))), batch)
+  ) as tf.Scalar
+}
+
+/**
  * loss = reconstruction + beta * KL (beta-VAE). Reconstruction is summed over pixels and averaged
  * over the batch: MSE as the design writes it, Bernoulli cross-entropy on logits, or a Gaussian
  * with a calibrated scale per channel (gaussianNll, for colour). KL of
@@ -70,16 +91,7 @@ export function cvaeLoss(
   logvar: tf.Tensor2D,
   o: { beta: number; freeBits: number; reconstruction: Reconstruction },
 ): LossParts {
-  // The batch mean of per-image sums, as one sum over everything divided by the batch size: its
-  // gradient is a scalar broadcast, which the wasm backend runs far faster than a per-image one.
-  const batch = target.shape[0]
-  const reconstruction = (
-    o.reconstruction === 'bce'
-      ? bceWithLogits(logits, target, batch)
-      : o.reconstruction === 'gaussian'
-        ? gaussianNll(logits, target, batch)
-        : tf.div(tf.sum(tf.square(tf.sub(tf.sigmoid(logits), target))), batch)
-  ) as tf.Scalar
+  const reconstruction = reconstructionLoss(target, logits, o.reconstruction)
   const klPerDim = tf.mean(
     tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar))),
     0,

@@ -35,8 +35,9 @@ const pair = (train: (number | null)[], validation: (number | null)[]): ChartSer
  */
 export function runCharts(
   epochs: EpochMetrics[],
-  settings: Pick<TrainSettings, 'reconstruction' | 'latentDim'>,
+  settings: Pick<TrainSettings, 'reconstruction' | 'latentDim' | 'model'>,
 ): ChartSpec[] {
+  const wae = settings.model === 'wae'
   const pick = (f: (e: EpochMetrics) => number | null): (number | null)[] => epochs.map(f)
   // BCE and the Gaussian are negative log-likelihoods (the Gaussian's, a density, can go below 0)
   const nats = settings.reconstruction !== 'mse'
@@ -59,8 +60,9 @@ export function runCharts(
       ),
     },
     {
-      title: 'KL divergence',
-      unit: 'nats per image',
+      // the WAE's divergence: the batch's codes against the prior, an MMD^2 estimate (no unit)
+      title: wae ? 'MMD to the prior' : 'KL divergence',
+      unit: wae ? 'MMD² estimate' : 'nats per image',
       series: pair(
         pick((e) => e.kl),
         pick((e) => e.valKl),
