@@ -7,7 +7,9 @@
 // fmnist-1000, fmnist-3000, fmnist-24000, icons, icons-64; all by default). "raw": the judge's
 // in-class share of 100 samples per class straight from the generator, before any filter.
 // SYNTHFOLD_BENCH_GRID=<folder> writes PNG grids of real, raw and accepted samples. SYNTHFOLD_BENCH_SETTINGS / SYNTHFOLD_BENCH_GENERATION (JSON) try
-// other settings on every dataset. Needs dataset-fashion-mnist.
+// other settings on every dataset; SYNTHFOLD_BENCH_MODELS=cvae,wae runs each dataset once per model
+// family. "raw FID": Fréchet distance of the raw samples from real images in the Fashion-MNIST
+// judge's features (bench/quality/fid.ts; gray sets only). Needs dataset-fashion-mnist.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import sharp from 'sharp'
 import { tmpdir } from 'node:os'
@@ -18,6 +20,7 @@ import { copiesAndDiversity, runDefaultPath } from './pipeline'
 import { loadTrainingData, type TrainingData } from '../../src/core/training/data'
 import { Generator } from '../../src/core/generation/generator'
 import BetterSqlite3 from 'better-sqlite3'
+import { fashionFid } from './fid'
 
 const COPY_CHECK = 400
 /** Raw samples per class (straight from the generator, before any filter) that the judge sees. */
@@ -85,13 +88,20 @@ async function main(): Promise<void> {
   await initBackend('auto')
   const wanted = process.argv.slice(2)
   const cases = wanted.length ? CASES.filter((c) => wanted.includes(c.name)) : CASES
-  const settings = JSON.parse(process.env.SYNTHFOLD_BENCH_SETTINGS ?? '{}') as object
+  const base = JSON.parse(process.env.SYNTHFOLD_BENCH_SETTINGS ?? '{}') as object
   const generation = JSON.parse(process.env.SYNTHFOLD_BENCH_GENERATION ?? '{}') as object
+  // SYNTHFOLD_BENCH_MODELS=cvae,wae runs every dataset once per model family
+  const models = (process.env.SYNTHFOLD_BENCH_MODELS ?? '').split(',').filter(Boolean)
   const rows: string[] = []
-  for (const c of cases) {
+  const runs = cases.flatMap((c) =>
+    models.length ? models.map((m) => ({ c, model: m as string | null })) : [{ c, model: null }],
+  )
+  for (const { c, model } of runs) {
+    const settings = model ? { ...base, model } : base
+    const label = model ? `${c.name} ${model}` : c.name
     const work = mkdtempSync(join(tmpdir(), `synthfold-datasets-${c.name}-`))
     try {
-      console.error(`${c.name}:`)
+      console.error(`${label}:`)
       const folder = await c.folder(work)
       const home = join(work, 'home')
       const r = await runDefaultPath(home, folder, { settings, generation })
@@ -153,10 +163,17 @@ async function main(): Promise<void> {
           `  ${k.className.padEnd(14)} real ${String(k.real).padStart(4)}  accepted ${String(imgs.length).padStart(4)} / ${String(k.planned).padEnd(4)} tried ${String(k.generated).padStart(5)}  judge ${((ok / imgs.length) * 100).toFixed(0).padStart(3)}% (raw ${raw.length ? ((rawOk / raw.length) * 100).toFixed(0) : '-'}%)  diversity ${(cd.diversity * 100).toFixed(0)}%`,
         )
       }
+      // FID of the raw samples in the Fashion-MNIST judge's features (gray 28 px sets only)
+      const fashion = c.name === 'sample' || c.name.startsWith('fmnist')
+      const fid = fashion
+        ? await fashionFid(
+            new Map(r.generation.classes.map((k) => [k.className, rawOf.get(k.classIndex) ?? []])),
+          )
+        : null
       const total = r.seconds.import + r.seconds.train + r.seconds.generate
       rows.push(
         [
-          c.name.padEnd(12),
+          label.padEnd(18),
           `${data.count}`.padStart(6),
           `${((accepted / Math.max(1, planned)) * 100).toFixed(0)}% (${accepted}/${planned})`.padStart(
             16,
@@ -167,6 +184,7 @@ async function main(): Promise<void> {
           `${rawWorst.name} ${(rawWorst.share * 100).toFixed(0)}%`.padStart(18),
           `${copies}`.padStart(6),
           `${Number.isFinite(minDiversity) ? (minDiversity * 100).toFixed(0) : '-'}%`.padStart(6),
+          (fid === null ? '-' : fid.toFixed(1)).padStart(6),
           `${total.toFixed(0)} s (train ${r.seconds.train.toFixed(0)}, generate ${r.seconds.generate.toFixed(0)})`,
         ].join('  '),
       )
@@ -176,7 +194,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    'dataset       images        plan filled  judge   worst class judged  raw     worst raw class   copies  min div  import to filled plan',
+    'dataset             images        plan filled  judge   worst class judged  raw     worst raw class   copies  min div  raw FID  import to filled plan',
   )
   for (const r of rows) console.log(r)
 }
