@@ -8,7 +8,7 @@
 // in-class share of 100 samples per class straight from the generator, before any filter.
 // SYNTHFOLD_BENCH_GRID=<folder> writes PNG grids of real, raw and accepted samples. SYNTHFOLD_BENCH_SETTINGS / SYNTHFOLD_BENCH_GENERATION (JSON) try
 // other settings on every dataset; SYNTHFOLD_BENCH_MODELS=cvae,wae runs each dataset once per model
-// family. "raw FID": Fréchet distance of the raw samples from real images in the Fashion-MNIST
+// family, SYNTHFOLD_BENCH_VARIANTS (a JSON list of settings) once per variant (a beta sweep). "raw FID": Fréchet distance of the raw samples from real images in the Fashion-MNIST
 // judge's features (bench/quality/fid.ts; gray sets only). Needs dataset-fashion-mnist.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import sharp from 'sharp'
@@ -90,15 +90,26 @@ async function main(): Promise<void> {
   const cases = wanted.length ? CASES.filter((c) => wanted.includes(c.name)) : CASES
   const base = JSON.parse(process.env.SYNTHFOLD_BENCH_SETTINGS ?? '{}') as object
   const generation = JSON.parse(process.env.SYNTHFOLD_BENCH_GENERATION ?? '{}') as object
-  // SYNTHFOLD_BENCH_MODELS=cvae,wae runs every dataset once per model family
-  const models = (process.env.SYNTHFOLD_BENCH_MODELS ?? '').split(',').filter(Boolean)
+  // SYNTHFOLD_BENCH_MODELS=cvae,wae runs every dataset once per model family;
+  // SYNTHFOLD_BENCH_VARIANTS='[{"beta":0.5},{"beta":2}]' once per settings variant (a beta sweep)
+  const variants: Record<string, unknown>[] = [
+    ...(process.env.SYNTHFOLD_BENCH_MODELS ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((model) => ({ model })),
+    ...(JSON.parse(process.env.SYNTHFOLD_BENCH_VARIANTS ?? '[]') as Record<string, unknown>[]),
+  ]
   const rows: string[] = []
   const runs = cases.flatMap((c) =>
-    models.length ? models.map((m) => ({ c, model: m as string | null })) : [{ c, model: null }],
+    variants.length ? variants.map((v) => ({ c, variant: v })) : [{ c, variant: null }],
   )
-  for (const { c, model } of runs) {
-    const settings = model ? { ...base, model } : base
-    const label = model ? `${c.name} ${model}` : c.name
+  for (const { c, variant } of runs) {
+    const settings = variant ? { ...base, ...variant } : base
+    const label = variant
+      ? `${c.name} ${Object.entries(variant)
+          .map(([k, v]) => (k === 'model' ? String(v) : `${k}=${String(v)}`))
+          .join(' ')}`
+      : c.name
     const work = mkdtempSync(join(tmpdir(), `synthfold-datasets-${c.name}-`))
     try {
       console.error(`${label}:`)

@@ -12,6 +12,13 @@ export const modelFamily = (s: { model?: ModelFamily }): ModelFamily => s.model 
 export const divergenceName = (s: { model?: ModelFamily }): string =>
   modelFamily(s) === 'wae' ? 'MMD' : 'KL'
 
+/** A run's family and its main setting, as run headers show them ("beta 1", "WAE · MMD weight 10"). */
+export function familySummary(s: Partial<TrainSettings>): string {
+  if (modelFamily(s) === 'wae')
+    return `WAE · MMD weight ${s.waeLambda ?? WAE_DEFAULTS.lambda} · ${s.waeEncoder ?? WAE_DEFAULTS.encoder} encoder`
+  return `beta ${s.beta}`
+}
+
 /** WAE defaults when a run leaves them out. */
 export const WAE_DEFAULTS = { lambda: 10, encoder: 'deterministic' } as const
 
