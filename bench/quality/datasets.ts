@@ -100,8 +100,9 @@ async function main(): Promise<void> {
     ...(JSON.parse(process.env.SYNTHFOLD_BENCH_VARIANTS ?? '[]') as Record<string, unknown>[]),
   ]
   const rows: string[] = []
-  const runs = cases.flatMap((c) =>
-    variants.length ? variants.map((v) => ({ c, variant: v })) : [{ c, variant: null }],
+  const runs = cases.flatMap(
+    (c): { c: (typeof cases)[number]; variant: Record<string, unknown> | null }[] =>
+      variants.length ? variants.map((v) => ({ c, variant: v })) : [{ c, variant: null }],
   )
   for (const { c, variant } of runs) {
     const settings = variant ? { ...base, ...variant } : base
