@@ -148,7 +148,12 @@ describe('exporting a reviewed dataset (real sample data, real SQLite, real file
       Object.fromEntries(ds.classes.filter((c) => c.heldOut > 0).map((c) => [c.name, c.heldOut])),
     )
     expect(split.files).toHaveLength(ds.classes.reduce((a, c) => a + c.heldOut, 0))
-    for (const f of split.files) expect(existsSync(join(out, f))).toBe(true)
+    // every one of them in test: a classifier trained on train (synthetic images included) is
+    // tested on images no run, so no synthetic image, was made from
+    for (const f of split.files) {
+      expect(existsSync(join(out, f))).toBe(true)
+      expect(f.startsWith('test/')).toBe(true)
+    }
     const rows = (['train', 'val', 'test'] as const).flatMap((folder) =>
       readFileSync(join(out, folder, 'metadata.csv'), 'utf8')
         .trim()

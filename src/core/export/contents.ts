@@ -134,7 +134,11 @@ export function exportContents(
   const index = new Map(labels.map((l, i) => [l, i]))
   const split = o.splits
     ? assignSplits(
-        reals.map((r) => ({ key: r.rel_path, classIndex: index.get(r.class_name)! })),
+        reals.map((r) => ({
+          key: r.rel_path,
+          classIndex: index.get(r.class_name)!,
+          test: r.held_out === 1,
+        })),
         o.splits,
         o.seed,
       )

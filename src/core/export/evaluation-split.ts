@@ -22,7 +22,7 @@ export function evaluationSplit(
   const counts: Record<string, number> = {}
   for (const f of held) counts[f.meta.label] = (counts[f.meta.label] ?? 0) + 1
   return {
-    note: "The dataset's evaluation split: real images that Synthfold's runs made since the split was set aside never trained on, and that its downstream check scores on. With splits they may sit in any split folder; to test a classifier trained on this export, keep them out of its training images.",
+    note: "The dataset's evaluation split: real images that Synthfold's runs made since the split was set aside never trained on, and that its downstream check scores on. With splits they are all in the test split (which may hold other real images too); without, keep them out of a classifier's training images to test it on them.",
     files: held.map((f) => f.rel).sort(),
     counts,
   }

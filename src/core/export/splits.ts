@@ -12,6 +12,12 @@ export interface SplitItem {
   /** A stable identity of the image (e.g. its source path): the result is keyed by it. */
   key: string
   classIndex: number
+  /**
+   * Goes to test whatever the fractions: the dataset's evaluation split, which no run trained on
+   * and so no synthetic image was made from. A class's test share is at least these images; the
+   * rest of its test and validation counts come from the others.
+   */
+  test?: boolean
 }
 
 /** Checks `[train, val, test]`: each finite and ≥ 0, summing to 1 (within rounding). */
@@ -59,19 +65,34 @@ export function assignSplits(
 ): Map<string, Split> {
   validateFractions(fractions)
   const byClass = new Map<number, string[]>()
+  const forced = new Map<number, number>()
   const seen = new Set<string>()
-  for (const { key, classIndex } of items) {
+  const result = new Map<string, Split>()
+  for (const { key, classIndex, test } of items) {
     if (seen.has(key)) throw new Error(`Duplicate split key: ${key}`)
     seen.add(key)
+    if (test) {
+      result.set(key, 'test')
+      forced.set(classIndex, (forced.get(classIndex) ?? 0) + 1)
+      if (!byClass.has(classIndex)) byClass.set(classIndex, [])
+      continue
+    }
     const keys = byClass.get(classIndex)
     if (keys) keys.push(key)
     else byClass.set(classIndex, [key])
   }
-  const result = new Map<string, Split>()
   for (const [classIndex, keys] of byClass) {
     keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
     shuffle(keys, rng((seed ^ Math.imul(classIndex + 1, 0x9e3779b1)) >>> 0))
-    const { val, test } = splitCounts(keys.length, fractions)
+    const held = forced.get(classIndex) ?? 0
+    const counts = splitCounts(keys.length + held, fractions)
+    // the forced images count towards test; validation keeps its share; train keeps at least one
+    let test = Math.max(0, counts.test - held)
+    let val = counts.val
+    while (held > 0 && keys.length >= 1 && val + test > keys.length - 1) {
+      if (test > 0) test--
+      else val--
+    }
     keys.forEach((key, i) => result.set(key, i < val ? 'val' : i < val + test ? 'test' : 'train'))
   }
   return result

@@ -22,6 +22,30 @@ describe('assignSplits', () => {
     expect(tally(m, 'c2/')).toEqual({ train: 5, val: 1, test: 1 })
   })
 
+  it('puts the evaluation split in test, counting it towards the test share', () => {
+    // 100 images, 15 of them the evaluation split: test gets those 15 (over its 10), val its 20
+    const list = items([100, 10]).map((it, i) => ({ ...it, test: it.classIndex === 0 && i < 15 }))
+    const m = assignSplits(list, [0.7, 0.2, 0.1], 1)
+    expect(tally(m, 'c0/')).toEqual({ train: 65, val: 20, test: 15 })
+    for (let i = 0; i < 15; i++) expect(m.get(`c0/img${i}.png`)).toBe('test')
+    // 5 held out of 100 at 10% test: the other 5 test images come from the rest
+    const five = items([100]).map((it, i) => ({ ...it, test: i < 5 }))
+    expect(tally(assignSplits(five, [0.7, 0.2, 0.1], 1), 'c0/')).toEqual({
+      train: 70,
+      val: 20,
+      test: 10,
+    })
+    // a class of 4 with 3 held out keeps one image for training
+    const small = items([4]).map((it, i) => ({ ...it, test: i < 3 }))
+    expect(tally(assignSplits(small, [0.5, 0.25, 0.25], 1), 'c0/')).toEqual({
+      train: 1,
+      val: 0,
+      test: 3,
+    })
+    // untouched without the flag
+    expect(tally(m, 'c1/')).toEqual({ train: 7, val: 2, test: 1 })
+  })
+
   it('leaves at least one training image in a class of 3 or more', () => {
     expect(splitCounts(3, [0, 0.5, 0.5])).toEqual({ train: 1, val: 1, test: 1 })
     expect(splitCounts(4, [0.1, 0.45, 0.45])).toEqual({ train: 1, val: 2, test: 1 })
