@@ -70,6 +70,12 @@ export class EvaluationManager {
       throw new AppError('conflict', 'This generation is still running; evaluate it once it ends.')
     if (this.isEvaluating(a.generationId))
       throw new AppError('conflict', 'This generation is already being evaluated.')
+    // the check reads the dataset's images in the worker: not while a re-import rewrites them
+    if (this.ctx.datasets.get(g.datasetId)?.status === 'importing')
+      throw new AppError(
+        'conflict',
+        'This dataset is being imported again; evaluate once the import ends.',
+      )
     const samples = this.ctx.samples.acceptedSamples(a.generationId)
     if (!samples.length)
       throw new AppError(

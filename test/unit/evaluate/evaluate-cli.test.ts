@@ -113,6 +113,22 @@ describe('synthfold evaluate (real process, sample dataset)', () => {
     }
   }, 120_000)
 
+  it('refuses to start while the dataset is being imported again', async () => {
+    const core = new Core({ home, shell: 'cli' })
+    try {
+      core.db.prepare(`UPDATE datasets SET status = 'importing' WHERE id = ?`).run(datasetId)
+      const r = await core.call('evaluations.start', { generationId, seeds: 1 })
+      expect(r.ok).toBe(false)
+      if (!r.ok) {
+        expect(r.error.code).toBe('conflict')
+        expect(r.error.message).toMatch(/being imported/)
+      }
+    } finally {
+      core.db.prepare(`UPDATE datasets SET status = 'ready' WHERE id = ?`).run(datasetId)
+      await core.close()
+    }
+  })
+
   it('refuses bad input with a message and a non-zero exit', () => {
     const usage = cli('evaluate')
     expect(usage.code).toBe(2)
