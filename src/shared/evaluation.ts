@@ -194,8 +194,17 @@ export const HALF_WEIGHT = 0.5
 
 /**
  * The loss weight an export suggests for synthetic images: the half weight when that arm won the
- * check, else 1 (no evidence that weighting them down helps). Real images always weigh 1.
+ * check by more than the seeds' spread over the same images at full weight, else 1 (no evidence
+ * that weighting them down helps: a win within noise is no reason to change a person's training).
+ * Real images always weigh 1.
  */
-export function suggestedSyntheticWeight(best: ArmName | null | undefined): number {
-  return best === 'synthetic-half-weight' ? HALF_WEIGHT : 1
+export function suggestedSyntheticWeight(
+  e: Pick<EvaluationSummary, 'best' | 'arms'> | null | undefined,
+): number {
+  if (e?.best !== 'synthetic-half-weight') return 1
+  const half = e.arms.find((a) => a.name === 'synthetic-half-weight')
+  const full = e.arms.find((a) => a.name === 'synthetic')
+  if (!half || !full) return 1
+  const noise = Math.max(0.005, half.spread, full.spread)
+  return half.balancedAccuracy - full.balancedAccuracy > noise ? HALF_WEIGHT : 1
 }

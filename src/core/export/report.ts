@@ -85,7 +85,7 @@ export function evaluationSection(e: EvaluationSummary): string {
     .join('\n')
   const held = e.heldOut.reduce((a, h) => a + h.count, 0)
   const none = e.heldOut.filter((h) => h.count === 0).map((h) => h.class)
-  const weight = suggestedSyntheticWeight(e.best)
+  const weight = suggestedSyntheticWeight(e)
   return `<h3>Generation #${e.generationId}</h3>
 <p data-testid="report-verdict"><strong>${esc(e.verdict ?? '')}</strong></p>
 <table data-testid="report-evaluation"><thead><tr><th>Arm</th><th>Synthetic images</th><th>Balanced accuracy</th><th>Macro-F1</th></tr></thead>

@@ -253,7 +253,7 @@ export class ExportManager {
     const runs = this.reportRuns(c)
     const evaluations = this.latestEvaluations(c)
     const weightOf = new Map(
-      evaluations.map((e) => [e.generationId, suggestedSyntheticWeight(e.best)]),
+      evaluations.map((e) => [e.generationId, suggestedSyntheticWeight(e)]),
     )
     const rows = (written: WrittenFile[]): ManifestRow[] =>
       written.map((w, i) => {

@@ -118,10 +118,23 @@ describe('recall per class and the held-out line', () => {
     expect(heldOutLine([{ class: 'Bag', count: 1 }])).toBe('Scored on 1 held-out real image.')
   })
 
-  it('suggests half weight for synthetic images only when that arm won', () => {
-    expect(suggestedSyntheticWeight('synthetic-half-weight')).toBe(0.5)
+  it('suggests half weight for synthetic images only when that arm won by more than noise', () => {
+    const full = arm('synthetic', 0.8, 0.01)
+    expect(
+      suggestedSyntheticWeight({
+        best: 'synthetic-half-weight',
+        arms: [full, arm('synthetic-half-weight', 0.83, 0.01)],
+      }),
+    ).toBe(0.5)
+    // a win within the seeds' spread is no evidence
+    expect(
+      suggestedSyntheticWeight({
+        best: 'synthetic-half-weight',
+        arms: [full, arm('synthetic-half-weight', 0.805, 0.01)],
+      }),
+    ).toBe(1)
     for (const n of ARM_NAMES.filter((a) => a !== 'synthetic-half-weight'))
-      expect(suggestedSyntheticWeight(n)).toBe(1)
+      expect(suggestedSyntheticWeight({ best: n, arms: [arm(n, 0.9)] })).toBe(1)
     expect(suggestedSyntheticWeight(null)).toBe(1)
   })
 })
