@@ -252,9 +252,7 @@ export class ExportManager {
     const ds = this.ctx.datasets.get(o.datasetId)
     const runs = this.reportRuns(c)
     const evaluations = this.latestEvaluations(c)
-    const weightOf = new Map(
-      evaluations.map((e) => [e.generationId, suggestedSyntheticWeight(e)]),
-    )
+    const weightOf = new Map(evaluations.map((e) => [e.generationId, suggestedSyntheticWeight(e)]))
     const rows = (written: WrittenFile[]): ManifestRow[] =>
       written.map((w, i) => {
         const f = c.files[i]
