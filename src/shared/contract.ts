@@ -316,7 +316,8 @@ const schemas = {
     base: latentCode,
     dims: z
       .array(
-        z.strictObject({
+        // a dimension as studio.dimensions gives it (its kl and variance are ignored)
+        z.object({
           index: z.number().int().min(0),
           mean: z.number().finite(),
           sd: z.number().finite().min(0),

@@ -57,7 +57,15 @@ export const methodNames = [
 
 export type MethodName = (typeof methodNames)[number]
 
-export const eventNames = ['job', 'run', 'generation', 'export', 'evaluation', 'studio', 'app.drop'] as const
+export const eventNames = [
+  'job',
+  'run',
+  'generation',
+  'export',
+  'evaluation',
+  'studio',
+  'app.drop',
+] as const
 export type EventName = (typeof eventNames)[number]
 
 export const ipcChannel = (method: MethodName): string => `synthfold:api:${method}`

@@ -91,3 +91,38 @@ export interface InterpolationResult {
   /** PNGs written, when an output folder was given. */
   files: string[]
 }
+
+/** Tableau's ten colours, then golden-angle hues: the same class colour on every map and legend. */
+const PALETTE: [number, number, number][] = [
+  [78, 121, 167],
+  [242, 142, 43],
+  [225, 87, 89],
+  [118, 183, 178],
+  [89, 161, 79],
+  [237, 201, 72],
+  [176, 122, 161],
+  [255, 157, 167],
+  [156, 117, 95],
+  [186, 176, 172],
+]
+
+export function classColour(i: number): [number, number, number] {
+  if (i < PALETTE.length) return PALETTE[i]
+  const h = ((i * 137.508) % 360) / 60
+  const c = 0.55 * 0.75
+  const x = c * (1 - Math.abs((h % 2) - 1))
+  const [r, g, b] =
+    h < 1
+      ? [c, x, 0]
+      : h < 2
+        ? [x, c, 0]
+        : h < 3
+          ? [0, c, x]
+          : h < 4
+            ? [0, x, c]
+            : h < 5
+              ? [x, 0, c]
+              : [c, 0, x]
+  const m = 0.55 - c / 2
+  return [Math.round((r + m) * 255), Math.round((g + m) * 255), Math.round((b + m) * 255)]
+}
