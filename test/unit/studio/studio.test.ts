@@ -8,6 +8,7 @@ import { Generator } from '../../../src/core/generation/generator'
 import { initBackend } from '../../../src/core/accel/backend'
 import { loadTrainingData } from '../../../src/core/training/data'
 import type { StudioEvent, StudioImage } from '../../../src/shared/studio'
+import type { GenerationSummary } from '../../../src/shared/generation'
 import { importAndWait, ok, trainAndWait } from '../helpers/core'
 import { tmp } from '../helpers/messy'
 
@@ -130,6 +131,59 @@ describe('the latent studio (real ML process, sample dataset)', () => {
     expect(cached.status).toBe('ready')
     if (cached.status === 'ready') expect(cached.map.real.x).toEqual(map!.real.x)
   }, 120_000)
+
+  it("cancels a map job, and places a generation's samples on the same map", async () => {
+    const events: StudioEvent[] = []
+    const off = core.on('studio', (e) => events.push(e))
+    const first = await ok(core.call('studio.map', { runId, method: 'umap' }))
+    expect(first.status).toBe('computing')
+    const jobId = first.status === 'computing' ? first.jobId : ''
+    expect((await ok(core.call('studio.cancel', { jobId }))).cancelled).toBe(true)
+    await expect
+      .poll(() => events.find((e) => e.jobId === jobId && e.type !== 'progress')?.type)
+      .toBe('cancelled')
+    off()
+    // nothing was stored: the next call computes it again
+    const again = await ok(core.call('studio.map', { runId, method: 'umap' }))
+    expect(again.status).toBe('computing')
+    if (again.status === 'computing') await ok(core.call('studio.cancel', { jobId: again.jobId }))
+
+    const ended = new Promise<GenerationSummary>((resolve) => {
+      const stop = core.on('generation', (e) => {
+        if (e.type === 'status' && e.generation.status !== 'running') {
+          stop()
+          resolve(e.generation)
+        }
+      })
+    })
+    const started = await ok(
+      core.call('generations.start', {
+        runId,
+        maxRatio: 0.3,
+        filters: { minConfidence: 0.01, nearCopy: 0, duplicate: 0 },
+      }),
+    )
+    const gen = await ended
+    expect(gen.status).toBe('completed')
+    const accepted = (
+      await ok(core.call('samples.ids', { generationId: started.id, status: 'accepted' }))
+    ).ids
+    expect(accepted.length).toBeGreaterThan(0)
+    const plain = await ok(core.call('studio.map', { runId, method: 'pca', wait: true }))
+    const withSamples = await ok(
+      core.call('studio.map', { runId, method: 'pca', generationId: started.id, wait: true }),
+    )
+    if (plain.status !== 'ready' || withSamples.status !== 'ready') throw new Error('not ready')
+    // the real images stay where they were; every accepted sample is placed, by its sample id
+    expect(withSamples.map.real.x).toEqual(plain.map.real.x)
+    expect(withSamples.map.synthetic!.generationId).toBe(started.id)
+    expect([...withSamples.map.synthetic!.ids].sort((a, b) => a - b)).toEqual(
+      [...accepted].sort((a, b) => a - b),
+    )
+    expect(withSamples.map.synthetic!.x.every(Number.isFinite)).toBe(true)
+    const other = await core.call('studio.map', { runId, generationId: 999 })
+    expect(!other.ok && other.error.code).toBe('not_found')
+  }, 180_000)
 
   it('places classifier features by UMAP', async () => {
     const r = await ok(
