@@ -288,6 +288,37 @@ async function studioSession(job: StudioJob, backend: Awaited<ReturnType<typeof 
     closed = true
     wake?.()
   })
+  const serve = async (req: Extract<ToTrainer, { type: 'studio' }>): Promise<void> => {
+    if (cancelled.delete(req.id))
+      return send({
+        type: 'studio-error',
+        id: req.id,
+        error: { message: 'cancelled', cancelled: true },
+      })
+    let lastSent = 0
+    try {
+      const value = await session.handle(
+        req.request,
+        (phase, done, total) => {
+          const now = Date.now()
+          if (now - lastSent < 200 && done !== total) return
+          lastSent = now
+          send({ type: 'studio-progress', id: req.id, phase, done, total })
+        },
+        () => closed || cancelled.has(req.id),
+      )
+      send({ type: 'studio-reply', id: req.id, value })
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err))
+      send({
+        type: 'studio-error',
+        id: req.id,
+        error: { message: e.message, cancelled: err instanceof CancelledError },
+      })
+    }
+    cancelled.delete(req.id)
+  }
+  let maps: Promise<void> = Promise.resolve()
   send({ type: 'studio-ready', backend, latentDim: session.gen.meta.shape.latentDim })
   try {
     while (!closed) {
@@ -297,37 +328,14 @@ async function studioSession(job: StudioJob, backend: Awaited<ReturnType<typeof 
         wake = null
         continue
       }
-      if (cancelled.has(next.id)) {
-        send({
-          type: 'studio-error',
-          id: next.id,
-          error: { message: 'cancelled', cancelled: true },
-        })
-        continue
-      }
-      let lastSent = 0
-      try {
-        const value = await session.handle(
-          next.request,
-          (phase, done, total) => {
-            const now = Date.now()
-            if (now - lastSent < 200 && done !== total) return
-            lastSent = now
-            send({ type: 'studio-progress', id: next.id, phase, done, total })
-          },
-          () => closed || cancelled.has(next.id),
-        )
-        send({ type: 'studio-reply', id: next.id, value })
-      } catch (err) {
-        const e = err instanceof Error ? err : new Error(String(err))
-        send({
-          type: 'studio-error',
-          id: next.id,
-          error: { message: e.message, cancelled: err instanceof CancelledError },
-        })
-      }
-      cancelled.delete(next.id)
+      // A map takes seconds to minutes but yields between batches and epochs: it runs beside
+      // the loop (one map at a time), so a slider's decode is answered in between.
+      if (next.request.kind === 'map') {
+        const req = next
+        maps = maps.then(() => serve(req))
+      } else await serve(next)
     }
+    await maps
   } finally {
     studio = null
     session.dispose()

@@ -185,6 +185,21 @@ describe('the latent studio (real ML process, sample dataset)', () => {
     expect(!other.ok && other.error.code).toBe('not_found')
   }, 180_000)
 
+  it('answers a decode while a map is being computed', async () => {
+    const ends: StudioEvent[] = []
+    const off = core.on('studio', (e) => e.type !== 'progress' && ends.push(e))
+    const started = await ok(core.call('studio.map', { runId, method: 'umap' }))
+    expect(started.status).toBe('computing')
+    const dims = await ok(core.call('studio.dimensions', { runId, class: 1, count: 2 }))
+    const dec = await ok(core.call('studio.decode', { runId, class: 1, latents: [dims.base] }))
+    expect(dec.images).toHaveLength(1)
+    // the map is still running: the slider did not wait for it
+    expect(ends).toEqual([])
+    const done = await ok(core.call('studio.map', { runId, method: 'umap', wait: true }))
+    expect(done.status).toBe('ready')
+    off()
+  }, 120_000)
+
   it('places classifier features by UMAP', async () => {
     const r = await ok(
       core.call('studio.map', { runId, method: 'umap', features: 'classifier', wait: true }),
