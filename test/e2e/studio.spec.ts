@@ -50,6 +50,7 @@ test('the latent studio: map, hover, box select, interpolate, sliders, and a 30,
   await app.getByTestId('train-start').click()
   await expect(app.getByTestId('run-status')).toHaveText('completed', { timeout: 150_000 })
 
+  await app.locator('.page-head').screenshot({ path: 'test-results/screenshots/run-head.png' })
   await app.getByTestId('open-studio').click()
   await expect(app.getByTestId('studio-title')).toHaveText('Latent studio')
   const canvas = app.getByTestId('latent-map')
@@ -171,8 +172,10 @@ test('the latent studio: map, hover, box select, interpolate, sliders, and a 30,
     timeout: 30_000,
   })
   await app.evaluate(() => window.scrollTo(0, 0))
+  await app.waitForTimeout(300)
   await app.screenshot({ path: 'test-results/screenshots/studio.png' })
   await app.getByTestId('interpolation-panel').scrollIntoViewIfNeeded()
+  await app.waitForTimeout(300)
   await app.screenshot({ path: 'test-results/screenshots/studio-tools.png' })
 
   // 30,000 points through the same component: the map call answers with a synthetic set of
