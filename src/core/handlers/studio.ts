@@ -28,12 +28,12 @@ export function studioHandlers(studio: StudioManager): StudioHandlers {
     'studio.map': (a) => studio.map(a),
     'studio.cancel': ({ jobId }) => ({ cancelled: studio.cancel(jobId) }),
     'studio.interpolate': async (a) => {
+      // a relative folder is refused before anything else (as runs.sample does)
+      const outDir = a.outDir === undefined ? null : absoluteFolder(a.outDir)
       const run = studio.run(a.runId)
       const from = studio.endpoint(run, a.from)
       const to = studio.endpoint(run, a.to)
-      let outDir: string | null = null
-      if (a.outDir !== undefined) {
-        outDir = absoluteFolder(a.outDir)
+      if (outDir !== null) {
         if (!isEmptyFolder(outDir))
           throw new AppError(
             'conflict',
