@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
+import * as tf from '@tensorflow/tfjs-core'
 import { Core } from '../../../src/core/core'
 import { Generator } from '../../../src/core/generation/generator'
 import { initBackend } from '../../../src/core/accel/backend'
@@ -83,6 +84,24 @@ describe('the latent studio (real ML process, sample dataset)', () => {
       // and the middle of the strip is neither end
       expect(maxDiff(pixels(r.images[3]), a.px)).toBeGreaterThan(10)
       expect(maxDiff(pixels(r.images[3]), b.px)).toBeGreaterThan(10)
+      // the studio's model calls leave no tensor behind
+      const img = data.pixels.slice(0, data.size * data.size * data.channels)
+      gen.encodeFull([img], [0])
+      gen.classifierFeatures([img])
+      gen.decodeMixed(
+        [new Float32Array(gen.meta.shape.latentDim)],
+        [new Float32Array(gen.meta.shape.classes).fill(0.1)],
+      )
+      const tensors = tf.memory().numTensors
+      for (let k = 0; k < 3; k++) {
+        gen.encodeFull([img], [0])
+        gen.classifierFeatures([img])
+        gen.decodeMixed(
+          [new Float32Array(gen.meta.shape.latentDim)],
+          [new Float32Array(gen.meta.shape.classes).fill(0.1)],
+        )
+      }
+      expect(tf.memory().numTensors).toBe(tensors)
       // the PNGs hold the strip's pixels
       const png = await sharp(r.files[0]).toColourspace('b-w').raw().toBuffer()
       expect(maxDiff(new Uint8Array(png), pixels(r.images[0]))).toBe(0)
