@@ -1,7 +1,7 @@
 // Which part of src/ may import which: each entry lists what a folder may import besides itself
 // (and npm packages). Everything else is refused by import-x/no-restricted-paths, so a new import
 // against the layering fails `npm run lint`. From the bottom: shared and util; db and accel;
-// datasets, models, training, export, generation, evaluate; jobs; handlers; core.ts; then the shells.
+// datasets, models, training, export, generation, evaluate, studio; jobs; handlers; core.ts; then the shells.
 // ARCHITECTURE.md draws the same picture.
 
 /** The parts, as folders (or single files) under the project root. */
@@ -17,6 +17,7 @@ const PARTS = {
   augment: 'src/core/augment',
   generation: 'src/core/generation',
   evaluate: 'src/core/evaluate',
+  studio: 'src/core/studio',
   jobs: 'src/core/jobs',
   handlers: 'src/core/handlers',
   media: 'src/core/media.ts',
@@ -53,6 +54,7 @@ const ALLOWED = {
     'augment',
   ],
   evaluate: ['shared', 'util', 'accel:ops', 'models', 'training', 'generation'],
+  studio: ['shared', 'util', 'accel:ops', 'models', 'training', 'generation'],
   jobs: [
     'shared',
     'util',
@@ -65,6 +67,7 @@ const ALLOWED = {
     'augment',
     'generation',
     'evaluate',
+    'studio',
   ],
   handlers: ['shared', 'util', 'db', 'datasets', 'jobs'],
   media: ['shared', 'util', 'db', 'datasets'],

@@ -8,6 +8,7 @@ import { datasetsCommand, importCommand } from './datasets'
 import { generateCommand } from './generate'
 import { evaluateCommand } from './evaluate'
 import { exportCommand, exportGeneratorCommand } from './export'
+import { interpolateCommand, mapCommand } from './studio'
 import { doctorCommand, resumeCommand, sampleCommand, trainCommand } from './train'
 
 const USAGE = `Usage:
@@ -31,6 +32,10 @@ const USAGE = `Usage:
   synthfold export --resume ID [--json]      finish an interrupted export
   synthfold export --cleanup ID [--json]     remove what an interrupted export wrote
   synthfold export-generator <run> --out DIR [--checkpoint best|last] [--json]
+  synthfold interpolate <run> --from A --to B --out DIR [--steps N] [--path linear|spherical]
+                              [--checkpoint best|last] [--json]   A, B: image paths under the dataset's folder, or class names
+  synthfold map <run> --out FILE.csv|FILE.png [--method pca|umap] [--features latent|classifier]
+                      [--generation ID] [--checkpoint best|last] [--json]
   synthfold doctor [--json]
 
 <dataset> is a dataset id or name (see synthfold datasets); <run> is a run id.
@@ -53,6 +58,8 @@ export async function main(argv: string[]): Promise<number> {
     export: exportCommand,
     'export-generator': exportGeneratorCommand,
     doctor: doctorCommand,
+    interpolate: interpolateCommand,
+    map: mapCommand,
   }
   const run = commands[command]
   if (!run) {

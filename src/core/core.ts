@@ -32,6 +32,9 @@ import { ExportManager } from './jobs/export-jobs'
 import { EvaluationsRepo } from './db/evaluations-repo'
 import { EvaluationManager } from './jobs/evaluation-jobs'
 import { evaluationHandlers } from './handlers/evaluations'
+import { StudioRepo } from './db/studio-repo'
+import { StudioManager } from './jobs/studio-jobs'
+import { studioHandlers } from './handlers/studio'
 
 export interface CoreOptions {
   home?: string
@@ -61,12 +64,14 @@ export class Core {
   readonly exports: ExportManager
   readonly evaluationsRepo: EvaluationsRepo
   readonly evaluations: EvaluationManager
+  readonly studio: StudioManager
   private readonly listeners: { [E in EventName]: Set<(p: EventPayloads[E]) => void> } = {
     job: new Set(),
     run: new Set(),
     generation: new Set(),
     export: new Set(),
     evaluation: new Set(),
+    studio: new Set(),
     'app.drop': new Set(),
   }
   private readonly handlers: Handlers
@@ -135,6 +140,18 @@ export class Core {
       },
       (e) => this.emit('evaluation', e),
     )
+    this.studio = new StudioManager(
+      {
+        runs: this.runsRepo,
+        gens: this.gensRepo,
+        studio: new StudioRepo(this.db),
+        home: this.home,
+        dbPath: dbFile(this.home),
+        generationFolder: this.gens.folder,
+        spawn: opts.spawnWorker,
+      },
+      (e) => this.emit('studio', e),
+    )
     this.handlers = this.createHandlers()
   }
 
@@ -196,6 +213,7 @@ export class Core {
       this.gens.shutdown(),
       this.exports.shutdown(),
       this.evaluations.shutdown(),
+      this.studio.shutdown(),
     ])
     this.db.close()
   }
@@ -222,6 +240,7 @@ export class Core {
       },
       ...exportHandlers(this.exports, this.runs, this.runsRepo),
       ...evaluationHandlers(this.evaluations),
+      ...studioHandlers(this.studio),
       ...datasetHandlers({
         home: this.home,
         repo: this.repo,

@@ -17,6 +17,13 @@ import type {
 } from './generation'
 import type { ExportEvent, ExportPreview, ExportSummary } from './export'
 import type { EvaluationEvent, EvaluationSummary } from './evaluation'
+import type {
+  InterpolationResult,
+  LatentDimension,
+  StudioEvent,
+  StudioImage,
+  StudioMap,
+} from './studio'
 import type { MethodName } from './names'
 import type {
   AppInfo,
@@ -102,6 +109,16 @@ const upscale = z.strictObject({
 const realImages = z.enum(['match', 'as-is']).default('match')
 const generationIds = z.array(id).min(1).max(1000).nullable().default(null)
 const outPath = z.string().trim().min(1, 'choose a destination folder').max(4096)
+
+const checkpointKind = z.enum(['best', 'last']).default('best')
+const classRef = z.union([z.string().min(1), z.number().int().min(0)])
+/** An end of an interpolation: an image (by id, or by its path under the dataset's folder) or a class. */
+const endpoint = z.union([
+  z.strictObject({ imageId: id }),
+  z.strictObject({ path: z.string().trim().min(1).max(4096) }),
+  z.strictObject({ class: classRef }),
+])
+const latentCode = z.array(z.number().finite()).min(1).max(1024)
 
 const splitFractions = z
   .tuple([z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1)])
@@ -259,6 +276,58 @@ const schemas = {
   'evaluations.list': z.strictObject({ generationId: id }),
   'evaluations.get': z.strictObject({ evaluationId: id }),
   'evaluations.cancel': z.strictObject({ evaluationId: id }),
+  'studio.map': z.strictObject({
+    runId: id,
+    method: z.enum(['pca', 'umap']).default('pca'),
+    features: z.enum(['latent', 'classifier']).default('latent'),
+    checkpoint: checkpointKind,
+    /** A generation whose accepted samples are placed on the map too. */
+    generationId: id.nullable().default(null),
+    /** Wait for the map (the CLI); otherwise a map not yet cached answers with its job id. */
+    wait: z.boolean().default(false),
+  }),
+  'studio.cancel': z.strictObject({ jobId: z.string().min(1).max(64) }),
+  'studio.interpolate': z.strictObject({
+    runId: id,
+    from: endpoint,
+    to: endpoint,
+    steps: z.number().int().min(2, 'at least 2 steps').max(64, 'at most 64 steps').default(8),
+    path: z.enum(['linear', 'spherical']).default('linear'),
+    checkpoint: checkpointKind,
+    /** Also write the strip as PNGs into this (new or empty) folder. */
+    outDir: z.string().trim().min(1).max(4096).optional(),
+  }),
+  'studio.dimensions': z.strictObject({
+    runId: id,
+    class: classRef,
+    by: z.enum(['kl', 'variance']).default('kl'),
+    count: z.number().int().min(1).max(64).default(8),
+    checkpoint: checkpointKind,
+  }),
+  'studio.decode': z.strictObject({
+    runId: id,
+    class: classRef,
+    latents: z.array(latentCode).min(1).max(64),
+    checkpoint: checkpointKind,
+  }),
+  'studio.traverse': z.strictObject({
+    runId: id,
+    class: classRef,
+    base: latentCode,
+    dims: z
+      .array(
+        // a dimension as studio.dimensions gives it (its kl and variance are ignored)
+        z.object({
+          index: z.number().int().min(0),
+          mean: z.number().finite(),
+          sd: z.number().finite().min(0),
+        }),
+      )
+      .min(1)
+      .max(16),
+    values: z.array(z.number().finite().min(-10).max(10)).min(1).max(15),
+    checkpoint: checkpointKind,
+  }),
 } satisfies { [M in MethodName]: z.ZodType }
 
 type Schemas = typeof schemas
@@ -322,6 +391,20 @@ export interface MethodResults {
   'evaluations.list': EvaluationSummary[]
   'evaluations.get': EvaluationSummary
   'evaluations.cancel': { cancelled: boolean }
+  'studio.map': { status: 'ready'; map: StudioMap } | { status: 'computing'; jobId: string }
+  'studio.cancel': { cancelled: boolean }
+  'studio.interpolate': InterpolationResult
+  'studio.dimensions': {
+    classIndex: number
+    /** The class's most active dimensions, most active first. */
+    dims: LatentDimension[]
+    /** The class's centre in latent space (its fitted prior mean): where the sliders start. */
+    base: number[]
+    /** The class's images the ranking was measured on. */
+    images: number
+  }
+  'studio.decode': { images: StudioImage[] }
+  'studio.traverse': { rows: StudioImage[][] }
   'samples.decide': {
     updated: number
     previous: { id: number; status: 'accepted' | 'rejected'; reviewed: boolean }[]
@@ -337,6 +420,7 @@ export interface EventPayloads {
   generation: GenerationEvent
   export: ExportEvent
   evaluation: EvaluationEvent
+  studio: StudioEvent
   /** Folders dropped on the Electron window (paths resolved by the preload). */
   'app.drop': { paths: string[] }
 }

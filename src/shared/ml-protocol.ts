@@ -11,6 +11,15 @@ import type {
 } from './generation'
 import type { ArmName, ArmResult } from './evaluation'
 import type { GenerationRate } from './generation-eta'
+import type {
+  DimensionRanking,
+  InterpolationPath,
+  InterpolationResult,
+  LatentDimension,
+  MapFeatures,
+  MapMethod,
+  StudioImage,
+} from './studio'
 
 /** One generated sample as the generation process reports it (main stores it). */
 export interface GeneratedRow {
@@ -85,6 +94,7 @@ export type TrainJob =
   | EvaluateJob
   | { mode: 'export-generator'; checkpointDir: string; out: string; backend: BackendName | 'auto' }
   | { mode: 'doctor'; backend: BackendName | 'auto' }
+  | StudioJob
   | {
       mode: 'estimate'
       backend: BackendName | 'auto'
@@ -111,7 +121,67 @@ export interface EvaluateJob {
   backend: BackendName | 'auto'
 }
 
-export type ToTrainer = { type: 'start'; job: TrainJob } | { type: 'cancel' }
+/**
+ * A long-lived studio session on one checkpoint: the process stays up answering requests (a map,
+ * decodes for the sliders) until it is told to close, so a slider's decode costs milliseconds
+ * instead of a process start.
+ */
+export interface StudioJob {
+  mode: 'studio'
+  checkpointDir: string
+  dbPath: string
+  home: string
+  datasetId: number
+  backend: BackendName | 'auto'
+}
+
+/** An end of an interpolation: a real image (through its latent mean) or a class (its prior mean). */
+export type StudioEndpoint = { imageId: number } | { classIndex: number }
+
+export type StudioRequest =
+  | {
+      kind: 'map'
+      method: MapMethod
+      features: MapFeatures
+      seed: number
+      /** A generation's accepted samples to place on the map (PNG files under dir). */
+      synthetic: { dir: string; samples: { id: number; classIndex: number; file: string }[] } | null
+    }
+  | {
+      kind: 'interpolate'
+      from: StudioEndpoint
+      to: StudioEndpoint
+      steps: number
+      path: InterpolationPath
+      outDir: string | null
+    }
+  | { kind: 'dimensions'; classIndex: number; by: DimensionRanking; count: number }
+  | { kind: 'decode'; classIndex: number; latents: number[][] }
+  | {
+      kind: 'traverse'
+      classIndex: number
+      base: number[]
+      dims: { index: number; mean: number; sd: number }[]
+      values: number[]
+    }
+
+export interface StudioReplies {
+  map: {
+    real: { ids: number[]; classIndex: number[]; x: number[]; y: number[] }
+    synthetic: { ids: number[]; classIndex: number[]; x: number[]; y: number[] } | null
+  }
+  interpolate: InterpolationResult
+  dimensions: { dims: LatentDimension[]; base: number[]; images: number }
+  decode: { images: StudioImage[] }
+  traverse: { rows: StudioImage[][] }
+}
+
+export type ToTrainer =
+  | { type: 'start'; job: TrainJob }
+  | { type: 'cancel' }
+  | { type: 'studio'; id: number; request: StudioRequest }
+  | { type: 'studio-cancel'; id: number }
+  | { type: 'studio-close' }
 
 export type FromTrainer =
   | { type: 'started'; backend: BackendInfo; trainImages: number; valImages: number; epoch: number }
@@ -180,4 +250,14 @@ export type FromTrainer =
     }
   | { type: 'eval-progress'; done: number; of: number; arm: ArmName; arms: ArmResult[] }
   | { type: 'eval-done'; outcome: 'completed' | 'cancelled'; arms: ArmResult[] }
+  | { type: 'studio-ready'; backend: BackendInfo; latentDim: number }
+  | {
+      type: 'studio-progress'
+      id: number
+      phase: 'encoding' | 'projecting' | 'placing'
+      done: number
+      total: number
+    }
+  | { type: 'studio-reply'; id: number; value: StudioReplies[keyof StudioReplies] }
+  | { type: 'studio-error'; id: number; error: { message: string; cancelled: boolean } }
   | { type: 'error'; error: { name: string; message: string; stack?: string }; diverged: boolean }

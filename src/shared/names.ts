@@ -47,11 +47,25 @@ export const methodNames = [
   'evaluations.list',
   'evaluations.get',
   'evaluations.cancel',
+  'studio.map',
+  'studio.cancel',
+  'studio.interpolate',
+  'studio.dimensions',
+  'studio.decode',
+  'studio.traverse',
 ] as const
 
 export type MethodName = (typeof methodNames)[number]
 
-export const eventNames = ['job', 'run', 'generation', 'export', 'evaluation', 'app.drop'] as const
+export const eventNames = [
+  'job',
+  'run',
+  'generation',
+  'export',
+  'evaluation',
+  'studio',
+  'app.drop',
+] as const
 export type EventName = (typeof eventNames)[number]
 
 export const ipcChannel = (method: MethodName): string => `synthfold:api:${method}`

@@ -68,6 +68,14 @@ describe('unknown ids and relative output folders in the API', () => {
       ['exports.cancel', { exportId: 999 }],
       ['exports.resume', { exportId: 999 }],
       ['exports.cleanup', { exportId: 999 }],
+      ['studio.map', { runId: 999 }],
+      ['studio.interpolate', { runId: 999, from: { class: 0 }, to: { class: 1 }, outDir: out }],
+      ['studio.dimensions', { runId: 999, class: 0 }],
+      ['studio.decode', { runId: 999, class: 0, latents: [[0, 0]] }],
+      [
+        'studio.traverse',
+        { runId: 999, class: 0, base: [0, 0], dims: [{ index: 0, mean: 0, sd: 1 }], values: [1] },
+      ],
     ]
     const wrong: string[] = []
     for (const [method, args] of calls) {
@@ -97,6 +105,7 @@ describe('unknown ids and relative output folders in the API', () => {
         ['exports.start', { datasetId, out: 'relative/out' }],
         ['runs.exportGenerator', { runId: 1, out: 'gen' }],
         ['runs.sample', { runId: 1, class: 0, n: 1, outDir: './samples' }],
+        ['studio.interpolate', { runId: 1, from: { class: 0 }, to: { class: 1 }, outDir: 'strip' }],
       ] as [MethodName, unknown][]) {
         const r = await core.call(method, args)
         expect(r, method).toMatchObject({

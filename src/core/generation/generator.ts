@@ -3,6 +3,7 @@ import { readCheckpointTensors, type CheckpointMeta } from '../training/checkpoi
 import { rng } from '../util/random'
 import { latentSample } from '../models/cvae/latent-prior'
 import { classifier, decoder, encoder, oneHot } from '../models/cvae/model'
+import { model as tfModel } from '@tensorflow/tfjs-layers'
 import type * as tfl from '@tensorflow/tfjs-layers'
 
 /**
@@ -101,7 +102,37 @@ export class Generator {
 
   /** Decodes given latent vectors with given class indices, in batches. */
   decode(latents: Float32Array[], classes: number[], batch = 256): Uint8Array[] {
-    const { latentDim, classes: k } = this.meta.shape
+    return this.decodeWith(
+      latents,
+      (from, to) => oneHot(classes.slice(from, to), this.meta.shape.classes),
+      batch,
+    )
+  }
+
+  /**
+   * Decodes latent vectors under soft labels (one vector of class weights per latent): an
+   * interpolation across two classes moves the label from one one-hot to the other.
+   */
+  decodeMixed(latents: Float32Array[], labels: Float32Array[], batch = 256): Uint8Array[] {
+    const k = this.meta.shape.classes
+    return this.decodeWith(
+      latents,
+      (from, to) => {
+        const ys = labels.slice(from, to)
+        const flat = new Float32Array(ys.length * k)
+        ys.forEach((y, j) => flat.set(y, j * k))
+        return tf.tensor2d(flat, [ys.length, k])
+      },
+      batch,
+    )
+  }
+
+  private decodeWith(
+    latents: Float32Array[],
+    label: (from: number, to: number) => tf.Tensor2D,
+    batch: number,
+  ): Uint8Array[] {
+    const { latentDim } = this.meta.shape
     const out: Uint8Array[] = []
     for (let i = 0; i < latents.length; i += batch) {
       const zs = latents.slice(i, i + batch)
@@ -109,7 +140,7 @@ export class Generator {
       zs.forEach((z, j) => flat.set(z, j * latentDim))
       const px = tf.tidy(() => {
         const z = tf.tensor2d(flat, [zs.length, latentDim])
-        const y = oneHot(classes.slice(i, i + batch), k)
+        const y = label(i, i + zs.length)
         const logits = this.dec.apply([z, y]) as tf.Tensor4D
         return tf.cast(tf.round(tf.mul(tf.sigmoid(logits), 255)), 'int32')
       })
@@ -137,6 +168,70 @@ export class Generator {
       const data = mu.dataSync() as Float32Array
       mu.dispose()
       for (let j = 0; j < imgs.length; j++) out.push(data.slice(j * latentDim, (j + 1) * latentDim))
+    }
+    return out
+  }
+
+  /**
+   * Latent means and log-variances of images under their labels: what the studio ranks latent
+   * dimensions by (the per-dimension KL to the prior, the spread of the means).
+   */
+  encodeFull(
+    images: Uint8Array[],
+    classes: number[],
+    batch = 256,
+  ): { mu: Float32Array[]; logvar: Float32Array[] } {
+    const { size, channels, classes: k, latentDim } = this.meta.shape
+    const mu: Float32Array[] = []
+    const logvar: Float32Array[] = []
+    for (let i = 0; i < images.length; i += batch) {
+      const imgs = images.slice(i, i + batch)
+      const flat = toUnitFloats(imgs, size * size * channels)
+      const [m, lv] = tf.tidy(() => {
+        const x = tf.tensor4d(flat, [imgs.length, size, size, channels])
+        const y = oneHot(classes.slice(i, i + batch), k)
+        return this.enc.apply([x, y]) as tf.Tensor[]
+      })
+      const md = m.dataSync() as Float32Array
+      const ld = lv.dataSync() as Float32Array
+      m.dispose()
+      lv.dispose()
+      for (let j = 0; j < imgs.length; j++) {
+        mu.push(md.slice(j * latentDim, (j + 1) * latentDim))
+        logvar.push(ld.slice(j * latentDim, (j + 1) * latentDim))
+      }
+    }
+    return { mu, logvar }
+  }
+
+  private penultimate: tfl.LayersModel | null = null
+
+  /**
+   * The classifier's penultimate activations (the flattened features its class logits read) for
+   * uint8 images: what the studio's map projects when the person picks "classifier features".
+   */
+  classifierFeatures(images: Uint8Array[], batch = 256): Float32Array[] {
+    if (!this.cls) throw new Error('This checkpoint has no classifier.')
+    const logits = this.cls.getLayer('class_logits')
+    this.penultimate ??= tfModel({
+      inputs: this.cls.inputs,
+      outputs: logits.input as tfl.SymbolicTensor,
+    })
+    const { size, channels } = this.meta.shape
+    const out: Float32Array[] = []
+    for (let i = 0; i < images.length; i += batch) {
+      const imgs = images.slice(i, i + batch)
+      const flat = toUnitFloats(imgs, size * size * channels)
+      const f = tf.tidy(
+        () =>
+          this.penultimate!.apply(tf.tensor4d(flat, [imgs.length, size, size, channels]), {
+            training: false,
+          }) as tf.Tensor2D,
+      )
+      const data = f.dataSync() as Float32Array
+      const d = f.shape[1]
+      f.dispose()
+      for (let j = 0; j < imgs.length; j++) out.push(data.slice(j * d, (j + 1) * d))
     }
     return out
   }

@@ -20,7 +20,9 @@ import { runEvaluation } from '../evaluate/evaluate-job'
 import { forecastRun } from '../generation/forecast'
 import { exportGenerator } from '../generation/export-generator'
 import { diskFullMessage, isDiskFull } from '../util/disk'
-import type { FromTrainer, ToTrainer, TrainJob } from '../../shared/ml-protocol'
+import { StudioSession } from '../studio/session'
+import { CancelledError } from '../studio/pca'
+import type { FromTrainer, StudioJob, ToTrainer, TrainJob } from '../../shared/ml-protocol'
 
 let stop = false
 // A terminal's Ctrl-C goes to every process of its group, this one included: it is the parent
@@ -58,8 +60,13 @@ const done = (): void => {
   else if (process.connected) process.disconnect()
 }
 
+/** A studio session's message handler, while one is open in this process. */
+let studio: ((m: ToTrainer) => void) | null = null
+
 onParentMessage((m: ToTrainer) => {
   if (m.type === 'cancel') stop = true
+  else if (m.type === 'studio' || m.type === 'studio-cancel' || m.type === 'studio-close')
+    studio?.(m)
   else if (m.type === 'start') {
     run(m.job)
       .catch((err: unknown) => {
@@ -93,6 +100,7 @@ async function run(job: TrainJob): Promise<void> {
   if (job.mode === 'estimate')
     return send({ type: 'estimate', backend, imagesPerSecond: await measurePresetSpeeds(job) })
   if (job.mode === 'sample') return sample(job)
+  if (job.mode === 'studio') return studioSession(job, backend)
   if (job.mode === 'generate') return runGeneration(job, backend, send, () => stop)
   if (job.mode === 'evaluate') return runEvaluation(job, backend, send, () => stop)
   if (job.mode === 'export-generator')
@@ -258,4 +266,78 @@ async function sample(job: Extract<TrainJob, { mode: 'sample' }>): Promise<void>
   }
   gen.dispose()
   send({ type: 'sampled', files, latents: latents.map((z) => Array.from(z)) })
+}
+
+/**
+ * Serves studio requests one at a time until the parent closes the session (or goes away): a
+ * request's failure is its own answer, and the session stays up for the next one.
+ */
+async function studioSession(job: StudioJob, backend: Awaited<ReturnType<typeof initBackend>>) {
+  const session = StudioSession.open(job)
+  const queue: Extract<ToTrainer, { type: 'studio' }>[] = []
+  const cancelled = new Set<number>()
+  let wake: (() => void) | null = null
+  let closed = false
+  studio = (m) => {
+    if (m.type === 'studio') queue.push(m)
+    else if (m.type === 'studio-cancel') cancelled.add(m.id)
+    else if (m.type === 'studio-close') closed = true
+    wake?.()
+  }
+  process.on('disconnect', () => {
+    closed = true
+    wake?.()
+  })
+  const serve = async (req: Extract<ToTrainer, { type: 'studio' }>): Promise<void> => {
+    if (cancelled.delete(req.id))
+      return send({
+        type: 'studio-error',
+        id: req.id,
+        error: { message: 'cancelled', cancelled: true },
+      })
+    let lastSent = 0
+    try {
+      const value = await session.handle(
+        req.request,
+        (phase, done, total) => {
+          const now = Date.now()
+          if (now - lastSent < 200 && done !== total) return
+          lastSent = now
+          send({ type: 'studio-progress', id: req.id, phase, done, total })
+        },
+        () => closed || cancelled.has(req.id),
+      )
+      send({ type: 'studio-reply', id: req.id, value })
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err))
+      send({
+        type: 'studio-error',
+        id: req.id,
+        error: { message: e.message, cancelled: err instanceof CancelledError },
+      })
+    }
+    cancelled.delete(req.id)
+  }
+  let maps: Promise<void> = Promise.resolve()
+  send({ type: 'studio-ready', backend, latentDim: session.gen.meta.shape.latentDim })
+  try {
+    while (!closed) {
+      const next = queue.shift()
+      if (!next) {
+        await new Promise<void>((r) => (wake = r))
+        wake = null
+        continue
+      }
+      // A map takes seconds to minutes but yields between batches and epochs: it runs beside
+      // the loop (one map at a time), so a slider's decode is answered in between.
+      if (next.request.kind === 'map') {
+        const req = next
+        maps = maps.then(() => serve(req))
+      } else await serve(next)
+    }
+    await maps
+  } finally {
+    studio = null
+    session.dispose()
+  }
 }

@@ -4,6 +4,7 @@ export type Route =
   | { name: 'library' }
   | { name: 'dataset'; id: number }
   | { name: 'run'; id: number }
+  | { name: 'studio'; id: number }
   | { name: 'compare'; a: number; b: number }
   | { name: 'generation'; id: number }
   | { name: 'export'; id: number }
@@ -17,6 +18,8 @@ function parse(hash: string): Route {
   if (x) return { name: 'export', id: Number(x[1]) }
   const g = /^#\/generations\/(\d+)/.exec(hash)
   if (g) return { name: 'generation', id: Number(g[1]) }
+  const st = /^#\/runs\/(\d+)\/studio/.exec(hash)
+  if (st) return { name: 'studio', id: Number(st[1]) }
   const r = /^#\/runs\/(\d+)/.exec(hash)
   return r ? { name: 'run', id: Number(r[1]) } : { name: 'library' }
 }
@@ -31,6 +34,7 @@ export function useRoute(): { route: Ref<Route>; go: (r: Route) => void } {
       library: () => '#/',
       dataset: (x) => `#/datasets/${x.id}`,
       run: (x) => `#/runs/${x.id}`,
+      studio: (x) => `#/runs/${x.id}/studio`,
       compare: (x) => `#/compare/${x.a}/${x.b}`,
       generation: (x) => `#/generations/${x.id}`,
       export: (x) => `#/exports/${x.id}`,
