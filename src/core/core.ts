@@ -32,6 +32,10 @@ import { ExportManager } from './jobs/export-jobs'
 import { EvaluationsRepo } from './db/evaluations-repo'
 import { EvaluationManager } from './jobs/evaluation-jobs'
 import { evaluationHandlers } from './handlers/evaluations'
+import { AuditsRepo } from './db/audits-repo'
+import { OverridesRepo } from './db/overrides-repo'
+import { AuditManager } from './jobs/audit-jobs'
+import { auditHandlers } from './handlers/audits'
 
 export interface CoreOptions {
   home?: string
@@ -61,12 +65,16 @@ export class Core {
   readonly exports: ExportManager
   readonly evaluationsRepo: EvaluationsRepo
   readonly evaluations: EvaluationManager
+  readonly auditsRepo: AuditsRepo
+  readonly overridesRepo: OverridesRepo
+  readonly audits: AuditManager
   private readonly listeners: { [E in EventName]: Set<(p: EventPayloads[E]) => void> } = {
     job: new Set(),
     run: new Set(),
     generation: new Set(),
     export: new Set(),
     evaluation: new Set(),
+    audit: new Set(),
     'app.drop': new Set(),
   }
   private readonly handlers: Handlers
@@ -135,6 +143,21 @@ export class Core {
       },
       (e) => this.emit('evaluation', e),
     )
+    this.overridesRepo = new OverridesRepo(this.db)
+    this.auditsRepo = new AuditsRepo(this.db)
+    this.auditsRepo.recoverInterrupted((pid) => pid !== process.pid && pidAlive(pid))
+    this.audits = new AuditManager(
+      {
+        audits: this.auditsRepo,
+        runs: this.runsRepo,
+        datasets: this.repo,
+        isTraining: (id) => this.runs.isLive(id),
+        home: this.home,
+        dbPath: dbFile(this.home),
+        spawn: opts.spawnWorker,
+      },
+      (e) => this.emit('audit', e),
+    )
     this.handlers = this.createHandlers()
   }
 
@@ -196,6 +219,7 @@ export class Core {
       this.gens.shutdown(),
       this.exports.shutdown(),
       this.evaluations.shutdown(),
+      this.audits.shutdown(),
     ])
     this.db.close()
   }
@@ -208,6 +232,8 @@ export class Core {
     return {
       ...runs,
       'runs.delete': (a) => {
+        if (this.audits.isAuditing(a.runId))
+          throw new AppError('conflict', 'Cancel the audit of this run before deleting it.')
         deleteGenerations(this.gens, { runId: a.runId })
         return runs['runs.delete'](a)
       },
@@ -222,6 +248,12 @@ export class Core {
       },
       ...exportHandlers(this.exports, this.runs, this.runsRepo),
       ...evaluationHandlers(this.evaluations),
+      ...auditHandlers({
+        audits: this.audits,
+        auditsRepo: this.auditsRepo,
+        overrides: this.overridesRepo,
+        datasets: this.repo,
+      }),
       ...datasetHandlers({
         home: this.home,
         repo: this.repo,

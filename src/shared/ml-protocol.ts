@@ -83,6 +83,7 @@ export type TrainJob =
     }
   | GenerateJob
   | EvaluateJob
+  | AuditJob
   | { mode: 'export-generator'; checkpointDir: string; out: string; backend: BackendName | 'auto' }
   | { mode: 'doctor'; backend: BackendName | 'auto' }
   | {
@@ -109,6 +110,40 @@ export interface EvaluateJob {
   seeds: number
   epochs: number | null
   backend: BackendName | 'auto'
+}
+
+/** An audit of a run's dataset (src/core/audit): outliers and likely label errors. */
+export interface AuditJob {
+  mode: 'audit'
+  auditId: number
+  dbPath: string
+  home: string
+  datasetId: number
+  checkpointDir: string
+  /** Which scores to report (src/core/audit/scores.ts); the measured default when absent. */
+  method?: {
+    probabilities: 'cvae' | 'knn' | 'mean' | 'product'
+    calibrated: boolean
+    anomaly: 'own' | 'best' | 'class-z'
+  }
+  backend: BackendName | 'auto'
+}
+
+/** One image's audit as the ML process reports it (main stores it). */
+export interface AuditRow {
+  imageId: number
+  /** Its class at audit time, in the run's class order (-1: a class the run does not know). */
+  labelIndex: number
+  reconstructionError: number
+  anomalyScore: number
+  suggestedIndex: number
+  /** Combined probability of each of the run's classes. */
+  probs: number[]
+  /** Negative ELBO under each of the run's classes. */
+  nll: number[]
+  latent: number[]
+  /** Nearest images (ids) of the suggested class. */
+  nearest: number[]
 }
 
 export type ToTrainer = { type: 'start'; job: TrainJob } | { type: 'cancel' }
@@ -180,4 +215,8 @@ export type FromTrainer =
     }
   | { type: 'eval-progress'; done: number; of: number; arm: ArmName; arms: ArmResult[] }
   | { type: 'eval-done'; outcome: 'completed' | 'cancelled'; arms: ArmResult[] }
+  | { type: 'audit-started'; backend: BackendInfo; images: number; classNames: string[] }
+  | { type: 'audit-progress'; phase: 'scoring' | 'neighbours'; done: number; of: number }
+  | { type: 'audit-rows'; rows: AuditRow[] }
+  | { type: 'audit-done'; outcome: 'completed' | 'cancelled'; method: string }
   | { type: 'error'; error: { name: string; message: string; stack?: string }; diverged: boolean }

@@ -47,11 +47,27 @@ export const methodNames = [
   'evaluations.list',
   'evaluations.get',
   'evaluations.cancel',
+  'audits.start',
+  'audits.latest',
+  'audits.get',
+  'audits.cancel',
+  'audits.images',
+  'datasets.relabel',
+  'datasets.exclude',
+  'datasets.overrides',
 ] as const
 
 export type MethodName = (typeof methodNames)[number]
 
-export const eventNames = ['job', 'run', 'generation', 'export', 'evaluation', 'app.drop'] as const
+export const eventNames = [
+  'job',
+  'run',
+  'generation',
+  'export',
+  'evaluation',
+  'audit',
+  'app.drop',
+] as const
 export type EventName = (typeof eventNames)[number]
 
 export const ipcChannel = (method: MethodName): string => `synthfold:api:${method}`

@@ -141,6 +141,73 @@ export class Generator {
     return out
   }
 
+  /**
+   * The negative ELBO of each image under every class label, from the latent mean (no sampling
+   * noise, so the same images always score the same): reconstruction (the run's likelihood, summed
+   * over pixels) plus KL(q(z|x,y) || N(0, I)), with image j's class k at j * classes + k. The
+   * encoder and decoder both take the label, so a label that does not fit the image costs in both
+   * terms. `latents` is each image's latent mean under `own[j]` (its label; zeros for -1). For a
+   * run with a Gaussian or MSE likelihood the reconstruction is the summed squared error (the
+   * caller scales it: the Gaussian's variance is the dataset's, not one image's).
+   */
+  scoreUnderClasses(
+    images: Uint8Array[],
+    own: number[],
+    batch = Math.max(1, Math.floor(512 / this.meta.shape.classes)),
+  ): { reconstruction: Float32Array; kl: Float32Array; latents: Float32Array[] } {
+    const { size, channels, classes: k, latentDim } = this.meta.shape
+    const record = size * size * channels
+    const kind = this.meta.settings.reconstruction
+    const reconstruction = new Float32Array(images.length * k)
+    const kl = new Float32Array(images.length * k)
+    const latents: Float32Array[] = []
+    for (let i = 0; i < images.length; i += batch) {
+      const imgs = images.slice(i, i + batch)
+      const b = imgs.length
+      const flat = toUnitFloats(imgs, record)
+      const [rec, div, mus] = tf.tidy(() => {
+        // every image once per class, class-major: row c * b + j is image j under class c
+        const x1 = tf.tensor4d(flat, [b, size, size, channels])
+        const x = tf.tile(x1, [k, 1, 1, 1])
+        const labels = Array.from({ length: k * b }, (_, r) => Math.floor(r / b))
+        const y = oneHot(labels, k)
+        const [mu, logvar] = this.enc.apply([x, y]) as tf.Tensor2D[]
+        const logits = this.dec.apply([mu, y]) as tf.Tensor4D
+        const perPixel =
+          kind === 'bce'
+            ? tf.sub(
+                tf.add(tf.relu(logits), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))),
+                tf.mul(logits, x),
+              )
+            : tf.square(tf.sub(tf.sigmoid(logits), x))
+        const r = tf.sum(perPixel, [1, 2, 3])
+        const d = tf.sum(
+          tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar))),
+          1,
+        )
+        return [r, d, mu]
+      })
+      const r = rec.dataSync() as Float32Array
+      const d = div.dataSync() as Float32Array
+      const m = mus.dataSync() as Float32Array
+      rec.dispose()
+      div.dispose()
+      mus.dispose()
+      for (let j = 0; j < b; j++) {
+        for (let c = 0; c < k; c++) {
+          reconstruction[(i + j) * k + c] = r[c * b + j]
+          kl[(i + j) * k + c] = d[c * b + j]
+        }
+        const c = own[i + j]
+        const row = Math.max(0, c) * b + j
+        latents.push(
+          c < 0 ? new Float32Array(latentDim) : m.slice(row * latentDim, (row + 1) * latentDim),
+        )
+      }
+    }
+    return { reconstruction, kl, latents }
+  }
+
   /** Reconstructions through the latent means (no sampling noise). */
   reconstruct(images: Uint8Array[], classes: number[]): Uint8Array[] {
     return this.decode(this.encode(images, classes), classes)
