@@ -56,12 +56,12 @@ export async function auditCommand(core: Core, argv: string[]): Promise<number> 
     }
     audit = final
   }
-  const all = await call(core, 'audits.images', {
+  const { total } = await call(core, 'audits.images', {
     auditId: audit.id,
     includeExcluded: true,
-    limit: 2000,
+    limit: 1,
   })
-  const images = await everyImage(core, audit.id, all.total)
+  const images = await everyImage(core, audit.id, total)
   if (json) {
     process.stdout.write(JSON.stringify(jsonOf(audit, images)) + '\n')
     return 0
