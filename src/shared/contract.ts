@@ -267,6 +267,8 @@ const schemas = {
   'audits.images': z.strictObject({
     auditId: id,
     sort: z.enum(['label-error', 'anomaly']).default('label-error'),
+    /** desc: most suspicious first. */
+    order: z.enum(['desc', 'asc']).default('desc'),
     /** Only images whose suggested class is not their own (the "likely label errors" list). */
     suspectsOnly: z.boolean().default(false),
     includeExcluded: z.boolean().default(false),

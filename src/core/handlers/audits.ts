@@ -34,7 +34,7 @@ export function auditHandlers(ctx: {
     'audits.latest': ({ runId }) => ctx.audits.latest(runId),
     'audits.get': ({ auditId }) => ctx.audits.get(auditId),
     'audits.cancel': ({ auditId }) => ({ cancelled: ctx.audits.cancel(auditId) }),
-    'audits.images': ({ auditId, sort, suspectsOnly, includeExcluded, offset, limit }) => {
+    'audits.images': ({ auditId, sort, order, suspectsOnly, includeExcluded, offset, limit }) => {
       const a = ctx.audits.get(auditId)
       if (a.status !== 'completed')
         throw new AppError('conflict', `Audit ${auditId} is ${a.status}; it has no scores to list.`)
@@ -44,6 +44,7 @@ export function auditHandlers(ctx: {
           (im) =>
             (includeExcluded || !im.excluded) && (!suspectsOnly || im.suggestedClass !== im.class),
         )
+      if (order === 'asc') all.reverse()
       return { total: all.length, items: all.slice(offset, offset + limit) }
     },
     'datasets.relabel': ({ datasetId, path, imageId, className, undo }) => {
