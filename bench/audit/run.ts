@@ -22,14 +22,15 @@ import { auditImages } from '../../src/core/audit/audit-job'
 import {
   anomalyScores,
   combineProbabilities,
+  knnVote,
   labelErrorScore,
   perClassCalibrated,
   rocAuc,
   suggestedClass,
   type AnomalyMethod,
-  type ProbabilityMethod,
 } from '../../src/core/audit/scores'
 import { Generator } from '../../src/core/generation/generator'
+import { features } from '../../src/core/generation/features'
 import { loadAuditData } from '../../src/core/training/data'
 import { dbFile } from '../../src/core/util/paths'
 import { rng } from '../../src/core/util/random'
@@ -103,47 +104,52 @@ async function writeDataset(folder: string): Promise<Planted> {
 }
 
 async function main(): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'synthfold-bench-audit-'))
+  const reuse = process.env.SYNTHFOLD_BENCH_WORK
+  const work = reuse ?? mkdtempSync(join(tmpdir(), 'synthfold-bench-audit-'))
   const folder = join(work, 'planted')
   const home = join(work, 'home')
-  const planted = await writeDataset(folder)
-  process.stderr.write(
-    `dataset: ${PER_CLASS * 10 + PLANT_ICONS} images, ${planted.flips.size} flipped labels, ${planted.icons.size} icons\n`,
-  )
+  if (!reuse) {
+    const planted = await writeDataset(folder)
+    process.stderr.write(
+      `dataset: ${PER_CLASS * 10 + PLANT_ICONS} images, ${planted.flips.size} flipped labels, ${planted.icons.size} icons\n`,
+    )
+  }
   const core = new Core({ home, shell: 'cli' })
-  let runId = 0
-  let datasetId = 0
+  let runId = 1
+  let datasetId = 1
   let audit: AuditSummary
   let auditSeconds = 0
   try {
-    datasetId = await new Promise<number>((resolve, reject) => {
-      core.on('job', (e) =>
-        e.type === 'done'
-          ? resolve(e.result.datasetId)
-          : e.type === 'failed'
-            ? reject(new Error(e.error.message))
-            : undefined,
-      )
-      void core
-        .call('datasets.import', { path: folder })
-        .then((r) => !r.ok && reject(new Error(r.error.message)))
-    })
-    const t0 = Date.now()
-    const settings = process.env.SYNTHFOLD_BENCH_SETTINGS
-      ? JSON.parse(process.env.SYNTHFOLD_BENCH_SETTINGS)
-      : {}
-    runId = await new Promise<number>((resolve, reject) => {
-      let id = 0
-      core.on('run', (e) => {
-        if (e.type !== 'status' || e.run.id !== id || e.run.status === 'running') return
-        if (e.run.status === 'completed') resolve(id)
-        else reject(new Error(`run ${e.run.status}: ${e.run.error}`))
+    if (!reuse) {
+      datasetId = await new Promise<number>((resolve, reject) => {
+        core.on('job', (e) =>
+          e.type === 'done'
+            ? resolve(e.result.datasetId)
+            : e.type === 'failed'
+              ? reject(new Error(e.error.message))
+              : undefined,
+        )
+        void core
+          .call('datasets.import', { path: folder })
+          .then((r) => !r.ok && reject(new Error(r.error.message)))
       })
-      void core
-        .call('runs.start', { datasetId, settings })
-        .then((r) => (r.ok ? (id = r.value.id) : reject(new Error(r.error.message))))
-    })
-    process.stderr.write(`trained run ${runId} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`)
+      const t0 = Date.now()
+      const settings = process.env.SYNTHFOLD_BENCH_SETTINGS
+        ? JSON.parse(process.env.SYNTHFOLD_BENCH_SETTINGS)
+        : {}
+      runId = await new Promise<number>((resolve, reject) => {
+        let id = 0
+        core.on('run', (e) => {
+          if (e.type !== 'status' || e.run.id !== id || e.run.status === 'running') return
+          if (e.run.status === 'completed') resolve(id)
+          else reject(new Error(`run ${e.run.status}: ${e.run.error}`))
+        })
+        void core
+          .call('runs.start', { datasetId, settings })
+          .then((r) => (r.ok ? (id = r.value.id) : reject(new Error(r.error.message))))
+      })
+      process.stderr.write(`trained run ${runId} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`)
+    }
     const t1 = Date.now()
     audit = await new Promise<AuditSummary>((resolve, reject) => {
       let id = 0
@@ -183,36 +189,55 @@ async function main(): Promise<void> {
   const inProcess = (Date.now() - t2) / 1000
   const k = gen.classNames.length
   const rel = Array.from(data.ids, (id) => paths.get(id)!)
-  const isIcon = rel.map((p) => planted.icons.has(p))
+  // what was planted, from the file names: icon-N.png, or the Fashion-MNIST index in its folder
+  const src = loadFashionMnist('train')
+  const isIcon = rel.map((p) => /\/icon-\d+\.png$/.test(p))
+  const truth = rel.map((p, i) =>
+    isIcon[i] ? null : CLASS_NAMES[src.label(Number(/\/(\d+)\.png$/.exec(p)![1]))],
+  )
+  const isFlip = rel.map((p, i) => truth[i] !== null && truth[i] !== p.split('/')[0])
+  const flips = isFlip.filter(Boolean).length
   const lines: string[] = []
   lines.push(
-    `audit through the app: ${auditSeconds.toFixed(1)} s for ${audit.images} images (in-process pass ${inProcess.toFixed(1)} s; CVAE temperature ${result.views.temperature})`,
+    `${data.count} images: ${flips} flipped labels, ${isIcon.filter(Boolean).length} icons (method ${audit.method})`,
   )
-  for (const a of ['own', 'best', 'class-z'] as AnomalyMethod[]) {
-    const s = anomalyScores(result.views.nll, data.labels, k, a)
-    lines.push(`outliers  ${a.padEnd(8)} ROC AUC ${rocAuc(s, isIcon).toFixed(3)}`)
+  lines.push(
+    `audit through the app: ${auditSeconds.toFixed(1)} s (in-process pass ${inProcess.toFixed(1)} s; CVAE temperature ${result.views.temperature.toFixed(2)})`,
+  )
+  const extra = { kl: result.views.kl, nearestDistance: result.views.nearestDistance }
+  for (const a of ['own', 'best', 'class-z', 'combined'] as AnomalyMethod[]) {
+    const s = anomalyScores(result.views.nll, data.labels, k, a, extra)
+    lines.push(`outliers  ${a.padEnd(9)} ROC AUC ${rocAuc(s, isIcon).toFixed(3)}`)
   }
-  const flips = planted.flips.size
-  for (const [m, calibrated] of (['cvae', 'knn', 'mean', 'product'] as ProbabilityMethod[]).flatMap(
-    (m) =>
-      [
-        [m, false],
-        [m, true],
-      ] as const,
-  )) {
-    const base = combineProbabilities(m, result.views.cvae, result.views.knn, k)
-    const probs = calibrated ? perClassCalibrated(base, data.labels, k) : base
+  const feats = Array.from({ length: data.count }, (_, i) =>
+    features(data.pixels.subarray(i * 784, (i + 1) * 784), data.size, data.channels),
+  )
+  const votes = new Map(
+    [10, 20].map((nb) => [nb, knnVote(feats, data.labels, k, { neighbours: nb })!.probs]),
+  )
+  const variants: [string, Float32Array][] = []
+  for (const [nb, knn] of votes) {
+    variants.push([`knn${nb}`, knn])
+    for (const w of [0.3, 0.5, 0.7])
+      variants.push([
+        `mean(${w})+knn${nb}`,
+        combineProbabilities('mean', result.views.cvae, knn, k, w),
+      ])
+    variants.push([`product+knn${nb}`, combineProbabilities('product', result.views.cvae, knn, k)])
+  }
+  variants.push(['cvae', result.views.cvae])
+  for (const [name, base] of [...variants])
+    variants.push([`${name}+calibrated`, perClassCalibrated(base, data.labels, k)])
+  for (const [name, probs] of variants) {
     const order = Array.from({ length: data.count }, (_, i) => i)
       .map((i) => ({ i, s: labelErrorScore(probs, i, k, data.labels[i]) }))
       .sort((a, b) => b.s - a.s)
       .slice(0, flips)
-    const hits = order.filter((o) => planted.flips.has(rel[o.i]))
-    const right = hits.filter(
-      (o) => gen.classNames[suggestedClass(probs, o.i, k)] === planted.flips.get(rel[o.i]),
-    )
+    const hits = order.filter((o) => isFlip[o.i])
+    const right = hits.filter((o) => gen.classNames[suggestedClass(probs, o.i, k)] === truth[o.i])
     const icons = order.filter((o) => isIcon[o.i]).length
     lines.push(
-      `labels    ${(m + (calibrated ? '+calibrated' : '')).padEnd(19)} top-${flips}: ${((100 * hits.length) / flips).toFixed(1)}% planted (${icons} icons), suggested = true class ${hits.length ? ((100 * right.length) / hits.length).toFixed(1) : '-'}%`,
+      `labels    ${name.padEnd(28)} top-${flips}: ${((100 * hits.length) / flips).toFixed(1)}% planted (${icons} icons), suggested = true class ${hits.length ? ((100 * right.length) / hits.length).toFixed(1) : '-'}%`,
     )
   }
   gen.dispose()

@@ -123,8 +123,10 @@ export interface AuditJob {
   /** Which scores to report (src/core/audit/scores.ts); the measured default when absent. */
   method?: {
     probabilities: 'cvae' | 'knn' | 'mean' | 'product'
+    cvaeWeight: number
+    neighbours: number
     calibrated: boolean
-    anomaly: 'own' | 'best' | 'class-z'
+    anomaly: 'own' | 'best' | 'class-z' | 'combined'
   }
   backend: BackendName | 'auto'
 }

@@ -23,7 +23,14 @@ export interface AuditResult {
   rows: AuditRow[]
   method: string
   /** Each view's probabilities, for the bench to compare combinations. */
-  views: { cvae: Float32Array; knn: Float32Array; nll: Float32Array; temperature: number }
+  views: {
+    cvae: Float32Array
+    knn: Float32Array
+    nll: Float32Array
+    kl: Float32Array
+    nearestDistance: Float32Array
+    temperature: number
+  }
 }
 
 /**
@@ -99,14 +106,24 @@ export function auditImages(
 
   const feats = images.map((im) => features(im, data.size, data.channels))
   const vote = knnVote(feats, data.labels, k, {
+    neighbours: neighboursFor(data.labels, k, method.neighbours),
     shouldStop: o.shouldStop,
     onProgress: (done) => o.onProgress?.('neighbours', done, n),
   })
   if (!vote) return null
   const cvae = cvaeProbabilities(nll, data.labels, k)
-  const combined = combineProbabilities(method.probabilities, cvae.probs, vote.probs, k)
+  const combined = combineProbabilities(
+    method.probabilities,
+    cvae.probs,
+    vote.probs,
+    k,
+    method.cvaeWeight,
+  )
   const probs = method.calibrated ? perClassCalibrated(combined, data.labels, k) : combined
-  const anomaly = anomalyScores(nll, data.labels, k, method.anomaly)
+  const anomaly = anomalyScores(nll, data.labels, k, method.anomaly, {
+    kl,
+    nearestDistance: vote.nearestDistance,
+  })
   const rows: AuditRow[] = []
   for (let i = 0; i < n; i++) {
     const s = suggestedClass(probs, i, k)
@@ -130,8 +147,26 @@ export function auditImages(
   return {
     rows,
     method: methodName(method),
-    views: { cvae: cvae.probs, knn: vote.probs, nll, temperature: cvae.temperature },
+    views: {
+      cvae: cvae.probs,
+      knn: vote.probs,
+      nll,
+      kl,
+      nearestDistance: vote.nearestDistance,
+      temperature: cvae.temperature,
+    },
   }
+}
+
+/**
+ * The vote's size: at most `most`, and fewer than the smallest class has images (at least 5), so
+ * the neighbours of a small class's image can still be mostly its own class.
+ */
+export function neighboursFor(labels: Int32Array, k: number, most: number): number {
+  const counts = new Array<number>(k).fill(0)
+  for (const l of labels) if (l >= 0) counts[l]++
+  const smallest = Math.min(...counts.filter((c) => c > 0))
+  return Math.max(5, Math.min(most, smallest - 1))
 }
 
 /**

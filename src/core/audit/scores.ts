@@ -12,15 +12,19 @@ import * as tf from '@tensorflow/tfjs-core'
  *
  * The label-error score is the normalised margin of confident learning: the best other class's
  * probability minus the given class's (higher: more likely mislabelled). The anomaly score is the
- * negative ELBO under the image's best-fitting class, standardised per class (median and MAD), so
- * a class of busy images does not fill the outlier list. `bench/audit` measured the choices.
+ * sum of robust z-scores of the negative ELBO, its KL term and the distance to the nearest images,
+ * all at the image's best-fitting class. `bench/audit` measured the choices.
  */
 
 export type ProbabilityMethod = 'cvae' | 'knn' | 'mean' | 'product'
-export type AnomalyMethod = 'own' | 'best' | 'class-z'
+export type AnomalyMethod = 'own' | 'best' | 'class-z' | 'combined'
 
 export interface AuditMethod {
   probabilities: ProbabilityMethod
+  /** The CVAE's share in 'mean' (the vote has the rest). */
+  cvaeWeight: number
+  /** Neighbours in the vote. */
+  neighbours: number
   /** Divide by each class's mean self-confidence (perClassCalibrated). */
   calibrated: boolean
   anomaly: AnomalyMethod
@@ -28,14 +32,16 @@ export interface AuditMethod {
 
 /** What `bench/audit` found best (bench/README.md, "Audit"). */
 export const DEFAULT_METHOD: AuditMethod = {
-  probabilities: 'knn',
+  probabilities: 'mean',
+  cvaeWeight: 0.3,
+  neighbours: 20,
   calibrated: true,
-  anomaly: 'best',
+  anomaly: 'combined',
 }
 
 /** How an audit names its method: `knn+calibrated/best`. */
 export const methodName = (m: AuditMethod): string =>
-  `${m.probabilities}${m.calibrated ? '+calibrated' : ''}/${m.anomaly}`
+  `${m.probabilities}${m.probabilities === 'mean' ? `(${m.cvaeWeight})` : ''}+knn${m.neighbours}${m.calibrated ? '+calibrated' : ''}/${m.anomaly}`
 
 /** Neighbours in the vote. */
 export const KNN_NEIGHBOURS = 10
@@ -103,13 +109,14 @@ export function knnVote(
   labels: Int32Array,
   k: number,
   o: { neighbours?: number; onProgress?: (done: number) => void; shouldStop?: () => boolean } = {},
-): { probs: Float32Array; nearest: Int32Array } | null {
+): { probs: Float32Array; nearest: Int32Array; nearestDistance: Float32Array } | null {
   const n = features.length
   const m = Math.min(o.neighbours ?? KNN_NEIGHBOURS, Math.max(1, n - 1))
   const dim = features[0]?.length ?? 0
   const probs = new Float32Array(n * k)
   const nearest = new Int32Array(n * k * NEAREST_PER_CLASS).fill(-1)
-  if (!n) return { probs, nearest }
+  const nearestDistance = new Float32Array(n * k * NEAREST_PER_CLASS).fill(Infinity)
+  if (!n) return { probs, nearest, nearestDistance }
   const prior = classPrior(labels, k)
   const flat = new Float32Array(n * dim)
   features.forEach((f, i) => flat.set(f, i * dim))
@@ -161,6 +168,8 @@ export function knnVote(
           classD[c * per + p] = d
           nearest[base + c * per + p] = j
         }
+        for (let t = 0; t < k * per; t++)
+          nearestDistance[base + t] = Math.sqrt(Math.max(0, classD[t]) / Math.max(1, dim))
         // votes plus one neighbour's worth spread by the prior, so no class is ever at 0
         let total = 1
         const votes = new Float64Array(k)
@@ -178,7 +187,7 @@ export function knnVote(
     refs.dispose()
     refSq.dispose()
   }
-  return { probs, nearest }
+  return { probs, nearest, nearestDistance }
 }
 
 /** The class probabilities an audit reports: one view, their mean, or their normalised product. */
@@ -187,6 +196,7 @@ export function combineProbabilities(
   cvae: Float32Array,
   knn: Float32Array,
   k: number,
+  cvaeWeight = 0.5,
 ): Float32Array {
   if (method === 'cvae') return cvae
   if (method === 'knn') return knn
@@ -194,7 +204,10 @@ export function combineProbabilities(
   for (let i = 0; i < cvae.length; i += k) {
     let sum = 0
     for (let c = 0; c < k; c++) {
-      const v = method === 'mean' ? (cvae[i + c] + knn[i + c]) / 2 : cvae[i + c] * knn[i + c]
+      const v =
+        method === 'mean'
+          ? cvaeWeight * cvae[i + c] + (1 - cvaeWeight) * knn[i + c]
+          : cvae[i + c] * knn[i + c]
       out[i + c] = v
       sum += v
     }
@@ -256,14 +269,19 @@ export function labelErrorScore(
 
 /**
  * Anomaly score per image from the negative ELBO under each class: under its own label, under the
- * best-fitting label (an image of one class filed in another is a label error, not an outlier), or
- * that standardised within the images of the same best class by median and MAD.
+ * best-fitting label (an image of one class filed in another is a label error, not an outlier),
+ * that standardised within the images of the same best class by median and MAD, or (`combined`)
+ * the sum of three robust z-scores at the best class: the negative ELBO, its KL term alone (how
+ * far from the prior the encoder has to put the image) and the mean distance to the image's
+ * nearest images of that class. The ELBO alone ranks a dark, sparse image as likely whatever it
+ * shows (likelihoods favour simple inputs); the KL and the neighbours do not.
  */
 export function anomalyScores(
   nll: Float32Array,
   labels: Int32Array,
   k: number,
   method: AnomalyMethod,
+  extra?: { kl: Float32Array; nearestDistance: Float32Array },
 ): Float32Array {
   const n = labels.length
   const out = new Float32Array(n)
@@ -273,6 +291,29 @@ export function anomalyScores(
     for (let c = 1; c < k; c++) if (nll[i * k + c] < nll[i * k + b]) b = c
     bestOf[i] = b
     out[i] = method === 'own' && labels[i] >= 0 ? nll[i * k + labels[i]] : nll[i * k + b]
+  }
+  if (method === 'combined') {
+    if (!extra) throw new Error('the combined anomaly score needs the KL terms and distances')
+    const per = NEAREST_PER_CLASS
+    const kl = Float32Array.from(bestOf, (b, i) => extra.kl[i * k + b])
+    const dist = Float32Array.from(bestOf, (b, i) => {
+      let sum = 0
+      let m = 0
+      for (let t = 0; t < per; t++) {
+        const d = extra.nearestDistance[(i * k + b) * per + t]
+        if (Number.isFinite(d)) {
+          sum += d
+          m++
+        }
+      }
+      return m ? sum / m : 0
+    })
+    const parts = [out.slice(), kl, dist].map((a) => {
+      const r = robust(Array.from(a))
+      return a.map((v) => (v - r.median) / r.scale)
+    })
+    for (let i = 0; i < n; i++) out[i] = parts[0][i] + parts[1][i] + parts[2][i]
+    return out
   }
   if (method !== 'class-z') return out
   const groups = new Map<number, number[]>()

@@ -10,6 +10,7 @@ import { importAndWait, ok, trainAndWait } from '../helpers/core'
 import { tmp } from '../helpers/messy'
 
 const SAMPLE = join(import.meta.dirname, '../../../resources/sample-fashion-mnist')
+const KEPT = ['Bag', 'Dress', 'Sneaker', 'Trouser']
 
 /** A 28 px checkerboard of 2 px squares: nothing like a garment. */
 async function checkerboard(file: string): Promise<void> {
@@ -41,7 +42,7 @@ async function auditAndWait(
 }
 
 /**
- * On the shipped sample with two planted problems: a checkerboard filed as a T-shirt (an
+ * On four classes of the shipped sample with two planted problems: a checkerboard filed as a dress (an
  * outlier) and a pair of trousers filed as a bag (a flipped label). A small run trains on it and
  * the audit must put each first in its list; then the person's relabel and exclusion change what
  * training, the class counts and the export see, and undo restores them.
@@ -54,12 +55,14 @@ describe('audit and overrides on a planted sample', () => {
   let runId = 0
   let audit: AuditSummary
   const flipped = 'Bag/planted-trouser.png'
-  const outlier = 'T-shirt_top/planted-checkerboard.png'
+  const outlier = 'Dress/planted-checkerboard.png'
 
   beforeAll(async () => {
     home = tmp('audit')
     folder = join(tmp('audit-folder'), 'planted')
-    cpSync(SAMPLE, folder, { recursive: true })
+    // classes of the sample no real image of which looks like another's (shirts, T-shirts, coats,
+    // pullovers do, and a white bag is near them), so the planted problems are the only ones
+    for (const c of KEPT) cpSync(join(SAMPLE, c), join(folder, c), { recursive: true })
     const trouser = readdirSync(join(folder, 'Trouser')).filter((f) => f.endsWith('.png'))[0]
     renameSync(join(folder, 'Trouser', trouser), join(folder, flipped))
     await checkerboard(join(folder, outlier))
@@ -184,7 +187,7 @@ describe('audit and overrides on a planted sample', () => {
     )
     expect(restored.dataset.overrides).toEqual({ relabelled: 0, excluded: 0 })
     expect(labelOf(data(), flipped)).toBe('Bag')
-    expect(labelOf(data(), outlier)).toBe('T-shirt_top')
+    expect(labelOf(data(), outlier)).toBe('Dress')
     expect(await ok(core.call('datasets.overrides', { datasetId }))).toEqual([])
   }, 120_000)
 
