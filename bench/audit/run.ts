@@ -8,7 +8,8 @@
 //                  planted flips (target >= 70%), and of those, the share whose suggested class is
 //                  the true one (target >= 80%)
 //   time:          the audit of the 3,000 images (target < 30 s on 2 cores)
-// Usage: npm run bench:audit   (SYNTHFOLD_BENCH_KEEP=1 keeps the work folder). Needs
+// Usage: npm run bench:audit   (SYNTHFOLD_BENCH_KEEP=1 keeps the work folder;
+// SYNTHFOLD_BENCH_WORK=<kept folder> audits its trained run again, without training). Needs
 // dataset-fashion-mnist and icons under /usr/share/icons.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -242,7 +243,7 @@ async function main(): Promise<void> {
   }
   gen.dispose()
   process.stdout.write(lines.join('\n') + '\n')
-  if (!process.env.SYNTHFOLD_BENCH_KEEP) rmSync(work, { recursive: true, force: true })
+  if (!process.env.SYNTHFOLD_BENCH_KEEP && !reuse) rmSync(work, { recursive: true, force: true })
   else process.stderr.write(`kept ${work}\n`)
 }
 

@@ -125,6 +125,7 @@ export interface AuditJob {
     probabilities: 'cvae' | 'knn' | 'mean' | 'product'
     cvaeWeight: number
     neighbours: number
+    candidates: number
     calibrated: boolean
     anomaly: 'own' | 'best' | 'class-z' | 'combined'
   }
@@ -141,8 +142,8 @@ export interface AuditRow {
   suggestedIndex: number
   /** Combined probability of each of the run's classes. */
   probs: number[]
-  /** Negative ELBO under each of the run's classes. */
-  nll: number[]
+  /** Negative ELBO under each of the run's classes (null: not computed, see candidateClasses). */
+  nll: (number | null)[]
   latent: number[]
   /** Nearest images (ids) of the suggested class. */
   nearest: number[]

@@ -88,22 +88,7 @@ export function auditImages(
   const images = Array.from({ length: n }, (_, i) =>
     data.pixels.subarray(i * record, (i + 1) * record),
   )
-  const own = Array.from(data.labels)
-  const rec = new Float32Array(n * k)
-  const kl = new Float32Array(n * k)
-  const latents: Float32Array[] = []
-  for (let i = 0; i < n; i += CHUNK) {
-    if (o.shouldStop?.()) return null
-    const part = gen.scoreUnderClasses(images.slice(i, i + CHUNK), own.slice(i, i + CHUNK))
-    rec.set(part.reconstruction, i * k)
-    kl.set(part.kl, i * k)
-    latents.push(...part.latents)
-    o.onProgress?.('scoring', Math.min(n, i + CHUNK), n)
-  }
-  const nll = new Float32Array(n * k)
-  const recon = reconstructionNll(gen.meta.settings.reconstruction, rec, data.labels, k, record)
-  for (let j = 0; j < n * k; j++) nll[j] = recon[j] + kl[j]
-
+  // the vote first: its likeliest classes are the ones worth the model's time
   const feats = images.map((im) => features(im, data.size, data.channels))
   const vote = knnVote(feats, data.labels, k, {
     neighbours: neighboursFor(data.labels, k, method.neighbours),
@@ -111,6 +96,30 @@ export function auditImages(
     onProgress: (done) => o.onProgress?.('neighbours', done, n),
   })
   if (!vote) return null
+  const candidates = candidateClasses(vote.probs, data.labels, k, method.candidates)
+  const latentDim = gen.meta.shape.latentDim
+  const rec = new Float32Array(n * k).fill(Infinity)
+  const kl = new Float32Array(n * k).fill(Infinity)
+  const latents = new Float32Array(n * latentDim)
+  for (let i = 0; i < n; i += CHUNK) {
+    if (o.shouldStop?.()) return null
+    const pairs: number[] = []
+    for (let j = i; j < Math.min(n, i + CHUNK); j++) for (const c of candidates[j]) pairs.push(j, c)
+    const part = gen.scoreLabels(images, Int32Array.from(pairs))
+    for (let p = 0; p < pairs.length / 2; p++) {
+      const j = pairs[2 * p]
+      const c = pairs[2 * p + 1]
+      rec[j * k + c] = part.reconstruction[p]
+      kl[j * k + c] = part.kl[p]
+      if (c === data.labels[j])
+        latents.set(part.latents.subarray(p * latentDim, (p + 1) * latentDim), j * latentDim)
+    }
+    o.onProgress?.('scoring', Math.min(n, i + CHUNK), n)
+  }
+  const nll = new Float32Array(n * k)
+  const recon = reconstructionNll(gen.meta.settings.reconstruction, rec, data.labels, k, record)
+  for (let j = 0; j < n * k; j++) nll[j] = recon[j] + kl[j]
+
   const cvae = cvaeProbabilities(nll, data.labels, k)
   const combined = combineProbabilities(
     method.probabilities,
@@ -139,8 +148,8 @@ export function auditImages(
       anomalyScore: anomaly[i],
       suggestedIndex: s,
       probs: Array.from(probs.subarray(i * k, (i + 1) * k)),
-      nll: Array.from(nll.subarray(i * k, (i + 1) * k)),
-      latent: Array.from(latents[i]),
+      nll: Array.from(nll.subarray(i * k, (i + 1) * k), (v) => (Number.isFinite(v) ? v : null)),
+      latent: Array.from(latents.subarray(i * latentDim, (i + 1) * latentDim)),
       nearest,
     })
   }
@@ -156,6 +165,27 @@ export function auditImages(
       temperature: cvae.temperature,
     },
   }
+}
+
+/**
+ * Per image, the classes its ELBO is computed under: its own label and the vote's likeliest
+ * others, `most` in all. A class the vote gives almost nothing is not where a mislabelled image
+ * belongs; leaving it out saves most of the model's passes (all K classes cost K passes).
+ */
+export function candidateClasses(
+  vote: Float32Array,
+  labels: Int32Array,
+  k: number,
+  most: number,
+): number[][] {
+  return Array.from(labels, (l, i) => {
+    const order = Array.from({ length: k }, (_, c) => c).sort(
+      (a, b) => vote[i * k + b] - vote[i * k + a],
+    )
+    const out = l >= 0 ? [l] : []
+    for (const c of order) if (out.length < Math.min(most, k) && !out.includes(c)) out.push(c)
+    return out
+  })
 }
 
 /**

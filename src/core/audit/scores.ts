@@ -25,6 +25,8 @@ export interface AuditMethod {
   cvaeWeight: number
   /** Neighbours in the vote. */
   neighbours: number
+  /** Classes per image the ELBO is computed under (its own and the vote's likeliest others). */
+  candidates: number
   /** Divide by each class's mean self-confidence (perClassCalibrated). */
   calibrated: boolean
   anomaly: AnomalyMethod
@@ -35,6 +37,7 @@ export const DEFAULT_METHOD: AuditMethod = {
   probabilities: 'mean',
   cvaeWeight: 0.3,
   neighbours: 20,
+  candidates: 4,
   calibrated: true,
   anomaly: 'combined',
 }

@@ -37,7 +37,8 @@ interface ImageDbRow {
 
 const floats = (b: Buffer): Float32Array =>
   new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))
-const blob = (v: number[]): Buffer => Buffer.from(Float32Array.from(v).buffer)
+const blob = (v: (number | null)[]): Buffer =>
+  Buffer.from(Float32Array.from(v, (x) => x ?? NaN).buffer)
 
 /** Audits and their per-image scores. Only the audit supervisor writes here. */
 export class AuditsRepo {

@@ -142,34 +142,36 @@ export class Generator {
   }
 
   /**
-   * The negative ELBO of each image under every class label, from the latent mean (no sampling
-   * noise, so the same images always score the same): reconstruction (the run's likelihood, summed
-   * over pixels) plus KL(q(z|x,y) || N(0, I)), with image j's class k at j * classes + k. The
-   * encoder and decoder both take the label, so a label that does not fit the image costs in both
-   * terms. `latents` is each image's latent mean under `own[j]` (its label; zeros for -1). For a
-   * run with a Gaussian or MSE likelihood the reconstruction is the summed squared error (the
-   * caller scales it: the Gaussian's variance is the dataset's, not one image's).
+   * The two terms of the negative ELBO of images under given class labels, from the latent mean
+   * (no sampling noise, so the same image always scores the same): for pair p (image
+   * `pairs[2p]` under class `pairs[2p + 1]`) the reconstruction (the run's likelihood summed over
+   * pixels: BCE, or the squared error for a Gaussian or MSE run, which the caller scales) and
+   * KL(q(z|x,y) || N(0, I)), with the latent mean. The encoder and the decoder both take the
+   * label, so a label that does not fit the image costs in both terms.
    */
-  scoreUnderClasses(
+  scoreLabels(
     images: Uint8Array[],
-    own: number[],
-    batch = Math.max(1, Math.floor(512 / this.meta.shape.classes)),
-  ): { reconstruction: Float32Array; kl: Float32Array; latents: Float32Array[] } {
+    pairs: Int32Array,
+    batch = 512,
+  ): { reconstruction: Float32Array; kl: Float32Array; latents: Float32Array } {
     const { size, channels, classes: k, latentDim } = this.meta.shape
     const record = size * size * channels
     const kind = this.meta.settings.reconstruction
-    const reconstruction = new Float32Array(images.length * k)
-    const kl = new Float32Array(images.length * k)
-    const latents: Float32Array[] = []
-    for (let i = 0; i < images.length; i += batch) {
-      const imgs = images.slice(i, i + batch)
-      const b = imgs.length
-      const flat = toUnitFloats(imgs, record)
+    const n = pairs.length / 2
+    const reconstruction = new Float32Array(n)
+    const kl = new Float32Array(n)
+    const latents = new Float32Array(n * latentDim)
+    for (let p0 = 0; p0 < n; p0 += batch) {
+      const b = Math.min(batch, n - p0)
+      const flat = new Float32Array(b * record)
+      const labels: number[] = []
+      for (let q = 0; q < b; q++) {
+        const im = images[pairs[2 * (p0 + q)]]
+        for (let t = 0; t < record; t++) flat[q * record + t] = im[t] / 255
+        labels.push(pairs[2 * (p0 + q) + 1])
+      }
       const [rec, div, mus] = tf.tidy(() => {
-        // every image once per class, class-major: row c * b + j is image j under class c
-        const x1 = tf.tensor4d(flat, [b, size, size, channels])
-        const x = tf.tile(x1, [k, 1, 1, 1])
-        const labels = Array.from({ length: k * b }, (_, r) => Math.floor(r / b))
+        const x = tf.tensor4d(flat, [b, size, size, channels])
         const y = oneHot(labels, k)
         const [mu, logvar] = this.enc.apply([x, y]) as tf.Tensor2D[]
         const logits = this.dec.apply([mu, y]) as tf.Tensor4D
@@ -187,23 +189,12 @@ export class Generator {
         )
         return [r, d, mu]
       })
-      const r = rec.dataSync() as Float32Array
-      const d = div.dataSync() as Float32Array
-      const m = mus.dataSync() as Float32Array
+      reconstruction.set(rec.dataSync() as Float32Array, p0)
+      kl.set(div.dataSync() as Float32Array, p0)
+      latents.set(mus.dataSync() as Float32Array, p0 * latentDim)
       rec.dispose()
       div.dispose()
       mus.dispose()
-      for (let j = 0; j < b; j++) {
-        for (let c = 0; c < k; c++) {
-          reconstruction[(i + j) * k + c] = r[c * b + j]
-          kl[(i + j) * k + c] = d[c * b + j]
-        }
-        const c = own[i + j]
-        const row = Math.max(0, c) * b + j
-        latents.push(
-          c < 0 ? new Float32Array(latentDim) : m.slice(row * latentDim, (row + 1) * latentDim),
-        )
-      }
     }
     return { reconstruction, kl, latents }
   }

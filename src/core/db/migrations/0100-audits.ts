@@ -4,7 +4,8 @@ import type { Database } from 'better-sqlite3'
  * Audits of a run's dataset (outliers and likely label errors), one row per image scored.
  * `probs` is the combined probability of every class of the run (float32, in the run's class
  * order), so the label-error score can be read against an image's current label after a relabel;
- * `nll` the negative ELBO under every class; `latent` the latent mean under the image's label.
+ * `nll` the negative ELBO under each class (NaN where not computed: only an image's own class and
+ * the likeliest others are); `latent` the latent mean under the image's label.
  */
 export function migrate0100(db: Database): void {
   db.exec(`
