@@ -191,6 +191,33 @@ describe('audit and overrides on a planted sample', () => {
     expect(await ok(core.call('datasets.overrides', { datasetId }))).toEqual([])
   }, 120_000)
 
+  it('cancels: the cancelled audit keeps no scores and the completed one is still read', async () => {
+    let id = 0
+    const ended = new Promise<AuditSummary>((resolve) => {
+      const off = core.on('audit', (e) => {
+        if (e.type === 'status' && e.audit.id === id && e.audit.status !== 'running') {
+          off()
+          resolve(e.audit)
+        }
+      })
+    })
+    const started = await ok(core.call('audits.start', { runId }))
+    id = started.id
+    expect(started.status).toBe('running')
+    const again = await core.call('audits.start', { runId })
+    expect(again).toMatchObject({ ok: false, error: { code: 'conflict' } })
+    expect(await ok(core.call('audits.cancel', { auditId: id }))).toEqual({ cancelled: true })
+    const cancelled = await ended
+    expect(cancelled).toMatchObject({ status: 'cancelled', images: 0 })
+    const n = core.db.prepare('SELECT COUNT(*) AS n FROM audit_images WHERE audit_id = ?').get(id)
+    expect(n).toEqual({ n: 0 })
+    const latest = await ok(core.call('audits.latest', { runId }))
+    expect(latest.latest?.id).toBe(id)
+    expect(latest.completed?.id).toBe(audit.id)
+    const listed = await ok(core.call('audits.images', { auditId: audit.id, limit: 1 }))
+    expect(listed.total).toBeGreaterThan(0)
+  })
+
   it('refuses unknown paths and classes with messages', async () => {
     const r1 = await core.call('datasets.relabel', {
       datasetId,
