@@ -30,6 +30,9 @@ export async function auditCommand(core: Core, argv: string[]): Promise<number> 
       channel: 'audit',
       tty,
       start: () => call(core, 'audits.start', { runId }),
+      started: (first) => {
+        if (!json) process.stderr.write(`Audit ${first.id} started (Ctrl-C cancels)\n`)
+      },
       interrupt: (first) => ({
         message: 'Cancelling…',
         cancel: () => core.call('audits.cancel', { auditId: first.id }),

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmp } from './helpers/messy'
@@ -107,4 +107,28 @@ describe('synthfold audit, relabel and exclude (real process, sample dataset)', 
     expect(noRun.code).toBe(1)
     expect(noRun.json().error).toMatchObject({ code: 'not_found' })
   })
+
+  it('Ctrl-C (to the whole process group) cancels an audit, exits 130, and keeps the last one', async () => {
+    const before = cli('audit', String(runId), '--json').json().auditId
+    const child = spawn(process.execPath, [BIN, 'audit', String(runId), '--again'], {
+      env: { ...process.env, SYNTHFOLD_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    })
+    let stderr = ''
+    let sent = false
+    child.stderr.on('data', (b) => {
+      stderr += b
+      // interrupt once the audit has started (its process is on its way)
+      if (!sent && /Audit \d+ started/.test(stderr)) {
+        sent = true
+        process.kill(-child.pid!, 'SIGINT')
+      }
+    })
+    const code = await new Promise<number | null>((r) => child.once('exit', r))
+    expect(code, stderr).toBe(130)
+    expect(stderr).toMatch(/Cancelling…/)
+    expect(stderr).toMatch(/Audit \d+ cancelled/)
+    expect(cli('audit', String(runId), '--json').json().auditId).toBe(before)
+  }, 120_000)
 })
