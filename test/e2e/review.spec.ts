@@ -202,7 +202,7 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
     expect(csv.split('\n')[0]).toBe(
       'file_name,label,original_label,split,is_synthetic,source,class_confidence,novelty,sha256,origin,source_image,loss_weight',
     )
-    expect(csv).toMatch(/^Bag\/synthetic-g1-s\d+\.png,Bag,train,true,/m)
+    expect(csv).toMatch(/^Bag\/synthetic-g1-s\d+\.png,Bag,,train,true,/m)
     await app.screenshot({ path: 'test-results/screenshots/export.png', fullPage: true })
 
     // the same folder again: refused with a clear message, nothing overwritten
