@@ -7,6 +7,7 @@ import { safe } from './terminal'
 import { datasetsCommand, importCommand } from './datasets'
 import { generateCommand } from './generate'
 import { evaluateCommand } from './evaluate'
+import { auditCommand, excludeCommand, relabelCommand } from './audit'
 import { exportCommand, exportGeneratorCommand } from './export'
 import { interpolateCommand, mapCommand } from './studio'
 import { doctorCommand, resumeCommand, sampleCommand, trainCommand } from './train'
@@ -26,6 +27,9 @@ const USAGE = `Usage:
                            [--augment CLASS,... [--no-flip CLASS,...|all]] [--json]
   synthfold generate --refill <generation> [--json]   generate the rest of a generation's plan
   synthfold evaluate <generation> [--seeds N] [--epochs N] [--json]   does it help a classifier?
+  synthfold audit <run> [--again] [--json]   outliers and likely label errors (audits if needed)
+  synthfold relabel <dataset> --path P --class C [--undo] [--json]   P relative to the dataset's folder
+  synthfold exclude <dataset> --path P [--undo] [--json]
   synthfold export <dataset> --out DIR [--splits 0.8,0.1,0.1] [--include accepted|real|synthetic] [--zip]
                             [--merge] [--seed S] [--generation ID,...] [--upscale PX [--upscale-method lanczos3|nearest]]
                             [--real-images match|as-is] [--metadata csv|jsonl] [--class-weights] [--json]
@@ -55,6 +59,9 @@ export async function main(argv: string[]): Promise<number> {
     sample: sampleCommand,
     generate: generateCommand,
     evaluate: evaluateCommand,
+    audit: auditCommand,
+    relabel: relabelCommand,
+    exclude: excludeCommand,
     export: exportCommand,
     'export-generator': exportGeneratorCommand,
     doctor: doctorCommand,

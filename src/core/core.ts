@@ -35,6 +35,10 @@ import { evaluationHandlers } from './handlers/evaluations'
 import { StudioRepo } from './db/studio-repo'
 import { StudioManager } from './jobs/studio-jobs'
 import { studioHandlers } from './handlers/studio'
+import { AuditsRepo } from './db/audits-repo'
+import { OverridesRepo } from './db/overrides-repo'
+import { AuditManager } from './jobs/audit-jobs'
+import { auditHandlers } from './handlers/audits'
 
 export interface CoreOptions {
   home?: string
@@ -65,6 +69,9 @@ export class Core {
   readonly evaluationsRepo: EvaluationsRepo
   readonly evaluations: EvaluationManager
   readonly studio: StudioManager
+  readonly auditsRepo: AuditsRepo
+  readonly overridesRepo: OverridesRepo
+  readonly audits: AuditManager
   private readonly listeners: { [E in EventName]: Set<(p: EventPayloads[E]) => void> } = {
     job: new Set(),
     run: new Set(),
@@ -72,6 +79,7 @@ export class Core {
     export: new Set(),
     evaluation: new Set(),
     studio: new Set(),
+    audit: new Set(),
     'app.drop': new Set(),
   }
   private readonly handlers: Handlers
@@ -152,6 +160,21 @@ export class Core {
       },
       (e) => this.emit('studio', e),
     )
+    this.overridesRepo = new OverridesRepo(this.db)
+    this.auditsRepo = new AuditsRepo(this.db)
+    this.auditsRepo.recoverInterrupted((pid) => pid !== process.pid && pidAlive(pid))
+    this.audits = new AuditManager(
+      {
+        audits: this.auditsRepo,
+        runs: this.runsRepo,
+        datasets: this.repo,
+        isTraining: (id) => this.runs.isLive(id),
+        home: this.home,
+        dbPath: dbFile(this.home),
+        spawn: opts.spawnWorker,
+      },
+      (e) => this.emit('audit', e),
+    )
     this.handlers = this.createHandlers()
   }
 
@@ -214,6 +237,7 @@ export class Core {
       this.exports.shutdown(),
       this.evaluations.shutdown(),
       this.studio.shutdown(),
+      this.audits.shutdown(),
     ])
     this.db.close()
   }
@@ -226,6 +250,8 @@ export class Core {
     return {
       ...runs,
       'runs.delete': (a) => {
+        if (this.audits.isAuditing(a.runId))
+          throw new AppError('conflict', 'Cancel the audit of this run before deleting it.')
         deleteGenerations(this.gens, { runId: a.runId })
         return runs['runs.delete'](a)
       },
@@ -241,6 +267,12 @@ export class Core {
       ...exportHandlers(this.exports, this.runs, this.runsRepo),
       ...evaluationHandlers(this.evaluations),
       ...studioHandlers(this.studio),
+      ...auditHandlers({
+        audits: this.audits,
+        auditsRepo: this.auditsRepo,
+        overrides: this.overridesRepo,
+        datasets: this.repo,
+      }),
       ...datasetHandlers({
         home: this.home,
         repo: this.repo,

@@ -24,6 +24,7 @@ import type {
   StudioImage,
   StudioMap,
 } from './studio'
+import type { AuditEvent, AuditImage, AuditSummary, OverrideItem } from './audit'
 import type { MethodName } from './names'
 import type {
   AppInfo,
@@ -328,6 +329,47 @@ const schemas = {
     values: z.array(z.number().finite().min(-10).max(10)).min(1).max(15),
     checkpoint: checkpointKind,
   }),
+  'audits.start': z.strictObject({ runId: id }),
+  'audits.latest': z.strictObject({ runId: id }),
+  'audits.get': z.strictObject({ auditId: id }),
+  'audits.cancel': z.strictObject({ auditId: id }),
+  'audits.images': z.strictObject({
+    auditId: id,
+    sort: z.enum(['label-error', 'anomaly']).default('label-error'),
+    /** desc: most suspicious first. */
+    order: z.enum(['desc', 'asc']).default('desc'),
+    /** Only images whose suggested class is not their own (the "likely label errors" list). */
+    suspectsOnly: z.boolean().default(false),
+    includeExcluded: z.boolean().default(false),
+    ...page,
+  }),
+  'datasets.relabel': z
+    .strictObject({
+      datasetId: id,
+      /** Relative to the dataset's root folder as imported (or imageId). */
+      path: z.string().min(1).max(4096).optional(),
+      imageId: id.optional(),
+      className: z.string().min(1).max(500).optional(),
+      /** Back to the class of the image's folder. */
+      undo: z.boolean().default(false),
+    })
+    .refine(
+      (a) => (a.path === undefined) !== (a.imageId === undefined),
+      'give a path or an imageId',
+    )
+    .refine((a) => a.undo || a.className !== undefined, 'a class is required (or undo)'),
+  'datasets.exclude': z
+    .strictObject({
+      datasetId: id,
+      path: z.string().min(1).max(4096).optional(),
+      imageId: id.optional(),
+      undo: z.boolean().default(false),
+    })
+    .refine(
+      (a) => (a.path === undefined) !== (a.imageId === undefined),
+      'give a path or an imageId',
+    ),
+  'datasets.overrides': z.strictObject({ datasetId: id }),
 } satisfies { [M in MethodName]: z.ZodType }
 
 type Schemas = typeof schemas
@@ -405,6 +447,16 @@ export interface MethodResults {
   }
   'studio.decode': { images: StudioImage[] }
   'studio.traverse': { rows: StudioImage[][] }
+  'audits.start': AuditSummary
+  /** The run's newest audit, and its newest completed one (the one whose scores are read). */
+  'audits.latest': { latest: AuditSummary | null; completed: AuditSummary | null }
+  'audits.get': AuditSummary
+  'audits.cancel': { cancelled: boolean }
+  'audits.images': { total: number; items: AuditImage[] }
+  /** The image's override after the change (null: none left), and the dataset's new counts. */
+  'datasets.relabel': { override: OverrideItem | null; dataset: DatasetSummary }
+  'datasets.exclude': { override: OverrideItem | null; dataset: DatasetSummary }
+  'datasets.overrides': OverrideItem[]
   'samples.decide': {
     updated: number
     previous: { id: number; status: 'accepted' | 'rejected'; reviewed: boolean }[]
@@ -421,6 +473,7 @@ export interface EventPayloads {
   export: ExportEvent
   evaluation: EvaluationEvent
   studio: StudioEvent
+  audit: AuditEvent
   /** Folders dropped on the Electron window (paths resolved by the preload). */
   'app.drop': { paths: string[] }
 }

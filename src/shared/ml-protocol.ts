@@ -92,6 +92,7 @@ export type TrainJob =
     }
   | GenerateJob
   | EvaluateJob
+  | AuditJob
   | { mode: 'export-generator'; checkpointDir: string; out: string; backend: BackendName | 'auto' }
   | { mode: 'doctor'; backend: BackendName | 'auto' }
   | StudioJob
@@ -182,6 +183,42 @@ export type ToTrainer =
   | { type: 'studio'; id: number; request: StudioRequest }
   | { type: 'studio-cancel'; id: number }
   | { type: 'studio-close' }
+/** An audit of a run's dataset (src/core/audit): outliers and likely label errors. */
+export interface AuditJob {
+  mode: 'audit'
+  auditId: number
+  dbPath: string
+  home: string
+  datasetId: number
+  checkpointDir: string
+  /** Which scores to report (src/core/audit/scores.ts); the measured default when absent. */
+  method?: {
+    probabilities: 'cvae' | 'knn' | 'mean' | 'product'
+    cvaeWeight: number
+    neighbours: number
+    candidates: number
+    calibrated: boolean
+    anomaly: 'own' | 'best' | 'class-z' | 'combined'
+  }
+  backend: BackendName | 'auto'
+}
+
+/** One image's audit as the ML process reports it (main stores it). */
+export interface AuditRow {
+  imageId: number
+  /** Its class at audit time, in the run's class order (-1: a class the run does not know). */
+  labelIndex: number
+  reconstructionError: number
+  anomalyScore: number
+  suggestedIndex: number
+  /** Combined probability of each of the run's classes. */
+  probs: number[]
+  /** Negative ELBO under each of the run's classes (null: not computed, see candidateClasses). */
+  nll: (number | null)[]
+  latent: number[]
+  /** Nearest images (ids) of the suggested class. */
+  nearest: number[]
+}
 
 export type FromTrainer =
   | { type: 'started'; backend: BackendInfo; trainImages: number; valImages: number; epoch: number }
@@ -260,4 +297,8 @@ export type FromTrainer =
     }
   | { type: 'studio-reply'; id: number; value: StudioReplies[keyof StudioReplies] }
   | { type: 'studio-error'; id: number; error: { message: string; cancelled: boolean } }
+  | { type: 'audit-started'; backend: BackendInfo; images: number; classNames: string[] }
+  | { type: 'audit-progress'; phase: 'scoring' | 'neighbours'; done: number; of: number }
+  | { type: 'audit-rows'; rows: AuditRow[] }
+  | { type: 'audit-done'; outcome: 'completed' | 'cancelled'; method: string }
   | { type: 'error'; error: { name: string; message: string; stack?: string }; diverged: boolean }

@@ -53,6 +53,14 @@ export const methodNames = [
   'studio.dimensions',
   'studio.decode',
   'studio.traverse',
+  'audits.start',
+  'audits.latest',
+  'audits.get',
+  'audits.cancel',
+  'audits.images',
+  'datasets.relabel',
+  'datasets.exclude',
+  'datasets.overrides',
 ] as const
 
 export type MethodName = (typeof methodNames)[number]
@@ -64,6 +72,7 @@ export const eventNames = [
   'export',
   'evaluation',
   'studio',
+  'audit',
   'app.drop',
 ] as const
 export type EventName = (typeof eventNames)[number]

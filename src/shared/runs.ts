@@ -45,6 +45,16 @@ export interface RunSummary {
    * (shared/forecast.ts); null or absent: not measured (running, cancelled, or an older run).
    */
   forecast?: RunForecast | null
+  /** The dataset's overrides when the run started; null for runs from before overrides. */
+  overrides?: RunOverrides | null
+}
+
+/** How many images a run's dataset had relabelled and excluded when it started training. */
+export interface RunOverrides {
+  relabelled: number
+  excluded: number
+  /** When the latest of them was made (ms), null without any. */
+  changedAt: number | null
 }
 
 export interface RunProgress {

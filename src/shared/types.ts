@@ -36,6 +36,8 @@ export interface DatasetSummary {
   lastError: string | null
   /** Up to four image ids for a card preview. */
   previewImageIds: number[]
+  /** Images relabelled and excluded by the person (image_overrides); class counts include them. */
+  overrides: { relabelled: number; excluded: number }
 }
 
 export interface ImageItem {

@@ -200,9 +200,9 @@ test('plan, generate, filter, review with the keyboard; decisions survive a relo
     // one metadata file per split folder, paths relative to it (Hugging Face imagefolder)
     const csv = readFileSync(join(out, 'train', 'metadata.csv'), 'utf8')
     expect(csv.split('\n')[0]).toBe(
-      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256,origin,source_image,loss_weight',
+      'file_name,label,original_label,split,is_synthetic,source,class_confidence,novelty,sha256,origin,source_image,loss_weight',
     )
-    expect(csv).toMatch(/^Bag\/synthetic-g1-s\d+\.png,Bag,train,true,/m)
+    expect(csv).toMatch(/^Bag\/synthetic-g1-s\d+\.png,Bag,,train,true,/m)
     await app.screenshot({ path: 'test-results/screenshots/export.png', fullPage: true })
 
     // the same folder again: refused with a clear message, nothing overwritten

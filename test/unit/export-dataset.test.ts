@@ -160,7 +160,7 @@ describe('exporting a reviewed dataset (real sample data, real SQLite, real file
         .split('\n')
         .slice(1)
         .map((l) => l.split(','))
-        .map(([file_name, , split, synthetic]) => ({
+        .map(([file_name, , , split, synthetic]) => ({
           folder,
           file_name,
           split,

@@ -76,6 +76,16 @@ describe('unknown ids and relative output folders in the API', () => {
         'studio.traverse',
         { runId: 999, class: 0, base: [0, 0], dims: [{ index: 0, mean: 0, sd: 1 }], values: [1] },
       ],
+      ['audits.start', { runId: 999 }],
+      ['audits.latest', { runId: 999 }],
+      ['audits.get', { auditId: 999 }],
+      ['audits.cancel', { auditId: 999 }],
+      ['audits.images', { auditId: 999 }],
+      ['datasets.relabel', { datasetId: 999, path: 'Bag/x.png', className: 'Bag' }],
+      ['datasets.exclude', { datasetId: 999, path: 'Bag/x.png' }],
+      ['datasets.overrides', { datasetId: 999 }],
+      ['datasets.relabel', { datasetId, imageId: 999, className: 'Bag' }],
+      ['datasets.exclude', { datasetId, imageId: 999 }],
     ]
     const wrong: string[] = []
     for (const [method, args] of calls) {

@@ -77,7 +77,7 @@ export class DatasetsRepo {
         if (!row || row.held_out_at !== null) return
         const images = this.db
           .prepare(
-            `SELECT id, class_id FROM images WHERE dataset_id = ? AND status = 'ok' AND class_id IS NOT NULL ORDER BY rel_path`,
+            `SELECT id, class_id FROM labelled_images WHERE dataset_id = ? ORDER BY rel_path`,
           )
           .all(datasetId) as { id: number; class_id: number }[]
         const byClass = new Map<number, number[]>()
@@ -102,7 +102,7 @@ export class DatasetsRepo {
     return this.db
       .prepare(
         `SELECT c.name AS className, COALESCE(SUM(i.held_out), 0) AS count, COUNT(i.id) AS total FROM classes c
-         JOIN images i ON i.class_id = c.id AND i.status = 'ok'
+         JOIN labelled_images i ON i.class_id = c.id
          WHERE c.dataset_id = ? GROUP BY c.id ORDER BY c.name COLLATE NOCASE, c.id`,
       )
       .all(datasetId) as HeldOutClass[]
@@ -112,19 +112,24 @@ export class DatasetsRepo {
     const classes = this.db
       .prepare(
         `SELECT c.id, c.name, COUNT(i.id) AS count, COALESCE(SUM(i.held_out), 0) AS heldOut FROM classes c
-         LEFT JOIN images i ON i.class_id = c.id AND i.status = 'ok'
+         LEFT JOIN labelled_images i ON i.class_id = c.id
          WHERE c.dataset_id = ? GROUP BY c.id ORDER BY c.name COLLATE NOCASE, c.id`,
       )
       .all(r.id) as { id: number; name: string; count: number; heldOut: number }[]
+    const overrides = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(o.class_id IS NOT NULL AND o.class_id <> i.class_id AND o.excluded = 0), 0) AS relabelled,
+                COALESCE(SUM(o.excluded), 0) AS excluded
+         FROM image_overrides o JOIN images i ON i.id = o.image_id AND i.status = 'ok' WHERE o.dataset_id = ?`,
+      )
+      .get(r.id) as { relabelled: number; excluded: number }
     const skipped = this.db
       .prepare(`SELECT COUNT(*) AS n FROM images WHERE dataset_id = ? AND status = 'skipped'`)
       .get(r.id) as { n: number }
     const counts = classes.map((c) => c.count).filter((n) => n > 0)
     const imageCount = counts.reduce((a, b) => a + b, 0)
     const preview = this.db
-      .prepare(
-        `SELECT id FROM images WHERE dataset_id = ? AND status = 'ok' ORDER BY class_id, id LIMIT 4`,
-      )
+      .prepare(`SELECT id FROM labelled_images WHERE dataset_id = ? ORDER BY class_id, id LIMIT 4`)
       .all(r.id) as { id: number }[]
     return {
       id: r.id,
@@ -144,6 +149,7 @@ export class DatasetsRepo {
       importedAt: r.imported_at,
       lastError: r.last_error,
       previewImageIds: preview.map((p) => p.id),
+      overrides,
     }
   }
 
@@ -153,16 +159,18 @@ export class DatasetsRepo {
     offset: number,
     limit: number,
   ): { total: number; items: ImageItem[] } {
-    const where = `dataset_id = ? AND status = 'ok'${classId ? ' AND class_id = ?' : ''}`
+    const where = `dataset_id = ?${classId ? ' AND class_id = ?' : ''}`
     const params = classId ? [datasetId, classId] : [datasetId]
     const total = (
-      this.db.prepare(`SELECT COUNT(*) AS n FROM images WHERE ${where}`).get(...params) as {
+      this.db
+        .prepare(`SELECT COUNT(*) AS n FROM labelled_images WHERE ${where}`)
+        .get(...params) as {
         n: number
       }
     ).n
     const items = this.db
       .prepare(
-        `SELECT id, class_id AS classId, rel_path AS relPath, width, height FROM images
+        `SELECT id, class_id AS classId, rel_path AS relPath, width, height FROM labelled_images
          WHERE ${where} ORDER BY class_id, id LIMIT ? OFFSET ?`,
       )
       .all(...params, limit, offset) as ImageItem[]

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3'
-import type { EpochMetrics, RunStatus, RunSummary } from '../../shared/runs'
+import type { EpochMetrics, RunOverrides, RunStatus, RunSummary } from '../../shared/runs'
 import type { TrainSettings } from '../../shared/train-settings'
 import type { RunForecast } from '../../shared/forecast'
 
@@ -24,6 +24,7 @@ interface RunRow {
   finished_at: number | null
   held_out_excluded: 0 | 1
   forecast: string | null
+  overrides: string | null
 }
 
 const EPOCH_COLUMNS = `epoch, loss, reconstruction, kl, val_loss AS valLoss, val_reconstruction AS valReconstruction,
@@ -33,15 +34,24 @@ const EPOCH_COLUMNS = `epoch, loss, reconstruction, kl, val_loss AS valLoss, val
 export class RunsRepo {
   constructor(private readonly db: Database) {}
 
-  /** A new run; new runs train without the dataset's evaluation split. */
+  /**
+   * A new run; new runs train without the dataset's evaluation split. The run records the
+   * person's overrides it trains with (how many images relabelled and excluded, and the latest
+   * change), so a run from before a correction can be told from one after it.
+   */
   create(datasetId: number, settings: TrainSettings, classNames: string[]): number {
     const now = Date.now()
     return Number(
       this.db
         .prepare(
-          `INSERT INTO runs (dataset_id, status, settings, class_names, created_at, updated_at, held_out_excluded) VALUES (?, 'running', ?, ?, ?, ?, 1)`,
+          `INSERT INTO runs (dataset_id, status, settings, class_names, created_at, updated_at, held_out_excluded, overrides)
+           SELECT ?, 'running', ?, ?, ?, ?, 1, json_object(
+             'relabelled', COALESCE(SUM(o.class_id IS NOT NULL AND o.class_id <> i.class_id AND o.excluded = 0), 0),
+             'excluded', COALESCE(SUM(o.excluded), 0),
+             'changedAt', MAX(o.updated_at))
+           FROM image_overrides o JOIN images i ON i.id = o.image_id AND i.status = 'ok' WHERE o.dataset_id = ?`,
         )
-        .run(datasetId, JSON.stringify(settings), JSON.stringify(classNames), now, now)
+        .run(datasetId, JSON.stringify(settings), JSON.stringify(classNames), now, now, datasetId)
         .lastInsertRowid,
     )
   }
@@ -213,6 +223,7 @@ export class RunsRepo {
       lastMetrics: last ?? null,
       heldOutExcluded: r.held_out_excluded === 1,
       forecast: r.forecast ? (JSON.parse(r.forecast) as RunForecast) : null,
+      overrides: r.overrides ? (JSON.parse(r.overrides) as RunOverrides) : null,
     }
   }
 }

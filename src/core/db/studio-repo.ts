@@ -19,14 +19,25 @@ interface StoredPoints {
 export class StudioRepo {
   constructor(private readonly db: Database) {}
 
-  /** What identifies a dataset's image set for the cache: its ok image count and highest id. */
+  /**
+   * What identifies a dataset's image set for the cache: its ok image count and highest id, and
+   * its overrides (count, latest change, a checksum of which image got which class or exclusion).
+   */
   imagesKey(datasetId: number): string {
     const r = this.db
       .prepare(
         `SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS top FROM images WHERE dataset_id = ? AND status = 'ok' AND slot IS NOT NULL`,
       )
       .get(datasetId) as { n: number; top: number }
-    return `${r.n}:${r.top}`
+    // relabels and exclusions (the map colours by the current label and leaves excluded out)
+    const o = this.db
+      .prepare(
+        `SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS at,
+                COALESCE(SUM(image_id * 31 + COALESCE(class_id, 0) * 7 + excluded), 0) AS sum
+         FROM image_overrides WHERE dataset_id = ?`,
+      )
+      .get(datasetId) as { n: number; at: number; sum: number }
+    return `${r.n}:${r.top}:${o.n}:${o.at}:${o.sum}`
   }
 
   /** A real image's id from its path relative to the dataset's folder (either slash). */

@@ -63,6 +63,7 @@ interface RealRow {
   width: number | null
   height: number | null
   class_name: string
+  original_class_name: string
 }
 
 interface SampleRow {
@@ -105,8 +106,10 @@ export function exportContents(
       ? []
       : (db
           .prepare(
-            `SELECT i.rel_path, i.format, i.sha256, i.width, i.height, i.held_out, c.name AS class_name FROM images i JOIN classes c ON c.id = i.class_id
-             WHERE i.dataset_id = ? AND i.status = 'ok' ORDER BY i.rel_path`,
+            `SELECT i.rel_path, i.format, i.sha256, i.width, i.height, i.held_out, c.name AS class_name,
+                    oc.name AS original_class_name
+             FROM labelled_images i JOIN classes c ON c.id = i.class_id JOIN classes oc ON oc.id = i.original_class_id
+             WHERE i.dataset_id = ? ORDER BY i.rel_path`,
           )
           .all(o.datasetId) as RealRow[])
   const gens = db
@@ -185,6 +188,7 @@ export function exportContents(
           : { bytes: resized(source) },
       meta: {
         label: r.class_name,
+        original_label: r.original_class_name === r.class_name ? null : r.original_class_name,
         split: s,
         is_synthetic: false,
         source,
@@ -233,6 +237,7 @@ export function exportContents(
         : { copy: path },
       meta: {
         label: sampleClass(smp),
+        original_label: null,
         split: s,
         is_synthetic: true,
         source: augmented

@@ -14,6 +14,11 @@ export interface ManifestRow {
   file_name: string
   /** The ORIGINAL class name, before it was made safe as a folder name. */
   label: string
+  /**
+   * The label the image had when imported (its folder), where the person relabelled it since;
+   * empty for every other row.
+   */
+  original_label: string | null
   split: Split | null
   is_synthetic: boolean
   /** The source path of a real image; `run:<id>/checkpoint:<kind>@<epoch>/seed:<seed>` of a synthetic one. */
@@ -40,6 +45,7 @@ export interface ManifestRow {
 export const MANIFEST_COLUMNS = [
   'file_name',
   'label',
+  'original_label',
   'split',
   'is_synthetic',
   'source',

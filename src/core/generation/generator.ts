@@ -236,6 +236,64 @@ export class Generator {
     return out
   }
 
+  /**
+   * The two terms of the negative ELBO of images under given class labels, from the latent mean
+   * (no sampling noise, so the same image always scores the same): for pair p (image
+   * `pairs[2p]` under class `pairs[2p + 1]`) the reconstruction (the run's likelihood summed over
+   * pixels: BCE, or the squared error for a Gaussian or MSE run, which the caller scales) and
+   * KL(q(z|x,y) || N(0, I)), with the latent mean. The encoder and the decoder both take the
+   * label, so a label that does not fit the image costs in both terms.
+   */
+  scoreLabels(
+    images: Uint8Array[],
+    pairs: Int32Array,
+    batch = 512,
+  ): { reconstruction: Float32Array; kl: Float32Array; latents: Float32Array } {
+    const { size, channels, classes: k, latentDim } = this.meta.shape
+    const record = size * size * channels
+    const kind = this.meta.settings.reconstruction
+    const n = pairs.length / 2
+    const reconstruction = new Float32Array(n)
+    const kl = new Float32Array(n)
+    const latents = new Float32Array(n * latentDim)
+    for (let p0 = 0; p0 < n; p0 += batch) {
+      const b = Math.min(batch, n - p0)
+      const flat = new Float32Array(b * record)
+      const labels: number[] = []
+      for (let q = 0; q < b; q++) {
+        const im = images[pairs[2 * (p0 + q)]]
+        for (let t = 0; t < record; t++) flat[q * record + t] = im[t] / 255
+        labels.push(pairs[2 * (p0 + q) + 1])
+      }
+      const [rec, div, mus] = tf.tidy(() => {
+        const x = tf.tensor4d(flat, [b, size, size, channels])
+        const y = oneHot(labels, k)
+        const [mu, logvar] = this.enc.apply([x, y]) as tf.Tensor2D[]
+        const logits = this.dec.apply([mu, y]) as tf.Tensor4D
+        const perPixel =
+          kind === 'bce'
+            ? tf.sub(
+                tf.add(tf.relu(logits), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))),
+                tf.mul(logits, x),
+              )
+            : tf.square(tf.sub(tf.sigmoid(logits), x))
+        const r = tf.sum(perPixel, [1, 2, 3])
+        const d = tf.sum(
+          tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar))),
+          1,
+        )
+        return [r, d, mu]
+      })
+      reconstruction.set(rec.dataSync() as Float32Array, p0)
+      kl.set(div.dataSync() as Float32Array, p0)
+      latents.set(mus.dataSync() as Float32Array, p0 * latentDim)
+      rec.dispose()
+      div.dispose()
+      mus.dispose()
+    }
+    return { reconstruction, kl, latents }
+  }
+
   /** Reconstructions through the latent means (no sampling noise). */
   reconstruct(images: Uint8Array[], classes: number[]): Uint8Array[] {
     return this.decode(this.encode(images, classes), classes)

@@ -11,7 +11,10 @@ import type { RunManager } from '../jobs/run-jobs'
 import { datasetDir, sampleDatasetPath } from '../util/paths'
 import { deleteGenerations } from './generations'
 
-type DatasetMethods = Extract<MethodName, `datasets.${string}` | `jobs.${string}`>
+type DatasetMethods = Exclude<
+  Extract<MethodName, `datasets.${string}` | `jobs.${string}`>,
+  'datasets.relabel' | 'datasets.exclude' | 'datasets.overrides'
+>
 export type DatasetHandlers = {
   [M in DatasetMethods]: (args: ParsedArgs<M>) => Promise<MethodResults[M]> | MethodResults[M]
 }

@@ -17,6 +17,7 @@ import { Generator } from '../generation/generator'
 import { DivergedError, Trainer } from '../training/trainer'
 import { runGeneration } from '../generation/generate'
 import { runEvaluation } from '../evaluate/evaluate-job'
+import { runAudit } from '../audit/audit-job'
 import { forecastRun } from '../generation/forecast'
 import { exportGenerator } from '../generation/export-generator'
 import { diskFullMessage, isDiskFull } from '../util/disk'
@@ -46,9 +47,16 @@ const parentPort = (
     }
   }
 ).parentPort
+// Messages still being written to the parent: the channel is closed only once they are out (an
+// audit's rows are megabytes, and a disconnect right after the last send would drop its tail).
+let pending = 0
+let whenDrained: (() => void) | null = null
 const send = (m: FromTrainer): void => {
-  if (parentPort) parentPort.postMessage(m)
-  else process.send?.(m)
+  if (parentPort) return parentPort.postMessage(m)
+  pending++
+  process.send?.(m, undefined, {}, () => {
+    if (--pending === 0 && whenDrained) whenDrained()
+  })
 }
 const onParentMessage = (listener: (m: ToTrainer) => void): void => {
   if (parentPort) parentPort.on('message', (e) => listener(e.data))
@@ -57,7 +65,13 @@ const onParentMessage = (listener: (m: ToTrainer) => void): void => {
 const done = (): void => {
   // A utility process stays up while its port listens: end it once the last message has gone out.
   if (parentPort) setTimeout(() => process.exit(0), 200)
-  else if (process.connected) process.disconnect()
+  else if (process.connected) {
+    const close = (): void => {
+      if (process.connected) process.disconnect()
+    }
+    if (pending) whenDrained = close
+    else close()
+  }
 }
 
 /** A studio session's message handler, while one is open in this process. */
@@ -103,6 +117,7 @@ async function run(job: TrainJob): Promise<void> {
   if (job.mode === 'studio') return studioSession(job, backend)
   if (job.mode === 'generate') return runGeneration(job, backend, send, () => stop)
   if (job.mode === 'evaluate') return runEvaluation(job, backend, send, () => stop)
+  if (job.mode === 'audit') return runAudit(job, backend, send, () => stop)
   if (job.mode === 'export-generator')
     return send({
       type: 'generator-exported',

@@ -137,7 +137,7 @@ describe('an export of evaluated generations', () => {
     const e = await exported({ out })
     const csv = readFileSync(join(out, 'metadata.csv'), 'utf8')
     expect(csv.split('\n')[0]).toBe(
-      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256,origin,source_image,loss_weight',
+      'file_name,label,original_label,split,is_synthetic,source,class_confidence,novelty,sha256,origin,source_image,loss_weight',
     )
     const hf = python('hf_imagefolder_rules.py', [out]) as {
       splits: Record<string, { rows: number }>

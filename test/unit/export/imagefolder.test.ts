@@ -52,6 +52,7 @@ describe('an export read as an image-classification dataset', () => {
             const rows: ManifestRow[] = written.map((w, i) => ({
               file_name: w.rel,
               label: labelOf[i],
+              original_label: null,
               split: null,
               is_synthetic: i % 2 === 1,
               source: i % 2 ? `run:1/checkpoint:best@2/seed:${i}` : `/data/${i}.png`,

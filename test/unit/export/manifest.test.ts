@@ -11,6 +11,7 @@ const rows: ManifestRow[] = [
   {
     file_name: 'train/cat/x.png',
     label: 'cat',
+    original_label: null,
     split: 'train',
     is_synthetic: false,
     source: '/data/cats/x.png',
@@ -24,6 +25,7 @@ const rows: ManifestRow[] = [
   {
     file_name: 'train/a_b/s1.png',
     label: 'say "hi", a/b\nnew line',
+    original_label: null,
     split: null,
     is_synthetic: true,
     source: 'run:3/checkpoint:best@12/seed:99',
@@ -37,6 +39,7 @@ const rows: ManifestRow[] = [
   {
     file_name: 'train/cat/augmented-g2-s7.png',
     label: 'cat',
+    original_label: null,
     split: 'train',
     is_synthetic: true,
     source: 'run:3/augment/seed:7',
@@ -60,7 +63,7 @@ describe('manifest', () => {
     const csv = manifestCsv(rows)
     expect(csv.split('\n')[0]).toBe(
       // the columns of earlier releases first, in their order; the new ones appended
-      'file_name,label,split,is_synthetic,source,class_confidence,novelty,sha256,origin,source_image,loss_weight',
+      'file_name,label,original_label,split,is_synthetic,source,class_confidence,novelty,sha256,origin,source_image,loss_weight',
     )
     const py = spawnSync(
       '/usr/bin/python3',

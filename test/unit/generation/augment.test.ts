@@ -182,6 +182,7 @@ describe('classic augmentation as a generation mode (shipped sample)', () => {
     expect(Object.keys(rows[0])).toEqual([
       'file_name',
       'label',
+      'original_label',
       'split',
       'is_synthetic',
       'source',

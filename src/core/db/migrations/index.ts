@@ -10,6 +10,8 @@ import { migrate0080 } from './0080-run-forecast'
 import { migrate0090 } from './0090-sample-source'
 import { migrate0095 } from './0095-held-out'
 import { migrate0097 } from './0097-evaluations'
+import { migrate0100 } from './0100-audits'
+import { migrate0105 } from './0105-image-overrides'
 import { migrate0110 } from './0110-studio-maps'
 
 /** Ordered migration steps; step i brings the database to user_version i + 1. */
@@ -25,5 +27,7 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
   migrate0090,
   migrate0095,
   migrate0097,
+  migrate0100,
+  migrate0105,
   migrate0110,
 ]

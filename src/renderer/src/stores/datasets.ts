@@ -41,6 +41,13 @@ export const useDatasetsStore = defineStore('datasets', () => {
     list.value = list.value.map((d) => (d.id === id ? updated : d))
   }
 
+  /** A dataset's summary as a call returned it (a relabel changes its class counts). */
+  function replace(summary: DatasetSummary): void {
+    list.value = list.value.some((d) => d.id === summary.id)
+      ? list.value.map((d) => (d.id === summary.id ? summary : d))
+      : [...list.value, summary]
+  }
+
   async function remove(id: number): Promise<void> {
     await call('datasets.delete', { id })
     list.value = list.value.filter((d) => d.id !== id)
@@ -55,5 +62,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     if (e.type !== 'progress' || unknown) void load()
   })
 
-  return { list, info, loaded, error, load, importFolder, importSample, rename, remove }
+  return { list, info, loaded, error, load, importFolder, importSample, rename, replace, remove }
 })
