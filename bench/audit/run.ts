@@ -186,7 +186,7 @@ async function main(): Promise<void> {
   const data = loadAuditData(db, home, datasetId, gen.classNames)
   db.close()
   const t2 = Date.now()
-  const result = auditImages(gen, data)!
+  const result = (await auditImages(gen, data))!
   const inProcess = (Date.now() - t2) / 1000
   const k = gen.classNames.length
   const rel = Array.from(data.ids, (id) => paths.get(id)!)
@@ -213,9 +213,9 @@ async function main(): Promise<void> {
   const feats = Array.from({ length: data.count }, (_, i) =>
     features(data.pixels.subarray(i * 784, (i + 1) * 784), data.size, data.channels),
   )
-  const votes = new Map(
-    [10, 20].map((nb) => [nb, knnVote(feats, data.labels, k, { neighbours: nb })!.probs]),
-  )
+  const votes = new Map<number, Float32Array>()
+  for (const nb of [10, 20])
+    votes.set(nb, (await knnVote(feats, data.labels, k, { neighbours: nb }))!.probs)
   const variants: [string, Float32Array][] = []
   for (const [nb, knn] of votes) {
     variants.push([`knn${nb}`, knn])

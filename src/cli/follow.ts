@@ -62,12 +62,14 @@ export async function followJob<K extends EventName, S extends { id: number }>(
   let undo = (): void => undefined
   try {
     const first = await o.start()
-    o.started?.(first)
+    // Ctrl-C is caught before anything says the job started: a script (or a test) that interrupts
+    // as soon as it reads that line must not find the default action (death) still in place
     const { message, cancel } = o.interrupt(first)
     undo = onInterrupt(() => {
       process.stderr.write(`\n${message}\n`)
       void cancel()
     })
+    o.started?.(first)
     return await new Promise<S>((resolve) => {
       onEvent = (e) => {
         const final = o.ended(e, first)

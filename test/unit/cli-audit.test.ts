@@ -111,7 +111,8 @@ describe('synthfold audit, relabel and exclude (real process, sample dataset)', 
   it('Ctrl-C (to the whole process group) cancels an audit, exits 130, and keeps the last one', async () => {
     const before = cli('audit', String(runId), '--json').json().auditId
     const child = spawn(process.execPath, [BIN, 'audit', String(runId), '--again'], {
-      env: { ...process.env, SYNTHFOLD_HOME: home },
+      // each scoring chunk waits 500 ms: the audit is still running when the interrupt lands
+      env: { ...process.env, SYNTHFOLD_HOME: home, SYNTHFOLD_FAULT: 'slow-audit@500' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     })

@@ -53,7 +53,7 @@ export async function runAudit(
       db.close()
     }
     send({ type: 'audit-started', backend, images: data.count, classNames: gen.classNames })
-    const result = auditImages(gen, data, {
+    const result = await auditImages(gen, data, {
       method: job.method,
       shouldStop,
       onProgress: (phase, done, of) => send({ type: 'audit-progress', phase, done, of }),
@@ -68,11 +68,23 @@ export async function runAudit(
 }
 
 /**
+ * Lets queued messages (a cancel) in: the scoring is synchronous tfjs work otherwise. Fault
+ * injection for the cancel tests: SYNTHFOLD_FAULT=slow-audit@MS waits MS milliseconds here, so a
+ * small dataset's audit is still running when the interrupt arrives.
+ */
+export const yieldToMessages = (): Promise<void> => {
+  const slow = /^slow-audit@(\d+)$/.exec(process.env.SYNTHFOLD_FAULT ?? '')
+  return new Promise((resolve) =>
+    slow ? setTimeout(resolve, Number(slow[1])) : setImmediate(resolve),
+  )
+}
+
+/**
  * The scores of every image of `data` (labels in the generator's class order): the negative
  * ELBO under each class, the leave-one-out vote, their combination, and the anomaly score.
  * Null when stopped.
  */
-export function auditImages(
+export async function auditImages(
   gen: Generator,
   data: TrainingData,
   o: {
@@ -80,7 +92,7 @@ export function auditImages(
     shouldStop?: () => boolean
     onProgress?: (phase: 'scoring' | 'neighbours', done: number, of: number) => void
   } = {},
-): AuditResult | null {
+): Promise<AuditResult | null> {
   const method = o.method ?? DEFAULT_METHOD
   const k = gen.classNames.length
   const n = data.count
@@ -90,7 +102,7 @@ export function auditImages(
   )
   // the vote first: its likeliest classes are the ones worth the model's time
   const feats = images.map((im) => features(im, data.size, data.channels))
-  const vote = knnVote(feats, data.labels, k, {
+  const vote = await knnVote(feats, data.labels, k, {
     neighbours: neighboursFor(data.labels, k, method.neighbours),
     shouldStop: o.shouldStop,
     onProgress: (done) => o.onProgress?.('neighbours', done, n),
@@ -102,6 +114,7 @@ export function auditImages(
   const kl = new Float32Array(n * k).fill(Infinity)
   const latents = new Float32Array(n * latentDim)
   for (let i = 0; i < n; i += CHUNK) {
+    await yieldToMessages()
     if (o.shouldStop?.()) return null
     const pairs: number[] = []
     for (let j = i; j < Math.min(n, i + CHUNK); j++) for (const c of candidates[j]) pairs.push(j, c)

@@ -107,12 +107,12 @@ function classPrior(labels: Int32Array, k: number): Float64Array {
  * towards the class prior), and for every image its NEAREST_PER_CLASS nearest images of every
  * class (indices, -1 where a class has fewer), image i's class c list at (i * k + c) * NEAREST_PER_CLASS.
  */
-export function knnVote(
+export async function knnVote(
   features: Float32Array[],
   labels: Int32Array,
   k: number,
   o: { neighbours?: number; onProgress?: (done: number) => void; shouldStop?: () => boolean } = {},
-): { probs: Float32Array; nearest: Int32Array; nearestDistance: Float32Array } | null {
+): Promise<{ probs: Float32Array; nearest: Int32Array; nearestDistance: Float32Array } | null> {
   const n = features.length
   const m = Math.min(o.neighbours ?? KNN_NEIGHBOURS, Math.max(1, n - 1))
   const dim = features[0]?.length ?? 0
@@ -132,6 +132,8 @@ export function knnVote(
   const classD = new Float32Array(k * per)
   try {
     for (let q0 = 0; q0 < n; q0 += block) {
+      // lets queued messages (a cancel) in between blocks
+      await new Promise((resolve) => setImmediate(resolve))
       if (o.shouldStop?.()) return null
       const rows = Math.min(block, n - q0)
       const d2 = tf.tidy(() => {
