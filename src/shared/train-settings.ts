@@ -44,6 +44,18 @@ export const trainSettings = z.strictObject({
     .number()
     .min(0)
     .max(7 * 24 * 3600),
+  /** The model family; absent means 'cvae' (every run from before families). */
+  model: z.enum(['cvae', 'wae', 'vqvae']).optional(),
+  /** VQ-VAE: vectors in the codebook (K). */
+  vqCodebookSize: z.number().int().min(8).max(1024).optional(),
+  /** VQ-VAE: size of each code vector (D). */
+  vqCodeDim: z.number().int().min(2).max(256).optional(),
+  /** VQ-VAE: weight of the commitment loss (beta of the VQ-VAE paper). */
+  vqCommitment: z.number().min(0).max(10).optional(),
+  /** VQ-VAE: move codes by exponential moving averages instead of the codebook loss. */
+  vqEma: z.boolean().optional(),
+  /** VQ-VAE: epochs of the second stage, the prior over the code grid. */
+  priorEpochs: z.number().int().min(1).max(10_000).optional(),
 })
 export type TrainSettings = z.output<typeof trainSettings>
 
@@ -70,6 +82,37 @@ export const SETTING_LABELS: Record<keyof TrainSettings, string> = {
   seed: 'Seed',
   checkpointEvery: 'Checkpoint every (epochs)',
   timeBudgetSeconds: 'Time budget (seconds)',
+  model: 'Model family',
+  vqCodebookSize: 'Codebook size (codes)',
+  vqCodeDim: 'Code size',
+  vqCommitment: 'Commitment weight',
+  vqEma: 'EMA codebook updates',
+  priorEpochs: 'Prior epochs (stage 2)',
+}
+
+/** A VQ-VAE run's own settings, with the defaults a run without them gets. */
+export function vqSettings(s: TrainSettings): {
+  codebookSize: number
+  codeDim: number
+  commitment: number
+  ema: boolean
+  priorEpochs: number
+} {
+  return {
+    codebookSize: s.vqCodebookSize ?? 64,
+    codeDim: s.vqCodeDim ?? 16,
+    commitment: s.vqCommitment ?? 0.25,
+    ema: s.vqEma ?? true,
+    priorEpochs: s.priorEpochs ?? s.epochs,
+  }
+}
+
+/**
+ * Epochs a run trains in all: a VQ-VAE trains its prior after its autoencoder, in the same run,
+ * epochs [epochs, epochs + priorEpochs) being the prior's.
+ */
+export function totalEpochs(s: TrainSettings): number {
+  return s.model === 'vqvae' ? s.epochs + vqSettings(s).priorEpochs : s.epochs
 }
 
 /** Zod's messages for the settings, in plain words that name the setting and its limit. */

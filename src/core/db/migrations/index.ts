@@ -10,6 +10,7 @@ import { migrate0080 } from './0080-run-forecast'
 import { migrate0090 } from './0090-sample-source'
 import { migrate0095 } from './0095-held-out'
 import { migrate0097 } from './0097-evaluations'
+import { migrate0120 } from './0120-epoch-stage'
 
 /** Ordered migration steps; step i brings the database to user_version i + 1. */
 export const migrations: ReadonlyArray<(db: Database) => void> = [
@@ -24,4 +25,5 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
   migrate0090,
   migrate0095,
   migrate0097,
+  migrate0120,
 ]

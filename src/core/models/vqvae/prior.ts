@@ -92,7 +92,12 @@ export class PixelCnnPrior {
     return tf.tidy(() => {
       const [n, g] = codes.shape
       const x = tf.oneHot(tf.reshape(codes, [-1]) as tf.Tensor1D, this.shape.codebookSize)
-      const input = tf.reshape(tf.cast(x, 'float32'), [n, g, g, this.shape.codebookSize])
+      const input: tf.Tensor4D = tf.reshape(tf.cast(x, 'float32'), [
+        n,
+        g,
+        g,
+        this.shape.codebookSize,
+      ]) as tf.Tensor4D
       const f = this.shape.filters
       const classBias = (cls: tf.Variable) =>
         tf.reshape(tf.matMul(y, cls as tf.Tensor2D), [n, 1, 1, f])

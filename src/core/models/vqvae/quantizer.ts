@@ -66,6 +66,11 @@ export interface QuantizerOptions {
   decay?: number
   /** A code not picked in this many steps is restarted on an encoder output of the batch. */
   restartAfter: number
+  /**
+   * Restart every code the first step leaves unused: codes start on encoder outputs instead of
+   * the small random values the first batch's outputs are far from.
+   */
+  initFromData?: boolean
   seed: number
 }
 
@@ -170,8 +175,8 @@ export class Quantizer {
       })
     }
     const dead: number[] = []
-    for (let c = 0; c < k; c++)
-      if (this.step - this.lastUsed[c] >= this.o.restartAfter) dead.push(c)
+    const limit = this.step === 1 && this.o.initFromData ? 1 : this.o.restartAfter
+    for (let c = 0; c < k; c++) if (this.step - this.lastUsed[c] >= limit) dead.push(c)
     if (!dead.length) return 0
     const rows = flat.dataSync() as Float32Array
     const m = rows.length / this.o.codeDim
@@ -204,7 +209,9 @@ export class Quantizer {
     const clock = new Float32Array(k + 1)
     clock.set(this.lastUsed)
     clock[k] = this.step
-    const out = [{ name: 'clock', tensor: tf.tensor1d(clock) }]
+    const out: { name: string; tensor: tf.Tensor }[] = [
+      { name: 'clock', tensor: tf.tensor1d(clock) },
+    ]
     if (this.emaCount && this.emaSum)
       out.push({ name: 'emaCount', tensor: tf.clone(this.emaCount) })
     if (this.emaSum) out.push({ name: 'emaSum', tensor: tf.clone(this.emaSum) })

@@ -68,8 +68,9 @@ describe('the VQ-VAE quantiser', () => {
       const flat = tf.reshape(z, [-1, 4]) as tf.Tensor2D
       return tf.reshape(tf.gather(q.codebook, nearestCodes(flat, q.codebook)), z.shape)
     }) as tf.Tensor4D
-    const atCodes = tf.grad(loss)(zq)
-    const atEncoder = tf.grad((e: tf.Tensor4D) => {
+    const atCodes = tf.grad((c: tf.Tensor) => loss(c as tf.Tensor4D))(zq)
+    const atEncoder = tf.grad((t: tf.Tensor) => {
+      const e = t as tf.Tensor4D
       const flat = tf.reshape(e, [-1, 4]) as tf.Tensor2D
       const picked = tf.gather(q.codebook, nearestCodes(flat, q.codebook))
       return loss(straightThrough(e, picked))
@@ -80,7 +81,8 @@ describe('the VQ-VAE quantiser', () => {
     expect(Math.max(...Array.from(a, Math.abs))).toBeGreaterThan(0)
     expect(Array.from(b)).toEqual(Array.from(a))
     // and none of it goes to the codebook through this path
-    const toCodebook = tf.grad((book: tf.Tensor2D) => {
+    const toCodebook = tf.grad((t: tf.Tensor) => {
+      const book = t as tf.Tensor2D
       const flat = tf.reshape(z, [-1, 4]) as tf.Tensor2D
       // (a zero-weighted term keeps the codebook in the graph, so tfjs computes its gradient)
       const st = loss(straightThrough(z, tf.gather(book, nearestCodes(flat, book))))
