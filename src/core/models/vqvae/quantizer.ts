@@ -126,7 +126,11 @@ export class Quantizer {
   /** Quantises z [N, H, W, D]; `divisor` scales the losses (the batch size). */
   quantize(z: tf.Tensor4D, divisor: number): Quantized {
     const flat = tf.reshape(z, [-1, this.o.codeDim]) as tf.Tensor2D
-    const indices = nearestCodes(flat, this.codebook)
+    // The indices come back as a fresh tensor, outside the recorded graph: tfjs asks every op on a
+    // path from a variable for its inputs' gradients, and gather's gradient for int32 indices is
+    // an error. The read is a few kilobytes a step.
+    const picked = tf.tidy(() => nearestCodes(flat, this.codebook).dataSync() as Int32Array)
+    const indices = tf.tensor1d(picked, 'int32')
     const q = tf.gather(this.codebook, indices) as tf.Tensor2D
     const quantized = straightThrough(z, q)
     const commitment = tf.div(
