@@ -80,14 +80,12 @@ async function writeVqPreviews(trainer: VqTrainer, dir: string, seed: number): P
   const { size, channels } = trainer.data
   if (trainer.priorEpochsDone > 0) {
     const classes = Math.min(trainer.classes, MAX_CLASSES)
+    const labels = Array.from({ length: classes * PER_CLASS }, (_, i) => Math.floor(i / PER_CLASS))
+    const seeds = labels.map((_, i) => seed * 1000 + i)
+    const drawn = trainer.prior.sampleGrids(labels, seeds, 1)
     const cells = trainer.model.shape.grid ** 2
-    const grids = new Int32Array(classes * PER_CLASS * cells)
-    const labels: number[] = []
-    for (let c = 0; c < classes; c++) {
-      const seeds = Array.from({ length: PER_CLASS }, (_, j) => seed * 1000 + c * PER_CLASS + j)
-      trainer.prior.sample(c, seeds, 1).forEach((g, j) => grids.set(g, (c * PER_CLASS + j) * cells))
-      labels.push(...seeds.map(() => c))
-    }
+    const grids = new Int32Array(labels.length * cells)
+    drawn.forEach((g, i) => grids.set(g, i * cells))
     const samples = trainer.decodeCodes(grids, labels)
     await writeGrid(join(dir, 'preview-samples.png'), samples, PER_CLASS, size, channels)
   } else rmSync(join(dir, 'preview-samples.png'), { force: true })

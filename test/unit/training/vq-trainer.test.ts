@@ -107,6 +107,17 @@ describe('the VQ-VAE trainer on the sample dataset', () => {
     gen.dispose()
   }, 120_000)
 
+  it('moves the codebook by its loss when EMA updates are off', async () => {
+    const t = new VqTrainer(data, settings({ vqEma: false }))
+    const before = t.quantizer.codebook.dataSync().slice()
+    const m = (await epoch(t))!
+    expect(Number.isFinite(m.loss)).toBe(true)
+    expect(m.usedCodes).toBeGreaterThan(4)
+    const after = t.quantizer.codebook.dataSync()
+    expect(after.some((v, i) => v !== before[i])).toBe(true)
+    t.dispose()
+  })
+
   it('refuses to sample from a checkpoint saved before the prior trained', async () => {
     const t = new VqTrainer(data, settings({ epochs: 1 }))
     await epoch(t)

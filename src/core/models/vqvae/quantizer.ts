@@ -131,7 +131,10 @@ export class Quantizer {
     // an error. The read is a few kilobytes a step.
     const picked = tf.tidy(() => nearestCodes(flat, this.codebook).dataSync() as Int32Array)
     const indices = tf.tensor1d(picked, 'int32')
-    const q = tf.gather(this.codebook, indices) as tf.Tensor2D
+    // the chosen codes as one-hot rows times the codebook: a gather's gradient (for the codebook
+    // loss) needs a kernel the wasm backend lacks, and this is one matMul
+    const hot = tf.cast(tf.oneHot(indices, this.o.codebookSize), 'float32') as tf.Tensor2D
+    const q = tf.matMul(hot, this.codebook)
     const quantized = straightThrough(z, q)
     const commitment = tf.div(
       tf.sum(tf.square(tf.sub(flat, stopGradient(q)))),
