@@ -15,7 +15,9 @@ const USAGE = `Usage:
   synthfold datasets [--json]
   synthfold train <dataset> [--preset fast|balanced|quality] [--epochs N] [--latent N] [--beta B] [--seed S]
                             [--batch-size N] [--lr X] [--time-budget SECONDS] [--backend auto|tensorflow|wasm|cpu]
-                            [--json]
+                            [--model cvae|wae|vqvae] [--json]
+                            VQ-VAE: [--codebook-size K] [--code-dim D] [--commitment W] [--no-ema]
+                            [--prior-epochs N] (stage 2: the prior over the codes, after --epochs of stage 1)
   synthfold resume <run> [--json]
   synthfold sample <run> --class C --n N --out DIR [--temperature T] [--seed S] [--checkpoint best|last] [--json]
   synthfold generate <run> [--strategy not-majority|not-minority|minority|all|CLASS=N,...] [--max-ratio R|none]
