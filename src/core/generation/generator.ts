@@ -4,6 +4,7 @@ import { rng } from '../util/random'
 import { latentSample } from '../models/cvae/latent-prior'
 import { classifier, decoder, encoder, oneHot } from '../models/cvae/model'
 import type * as tfl from '@tensorflow/tfjs-layers'
+import { DEFAULT_TEMPERATURE } from '../../shared/generation'
 import { vqDecoder, vqEncoder, type VqShape } from '../models/vqvae/model'
 import { PRIOR_FILTERS, PRIOR_LAYERS, PixelCnnPrior } from '../models/vqvae/prior'
 import { nearestCodes } from '../models/vqvae/quantizer'
@@ -237,13 +238,20 @@ export class VqGenerator extends Generator {
     return { pixels: this.decode(latents, new Array(n).fill(classIndex)), latents }
   }
 
-  /** The prior's code grid for each seed (see PixelCnnPrior.sample). */
+  /**
+   * The prior's code grid for each seed (see PixelCnnPrior.sample). A generation's temperature
+   * scales a CVAE's latent spread, and its default (DEFAULT_TEMPERATURE, 1.6) was tuned for that;
+   * here it divides the prior's logits after scaling by that default, so the default draws from
+   * the prior as it learned the codes, lower is more typical and higher more varied.
+   */
   override latentsForSeeds(
     classIndex: number,
     seeds: number[],
     temperature: number,
   ): Float32Array[] {
-    return this.prior.sample(classIndex, seeds, temperature).map((g) => Float32Array.from(g))
+    return this.prior
+      .sample(classIndex, seeds, temperature / DEFAULT_TEMPERATURE)
+      .map((g) => Float32Array.from(g))
   }
 
   /** Decodes code grids (latents) with given class indices. */

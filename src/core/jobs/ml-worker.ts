@@ -166,6 +166,7 @@ async function run(job: TrainJob): Promise<void> {
   const due = (): boolean => Date.now() - lastSaved >= lastEvery
   const previewEvery = 3000
   let lastPreview = 0
+  let previewCost = 0
   // Stopped by the budget (measured speed was off, or the machine got busy): the best checkpoint
   // stays the best, `last` keeps the steps since, and the run counts as done.
   const budgetStop = async (last: 'saved' | 'quick' | 'full'): Promise<void> => {
@@ -239,9 +240,14 @@ async function run(job: TrainJob): Promise<void> {
     // written at most every few seconds, and always at the first and the final epoch.
     const ending = trainer.epoch === epochs || earlyStop || budgetOver
     const firstSamples = vq !== null && vq.priorEpochsDone === 1
-    if (trainer.epoch === 1 || ending || firstSamples || Date.now() - lastPreview >= previewEvery) {
+    // Previews that cost seconds (a VQ-VAE's prior samples its grids code by code) wait at least
+    // four times what the last one took, so they never take more than a fifth of the run.
+    const wait = Math.max(previewEvery, 4 * previewCost)
+    if (trainer.epoch === 1 || ending || firstSamples || Date.now() - lastPreview >= wait) {
+      const began = Date.now()
       await writePreviews(trainer, job.runDir, s.seed + trainer.epoch)
       lastPreview = Date.now()
+      previewCost = lastPreview - began
       send({ type: 'preview', epoch: trainer.epoch })
     }
     if (earlyStop) {
