@@ -1,6 +1,6 @@
 import { formatDuration } from '../../../shared/format'
 import type { EpochMetrics, RunSummary } from '../../../shared/runs'
-import { SETTING_LABELS, type TrainSettings } from '../../../shared/train-settings'
+import { SETTING_LABELS, totalEpochs, type TrainSettings } from '../../../shared/train-settings'
 
 export interface SettingRow {
   key: string
@@ -51,7 +51,7 @@ export function runSummary(
     id: run.id,
     finalValLoss: loss(last?.valLoss),
     bestValLoss: loss(run.bestValLoss),
-    epochs: `${run.epochsDone} / ${run.settings.epochs}`,
+    epochs: `${run.epochsDone} / ${totalEpochs(run.settings)}`,
     time: run.startedAt
       ? formatDuration(((run.finishedAt ?? Date.now()) - run.startedAt) / 1000)
       : '—',
