@@ -433,6 +433,12 @@ export function planTraining(
     reasons.push(
       `${scaled.join(' and ')}: the same share of the run as the preset's ${p.klWarmupEpochs}${p.earlyStoppingPatience ? ` and ${p.earlyStoppingPatience}` : ''} of ${budget.epochs}.`,
     )
+  if (settings.model === 'vqvae') {
+    const v = vqSettings(settings)
+    reasons.push(
+      `VQ-VAE: a codebook of ${v.codebookSize} codes of size ${v.codeDim} in stage 1, then ${epochsOf(v.priorEpochs)} of its prior over the codes (stage 2${given.priorEpochs === undefined ? ', as many as stage 1' : ''}); early stopping or the budget end stage 1, never the prior's first epoch.`,
+    )
+  }
   const steps = settings.epochs * stepsPerEpoch
   return {
     settings,

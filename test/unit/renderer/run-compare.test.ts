@@ -88,6 +88,6 @@ describe('comparing a CVAE run with a VQ-VAE run', () => {
       differs: true,
     })
     expect(rows.find((r) => r.key === 'vqCodebookSize')).toMatchObject({ a: '—', b: '32' })
-    expect(runSummary(vq, []).epochs).toBe('8 / 8')
+    expect(runSummary(vq, [], null).epochs).toBe('8 / 8')
   })
 })
