@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Core } from '../../src/core/core'
 import { initBackend } from '../../src/core/accel/backend'
@@ -128,4 +128,31 @@ describe('a VQ-VAE run through the app core (real Fashion-MNIST sample)', () => 
     }
     g.dispose()
   }, 180_000)
+
+  it('exports the generator: decoder, codebook and the prior’s weights as its manifest lists', async () => {
+    const out = join(home, 'generator')
+    const r = await ok(core.call('runs.exportGenerator', { runId: run.id, out }))
+    expect(r.files.map((f) => f.slice(out.length + 1)).sort()).toEqual([
+      'README.md',
+      'decoder.weights.bin',
+      'model.json',
+      'prior.weights.bin',
+      'synthfold-generator.json',
+    ])
+    const info = JSON.parse(readFileSync(join(out, 'synthfold-generator.json'), 'utf8'))
+    expect(info).toMatchObject({ family: 'vqvae', grid: 7, imageSize: 28 })
+    expect(info.codebook).toHaveLength(32)
+    expect(info.codebook[0]).toHaveLength(16)
+    const floats = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
+    const priorBytes = readFileSync(join(out, 'prior.weights.bin')).length
+    expect(priorBytes).toBe(
+      4 * info.prior.tensors.reduce((n: number, t: { shape: number[] }) => n + floats(t.shape), 0),
+    )
+    expect(info.prior.tensors[0]).toMatchObject({ name: 'embedding', shape: [32, 16] })
+    const model = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'))
+    const specs = model.weightsManifest[0].weights as { shape: number[] }[]
+    expect(readFileSync(join(out, 'decoder.weights.bin')).length).toBe(
+      4 * specs.reduce((n, w) => n + floats(w.shape), 0),
+    )
+  })
 })
