@@ -15,11 +15,13 @@ import { doctorCommand, resumeCommand, sampleCommand, trainCommand } from './tra
 const USAGE = `Usage:
   synthfold import <folder> [--name N] [--size PX] [--channels gray|rgb|rgba] [--fit cover|contain|fill] [--json]
   synthfold datasets [--json]
-  synthfold train <dataset> [--preset fast|balanced|quality] [--model cvae|wae] [--epochs N] [--latent N]
+  synthfold train <dataset> [--preset fast|balanced|quality] [--model cvae|wae|vqvae] [--epochs N] [--latent N]
                             [--seed S] [--batch-size N] [--lr X] [--time-budget SECONDS]
                             [--backend auto|tensorflow|wasm|cpu] [--json]
-                            cvae: [--beta B] (KL weight: higher gives smoother, more varied, blurrier samples)
-                            wae:  [--wae-lambda L] (MMD weight, default 10) [--wae-encoder deterministic|stochastic]
+                            cvae:   [--beta B] (KL weight: higher gives smoother, more varied, blurrier samples)
+                            wae:    [--wae-lambda L] (MMD weight, default 10) [--wae-encoder deterministic|stochastic]
+                            vqvae:  [--codebook-size K] [--code-dim D] [--commitment W] [--no-ema]
+                                    [--prior-epochs N] (stage 2: the prior over the codes, after --epochs of stage 1)
   synthfold resume <run> [--json]
   synthfold sample <run> --class C --n N --out DIR [--temperature T] [--seed S] [--checkpoint best|last] [--json]
   synthfold generate <run> [--strategy not-majority|not-minority|minority|all|CLASS=N,...] [--max-ratio R|none]

@@ -36,7 +36,9 @@ function runId(ref: string | undefined): number {
 
 function bar(p: Extract<RunEvent, { type: 'progress' }>['progress']): string {
   const frac = (p.epoch + p.batch / p.batches) / p.epochs
-  return `Epoch ${p.epoch + 1}/${p.epochs} ${blocks(frac)} batch ${p.batch}/${p.batches}  loss ${p.loss.toFixed(1)}  ${Math.round(p.imagesPerSecond)} img/s  ETA ${formatDuration(p.etaSeconds)}`
+  const stage =
+    p.stage === 'vq' ? 'stage 1 (VQ-VAE) ' : p.stage === 'prior' ? 'stage 2 (prior) ' : ''
+  return `${stage}Epoch ${p.epoch + 1}/${p.epochs} ${blocks(frac)} batch ${p.batch}/${p.batches}  loss ${p.loss.toFixed(1)}  ${Math.round(p.imagesPerSecond)} img/s  ETA ${formatDuration(p.etaSeconds)}`
 }
 
 /** Follows a run until it stops, drawing progress on a terminal; Ctrl-C cancels it. */
@@ -66,6 +68,17 @@ async function follow(
       } else if (e.type === 'epoch' && e.runId === first.id && !json) {
         const m = e.metrics
         if (tty) process.stderr.write('\r\x1b[2K')
+        if (m.stage) {
+          // a VQ-VAE's epochs: the codebook's use in stage 1, the prior's loss in stage 2
+          process.stderr.write(
+            m.stage === 'vq'
+              ? `epoch ${m.epoch + 1} (VQ-VAE): loss ${m.loss.toFixed(2)} (rec ${m.reconstruction.toFixed(2)}, commitment ${m.kl.toFixed(2)})` +
+                  `${m.valLoss !== null ? `  val ${m.valLoss.toFixed(2)}` : ''}  codes used ${m.usedCodes}  perplexity ${(m.perplexity ?? 0).toFixed(1)}  ${Math.round(m.imagesPerSecond)} img/s\n`
+              : `epoch ${m.epoch + 1} (prior): ${m.loss.toFixed(3)} nats/code` +
+                  `${m.valLoss !== null ? `  val ${m.valLoss.toFixed(3)}` : ''}  ${Math.round(m.imagesPerSecond)} img/s\n`,
+          )
+          return
+        }
         process.stderr.write(
           `epoch ${m.epoch + 1}: loss ${m.loss.toFixed(2)} (rec ${m.reconstruction.toFixed(2)}, ${divergenceName(first.settings)} ${m.kl.toFixed(m.kl < 1 ? 4 : 2)})` +
             `${m.valLoss !== null ? `  val ${m.valLoss.toFixed(2)}` : ''}  active units ${m.activeUnits}  ${Math.round(m.imagesPerSecond)} img/s\n`,
@@ -141,8 +154,12 @@ export async function trainCommand(core: Core, argv: string[]): Promise<number> 
       'lr',
       'time-budget',
       'backend',
+      'codebook-size',
+      'code-dim',
+      'commitment',
+      'prior-epochs',
     ],
-    ['json'],
+    ['json', 'no-ema'],
   )
   if (positional.length !== 1) throw new UsageError('train needs exactly one dataset')
   const id = await datasetId(core, positional[0])
@@ -158,6 +175,11 @@ export async function trainCommand(core: Core, argv: string[]): Promise<number> 
     batchSize: numberFlag(flags, 'batch-size'),
     learningRate: numberFlag(flags, 'lr'),
     timeBudgetSeconds: numberFlag(flags, 'time-budget'),
+    vqCodebookSize: numberFlag(flags, 'codebook-size'),
+    vqCodeDim: numberFlag(flags, 'code-dim'),
+    vqCommitment: numberFlag(flags, 'commitment'),
+    priorEpochs: numberFlag(flags, 'prior-epochs'),
+    vqEma: flags.has('no-ema') ? false : undefined,
   }
   const clean = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined))
   const backend = flags.get('backend') as 'auto' | undefined

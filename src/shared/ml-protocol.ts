@@ -229,6 +229,8 @@ export type FromTrainer =
       batches: number
       loss: number
       imagesPerSecond: number
+      /** A VQ-VAE run's stage: its autoencoder, or the prior over its codes. */
+      stage?: 'vq' | 'prior'
     }
   | { type: 'epoch'; metrics: EpochMetrics }
   | { type: 'preview'; epoch: number }

@@ -19,7 +19,7 @@ import {
   type Strategy,
 } from './generation'
 import type { RunSummary } from './runs'
-import type { TrainSettings } from './train-settings'
+import { totalEpochs, type TrainSettings } from './train-settings'
 
 export type RemedyKind = 'lower-temperature' | 'raise-temperature' | 'relax-filter' | 'train-longer'
 
@@ -216,10 +216,10 @@ function trainLonger(run: RunSummary | null, what: string): Remedy | null {
   if (!run) return null
   const stopped =
     run.status === 'cancelled' || run.status === 'interrupted' || run.status === 'failed'
-  if (stopped && run.checkpoints.length && run.epochsDone < run.settings.epochs)
+  if (stopped && run.checkpoints.length && run.epochsDone < totalEpochs(run.settings))
     return {
       kind: 'train-longer',
-      label: `Resume training (epoch ${run.epochsDone} of ${run.settings.epochs})`,
+      label: `Resume training (epoch ${run.epochsDone} of ${totalEpochs(run.settings)})`,
       why: `${what}, and run #${run.id} stopped before its last epoch. This resumes it; generate again from it when it finishes.`,
       action: { method: 'runs.resume', args: { runId: run.id } },
     }

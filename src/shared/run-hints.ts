@@ -1,4 +1,5 @@
 import type { EpochMetrics, RunSummary } from './runs'
+import { totalEpochs, vqSettings } from './train-settings'
 import {
   CLASSIFIER_WARN_BELOW,
   forecastShare,
@@ -19,9 +20,16 @@ export interface Hint {
  * Plain-language health of a run, from its metrics: what a person without a KL term in mind needs
  * to know. Most important first.
  */
-export function runHints(run: RunSummary, epochs: EpochMetrics[]): Hint[] {
+export function runHints(run: RunSummary, allEpochs: EpochMetrics[]): Hint[] {
   const hints: Hint[] = []
   const s = run.settings
+  const vq = s.model === 'vqvae'
+  // A VQ-VAE's two stages have losses of different kinds (nats per image, then per code): the
+  // checks on the loss curve read the current stage's epochs only.
+  const stageNow = allEpochs[allEpochs.length - 1]?.stage
+  const epochs = vq ? allEpochs.filter((e) => e.stage === stageNow) : allEpochs
+  const lastVq = vq ? [...allEpochs].reverse().find((e) => e.stage === 'vq') : undefined
+  const codes = vq ? vqSettings(s).codebookSize : 0
   if (run.status === 'diverged') {
     hints.push({
       level: 'error',
@@ -45,14 +53,26 @@ export function runHints(run: RunSummary, epochs: EpochMetrics[]): Hint[] {
   const last = epochs[epochs.length - 1]
   if (!last) return hints
   const pastWarmup = last.epoch + 1 > Math.max(2, s.klWarmupEpochs)
-  if (pastWarmup && last.activeUnits <= Math.max(1, Math.floor(s.latentDim * 0.1))) {
+  if (
+    vq &&
+    lastVq &&
+    lastVq.epoch >= 2 &&
+    (lastVq.usedCodes ?? codes) <= Math.max(1, Math.floor(codes * 0.1))
+  ) {
+    hints.push({
+      level: 'warn',
+      title: 'The codebook has collapsed',
+      detail: `Only ${lastVq.usedCodes} of ${codes} codes are in use (codebook collapse, the VQ form of posterior collapse): reconstructions and samples lose detail. Unused codes are restarted; try a smaller codebook or a lower commitment weight.`,
+    })
+  } else if (!vq && pastWarmup && last.activeUnits <= Math.max(1, Math.floor(s.latentDim * 0.1))) {
     hints.push({
       level: 'warn',
       title: 'The model is ignoring most of its latent space',
       detail: `Only ${last.activeUnits} of ${s.latentDim} latent units carry information (posterior collapse): samples will look alike. ${s.model === 'wae' ? 'Try a lower MMD weight (lambda) or a larger latent size.' : 'Try a lower beta, more free bits or a longer KL warm-up.'}`,
     })
   }
-  const vals = epochs.map((e) => e.valLoss).filter((v): v is number => v !== null)
+  const withVal = epochs.filter((e) => e.valLoss !== null)
+  const vals = withVal.map((e) => e.valLoss as number)
   if (vals.length >= 4) {
     const best = Math.min(...vals)
     const bestAt = vals.lastIndexOf(best)
@@ -64,12 +84,12 @@ export function runHints(run: RunSummary, epochs: EpochMetrics[]): Hint[] {
       hints.push({
         level: 'warn',
         title: 'Overfitting',
-        detail: `The validation loss has not improved for ${since} epochs while the training loss still falls: the model is starting to memorise. The best checkpoint (epoch ${bestAt + 1}) is kept and used for generation.`,
+        detail: `The validation loss has not improved for ${since} epochs while the training loss still falls: the model is starting to memorise. The best checkpoint (epoch ${withVal[bestAt].epoch + 1}) is kept and used for generation.`,
       })
     }
     const recent = vals.slice(-3)
     const improving = recent[0] - recent[recent.length - 1] > Math.abs(recent[0]) * 0.005
-    if (run.status === 'completed' && improving && run.epochsDone >= s.epochs) {
+    if (run.status === 'completed' && improving && run.epochsDone >= totalEpochs(s)) {
       hints.push({
         level: 'info',
         title: 'Still improving',
@@ -85,7 +105,11 @@ export function runHints(run: RunSummary, epochs: EpochMetrics[]): Hint[] {
     hints.push({
       level: 'ok',
       title: run.status === 'running' ? 'Training looks healthy' : 'Healthy run',
-      detail: `${last.activeUnits} of ${s.latentDim} latent units in use; losses are moving as they should.${verdict.summary ? ` ${verdict.summary}` : ''}`,
+      detail: `${
+        vq && lastVq
+          ? `${lastVq.usedCodes} of ${codes} codes in use (perplexity ${(lastVq.perplexity ?? 0).toFixed(1)})`
+          : `${last.activeUnits} of ${s.latentDim} latent units in use`
+      }; losses are moving as they should.${verdict.summary ? ` ${verdict.summary}` : ''}`,
     })
   } else if (verdict.summary) {
     hints.push({ level: 'ok', title: 'Every class should fill', detail: verdict.summary })

@@ -16,6 +16,19 @@ export interface EpochMetrics {
   learningRate: number
   imagesPerSecond: number
   seconds: number
+  /**
+   * VQ-VAE runs only (absent otherwise): which stage the epoch trained, the autoencoder ('vq') or
+   * the prior over its codes ('prior'). In a VQ-VAE epoch `kl` is the commitment loss and
+   * `activeUnits` the codes in use; in a prior epoch `loss` and `valLoss` are the prior's negative
+   * log-likelihood (nats per code) and the autoencoder's figures are those it ended stage 1 with.
+   */
+  stage?: 'vq' | 'prior'
+  /** Codebook perplexity (exp of the entropy of code usage) on the validation images. */
+  perplexity?: number
+  /** Codes chosen at least once on the validation images. */
+  usedCodes?: number
+  /** Codes restarted in the epoch (dead-code restarts). */
+  restartedCodes?: number
 }
 
 export interface RunSummary {
@@ -66,6 +79,8 @@ export interface RunProgress {
   loss: number
   imagesPerSecond: number
   etaSeconds: number | null
+  /** A VQ-VAE run's stage (absent for one-stage models); epochs counts both stages. */
+  stage?: 'vq' | 'prior'
 }
 
 export type RunEvent =

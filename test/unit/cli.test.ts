@@ -111,12 +111,13 @@ describe('the synthfold CLI (real process, sample dataset)', () => {
         'status',
       ].sort(),
     )
+    // the model family: a run without --model is the CVAE
     expect(run).toMatchObject({
       datasetId,
       status: 'completed',
-      model: 'cvae',
       epochs: 1,
       error: null,
+      model: 'cvae',
     })
     expect(run.settings).toMatchObject({ preset: 'fast', epochs: 1, seed: 3 })
     runId = run.runId
@@ -133,6 +134,41 @@ describe('the synthfold CLI (real process, sample dataset)', () => {
     expect(d.backend).toMatch(/^(tensorflow|wasm|cpu)$/)
     expect(typeof d.device).toBe('string')
     expect(Array.isArray(d.notes)).toBe(true)
+  })
+
+  it('train --model vqvae trains both stages with its own flags, which --help lists', () => {
+    const help = cli('--help')
+    for (const flag of [
+      '--model cvae|wae|vqvae',
+      '--codebook-size K',
+      '--prior-epochs N',
+      '--no-ema',
+    ])
+      expect(help.stdout + help.stderr).toContain(flag)
+    const t = cli(
+      'train',
+      String(datasetId),
+      '--preset',
+      'fast',
+      '--model',
+      'vqvae',
+      '--epochs',
+      '1',
+      '--prior-epochs',
+      '1',
+      '--codebook-size',
+      '16',
+      '--no-ema',
+      '--json',
+    )
+    expect(t.code, t.stderr).toBe(0)
+    const run = t.json()
+    expect(run).toMatchObject({ status: 'completed', epochs: 2, model: 'vqvae' })
+    expect(run.settings).toMatchObject({ vqCodebookSize: 16, vqEma: false, priorEpochs: 1 })
+    expect(run.metrics).toMatchObject({ stage: 'prior' })
+    const bad = cli('train', String(datasetId), '--model', 'gan', '--json')
+    expect(bad.code).not.toBe(0)
+    expect(bad.stderr).toContain('Model family')
   })
 
   it('Ctrl-C (to the whole process group) cancels a training run once, keeps a checkpoint, exits 130; resume finishes it', async () => {

@@ -198,3 +198,53 @@ describe('run health with the classifier and the forecast', () => {
     ])
   })
 })
+
+describe('a VQ-VAE run’s hints', () => {
+  const vqRun = run({ settings: { ...settings, model: 'vqvae', vqCodebookSize: 64, epochs: 4 } })
+  const stage1 = (i: number, used: number): EpochMetrics => ({
+    ...epoch(i, 300 - i, 310 - i),
+    stage: 'vq',
+    usedCodes: used,
+    activeUnits: used,
+    perplexity: used / 2,
+  })
+  const stage2 = (i: number, loss: number, val: number): EpochMetrics => ({
+    ...epoch(i, loss, val),
+    stage: 'prior',
+  })
+
+  it('names codebook collapse where a CVAE names posterior collapse', () => {
+    const h = runHints(
+      vqRun,
+      [0, 1, 2, 3].map((i) => stage1(i, 3)),
+    )
+    expect(h[0]).toMatchObject({ level: 'warn', title: 'The codebook has collapsed' })
+    expect(h[0].detail).toContain('Only 3 of 64 codes are in use')
+    const healthy = runHints(
+      vqRun,
+      [0, 1, 2, 3].map((i) => stage1(i, 50)),
+    )
+    expect(healthy).toEqual([
+      expect.objectContaining({
+        level: 'ok',
+        detail: expect.stringContaining('50 of 64 codes in use'),
+      }),
+    ])
+  })
+
+  it('reads the prior’s loss curve apart from the autoencoder’s', () => {
+    // the prior's nats per code are far below stage 1's nats per image: no false "overfitting"
+    const epochs = [
+      ...[0, 1, 2, 3].map((i) => stage1(i, 50)),
+      stage2(4, 3.5, 3.4),
+      stage2(5, 3.0, 3.1),
+      stage2(6, 2.6, 2.9),
+      stage2(7, 2.2, 2.8),
+    ]
+    expect(runHints(vqRun, epochs).some((x) => x.title === 'Overfitting')).toBe(false)
+    // and a prior that memorises is named, with its best epoch
+    const over = [...epochs, stage2(8, 1.9, 3.0), stage2(9, 1.6, 3.2), stage2(10, 1.3, 3.4)]
+    const h = runHints(vqRun, over).find((x) => x.title === 'Overfitting')!
+    expect(h.detail).toContain('The best checkpoint (epoch 8)')
+  })
+})

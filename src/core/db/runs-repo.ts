@@ -28,7 +28,25 @@ interface RunRow {
 }
 
 const EPOCH_COLUMNS = `epoch, loss, reconstruction, kl, val_loss AS valLoss, val_reconstruction AS valReconstruction,
-  val_kl AS valKl, active_units AS activeUnits, learning_rate AS learningRate, images_per_second AS imagesPerSecond, seconds`
+  val_kl AS valKl, active_units AS activeUnits, learning_rate AS learningRate, images_per_second AS imagesPerSecond, seconds, extra`
+
+/** The figures only some families have (EpochMetrics' optional fields), kept as JSON. */
+const EXTRA_KEYS = ['stage', 'perplexity', 'usedCodes', 'restartedCodes'] as const
+
+function extraOf(m: EpochMetrics): string | null {
+  const extra = Object.fromEntries(
+    EXTRA_KEYS.filter((k) => m[k] !== undefined).map((k) => [k, m[k]]),
+  )
+  return Object.keys(extra).length ? JSON.stringify(extra) : null
+}
+
+function epochRow(
+  r: (EpochMetrics & { extra: string | null }) | undefined,
+): EpochMetrics | undefined {
+  if (!r) return undefined
+  const { extra, ...m } = r
+  return extra ? { ...m, ...(JSON.parse(extra) as Partial<EpochMetrics>) } : m
+}
 
 /** Runs, epochs and checkpoints. Only the run supervisor in main writes here. */
 export class RunsRepo {
@@ -77,7 +95,8 @@ export class RunsRepo {
   epochs(runId: number): EpochMetrics[] {
     return this.db
       .prepare(`SELECT ${EPOCH_COLUMNS} FROM run_epochs WHERE run_id = ? ORDER BY epoch`)
-      .all(runId) as EpochMetrics[]
+      .all(runId)
+      .map((r) => epochRow(r as EpochMetrics & { extra: string | null })!)
   }
 
   checkpoint(runId: number, kind: 'last' | 'best'): { epoch: number; path: string } | undefined {
@@ -114,7 +133,7 @@ export class RunsRepo {
       this.db
         .prepare(
           `INSERT OR REPLACE INTO run_epochs (run_id, epoch, loss, reconstruction, kl, val_loss, val_reconstruction, val_kl, active_units,
-             learning_rate, images_per_second, seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             learning_rate, images_per_second, seconds, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -129,6 +148,7 @@ export class RunsRepo {
           m.learningRate,
           m.imagesPerSecond,
           m.seconds,
+          extraOf(m),
         )
       this.db
         .prepare('UPDATE runs SET epochs_done = ?, updated_at = ? WHERE id = ?')
@@ -201,7 +221,7 @@ export class RunsRepo {
       .prepare(
         `SELECT ${EPOCH_COLUMNS} FROM run_epochs WHERE run_id = ? ORDER BY epoch DESC LIMIT 1`,
       )
-      .get(r.id) as EpochMetrics | undefined
+      .get(r.id) as (EpochMetrics & { extra: string | null }) | undefined
     return {
       id: r.id,
       datasetId: r.dataset_id,
@@ -220,7 +240,7 @@ export class RunsRepo {
       startedAt: r.started_at,
       finishedAt: r.finished_at,
       checkpoints,
-      lastMetrics: last ?? null,
+      lastMetrics: epochRow(last) ?? null,
       heldOutExcluded: r.held_out_excluded === 1,
       forecast: r.forecast ? (JSON.parse(r.forecast) as RunForecast) : null,
       overrides: r.overrides ? (JSON.parse(r.overrides) as RunOverrides) : null,

@@ -5,21 +5,27 @@ import { latentSample } from '../models/cvae/latent-prior'
 import { classifier, decoder, encoder, oneHot } from '../models/cvae/model'
 import { model as tfModel } from '@tensorflow/tfjs-layers'
 import type * as tfl from '@tensorflow/tfjs-layers'
+import { DEFAULT_TEMPERATURE } from '../../shared/generation'
+import { vqDecoder, vqEncoder, type VqShape } from '../models/vqvae/model'
+import { PRIOR_FILTERS, PRIOR_LAYERS, PixelCnnPrior } from '../models/vqvae/prior'
+import { nearestCodes } from '../models/vqvae/quantizer'
 
 /**
  * A trained CVAE loaded from a checkpoint, for sampling, reconstruction and encoding. All work is
  * batched; results are uint8 pixels (size x size x channels per image) or float latent means.
  */
 export class Generator {
-  private constructor(
+  protected constructor(
     readonly meta: CheckpointMeta,
-    private readonly enc: tfl.LayersModel,
-    private readonly dec: tfl.LayersModel,
-    private readonly cls: tfl.LayersModel | null,
+    protected readonly enc: tfl.LayersModel,
+    protected readonly dec: tfl.LayersModel,
+    protected readonly cls: tfl.LayersModel | null,
   ) {}
 
+  /** A checkpoint's generator, of its run's model family (a VQ-VAE's is a VqGenerator). */
   static load(dir: string): Generator {
     const { meta, groups } = readCheckpointTensors(dir)
+    if (meta.settings.model === 'vqvae') return VqGenerator.fromTensors(meta, groups)
     const enc = encoder(meta.shape)
     const dec = decoder(meta.shape)
     enc.setWeights(groups.encoder)
@@ -316,6 +322,163 @@ export class Generator {
     this.enc.dispose()
     this.dec.dispose()
     this.cls?.dispose()
+  }
+}
+
+/**
+ * A trained VQ-VAE and its prior. A sample's latent is its code grid (grid * grid code indices in
+ * raster order, as floats): the prior's draw for the sample's seed at the generation's
+ * temperature, so a stored sample regenerates from its seed and decodes from its latent alike.
+ */
+export class VqGenerator extends Generator {
+  private constructor(
+    meta: CheckpointMeta,
+    enc: tfl.LayersModel,
+    dec: tfl.LayersModel,
+    cls: tfl.LayersModel | null,
+    private readonly codebook: tf.Tensor2D,
+    private readonly prior: PixelCnnPrior,
+  ) {
+    super(meta, enc, dec, cls)
+  }
+
+  static fromTensors(meta: CheckpointMeta, groups: Record<string, tf.Tensor[]>): VqGenerator {
+    const shape = meta.shape as VqShape
+    try {
+      if (meta.epoch <= meta.settings.epochs)
+        throw new Error(
+          `This VQ-VAE checkpoint (epoch ${meta.epoch}) was saved before its prior trained (stage 2 starts after epoch ${meta.settings.epochs}): resume the run to train the prior, then generate.`,
+        )
+      const enc = vqEncoder(shape)
+      const dec = vqDecoder(shape)
+      enc.setWeights(groups.encoder)
+      dec.setWeights(groups.decoder)
+      let cls: tfl.LayersModel | null = null
+      if (groups.classifier?.length) {
+        cls = classifier(shape)
+        cls.setWeights(groups.classifier)
+      }
+      const prior = new PixelCnnPrior({
+        grid: shape.grid,
+        codebookSize: shape.codebookSize,
+        classes: shape.classes,
+        filters: PRIOR_FILTERS,
+        layers: PRIOR_LAYERS,
+        seed: shape.seed,
+      })
+      prior.variables.forEach((v, i) => v.assign(groups.prior[i]))
+      const codebook = tf.clone(groups.codebook[0]) as tf.Tensor2D
+      return new VqGenerator(meta, enc, dec, cls, codebook, prior)
+    } finally {
+      for (const t of Object.values(groups).flat()) t.dispose()
+    }
+  }
+
+  private get vq(): VqShape {
+    return this.meta.shape as VqShape
+  }
+
+  /** n images of a class; the i-th sample's seed is the i-th draw of one stream from `seed`. */
+  override sample(
+    classIndex: number,
+    n: number,
+    temperature = 1,
+    seed = 1,
+  ): { pixels: Uint8Array[]; latents: Float32Array[] } {
+    const rand = rng(seed)
+    const seeds = Array.from({ length: n }, () => Math.floor(rand() * 2 ** 31))
+    const latents = this.latentsForSeeds(classIndex, seeds, temperature)
+    return { pixels: this.decode(latents, new Array(n).fill(classIndex)), latents }
+  }
+
+  /**
+   * The prior's code grid for each seed (see PixelCnnPrior.sample). A generation's temperature
+   * scales a CVAE's latent spread, and its default (DEFAULT_TEMPERATURE, 1.6) was tuned for that;
+   * here it divides the prior's logits after scaling by that default, so the default draws from
+   * the prior as it learned the codes, lower is more typical and higher more varied.
+   */
+  override latentsForSeeds(
+    classIndex: number,
+    seeds: number[],
+    temperature: number,
+  ): Float32Array[] {
+    return this.prior
+      .sample(classIndex, seeds, temperature / DEFAULT_TEMPERATURE)
+      .map((g) => Float32Array.from(g))
+  }
+
+  /** Decodes code grids (latents) with given class indices. */
+  override decode(latents: Float32Array[], classes: number[], batch = 256): Uint8Array[] {
+    const { grid, codeDim, classes: k } = this.vq
+    const cells = grid * grid
+    const out: Uint8Array[] = []
+    for (let i = 0; i < latents.length; i += batch) {
+      const grids = latents.slice(i, i + batch)
+      const flat = new Int32Array(grids.length * cells)
+      grids.forEach((g, j) => {
+        if (g.length !== cells)
+          throw new Error(`A code grid has ${g.length} codes; this model's has ${cells}.`)
+        flat.set(g, j * cells)
+      })
+      const px = tf.tidy(() => {
+        const codes = tf.reshape(tf.gather(this.codebook, tf.tensor1d(flat, 'int32')), [
+          grids.length,
+          grid,
+          grid,
+          codeDim,
+        ])
+        const y = oneHot(classes.slice(i, i + batch), k)
+        const logits = this.dec.apply([codes, y]) as tf.Tensor4D
+        return tf.cast(tf.round(tf.mul(tf.sigmoid(logits), 255)), 'int32')
+      })
+      const data = px.dataSync() as Int32Array
+      px.dispose()
+      const per = data.length / grids.length
+      for (let j = 0; j < grids.length; j++)
+        out.push(Uint8Array.from(data.subarray(j * per, (j + 1) * per)))
+    }
+    return out
+  }
+
+  /** Code grids of images (the encoder's nearest codes); the class is not needed to encode. */
+  override encode(images: Uint8Array[], classes: number[], batch = 256): Float32Array[] {
+    void classes
+    const { size, channels, grid, codeDim } = this.vq
+    const cells = grid * grid
+    const out: Float32Array[] = []
+    for (let i = 0; i < images.length; i += batch) {
+      const imgs = images.slice(i, i + batch)
+      const flat = toUnitFloats(imgs, size * size * channels)
+      const codes = tf.tidy(() => {
+        const z = this.enc.apply(tf.tensor4d(flat, [imgs.length, size, size, channels]))
+        return nearestCodes(tf.reshape(z as tf.Tensor, [-1, codeDim]), this.codebook).dataSync()
+      })
+      for (let j = 0; j < imgs.length; j++)
+        out.push(Float32Array.from(codes.subarray(j * cells, (j + 1) * cells)))
+    }
+    return out
+  }
+
+  /** The prior's weights (in its variables' order) and the codebook, for the generator export. */
+  async priorArtifacts(): Promise<{
+    codebook: number[][]
+    prior: { shape: number[]; data: Float32Array }[]
+  }> {
+    return {
+      codebook: (await this.codebook.array()) as number[][],
+      prior: await Promise.all(
+        this.prior.variables.map(async (v) => ({
+          shape: v.shape,
+          data: (await v.data()) as Float32Array,
+        })),
+      ),
+    }
+  }
+
+  override dispose(): void {
+    super.dispose()
+    this.codebook.dispose()
+    this.prior.dispose()
   }
 }
 

@@ -15,6 +15,8 @@ import { writePreviews } from '../training/preview'
 import { measurePresetSpeeds } from '../training/estimate'
 import { Generator } from '../generation/generator'
 import { DivergedError, Trainer } from '../training/trainer'
+import { VqTrainer } from '../training/vq-trainer'
+import { totalEpochs } from '../../shared/train-settings'
 import { runGeneration } from '../generation/generate'
 import { runEvaluation } from '../evaluate/evaluate-job'
 import { runAudit } from '../audit/audit-job'
@@ -132,9 +134,16 @@ async function run(job: TrainJob): Promise<void> {
     job.excludeHeldOut ? 'exclude' : 'include',
   )
   db.close()
-  const trainer = new Trainer(data, job.settings)
+  const trainer =
+    job.settings.model === 'vqvae'
+      ? new VqTrainer(data, job.settings)
+      : new Trainer(data, job.settings)
+  const vq = trainer instanceof VqTrainer ? trainer : null
   let best: number | null = null
   if (job.resumeFrom) best = (await restoreTrainer(trainer, job.resumeFrom)).bestValLoss
+  // A VQ-VAE's best checkpoint in stage 2 is the best prior: stage 1's best (by reconstruction,
+  // with an untrained prior) gives way to the first prior epoch.
+  if (vq && vq.epoch === job.settings.epochs) best = null
   send({
     type: 'started',
     backend,
@@ -147,13 +156,17 @@ async function run(job: TrainJob): Promise<void> {
   // The budget counts wall time over every session of the run: a resumed run has its earlier
   // sessions' seconds from the checkpoint. Settings from before budgets have none (0: no budget).
   const budget = s.timeBudgetSeconds ?? 0
+  const epochs = totalEpochs(s)
   const sessionStart = Date.now()
   const trainedBefore = trainer.trainedSeconds
   const clock = (): number =>
     (trainer.trainedSeconds = trainedBefore + (Date.now() - sessionStart) / 1000)
   // Never before a best checkpoint exists: a run stopped in its first epoch would leave nothing
   // to generate from, so a plan whose one epoch is over the budget trains that epoch.
-  const overBudget = (): boolean => budget > 0 && best !== null && clock() >= budget
+  // A VQ-VAE's budget ends its stage 1 (the prior then trains), and its prior may take half as long
+  // again: a run stopped before its prior trained would have nothing to sample from.
+  const overBudget = (): boolean =>
+    budget > 0 && best !== null && clock() >= (vq && vq.stage === 'prior' ? budget * 1.5 : budget)
   let sinceBest = 0
   let lastSent = 0
   let lastSaved = Date.now()
@@ -176,6 +189,7 @@ async function run(job: TrainJob): Promise<void> {
   const due = (): boolean => Date.now() - lastSaved >= lastEvery
   const previewEvery = 3000
   let lastPreview = 0
+  let previewCost = 0
   // Stopped by the budget (measured speed was off, or the machine got busy): the best checkpoint
   // stays the best, `last` keeps the steps since, and the run counts as done.
   const budgetStop = async (last: 'saved' | 'quick' | 'full'): Promise<void> => {
@@ -183,8 +197,17 @@ async function run(job: TrainJob): Promise<void> {
     sendForecast(trainer, job.runDir)
     send({ type: 'done', outcome: 'time-budget', epochs: trainer.epoch })
   }
-  while (trainer.epoch < s.epochs) {
-    if (overBudget()) return budgetStop('saved')
+  /** Ends a VQ-VAE's stage 1 early: the run goes on to train the prior. */
+  const toPrior = (): void => {
+    vq!.skipToPrior()
+    best = null
+    sinceBest = 0
+  }
+  while (trainer.epoch < epochs) {
+    if (overBudget()) {
+      if (vq?.stage !== 'vq') return budgetStop('saved')
+      toPrior()
+    }
     const metrics = await trainer.trainEpoch(
       (p) => {
         const now = Date.now()
@@ -198,6 +221,11 @@ async function run(job: TrainJob): Promise<void> {
       },
     )
     clock()
+    if (!metrics && !stop && vq?.stage === 'vq') {
+      await save('last', true)
+      toPrior()
+      continue
+    }
     if (!metrics && !stop) return budgetStop('quick')
     if (!metrics) {
       // cancelled: the checkpoint keeps the latent prior fitted at the last epoch's end
@@ -212,21 +240,37 @@ async function run(job: TrainJob): Promise<void> {
       sinceBest = 0
       await save('best')
     } else sinceBest++
-    const savedLast = trainer.epoch % s.checkpointEvery === 0 || trainer.epoch === s.epochs || due()
+    const savedLast =
+      trainer.epoch % s.checkpointEvery === 0 ||
+      trainer.epoch === epochs ||
+      trainer.epoch === s.epochs ||
+      due()
     if (savedLast) await save('last')
-    const earlyStop =
+    let earlyStop =
       s.earlyStoppingPatience > 0 &&
       sinceBest >= s.earlyStoppingPatience &&
       trainer.split.val.length > 0
-    const budgetOver = trainer.epoch < s.epochs && overBudget()
+    if (vq && (earlyStop || vq.epoch === s.epochs) && vq.epoch <= s.epochs) {
+      // stage 1 is over (all its epochs, or early stopping): the prior trains next
+      if (earlyStop && !savedLast) await save('last')
+      toPrior()
+      earlyStop = false
+    }
+    const budgetOver = trainer.epoch < epochs && overBudget() && vq?.stage !== 'vq'
     // after the checkpoints, so the previews reuse their latent statistics (a cancel that arrives
     // meanwhile is seen at the next epoch's first batch). A small dataset's epochs take a fraction
     // of a second: previews every epoch would cost it a fifth of its training time, so they are
     // written at most every few seconds, and always at the first and the final epoch.
-    const ending = trainer.epoch === s.epochs || earlyStop || budgetOver
-    if (trainer.epoch === 1 || ending || Date.now() - lastPreview >= previewEvery) {
+    const ending = trainer.epoch === epochs || earlyStop || budgetOver
+    const firstSamples = vq !== null && vq.priorEpochsDone === 1
+    // Previews that cost seconds (a VQ-VAE's prior samples its grids code by code) wait at least
+    // four times what the last one took, so they never take more than a fifth of the run.
+    const wait = Math.max(previewEvery, 4 * previewCost)
+    if (trainer.epoch === 1 || ending || firstSamples || Date.now() - lastPreview >= wait) {
+      const began = Date.now()
       await writePreviews(trainer, job.runDir, s.seed + trainer.epoch)
       lastPreview = Date.now()
+      previewCost = lastPreview - began
       send({ type: 'preview', epoch: trainer.epoch })
     }
     if (earlyStop) {
@@ -245,7 +289,7 @@ async function run(job: TrainJob): Promise<void> {
  * checkpoint a generation uses by default (the best one). A forecast that fails costs the run
  * nothing: the run page then simply has none.
  */
-function sendForecast(trainer: Trainer, runDir: string): void {
+function sendForecast(trainer: Trainer | VqTrainer, runDir: string): void {
   const kind = existsSync(join(runDir, 'best', 'checkpoint.json')) ? 'best' : 'last'
   let gen: Generator | null = null
   try {

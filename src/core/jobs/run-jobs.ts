@@ -5,7 +5,12 @@ import { AppError } from '../../shared/result'
 import type { RunEvent, RunSummary } from '../../shared/runs'
 import { channelCount } from '../../shared/types'
 import { trainingImages } from '../../shared/held-out'
-import { formatBudget, resolveSettings, type TrainSettings } from '../../shared/train-settings'
+import {
+  formatBudget,
+  resolveSettings,
+  totalEpochs,
+  type TrainSettings,
+} from '../../shared/train-settings'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { RunsRepo } from '../db/runs-repo'
 import type { BackendInfo, BackendName } from '../../shared/backend'
@@ -18,7 +23,7 @@ import type { FromTrainer } from '../../shared/ml-protocol'
 /** Why a run ended at its time budget, for the run page and the CLI. */
 function budgetMessage(s: TrainSettings, epochs: number, bestEpoch: number | null): string {
   return (
-    `Stopped at the time budget (${formatBudget(s.timeBudgetSeconds)}) after ${epochs} of ${s.epochs} epochs: ` +
+    `Stopped at the time budget (${formatBudget(s.timeBudgetSeconds)}) after ${epochs} of ${totalEpochs(s)} epochs: ` +
     `training ran slower than planned. ` +
     (bestEpoch === null
       ? 'Its last checkpoint is kept.'
@@ -363,19 +368,20 @@ export class RunManager {
       )
       this.emit({ type: 'status', run: runs.get(runId)! })
     } else if (m.type === 'progress') {
-      const remaining = m.batches - m.batch + (s.epochs - m.epoch - 1) * m.batches
+      const remaining = m.batches - m.batch + (totalEpochs(s) - m.epoch - 1) * m.batches
       const eta = m.imagesPerSecond > 0 ? (remaining * s.batchSize) / m.imagesPerSecond : null
       this.emit({
         type: 'progress',
         progress: {
           runId,
           epoch: m.epoch,
-          epochs: s.epochs,
+          epochs: totalEpochs(s),
           batch: m.batch,
           batches: m.batches,
           loss: m.loss,
           imagesPerSecond: m.imagesPerSecond,
           etaSeconds: eta,
+          ...(m.stage ? { stage: m.stage } : {}),
         },
       })
     } else if (m.type === 'epoch') {

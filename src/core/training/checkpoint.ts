@@ -4,8 +4,19 @@ import { join } from 'node:path'
 import type { TrainSettings } from '../../shared/train-settings'
 import type { CvaeShape } from '../models/cvae/model'
 import type { LatentStats, Trainer } from './trainer'
+import { VqTrainer } from './vq-trainer'
 
-type TensorGroup = 'encoder' | 'decoder' | 'classifier' | 'optimizer' | 'classifierOptimizer'
+/** The last four belong to VQ-VAE checkpoints only (a CVAE's has none of them). */
+type TensorGroup =
+  | 'encoder'
+  | 'decoder'
+  | 'classifier'
+  | 'optimizer'
+  | 'classifierOptimizer'
+  | 'codebook'
+  | 'quantizer'
+  | 'prior'
+  | 'priorOptimizer'
 
 export interface CheckpointMeta {
   format: 1
@@ -29,7 +40,7 @@ export interface CheckpointMeta {
  * pass over the whole dataset, which takes seconds on thousands of large images.
  */
 export async function saveCheckpoint(
-  trainer: Trainer,
+  trainer: Trainer | VqTrainer,
   dir: string,
   bestValLoss: number | null,
   quick = false,
@@ -56,6 +67,17 @@ export async function saveCheckpoint(
     ['optimizer', await trainer.optimizer.getWeights()],
     ['classifierOptimizer', await trainer.classifierOptimizer.getWeights()],
   ]
+  const temporary: tf.Tensor[] = []
+  if (trainer instanceof VqTrainer) {
+    const state = trainer.quantizer.state()
+    temporary.push(...state.map((t) => t.tensor))
+    groups.push(
+      ['codebook', [{ name: 'codebook', tensor: trainer.quantizer.codebook }]],
+      ['quantizer', state],
+      ['prior', trainer.prior.variables.map((v, i) => ({ name: `prior_${i}`, tensor: v }))],
+      ['priorOptimizer', await trainer.priorOptimizer.getWeights()],
+    )
+  }
   const tensors: CheckpointMeta['tensors'] = []
   const chunks: Buffer[] = []
   for (const [group, list] of groups) {
@@ -65,6 +87,7 @@ export async function saveCheckpoint(
       tensors.push({ name, shape: tensor.shape, group })
     }
   }
+  tf.dispose(temporary)
   const meta: CheckpointMeta = {
     format: 1,
     epoch: trainer.epoch,
@@ -73,7 +96,12 @@ export async function saveCheckpoint(
     classNames: trainer.data.classNames,
     bestValLoss,
     trainedSeconds: trainer.trainedSeconds,
-    latentStats: quick ? trainer.latestLatentStats() : trainer.latentStats(),
+    latentStats:
+      trainer instanceof VqTrainer
+        ? undefined
+        : quick
+          ? trainer.latestLatentStats()
+          : trainer.latentStats(),
     tensors,
   }
   try {
@@ -123,6 +151,10 @@ export function readCheckpointTensors(dir: string): {
     classifier: [],
     optimizer: [],
     classifierOptimizer: [],
+    codebook: [],
+    quantizer: [],
+    prior: [],
+    priorOptimizer: [],
   }
   let at = 0
   for (const t of meta.tensors) {
@@ -136,7 +168,10 @@ export function readCheckpointTensors(dir: string): {
 }
 
 /** Restores weights and optimiser state into a trainer built with the same settings. */
-export async function restoreTrainer(trainer: Trainer, dir: string): Promise<CheckpointMeta> {
+export async function restoreTrainer(
+  trainer: Trainer | VqTrainer,
+  dir: string,
+): Promise<CheckpointMeta> {
   const { meta, groups } = readCheckpointTensors(dir)
   trainer.model.encoder.setWeights(groups.encoder)
   trainer.model.decoder.setWeights(groups.decoder)
@@ -148,6 +183,13 @@ export async function restoreTrainer(trainer: Trainer, dir: string): Promise<Che
   if (groups.optimizer.length) await trainer.optimizer.setWeights(named('optimizer'))
   if (groups.classifierOptimizer.length) {
     await trainer.classifierOptimizer.setWeights(named('classifierOptimizer'))
+  }
+  if (trainer instanceof VqTrainer) {
+    if (!groups.codebook.length) throw new Error(`Checkpoint ${dir} is not a VQ-VAE's.`)
+    trainer.quantizer.setState(groups.codebook[0], groups.quantizer)
+    trainer.prior.variables.forEach((v, i) => v.assign(groups.prior[i]))
+    if (groups.priorOptimizer.length)
+      await trainer.priorOptimizer.setWeights(named('priorOptimizer'))
   }
   for (const t of Object.values(groups).flat()) t.dispose()
   trainer.weightsChanged()

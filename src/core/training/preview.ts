@@ -6,6 +6,7 @@ import { batchArrays } from './data'
 import { latentSample } from '../models/cvae/latent-prior'
 import { oneHot } from '../models/cvae/model'
 import type { Trainer } from './trainer'
+import { VqTrainer } from './vq-trainer'
 
 const PER_CLASS = 8
 const MAX_CLASSES = 20
@@ -14,7 +15,12 @@ const MAX_CLASSES = 20
  * Writes the run page's two pictures after an epoch: a grid of samples (a row per class, drawn
  * from that class's fitted latent distribution) and originals above their reconstructions.
  */
-export async function writePreviews(trainer: Trainer, dir: string, seed: number): Promise<void> {
+export async function writePreviews(
+  trainer: Trainer | VqTrainer,
+  dir: string,
+  seed: number,
+): Promise<void> {
+  if (trainer instanceof VqTrainer) return writeVqPreviews(trainer, dir, seed)
   mkdirSync(dir, { recursive: true })
   const { size, channels } = trainer.data
   const classes = Math.min(trainer.classes, MAX_CLASSES)
@@ -58,6 +64,38 @@ export async function writePreviews(trainer: Trainer, dir: string, seed: number)
   await writeGrid(
     join(dir, 'preview-recon.png'),
     [...originals, ...recons],
+    idx.length,
+    size,
+    channels,
+  )
+}
+
+/**
+ * A VQ-VAE's pictures: reconstructions through the codes from the first epoch on, and samples
+ * from the prior (at temperature 1) once it has trained an epoch: before that there is nothing
+ * to sample from, and a stand-in would show nonsense.
+ */
+async function writeVqPreviews(trainer: VqTrainer, dir: string, seed: number): Promise<void> {
+  mkdirSync(dir, { recursive: true })
+  const { size, channels } = trainer.data
+  if (trainer.priorEpochsDone > 0) {
+    const classes = Math.min(trainer.classes, MAX_CLASSES)
+    const labels = Array.from({ length: classes * PER_CLASS }, (_, i) => Math.floor(i / PER_CLASS))
+    const seeds = labels.map((_, i) => seed * 1000 + i)
+    const drawn = trainer.prior.sampleGrids(labels, seeds, 1)
+    const cells = trainer.model.shape.grid ** 2
+    const grids = new Int32Array(labels.length * cells)
+    drawn.forEach((g, i) => grids.set(g, i * cells))
+    const samples = trainer.decodeCodes(grids, labels)
+    await writeGrid(join(dir, 'preview-samples.png'), samples, PER_CLASS, size, channels)
+  } else rmSync(join(dir, 'preview-samples.png'), { force: true })
+  const picks = trainer.split.val.length ? trainer.split.val : trainer.split.train
+  const idx = picks.slice(0, PER_CLASS)
+  const record = size * size * channels
+  const originals = idx.map((i) => trainer.data.pixels.subarray(i * record, (i + 1) * record))
+  await writeGrid(
+    join(dir, 'preview-recon.png'),
+    [...originals, ...trainer.reconstruct(idx)],
     idx.length,
     size,
     channels,

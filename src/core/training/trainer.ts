@@ -22,6 +22,8 @@ export interface BatchProgress {
   batches: number
   loss: number
   imagesPerSecond: number
+  /** A VQ-VAE run's stage (vq-trainer.ts); absent for one-stage models. */
+  stage?: 'vq' | 'prior'
 }
 
 export class DivergedError extends Error {
@@ -37,7 +39,7 @@ export class DivergedError extends Error {
  * Fault injection for tests of the run supervisor: SYNTHFOLD_FAULT=diverge@E:B makes batch B of
  * epoch E report a non-finite loss, exactly as a diverging model would.
  */
-function injectedDivergence(epoch: number, batch: number): boolean {
+export function injectedDivergence(epoch: number, batch: number): boolean {
   const m = /^diverge@(\d+):(\d+)$/.exec(process.env.SYNTHFOLD_FAULT ?? '')
   return m !== null && Number(m[1]) === epoch && Number(m[2]) === batch
 }
@@ -46,7 +48,7 @@ function injectedDivergence(epoch: number, batch: number): boolean {
  * Images translated by up to `max` pixels (edges mirrored), in four groups with shifts of their
  * own: DiffAugment's translation, differentiable, so decoded images can be judged through it.
  */
-function shifted(x: tf.Tensor, max: number, seed: number): tf.Tensor {
+export function shifted(x: tf.Tensor, max: number, seed: number): tf.Tensor {
   if (max <= 0) return x
   const [n, h, w] = x.shape as [number, number, number, number]
   const rand = rng(seed)

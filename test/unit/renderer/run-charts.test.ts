@@ -84,3 +84,41 @@ describe('the run page charts', () => {
     expect(v({ data: recData } as unknown as uPlot, 7500, 1, 0)).toBe('7,500')
   })
 })
+
+describe('a VQ-VAE run’s charts', () => {
+  const vq = (i: number, stage: 'vq' | 'prior', loss: number, used: number): EpochMetrics => ({
+    ...epoch(i, 300, 12, used),
+    loss,
+    valLoss: loss + 1,
+    stage,
+    usedCodes: used,
+    perplexity: used * 0.7,
+  })
+  const epochs = [vq(0, 'vq', 320, 40), vq(1, 'vq', 280, 60), vq(2, 'prior', 3.1, 60)]
+  const charts = runCharts(epochs, {
+    reconstruction: 'bce',
+    latentDim: 16,
+    model: 'vqvae',
+    vqCodebookSize: 64,
+  })
+  const byTitle = (t: string) => charts.find((c) => c.title === t)!
+
+  it('charts codebook use where a CVAE charts active units, and each stage apart', () => {
+    expect(charts.map((c) => c.title)).toEqual([
+      'Loss (stage 1: VQ-VAE)',
+      'Reconstruction',
+      'Commitment loss',
+      'Codebook use',
+      'Prior loss (stage 2)',
+    ])
+    const use = byTitle('Codebook use')
+    expect(use.range).toEqual([0, 64])
+    expect(use.series.map((s) => s.values)).toEqual([
+      [40, 60, null],
+      [28, 42, null],
+    ])
+    // the prior's nats per code never share an axis with the autoencoder's nats per image
+    expect(byTitle('Loss (stage 1: VQ-VAE)').series[0].values).toEqual([320, 280, null])
+    expect(byTitle('Prior loss (stage 2)').series[0].values).toEqual([null, null, 3.1])
+  })
+})

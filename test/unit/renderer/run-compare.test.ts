@@ -70,3 +70,24 @@ describe('comparing two runs', () => {
     expect(none.classifierAccuracy).toBe('—')
   })
 })
+
+describe('comparing a CVAE run with a VQ-VAE run', () => {
+  it('shows the family and the VQ-VAE’s own settings, and its epochs over both stages', () => {
+    const vq = run(2, {
+      settings: resolveSettings(
+        { preset: 'fast', epochs: 3, model: 'vqvae', vqCodebookSize: 32, priorEpochs: 5 },
+        data,
+      ),
+      epochsDone: 8,
+    })
+    const rows = compareSettings(run(1), vq)
+    expect(rows.find((r) => r.key === 'model')).toMatchObject({
+      label: 'Model family',
+      a: 'cvae',
+      b: 'vqvae',
+      differs: true,
+    })
+    expect(rows.find((r) => r.key === 'vqCodebookSize')).toMatchObject({ a: '—', b: '32' })
+    expect(runSummary(vq, [], null).epochs).toBe('8 / 8')
+  })
+})

@@ -13,6 +13,7 @@ import { migrate0097 } from './0097-evaluations'
 import { migrate0100 } from './0100-audits'
 import { migrate0105 } from './0105-image-overrides'
 import { migrate0110 } from './0110-studio-maps'
+import { migrate0120 } from './0120-epoch-stage'
 
 /** Ordered migration steps; step i brings the database to user_version i + 1. */
 export const migrations: ReadonlyArray<(db: Database) => void> = [
@@ -30,4 +31,5 @@ export const migrations: ReadonlyArray<(db: Database) => void> = [
   migrate0100,
   migrate0105,
   migrate0110,
+  migrate0120,
 ]

@@ -1,6 +1,6 @@
 import type uPlot from 'uplot'
 import type { EpochMetrics } from '../../../shared/runs'
-import type { TrainSettings } from '../../../shared/train-settings'
+import { vqSettings, type TrainSettings } from '../../../shared/train-settings'
 
 export interface ChartSeries {
   label: string
@@ -35,8 +35,9 @@ const pair = (train: (number | null)[], validation: (number | null)[]): ChartSer
  */
 export function runCharts(
   epochs: EpochMetrics[],
-  settings: Pick<TrainSettings, 'reconstruction' | 'latentDim' | 'model'>,
+  settings: Pick<TrainSettings, 'reconstruction' | 'latentDim'> & Partial<TrainSettings>,
 ): ChartSpec[] {
+  if (settings.model === 'vqvae') return vqCharts(epochs, settings)
   const wae = settings.model === 'wae'
   const pick = (f: (e: EpochMetrics) => number | null): (number | null)[] => epochs.map(f)
   // BCE and the Gaussian are negative log-likelihoods (the Gaussian's, a density, can go below 0)
@@ -74,6 +75,66 @@ export function runCharts(
       range: [0, settings.latentDim],
       integer: true,
       series: [{ label: 'active', values: pick((e) => e.activeUnits), color: '#16a34a' }],
+    },
+  ]
+}
+
+/**
+ * A VQ-VAE run's charts: stage 1's loss, reconstruction and commitment, its codebook use (codes
+ * used and perplexity on the validation images, from 0 to the codebook size, where a CVAE run
+ * charts its active units: a collapsing codebook shows as both falling), and stage 2's prior loss.
+ * Each stage's series are empty over the other stage's epochs.
+ */
+function vqCharts(
+  epochs: EpochMetrics[],
+  settings: Pick<TrainSettings, 'reconstruction'> & Partial<TrainSettings>,
+): ChartSpec[] {
+  const inStage = (stage: 'vq' | 'prior', f: (e: EpochMetrics) => number | null | undefined) =>
+    epochs.map((e) => ((e.stage ?? 'vq') === stage ? (f(e) ?? null) : null))
+  const k = vqSettings({ epochs: 1, ...settings } as TrainSettings).codebookSize
+  const nats = settings.reconstruction !== 'mse'
+  const perImage = nats ? 'nats per image' : 'squared error per image'
+  return [
+    {
+      title: 'Loss (stage 1: VQ-VAE)',
+      unit: nats ? 'nats per image' : 'per image',
+      series: pair(
+        inStage('vq', (e) => e.loss),
+        inStage('vq', (e) => e.valLoss),
+      ),
+    },
+    {
+      title: 'Reconstruction',
+      unit: perImage,
+      series: pair(
+        inStage('vq', (e) => e.reconstruction),
+        inStage('vq', (e) => e.valReconstruction),
+      ),
+    },
+    {
+      title: 'Commitment loss',
+      unit: 'per image',
+      series: pair(
+        inStage('vq', (e) => e.kl),
+        inStage('vq', (e) => e.valKl),
+      ),
+    },
+    {
+      title: 'Codebook use',
+      unit: `codes of ${k}`,
+      range: [0, k],
+      series: [
+        { label: 'used codes', values: inStage('vq', (e) => e.usedCodes), color: '#16a34a' },
+        { label: 'perplexity', values: inStage('vq', (e) => e.perplexity), color: '#9333ea' },
+      ],
+    },
+    {
+      title: 'Prior loss (stage 2)',
+      unit: 'nats per code',
+      series: pair(
+        inStage('prior', (e) => e.loss),
+        inStage('prior', (e) => e.valLoss),
+      ),
     },
   ]
 }

@@ -1,6 +1,6 @@
 import { formatDuration } from '../../../shared/format'
 import type { EpochMetrics, RunSummary } from '../../../shared/runs'
-import { SETTING_LABELS, type TrainSettings } from '../../../shared/train-settings'
+import { SETTING_LABELS, totalEpochs, type TrainSettings } from '../../../shared/train-settings'
 
 export interface SettingRow {
   key: string
@@ -10,13 +10,20 @@ export interface SettingRow {
   differs: boolean
 }
 
-const show = (v: unknown): string => (typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v))
+const show = (v: unknown): string =>
+  v === undefined ? '—' : typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v)
 
-/** Every setting of two runs side by side, named as the training panel names it. */
+/**
+ * Every setting of two runs side by side, named as the training panel names it. A setting only
+ * one run has (a family's own) shows as '—' for the other; a run without a family is a CVAE's.
+ */
 export function compareSettings(a: RunSummary, b: RunSummary): SettingRow[] {
-  const sa = a.settings as unknown as Record<string, unknown>
-  const sb = b.settings as unknown as Record<string, unknown>
-  return Object.keys(sa).map((key) => ({
+  const withFamily = (s: TrainSettings) =>
+    ({ ...s, model: s.model ?? 'cvae' }) as unknown as Record<string, unknown>
+  const sa = withFamily(a.settings)
+  const sb = withFamily(b.settings)
+  const keys = [...new Set([...Object.keys(sa), ...Object.keys(sb)])]
+  return keys.map((key) => ({
     key,
     label: SETTING_LABELS[key as keyof TrainSettings] ?? key,
     a: show(sa[key]),
@@ -51,7 +58,7 @@ export function runSummary(
     id: run.id,
     finalValLoss: loss(last?.valLoss),
     bestValLoss: loss(run.bestValLoss),
-    epochs: `${run.epochsDone} / ${run.settings.epochs}`,
+    epochs: `${run.epochsDone} / ${totalEpochs(run.settings)}`,
     time: run.startedAt
       ? formatDuration(((run.finishedAt ?? Date.now()) - run.startedAt) / 1000)
       : '—',

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { Core } from '../../src/core/core'
+import { initBackend } from '../../src/core/accel/backend'
+import { Generator } from '../../src/core/generation/generator'
+import { readPng } from '../../src/core/generation/generate'
+import type { GenerationSummary } from '../../src/shared/generation'
+import type { RunSummary } from '../../src/shared/runs'
+import { importAndWait, ok } from './helpers/core'
+import { tmp } from './helpers/messy'
+
+const SAMPLE = join(import.meta.dirname, '../../resources/sample-fashion-mnist')
+
+function runEnded(core: Core, id: () => number): Promise<RunSummary> {
+  return new Promise((resolve) => {
+    const off = core.on('run', (e) => {
+      if (e.type === 'status' && e.run.id === id() && e.run.status !== 'running') {
+        off()
+        resolve(e.run)
+      }
+    })
+  })
+}
+
+describe('a VQ-VAE run through the app core (real Fashion-MNIST sample)', () => {
+  let home: string
+  let core: Core
+  let run: RunSummary
+  const stages: string[] = []
+  beforeAll(async () => {
+    await initBackend('wasm')
+    home = tmp('vq-run')
+    core = new Core({ home, shell: 'cli' })
+    const datasetId = (await importAndWait(core, { path: SAMPLE })).summary!.datasetId
+    // cancelled at its first prior epoch, then resumed: both stages, cancel and resume in the worker
+    let runId = 0
+    let cancelled = false
+    const off = core.on('run', (e) => {
+      if (e.type === 'progress' && e.progress.runId === runId && e.progress.stage)
+        stages.push(e.progress.stage)
+      if (e.type === 'epoch' && e.metrics.stage === 'prior' && !cancelled) {
+        cancelled = true
+        void core.call('runs.cancel', { runId })
+      }
+    })
+    const stopped = runEnded(core, () => runId)
+    run = await ok(
+      core.call('runs.start', {
+        datasetId,
+        settings: {
+          preset: 'fast',
+          model: 'vqvae',
+          epochs: 8,
+          priorEpochs: 10,
+          batchSize: 32,
+          baseFilters: 16,
+          vqCodebookSize: 32,
+        },
+      }),
+    )
+    runId = run.id
+    run = await stopped
+    expect([run.status, run.error]).toEqual(['cancelled', null])
+    const done = runEnded(core, () => runId)
+    await ok(core.call('runs.resume', { runId }))
+    run = await done
+    off()
+  }, 300_000)
+  afterAll(async () => {
+    await core.close()
+    rmSync(home, { recursive: true, force: true })
+  })
+
+  it('trains the autoencoder, then the prior, with its own progress and per-epoch codebook figures', async () => {
+    expect(run.status).toBe('completed')
+    expect(run.epochsDone).toBe(18)
+    expect(stages[0]).toBe('vq')
+    expect(stages.at(-1)).toBe('prior')
+    const { epochs } = await ok(core.call('runs.get', { runId: run.id }))
+    expect(epochs.map((e) => e.stage)).toEqual([
+      ...new Array(8).fill('vq'),
+      ...new Array(10).fill('prior'),
+    ])
+    for (const e of epochs.slice(0, 8)) {
+      expect(e.usedCodes).toBeGreaterThan(1)
+      expect(e.perplexity).toBeGreaterThan(1)
+    }
+    // the prior learns: its validation loss (nats per code) ends below the first prior epoch's
+    expect(epochs[17].valLoss!).toBeLessThan(epochs[8].valLoss!)
+    // the best checkpoint is a prior epoch's (one to generate from)
+    expect(run.checkpoints.find((c) => c.kind === 'best')!.epoch).toBeGreaterThan(8)
+    expect(run.lastMetrics?.stage).toBe('prior')
+  })
+
+  it('generates through the filters and regenerates each sample from its seed', async () => {
+    let id = 0
+    const done = new Promise<GenerationSummary>((resolve) => {
+      const off = core.on('generation', (e) => {
+        if (e.type === 'status' && e.generation.id === id && e.generation.status !== 'running') {
+          off()
+          resolve(e.generation)
+        }
+      })
+    })
+    const started = await ok(
+      core.call('generations.start', {
+        runId: run.id,
+        maxRatio: 2,
+        temperature: 1,
+        filters: { minConfidence: 0.05, duplicate: 0.25, nearCopy: 0.5 },
+      }),
+    )
+    id = started.id
+    const gen = await done
+    expect(gen.status).toBe('completed')
+    const list = await ok(core.call('samples.list', { generationId: gen.id, limit: 500 }))
+    expect(list.total).toBeGreaterThan(0)
+    const g = Generator.load(join(gen.folder, 'checkpoint'))
+    for (const item of list.items.slice(0, 6)) {
+      const s = await ok(core.call('samples.get', { sampleId: item.id }))
+      expect(s.latent).toHaveLength(49)
+      const stored = await readPng(join(gen.folder, 'samples', s.file), 1)
+      const [grid] = g.latentsForSeeds(s.classIndex, [s.seed], s.provenance.temperature)
+      expect(Array.from(grid)).toEqual(s.latent)
+      const [again] = g.decode([grid], [s.classIndex])
+      expect(Buffer.from(again).equals(Buffer.from(stored))).toBe(true)
+    }
+    g.dispose()
+  }, 180_000)
+
+  it('exports the generator: decoder, codebook and the prior’s weights as its manifest lists', async () => {
+    const out = join(home, 'generator')
+    const r = await ok(core.call('runs.exportGenerator', { runId: run.id, out }))
+    expect(r.files.map((f) => f.slice(out.length + 1)).sort()).toEqual([
+      'README.md',
+      'decoder.weights.bin',
+      'model.json',
+      'prior.weights.bin',
+      'synthfold-generator.json',
+    ])
+    const info = JSON.parse(readFileSync(join(out, 'synthfold-generator.json'), 'utf8'))
+    expect(info).toMatchObject({ family: 'vqvae', grid: 7, imageSize: 28 })
+    expect(info.codebook).toHaveLength(32)
+    expect(info.codebook[0]).toHaveLength(16)
+    const floats = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
+    const priorBytes = readFileSync(join(out, 'prior.weights.bin')).length
+    expect(priorBytes).toBe(
+      4 * info.prior.tensors.reduce((n: number, t: { shape: number[] }) => n + floats(t.shape), 0),
+    )
+    expect(info.prior.tensors[0]).toMatchObject({ name: 'embedding', shape: [32, 16] })
+    const model = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'))
+    const specs = model.weightsManifest[0].weights as { shape: number[] }[]
+    expect(readFileSync(join(out, 'decoder.weights.bin')).length).toBe(
+      4 * specs.reduce((n, w) => n + floats(w.shape), 0),
+    )
+  })
+
+  it('the studio and the audit, which need a continuous latent, refuse it with a message', async () => {
+    const audit = await core.call('audits.start', { runId: run.id })
+    expect(audit.ok).toBe(false)
+    if (!audit.ok) expect(audit.error.message).toMatch(/VQ-VAE.*CVAE or WAE/)
+    const dims = await core.call('studio.dimensions', { runId: run.id, class: 0 })
+    expect(dims.ok).toBe(false)
+  })
+})
