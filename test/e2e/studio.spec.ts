@@ -178,6 +178,17 @@ test('the latent studio: map, hover, box select, interpolate, sliders, and a 30,
   await app.waitForTimeout(300)
   await app.screenshot({ path: 'test-results/screenshots/studio-tools.png' })
 
+  // the audit from the studio: its lists below the tools, its top scores ringed on the map
+  const audit = app.getByTestId('audit-panel')
+  await audit.getByTestId('audit-start').click()
+  await expect(audit.getByTestId('audit-summary')).toContainText('356 images audited', {
+    timeout: 120_000,
+  })
+  await expect(app.getByText('label error?')).toBeVisible({ timeout: 30_000 })
+  await app.evaluate(() => window.scrollTo(0, 0))
+  await app.waitForTimeout(300)
+  await app.screenshot({ path: 'test-results/screenshots/studio-audit.png' })
+
   // 30,000 points through the same component: the map call answers with a synthetic set of
   // coordinates (real image ids, so hover thumbnails load), then a pan is timed frame by frame
   const n = 30_000
