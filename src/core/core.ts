@@ -249,6 +249,15 @@ export class Core {
     )
     return {
       ...runs,
+      'runs.resume': (a) => {
+        // an audit reads the run's checkpoint, which a resumed run rewrites
+        if (this.audits.isAuditing(a.runId))
+          throw new AppError(
+            'conflict',
+            'Wait for the audit of this run to end before resuming it.',
+          )
+        return runs['runs.resume'](a)
+      },
       'runs.delete': (a) => {
         if (this.audits.isAuditing(a.runId))
           throw new AppError('conflict', 'Cancel the audit of this run before deleting it.')

@@ -39,6 +39,15 @@ export class Generator {
     return new Generator(meta, enc, dec, cls)
   }
 
+  /**
+   * A deterministic WAE's codes are points (z = mu): its log-variance head never trained, so what
+   * it outputs is read as 0 (the audit's KL term is then the prior distance 0.5 |mu|^2).
+   */
+  protected get pointCodes(): boolean {
+    const s = this.meta.settings
+    return s.model === 'wae' && (s.waeEncoder ?? 'deterministic') === 'deterministic'
+  }
+
   get classNames(): string[] {
     return this.meta.classNames
   }
@@ -196,7 +205,8 @@ export class Generator {
       const [m, lv] = tf.tidy(() => {
         const x = tf.tensor4d(flat, [imgs.length, size, size, channels])
         const y = oneHot(classes.slice(i, i + batch), k)
-        return this.enc.apply([x, y]) as tf.Tensor[]
+        const [mu, raw] = this.enc.apply([x, y]) as tf.Tensor[]
+        return [mu, this.pointCodes ? tf.zerosLike(raw) : raw]
       })
       const md = m.dataSync() as Float32Array
       const ld = lv.dataSync() as Float32Array
@@ -274,7 +284,8 @@ export class Generator {
       const [rec, div, mus] = tf.tidy(() => {
         const x = tf.tensor4d(flat, [b, size, size, channels])
         const y = oneHot(labels, k)
-        const [mu, logvar] = this.enc.apply([x, y]) as tf.Tensor2D[]
+        const [mu, raw] = this.enc.apply([x, y]) as tf.Tensor2D[]
+        const logvar = this.pointCodes ? tf.zerosLike(raw) : raw
         const logits = this.dec.apply([mu, y]) as tf.Tensor4D
         const perPixel =
           kind === 'bce'
@@ -441,6 +452,14 @@ export class VqGenerator extends Generator {
   }
 
   /** Code grids of images (the encoder's nearest codes); the class is not needed to encode. */
+  override scoreLabels(): never {
+    throw new Error('A VQ-VAE has no continuous latent to score images under each label with.')
+  }
+
+  override encodeFull(): never {
+    throw new Error('A VQ-VAE has no latent means and variances; its codes are a grid.')
+  }
+
   override encode(images: Uint8Array[], classes: number[], batch = 256): Float32Array[] {
     void classes
     const { size, channels, grid, codeDim } = this.vq

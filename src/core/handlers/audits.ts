@@ -25,6 +25,16 @@ export function auditHandlers(ctx: {
     if (!ds) throw new AppError('not_found', `No dataset with id ${id}.`)
     return ds
   }
+  /** A dataset a person may change: not while a re-import rewrites its images. */
+  const settled = (id: number) => {
+    const ds = dataset(id)
+    if (ds.status === 'importing')
+      throw new AppError(
+        'conflict',
+        'This dataset is being imported again; change its labels once the import ends.',
+      )
+    return ds
+  }
   const changed = (datasetId: number, imageId: number) => ({
     override: ctx.overrides.get(imageId),
     dataset: dataset(datasetId),
@@ -48,14 +58,14 @@ export function auditHandlers(ctx: {
       return { total: all.length, items: all.slice(offset, offset + limit) }
     },
     'datasets.relabel': ({ datasetId, path, imageId, className, undo }) => {
-      dataset(datasetId)
+      settled(datasetId)
       const im = ctx.overrides.image(datasetId, { path, imageId })
       if (undo) ctx.overrides.undoRelabel(datasetId, { imageId: im.id })
       else ctx.overrides.relabel(datasetId, { imageId: im.id }, className!)
       return changed(datasetId, im.id)
     },
     'datasets.exclude': ({ datasetId, path, imageId, undo }) => {
-      dataset(datasetId)
+      settled(datasetId)
       const im = ctx.overrides.image(datasetId, { path, imageId })
       ctx.overrides.exclude(datasetId, { imageId: im.id }, !undo)
       return changed(datasetId, im.id)

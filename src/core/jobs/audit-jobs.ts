@@ -76,8 +76,13 @@ export class AuditManager {
         `Run ${run.id} has no checkpoint to audit with yet; let it train for an epoch first.`,
       )
     const kind = this.ctx.runs.checkpoint(run.id, 'best') ? 'best' : 'last'
-    if (!this.ctx.datasets.get(run.datasetId))
-      throw new AppError('not_found', `The dataset of run ${run.id} is gone.`)
+    const ds = this.ctx.datasets.get(run.datasetId)
+    if (!ds) throw new AppError('not_found', `The dataset of run ${run.id} is gone.`)
+    if (ds.status === 'importing')
+      throw new AppError(
+        'conflict',
+        'This dataset is being imported again; audit it once the import ends.',
+      )
     const id = this.ctx.audits.create({
       runId: run.id,
       datasetId: run.datasetId,

@@ -251,9 +251,12 @@ async function run(job: TrainJob): Promise<void> {
       sinceBest >= s.earlyStoppingPatience &&
       trainer.split.val.length > 0
     if (vq && (earlyStop || vq.epoch === s.epochs) && vq.epoch <= s.epochs) {
-      // stage 1 is over (all its epochs, or early stopping): the prior trains next
-      if (earlyStop && !savedLast) await save('last')
+      // stage 1 is over (all its epochs, or early stopping): the prior trains next. `last` is
+      // written at the prior's start (epoch = stage 1's epochs), so a kill during the prior's first
+      // epoch resumes with the prior, not with more of an autoencoder early stopping ended
+      const early = vq.epoch < s.epochs
       toPrior()
+      if (early) await save('last')
       earlyStop = false
     }
     const budgetOver = trainer.epoch < epochs && overBudget() && vq?.stage !== 'vq'

@@ -124,6 +124,15 @@ export class RunManager {
         'conflict',
         `Run ${runId} has no checkpoint to resume from; start a new run instead.`,
       )
+    // relabels and exclusions since it started may have emptied one of its classes: its
+    // checkpoint's class layout would no longer fit the data
+    const ds = this.ctx.datasets.get(run.datasetId)
+    const now = (ds?.classes ?? []).filter((c) => c.count > 0).map((c) => c.name)
+    if (ds && [...now].sort().join('\n') !== [...run.classNames].sort().join('\n'))
+      throw new AppError(
+        'conflict',
+        `Run ${runId} trained on the classes ${run.classNames.join(', ')}; the dataset now has ${now.join(', ') || 'none'} (after relabels or exclusions). Start a new run instead.`,
+      )
     this.launch(runId, run.datasetId, run.settings, from, backend)
     return this.ctx.runs.get(runId)!
   }

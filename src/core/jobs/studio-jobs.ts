@@ -157,7 +157,12 @@ export class StudioManager {
         .filter((s) => s.classIndex >= 0)
       synthetic = { dir: join(this.ctx.generationFolder(a.generationId), 'samples'), samples }
     }
-    const imagesKey = this.ctx.studio.imagesKey(run.datasetId)
+    // and the generation's accepted samples, which a review changes
+    const imagesKey =
+      this.ctx.studio.imagesKey(run.datasetId) +
+      (synthetic
+        ? `:g${synthetic.samples.length}:${synthetic.samples.reduce((m, x) => Math.max(m, x.id), 0)}`
+        : '')
     const cached = this.ctx.studio.get(key, ck.epoch, imagesKey)
     if (cached) return { status: 'ready', map: cached }
     const keyText = JSON.stringify([key, ck.epoch, imagesKey])
@@ -292,7 +297,8 @@ export class StudioManager {
   }
 
   private session(runId: number, ck: { kind: 'best' | 'last'; epoch: number; path: string }) {
-    const key = `${runId}:${ck.kind}:${ck.epoch}:${ck.path}`
+    // the dataset as it is now (relabels, exclusions): a session holds the images it read at start
+    const key = `${runId}:${ck.kind}:${ck.epoch}:${ck.path}:${this.ctx.studio.imagesKey(this.run(runId).datasetId)}`
     const found = this.sessions.get(key)
     if (found && !found.exited) return found
     // a session on an older checkpoint of the run gives way to the new one
