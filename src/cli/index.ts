@@ -19,7 +19,7 @@ const USAGE = `Usage:
                             [--seed S] [--batch-size N] [--lr X] [--time-budget SECONDS]
                             [--backend auto|tensorflow|wasm|cpu] [--json]
                             cvae:   [--beta B] (KL weight: higher gives smoother, more varied, blurrier samples)
-                            wae:    [--wae-lambda L] (MMD weight, default 10) [--wae-encoder deterministic|stochastic]
+                            wae:    [--wae-lambda L] (MMD weight, default 100) [--wae-encoder deterministic|stochastic]
                             vqvae:  [--codebook-size K] [--code-dim D] [--commitment W] [--no-ema]
                                     [--prior-epochs N] (stage 2: the prior over the codes, after --epochs of stage 1)
   synthfold resume <run> [--json]

@@ -12,7 +12,7 @@ export const modelFamily = (s: { model?: ModelFamily }): ModelFamily => s.model 
 export const divergenceName = (s: { model?: ModelFamily }): string =>
   modelFamily(s) === 'wae' ? 'MMD' : 'KL'
 
-/** A run's family and its main setting, as run headers show them ("beta 1", "WAE · MMD weight 10"). */
+/** A run's family and its main setting, as run headers show them ("beta 1", "WAE · MMD weight 100"). */
 export function familySummary(s: Partial<TrainSettings>): string {
   if (modelFamily(s) === 'wae')
     return `WAE · MMD weight ${s.waeLambda ?? WAE_DEFAULTS.lambda} · ${s.waeEncoder ?? WAE_DEFAULTS.encoder} encoder`
@@ -20,7 +20,7 @@ export function familySummary(s: Partial<TrainSettings>): string {
 }
 
 /** WAE defaults when a run leaves them out. */
-export const WAE_DEFAULTS = { lambda: 10, encoder: 'deterministic' } as const
+export const WAE_DEFAULTS = { lambda: 100, encoder: 'deterministic' } as const
 
 /**
  * Which family to pick when, as the training panel and `--help` say it. Measured on bench/quality
@@ -53,7 +53,7 @@ export const trainSettings = z.strictObject({
    * class-conditional and goes through the same pipeline; `modelFamily` reads it.
    */
   model: z.enum(MODEL_FAMILIES).optional(),
-  /** WAE: weight lambda of the MMD between the batch's codes and the prior (absent: 10). */
+  /** WAE: weight lambda of the MMD between the batch's codes and the prior (absent: WAE_DEFAULTS). */
   waeLambda: z.number().min(0).max(10_000).optional(),
   /** WAE: z = mu (deterministic, the WAE paper's choice) or z = mu + sigma * eps (absent: deterministic). */
   waeEncoder: z.enum(['deterministic', 'stochastic']).optional(),
@@ -455,6 +455,10 @@ export function planTraining(
     learningRate: defaultLearningRate(p.learningRate, data.size),
     latentDim: defaultLatent(data.size, data.channels, data.imageCount),
     seed: 1,
+    // a WAE run records its defaults, so a later change of them does not change it on resume
+    ...(given.model === 'wae'
+      ? { waeLambda: WAE_DEFAULTS.lambda, waeEncoder: WAE_DEFAULTS.encoder }
+      : {}),
     ...given,
     preset,
   }

@@ -12,13 +12,13 @@ test('train a WAE from the training panel: its settings, its MMD chart, generati
   await panel.getByTestId('train-model').selectOption('wae')
   await expect(panel.getByTestId('train-model-help')).toContainText('MMD term instead of')
   await expect(panel.getByTestId('train-why')).toContainText(
-    'Wasserstein auto-encoder: MMD weight 10',
+    'Wasserstein auto-encoder: MMD weight 100',
   )
   await panel.getByRole('button', { name: 'Show advanced settings' }).click()
   // the WAE's own settings, and none of the KL's
   await expect(panel.getByRole('spinbutton', { name: 'MMD weight (lambda)' })).toHaveAttribute(
     'placeholder',
-    '10',
+    '100',
   )
   await expect(panel.getByRole('combobox', { name: 'WAE encoder' })).toBeVisible()
   await expect(panel.getByRole('spinbutton', { name: 'Beta (KL weight)' })).toHaveCount(0)
