@@ -66,7 +66,7 @@ test('classic augmentation for a class: chosen in the plan, marked in review, in
     await exp.getByTestId('export-start').click()
     await expect(app.getByTestId('export-status')).toHaveText('completed', { timeout: 60_000 })
     const csv = readFileSync(join(out, 'metadata.csv'), 'utf8')
-    expect(csv).toMatch(/^Ankle_boot\/augmented-g1-s\d+\.png,Ankle_boot,,true,.*,augment,\//m)
+    expect(csv).toMatch(/^Ankle_boot\/augmented-g1-s\d+\.png,Ankle_boot,,,true,.*,augment,\//m)
     const weights = JSON.parse(readFileSync(join(out, 'class_weights.json'), 'utf8')) as {
       weights: Record<string, number>
     }
