@@ -10,7 +10,7 @@ import { oneHot } from '../models/cvae/model'
 import { vqAutoencoder, vqShape, type VqAutoencoder } from '../models/vqvae/model'
 import { Quantizer, codeUsage } from '../models/vqvae/quantizer'
 import { PRIOR_FILTERS, PRIOR_LAYERS, PixelCnnPrior } from '../models/vqvae/prior'
-import { reconstructionLoss } from '../models/vqvae/loss'
+import { reconstructionLoss } from '../models/cvae/loss'
 import { DivergedError, injectedDivergence, shifted, type BatchProgress } from './trainer'
 
 /** A code the encoder has not chosen in this many steps is restarted (quantizer.ts). */
