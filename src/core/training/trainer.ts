@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
+import type * as tfl from '@tensorflow/tfjs-layers'
 import type { EpochMetrics } from '../../shared/runs'
 import type { TrainSettings } from '../../shared/train-settings'
 import { batchArrays, epochOrder, splitIndices, type TrainingData } from './data'
@@ -72,6 +73,30 @@ export function shifted(x: tf.Tensor, max: number, seed: number): tf.Tensor {
     parts.push(tf.slice(padded, [from, dy, dx, 0], [to - from, h, w, -1]))
   }
   return tf.concat(parts, 0)
+}
+
+/**
+ * One step of the run's classifier on real images (shifted by up to `shift` px, as the class loss
+ * judges decoded ones): the judge of the class loss and of the generation filters, in every family.
+ */
+export function classifierStep(
+  classifier: tfl.LayersModel,
+  vars: tf.Variable[],
+  optimizer: FusedAdam,
+  xt: tf.Tensor4D,
+  yt: tf.Tensor2D,
+  shift: number,
+  seed: number,
+): void {
+  const c = tf.variableGrads(
+    () =>
+      tf.losses.softmaxCrossEntropy(
+        yt,
+        classifier.apply(shifted(xt, shift, seed + 1), { training: true }) as tf.Tensor2D,
+      ) as tf.Scalar,
+    vars,
+  )
+  optimizer.applyGradients(c.grads as Record<string, tf.Variable>)
 }
 
 /** A model, its optimiser and data split, trained one epoch at a time. */
@@ -257,20 +282,16 @@ export class Trainer {
       }, this.vars)
       // Clipping by global norm: the scale is applied inside the optimiser's step.
       this.optimizer.applyGradients(grads, globalNormScale(grads, s.clipNorm).scale ?? undefined)
-      if (s.classLossWeight > 0) {
-        // The classifier learns from real images only.
-        const c = tf.variableGrads(
-          () =>
-            tf.losses.softmaxCrossEntropy(
-              yt,
-              this.model.classifier.apply(shifted(xt, shift, seed + 1), {
-                training: true,
-              }) as tf.Tensor2D,
-            ) as tf.Scalar,
+      if (s.classLossWeight > 0)
+        classifierStep(
+          this.model.classifier,
           this.classifierVars,
+          this.classifierOptimizer,
+          xt,
+          yt,
+          shift,
+          seed,
         )
-        this.classifierOptimizer.applyGradients(c.grads as Record<string, tf.Variable>)
-      }
       const [rec, kl] = parts as unknown as [tf.Scalar, tf.Scalar]
       const stacked = tf.stack([value, rec, kl])
       rec.dispose()

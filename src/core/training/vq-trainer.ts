@@ -11,7 +11,7 @@ import { vqAutoencoder, vqShape, type VqAutoencoder } from '../models/vqvae/mode
 import { Quantizer, codeUsage } from '../models/vqvae/quantizer'
 import { PRIOR_FILTERS, PRIOR_LAYERS, PixelCnnPrior } from '../models/vqvae/prior'
 import { reconstructionLoss } from '../models/cvae/loss'
-import { DivergedError, injectedDivergence, shifted, type BatchProgress } from './trainer'
+import { classifierStep, DivergedError, injectedDivergence, type BatchProgress } from './trainer'
 
 /** A code the encoder has not chosen in this many steps is restarted (quantizer.ts). */
 export const RESTART_AFTER = 20
@@ -216,21 +216,17 @@ export class VqTrainer {
         return tf.add(tf.add(rec, tf.mul(beta, q.commitment)), q.codebookLoss) as tf.Scalar
       }, this.vars)
       this.optimizer.applyGradients(grads, globalNormScale(grads, s.clipNorm).scale ?? undefined)
-      if (s.classLossWeight > 0) {
-        // The generation filters' classifier learns from the real images, as in a CVAE run.
-        const shift = s.classAugmentShift ?? 0
-        const c = tf.variableGrads(
-          () =>
-            tf.losses.softmaxCrossEntropy(
-              yt,
-              this.model.classifier.apply(shifted(xt, shift, seed + 1), {
-                training: true,
-              }) as tf.Tensor2D,
-            ) as tf.Scalar,
+      // The generation filters' classifier learns from the real images, as in a CVAE run.
+      if (s.classLossWeight > 0)
+        classifierStep(
+          this.model.classifier,
           this.classifierVars,
+          this.classifierOptimizer,
+          xt,
+          yt,
+          s.classAugmentShift ?? 0,
+          seed,
         )
-        this.classifierOptimizer.applyGradients(c.grads as Record<string, tf.Variable>)
-      }
       const [rec, commit] = parts as unknown as [tf.Scalar, tf.Scalar]
       const stacked = tf.stack([value, rec, commit])
       rec.dispose()
