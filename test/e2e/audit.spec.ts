@@ -41,8 +41,14 @@ test('relabel a suspect from the audit list and see the dataset counts change', 
   const scores = (await audit.getByTestId('audit-score').allInnerTexts()).map(Number)
   expect(scores).toEqual([...scores].sort((a, b) => b - a))
   await audit.getByTestId('audit-sort').click()
-  const ascending = (await audit.getByTestId('audit-score').allInnerTexts()).map(Number)
-  expect(ascending).toEqual([...ascending].sort((a, b) => a - b))
+  // the page is fetched again in the new order: wait for it rather than read the old rows
+  await expect(audit.getByTestId('audit-sort')).toContainText('▲')
+  await expect
+    .poll(async () => {
+      const ascending = (await audit.getByTestId('audit-score').allInnerTexts()).map(Number)
+      return ascending.length > 1 && ascending.every((v, i) => i === 0 || ascending[i - 1]! <= v)
+    })
+    .toBe(true)
   await audit.getByTestId('audit-sort').click()
   await expect(audit.getByTestId('audit-row').first()).toHaveAttribute('data-path', path)
 
