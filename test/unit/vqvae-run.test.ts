@@ -7,6 +7,8 @@ import { Generator } from '../../src/core/generation/generator'
 import { readPng } from '../../src/core/generation/generate'
 import type { GenerationSummary } from '../../src/shared/generation'
 import type { RunSummary } from '../../src/shared/runs'
+import type { AuditSummary } from '../../src/shared/audit'
+import { loadAuditData } from '../../src/core/training/data'
 import { importAndWait, ok } from './helpers/core'
 import { tmp } from './helpers/messy'
 
@@ -156,10 +158,60 @@ describe('a VQ-VAE run through the app core (real Fashion-MNIST sample)', () => 
     )
   })
 
-  it('the studio and the audit, which need a continuous latent, refuse it with a message', async () => {
-    const audit = await core.call('audits.start', { runId: run.id })
-    expect(audit.ok).toBe(false)
-    if (!audit.ok) expect(audit.error.message).toMatch(/VQ-VAE.*CVAE or WAE/)
+  it('audits through its codes: the bound under the given label beats the others, and the list is complete', async () => {
+    let id = 0
+    const done = new Promise<AuditSummary>((resolve) => {
+      const off = core.on('audit', (e) => {
+        if (e.type === 'status' && e.audit.id === id && e.audit.status !== 'running') {
+          off()
+          resolve(e.audit)
+        }
+      })
+    })
+    id = (await ok(core.call('audits.start', { runId: run.id }))).id
+    const audit = await done
+    expect([audit.status, audit.error]).toEqual(['completed', null])
+    const list = await ok(core.call('audits.images', { auditId: audit.id, limit: 50 }))
+    expect(audit.images).toBe(356)
+    expect(list.total).toBe(356)
+    expect(list.items.every((r) => Number.isFinite(r.labelErrorScore))).toBe(true)
+
+    // the VQ view alone: reconstruction through the class-conditional decoder plus the prior's
+    // -log p(codes | y), under every class, for images of four classes
+    const g = Generator.load(core.runsRepo.checkpoint(run.id, 'best')!.path)
+    const k = g.classNames.length
+    const data = loadAuditData(core.db, home, run.datasetId, g.classNames)
+    const record = data.size * data.size * data.channels
+    const images: Uint8Array[] = []
+    const labels: number[] = []
+    for (let i = 0; i < data.count; i += 6) {
+      images.push(data.pixels.subarray(i * record, (i + 1) * record))
+      labels.push(data.labels[i])
+    }
+    const pairs: number[] = []
+    images.forEach((_, i) => {
+      for (let c = 0; c < k; c++) pairs.push(i, c)
+    })
+    const s = g.scoreLabels(images, Int32Array.from(pairs))
+    let right = 0
+    let priorSpread = 0
+    images.forEach((_, i) => {
+      const nll = Array.from({ length: k }, (_, c) => s.reconstruction[i * k + c] + s.kl[i * k + c])
+      if (nll.indexOf(Math.min(...nll)) === labels[i]) right++
+      const rates = Array.from(s.kl.subarray(i * k, (i + 1) * k))
+      priorSpread += Math.max(...rates) - Math.min(...rates)
+      // the latent of every pair is the image's code grid, the same under every label
+      expect(Array.from(s.latents.subarray(i * k * 49, i * k * 49 + 49))).toEqual(
+        Array.from(s.latents.subarray((i * k + 1) * 49, (i * k + 1) * 49 + 49)),
+      )
+    })
+    // chance is 1 in 10; a model that ignored the label would score the same under all of them
+    expect(right / images.length).toBeGreaterThan(0.5)
+    expect(priorSpread / images.length).toBeGreaterThan(1)
+    g.dispose()
+  }, 180_000)
+
+  it('the studio, which needs a continuous latent, refuses it with a message', async () => {
     const dims = await core.call('studio.dimensions', { runId: run.id, class: 0 })
     expect(dims.ok).toBe(false)
   })

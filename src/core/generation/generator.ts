@@ -451,15 +451,81 @@ export class VqGenerator extends Generator {
     return out
   }
 
-  /** Code grids of images (the encoder's nearest codes); the class is not needed to encode. */
-  override scoreLabels(): never {
-    throw new Error('A VQ-VAE has no continuous latent to score images under each label with.')
+  /**
+   * The VQ-VAE's bound under each label, as the audit reads a continuous model's: the
+   * reconstruction of the image's code grid through the class-conditional decoder, and in place of
+   * the KL the prior's -log p(codes | y), the nats the class's prior needs to describe the codes
+   * (an image whose codes its label's prior finds unlikely is a suspect). The codes do not depend
+   * on the label (the encoder does not take it), so each image is encoded once; the latent is its
+   * code grid, as a sample's is.
+   */
+  override scoreLabels(
+    images: Uint8Array[],
+    pairs: Int32Array,
+    batch = 256,
+  ): { reconstruction: Float32Array; kl: Float32Array; latents: Float32Array } {
+    const { size, channels, classes: k, grid, codeDim } = this.vq
+    const cells = grid * grid
+    const kind = this.meta.settings.reconstruction
+    const n = pairs.length / 2
+    const reconstruction = new Float32Array(n)
+    const kl = new Float32Array(n)
+    const latents = new Float32Array(n * cells)
+    const codesOf = new Map<number, Int32Array>()
+    const unique = [...new Set(Array.from({ length: n }, (_, p) => pairs[2 * p]))]
+    const grids = this.encode(
+      unique.map((i) => images[i]),
+      [],
+      batch,
+    )
+    unique.forEach((i, j) => codesOf.set(i, Int32Array.from(grids[j])))
+    for (let p0 = 0; p0 < n; p0 += batch) {
+      const b = Math.min(batch, n - p0)
+      const flat = toUnitFloats(
+        Array.from({ length: b }, (_, q) => images[pairs[2 * (p0 + q)]]),
+        size * size * channels,
+      )
+      const codes = new Int32Array(b * cells)
+      const labels: number[] = []
+      for (let q = 0; q < b; q++) {
+        codes.set(codesOf.get(pairs[2 * (p0 + q)])!, q * cells)
+        labels.push(pairs[2 * (p0 + q) + 1])
+      }
+      const [rec, rate] = tf.tidy(() => {
+        const x = tf.tensor4d(flat, [b, size, size, channels])
+        const y = oneHot(labels, k)
+        const idx = tf.tensor3d(codes, [b, grid, grid], 'int32')
+        const q = tf.reshape(tf.gather(this.codebook, tf.reshape(idx, [-1])), [
+          b,
+          grid,
+          grid,
+          codeDim,
+        ])
+        const logits = this.dec.apply([q, y]) as tf.Tensor4D
+        const perPixel =
+          kind === 'bce'
+            ? tf.sub(
+                tf.add(tf.relu(logits), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))),
+                tf.mul(logits, x),
+              )
+            : tf.square(tf.sub(tf.sigmoid(logits), x))
+        return [tf.sum(perPixel, [1, 2, 3]), this.prior.gridNll(idx, y)]
+      })
+      reconstruction.set(rec.dataSync() as Float32Array, p0)
+      kl.set(rate.dataSync() as Float32Array, p0)
+      rec.dispose()
+      rate.dispose()
+      for (let q = 0; q < b; q++)
+        latents.set(codes.subarray(q * cells, (q + 1) * cells), (p0 + q) * cells)
+    }
+    return { reconstruction, kl, latents }
   }
 
   override encodeFull(): never {
     throw new Error('A VQ-VAE has no latent means and variances; its codes are a grid.')
   }
 
+  /** Code grids of images (the encoder's nearest codes); the class is not needed to encode. */
   override encode(images: Uint8Array[], classes: number[], batch = 256): Float32Array[] {
     void classes
     const { size, channels, grid, codeDim } = this.vq

@@ -63,12 +63,6 @@ export class AuditManager {
       throw new AppError('conflict', 'This run is still training; audit it once it ends.')
     if (this.isAuditing(run.id))
       throw new AppError('conflict', 'This run is already being audited.')
-    // the scores are ELBOs under each label through a continuous latent (src/core/audit)
-    if (run.settings.model === 'vqvae')
-      throw new AppError(
-        'invalid_argument',
-        `Run ${run.id} is a VQ-VAE: the audit scores images through a continuous latent, so it needs a CVAE or WAE run of this dataset.`,
-      )
     const ck = this.ctx.runs.checkpoint(run.id, 'best') ?? this.ctx.runs.checkpoint(run.id, 'last')
     if (!ck)
       throw new AppError(

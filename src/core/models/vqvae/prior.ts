@@ -147,6 +147,23 @@ export class PixelCnnPrior {
   }
 
   /**
+   * Negative log-likelihood of each code grid [N, g, g] under its class, summed over the grid, in
+   * nats: -log p(codes | y). This is the VQ-VAE's rate term, the part of its bound that depends on
+   * the label through the prior (the audit reads it as a continuous model reads its KL).
+   */
+  gridNll(codes: tf.Tensor3D, y: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const [n, g] = codes.shape
+      const k = this.shape.codebookSize
+      const logits = this.logits(codes, y)
+      const logp = tf.logSoftmax(tf.reshape(logits, [-1, k]))
+      const hot = tf.oneHot(tf.reshape(codes, [-1]) as tf.Tensor1D, k)
+      const picked = tf.sum(tf.mul(logp, hot), 1)
+      return tf.neg(tf.sum(tf.reshape(picked, [n, g * g]), 1)) as tf.Tensor1D
+    })
+  }
+
+  /**
    * One code grid per seed, for class `classIndex`, drawn position by position in raster order
    * from softmax(logits / temperature) (argmax at temperature 0). Each grid's draws come from its
    * own seeded stream and its logits depend on its own codes only, so a seed gives the same grid
