@@ -9,11 +9,11 @@ import { Core } from '../../src/core/core'
 import { initBackend } from '../../src/core/accel/backend'
 import { Generator } from '../../src/core/generation/generator'
 import type { ExportSummary } from '../../src/shared/export'
-import { importAndWait, ok, trainAndWait } from './helpers/core'
+import { ok } from './helpers/core'
+import { trainedSample } from './helpers/trained-sample'
 import { tmp } from './helpers/messy'
 import { python } from './export/helpers'
 
-const SAMPLE = join(import.meta.dirname, '../../resources/sample-fashion-mnist')
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex')
 
 async function exported(core: Core, args: Parameters<Core['call']>[1]): Promise<ExportSummary> {
@@ -30,16 +30,9 @@ describe('exporting a reviewed dataset (real sample data, real SQLite, real file
   let synthetic = 0
   beforeAll(async () => {
     await initBackend('auto')
-    home = tmp('export-dataset')
+    ;({ home, datasetId, runId } = await trainedSample('export-dataset'))
     outs = tmp('export-out')
     core = new Core({ home, shell: 'cli' })
-    datasetId = (await importAndWait(core, { path: SAMPLE })).summary!.datasetId
-    runId = await trainAndWait(core, datasetId, {
-      preset: 'fast',
-      epochs: 2,
-      batchSize: 32,
-      baseFilters: 8,
-    })
     let gid = 0
     const generated = new Promise<void>((resolve) =>
       core.on('generation', (e) => {

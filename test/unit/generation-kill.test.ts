@@ -4,10 +4,9 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Core } from '../../src/core/core'
 import type { GenerationSummary } from '../../src/shared/generation'
-import { importAndWait, ok, trainAndWait } from './helpers/core'
-import { tmp } from './helpers/messy'
+import { ok } from './helpers/core'
+import { trainedSample } from './helpers/trained-sample'
 
-const SAMPLE = join(import.meta.dirname, '../../resources/sample-fashion-mnist')
 const BIN = join(import.meta.dirname, '../../bin/synthfold.js')
 
 function pngs(folder: string): number {
@@ -37,15 +36,8 @@ describe('a generation killed half-way', () => {
   let core: Core
   let runId: number
   beforeAll(async () => {
-    home = tmp('gen-kill')
+    ;({ home, runId } = await trainedSample('gen-kill'))
     core = new Core({ home, shell: 'cli' })
-    const datasetId = (await importAndWait(core, { path: SAMPLE })).summary!.datasetId
-    runId = await trainAndWait(core, datasetId, {
-      preset: 'fast',
-      epochs: 1,
-      batchSize: 32,
-      baseFilters: 8,
-    })
   }, 120_000)
   afterAll(async () => {
     await core.close()

@@ -6,10 +6,8 @@ import { Generator } from '../../src/core/generation/generator'
 import { initBackend } from '../../src/core/accel/backend'
 import { readPng } from '../../src/core/generation/generate'
 import type { GenerationProgress, GenerationSummary } from '../../src/shared/generation'
-import { importAndWait, ok, trainAndWait } from './helpers/core'
-import { tmp } from './helpers/messy'
-
-const SAMPLE = join(import.meta.dirname, '../../resources/sample-fashion-mnist')
+import { ok } from './helpers/core'
+import { trainedSample } from './helpers/trained-sample'
 
 function generationDone(core: Core, id: () => number): Promise<GenerationSummary> {
   return new Promise((resolve) => {
@@ -29,15 +27,8 @@ describe('class-balanced generation from a trained run (real Fashion-MNIST sampl
   let gen: GenerationSummary
   beforeAll(async () => {
     await initBackend('auto')
-    home = tmp('generation')
+    ;({ home, runId } = await trainedSample('generation'))
     core = new Core({ home, shell: 'cli' })
-    const datasetId = (await importAndWait(core, { path: SAMPLE })).summary!.datasetId
-    runId = await trainAndWait(core, datasetId, {
-      preset: 'fast',
-      epochs: 25,
-      batchSize: 32,
-      baseFilters: 16,
-    })
     let id = 0
     const done = generationDone(core, () => id)
     // a loose confidence bar: a 25-epoch model on 370 images is not a good generator yet

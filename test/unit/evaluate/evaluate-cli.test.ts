@@ -5,22 +5,23 @@ import { join } from 'node:path'
 import { Core } from '../../../src/core/core'
 import { ARM_NAMES, type EvaluationSummary } from '../../../src/shared/evaluation'
 import type { GenerationSummary } from '../../../src/shared/generation'
-import { importAndWait, ok, trainAndWait } from '../helpers/core'
-import { tmp } from '../helpers/messy'
+import { ok } from '../helpers/core'
+import { trainedSample } from '../helpers/trained-sample'
 
 const BIN = join(import.meta.dirname, '../../../bin/synthfold.js')
-const SAMPLE = join(import.meta.dirname, '../../../resources/sample-fashion-mnist')
 
 /** `synthfold evaluate` on the shipped sample: a short run, a loose generation, every arm. */
 describe('synthfold evaluate (real process, sample dataset)', () => {
-  const home = tmp('evaluate-cli')
+  let home = ''
   let generationId = 0
   let datasetId = 0
   beforeAll(async () => {
+    const fixture = await trainedSample('evaluate-cli')
+    home = fixture.home
+    datasetId = fixture.datasetId
+    const runId = fixture.runId
     const core = new Core({ home, shell: 'cli' })
     try {
-      datasetId = (await importAndWait(core, { path: SAMPLE })).summary!.datasetId
-      const runId = await trainAndWait(core, datasetId, { preset: 'fast', epochs: 3 })
       const done = new Promise<GenerationSummary>((resolve) => {
         const off = core.on('generation', (e) => {
           if (

@@ -8,10 +8,9 @@ import { initBackend } from '../../../src/core/accel/backend'
 import { readPng } from '../../../src/core/generation/generate'
 import { applyTransform } from '../../../src/core/augment/transforms'
 import type { GenerationSummary } from '../../../src/shared/generation'
-import { importAndWait, ok, trainAndWait } from '../helpers/core'
+import { ok } from '../helpers/core'
+import { trainedSample } from '../helpers/trained-sample'
 import { tmp } from '../helpers/messy'
-
-const SAMPLE = join(import.meta.dirname, '../../../resources/sample-fashion-mnist')
 
 function generationDone(core: Core, id: () => number): Promise<GenerationSummary> {
   return new Promise((resolve) => {
@@ -51,16 +50,12 @@ describe('classic augmentation as a generation mode (shipped sample)', () => {
   let gen: GenerationSummary
   beforeAll(async () => {
     await initBackend('auto')
-    home = tmp('augment')
+    const fixture = await trainedSample('augment')
+    home = fixture.home
+    datasetId = fixture.datasetId
+    const runId = fixture.runId
     outs = tmp('augment-out')
     core = new Core({ home, shell: 'cli' })
-    datasetId = (await importAndWait(core, { path: SAMPLE })).summary!.datasetId
-    const runId = await trainAndWait(core, datasetId, {
-      preset: 'fast',
-      epochs: 1,
-      batchSize: 32,
-      baseFilters: 8,
-    })
     let id = 0
     const done = generationDone(core, () => id)
     gen = await ok(

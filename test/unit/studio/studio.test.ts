@@ -10,8 +10,8 @@ import { initBackend } from '../../../src/core/accel/backend'
 import { loadTrainingData } from '../../../src/core/training/data'
 import type { StudioEvent, StudioImage } from '../../../src/shared/studio'
 import type { GenerationSummary } from '../../../src/shared/generation'
-import { importAndWait, ok, trainAndWait } from '../helpers/core'
-import { tmp } from '../helpers/messy'
+import { ok } from '../helpers/core'
+import { trainedSample } from '../helpers/trained-sample'
 
 const BIN = join(import.meta.dirname, '../../../bin/synthfold.js')
 const SAMPLE = join(import.meta.dirname, '../../../resources/sample-fashion-mnist')
@@ -26,14 +26,13 @@ const maxDiff = (a: Uint8Array, b: Uint8Array) => {
 
 /** The latent studio on the shipped sample: one short run, then every studio method and the CLI. */
 describe('the latent studio (real ML process, sample dataset)', () => {
-  const home = tmp('studio')
+  let home = ''
   let core: Core
   let datasetId = 0
   let runId = 0
   beforeAll(async () => {
+    ;({ home, datasetId, runId } = await trainedSample('studio'))
     core = new Core({ home, shell: 'cli' })
-    datasetId = (await importAndWait(core, { path: SAMPLE })).summary!.datasetId
-    runId = await trainAndWait(core, datasetId, { preset: 'fast', epochs: 2 })
     await initBackend('auto')
   }, 240_000)
   afterAll(async () => {
