@@ -1,18 +1,25 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn, spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { tmp } from './helpers/messy'
+import { trainedSample } from './helpers/trained-sample'
 
 /**
  * `synthfold audit`, `relabel` and `exclude` are public interfaces: the real bin/synthfold.js on
  * the shipped sample, their JSON, exit codes and error messages.
  */
 const BIN = join(import.meta.dirname, '../../bin/synthfold.js')
-const SAMPLE = join(import.meta.dirname, '../../resources/sample-fashion-mnist')
 
 describe('synthfold audit, relabel and exclude (real process, sample dataset)', () => {
-  const home = tmp('cli-audit')
+  let home = ''
+  let datasetId = 0
+  let runId = 0
+  /** The dataset's name, which relabel and exclude take as well as its id. */
+  let name = ''
+  beforeAll(async () => {
+    ;({ home, datasetId, runId } = await trainedSample('cli-audit'))
+    name = cli('datasets', '--json').json().datasets[0].name
+  }, 300_000)
   afterAll(() => rmSync(home, { recursive: true, force: true }))
   const cli = (...args: string[]) => {
     const r = spawnSync(process.execPath, [BIN, ...args], {
@@ -23,18 +30,9 @@ describe('synthfold audit, relabel and exclude (real process, sample dataset)', 
     const last = r.stdout.trim().split('\n').pop() ?? ''
     return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(last) }
   }
-  let datasetId = 0
-  let runId = 0
   let paths: { path: string; class: string }[] = []
 
   it('audit --json lists every image of the dataset with finite scores (auditing first)', () => {
-    const imp = cli('import', SAMPLE, '--name', 'Sample', '--json')
-    expect(imp.code, imp.stderr).toBe(0)
-    datasetId = imp.json().datasetId
-    const train = cli('train', 'Sample', '--preset', 'fast', '--epochs', '2', '--json')
-    expect(train.code, train.stderr).toBe(0)
-    runId = train.json().runId
-
     const r = cli('audit', String(runId), '--json')
     expect(r.code, r.stderr).toBe(0)
     const a = r.json()
@@ -69,7 +67,7 @@ describe('synthfold audit, relabel and exclude (real process, sample dataset)', 
     const count = (cs: { name: string; count: number }[], n: string) =>
       cs.find((c) => c.name === n)!.count
 
-    const r = cli('relabel', 'Sample', '--path', target.path, '--class', 'Trouser', '--json')
+    const r = cli('relabel', name, '--path', target.path, '--class', 'Trouser', '--json')
     expect(r.code, r.stderr).toBe(0)
     expect(r.json()).toMatchObject({ path: target.path, class: 'Trouser', originalClass: 'Bag' })
     expect(count(r.json().classes, 'Bag')).toBe(count(before, 'Bag') - 1)
@@ -85,23 +83,23 @@ describe('synthfold audit, relabel and exclude (real process, sample dataset)', 
     expect(e.json()).toMatchObject({ excluded: true })
     expect(count(e.json().classes, 'Trouser')).toBe(count(before, 'Trouser'))
 
-    const u1 = cli('exclude', 'Sample', '--path', target.path, '--undo', '--json')
+    const u1 = cli('exclude', name, '--path', target.path, '--undo', '--json')
     expect(u1.json()).toMatchObject({ excluded: false, class: 'Trouser' })
-    const u2 = cli('relabel', 'Sample', '--path', target.path, '--undo')
+    const u2 = cli('relabel', name, '--path', target.path, '--undo')
     expect(u2.code, u2.stderr).toBe(0)
     expect(u2.stdout).toMatch(/as imported/)
     expect(cli('datasets', '--json').json().datasets[0].classes).toEqual(before)
 
-    const missing = cli('relabel', 'Sample', '--path', 'Bag/nope.png', '--class', 'Trouser')
+    const missing = cli('relabel', name, '--path', 'Bag/nope.png', '--class', 'Trouser')
     expect(missing.code).toBe(1)
     expect(missing.stderr).toMatch(/No image at "Bag\/nope.png"/)
     expect(missing.stderr).not.toMatch(/\n\s+at /)
-    const badClass = cli('relabel', 'Sample', '--path', target.path, '--class', 'Hat', '--json')
+    const badClass = cli('relabel', name, '--path', target.path, '--class', 'Hat', '--json')
     expect(badClass.code).toBe(1)
     expect(badClass.json().error).toMatchObject({ code: 'invalid_argument' })
     expect(badClass.stderr).toMatch(/No class "Hat"/)
-    expect(cli('exclude', 'Sample').code).toBe(2)
-    expect(cli('relabel', 'Sample', '--path', target.path).code).toBe(2)
+    expect(cli('exclude', name).code).toBe(2)
+    expect(cli('relabel', name, '--path', target.path).code).toBe(2)
     expect(cli('audit', 'x').code).toBe(2)
     const noRun = cli('audit', '999', '--json')
     expect(noRun.code).toBe(1)
