@@ -86,7 +86,11 @@ export function pool(backend: WasmBackendLike): Pool | null {
   const shared = simdModule(backend)
   if (!kernels || !shared) return null
   const known = pools.get(shared.memory)
-  if (known) return known.broken ? null : known
+  if (known?.broken) return null
+  if (known?.kernels === kernels) return known
+  // Another build of the module was chosen (setRelaxedSimdEnabled): the old workers end, and the
+  // new pool gets a control block of its own, so none of them can claim a slot of its jobs.
+  if (known) for (const w of known.workers) void w.terminate()
   const b = backend as MallocBackend
   const ctl = b.wasm._malloc(CTL_BYTES) >>> 0
   if (!ctl) return null
