@@ -127,7 +127,8 @@ interface Loaded {
   relaxedNote: string | null
 }
 
-let instances = new WeakMap<WebAssembly.Memory, Loaded>()
+/** The builds loaded on each memory, by whether the relaxed one was allowed. */
+let instances = new WeakMap<WebAssembly.Memory, Map<boolean, Loaded>>()
 let failure: string | null = null
 let enabled = process.env.SYNTHFOLD_SIMD_KERNELS !== '0'
 let relaxedWanted = process.env.SYNTHFOLD_RELAXED_SIMD !== '0'
@@ -140,10 +141,9 @@ export function setSimdKernelsEnabled(on: boolean): void {
 
 /**
  * Allows or forbids the relaxed build (`SYNTHFOLD_RELAXED_SIMD=0` forbids it from the start);
- * the next `simdKernels` call loads the build that applies, and the pool restarts on it.
+ * from the next `simdKernels` call the build that applies runs (each build keeps its own pool).
  */
 export function setRelaxedSimdEnabled(on: boolean): void {
-  if (on !== relaxedWanted) instances = new WeakMap()
   relaxedWanted = on
 }
 
@@ -192,7 +192,9 @@ function memoryOf(backend: WasmBackendLike): WebAssembly.Memory | null {
 }
 
 function load(memory: WebAssembly.Memory): Loaded {
-  const known = instances.get(memory)
+  const byWish = instances.get(memory) ?? new Map<boolean, Loaded>()
+  instances.set(memory, byWish)
+  const known = byWish.get(relaxedWanted)
   if (known) return known
   const shared =
     typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer
@@ -214,7 +216,7 @@ function load(memory: WebAssembly.Memory): Loaded {
       else failure = message
     }
   }
-  instances.set(memory, loaded)
+  byWish.set(relaxedWanted, loaded)
   return loaded
 }
 
