@@ -1,7 +1,9 @@
 // Assembles Synthfold's SIMD module from its WebAssembly text, src/core/accel/simd/module.wat with
 // the theme files of PARTS put in at its `;; @parts` marker, into kernels.wasm.ts: the module's
 // bytes as base64, in two variants, for the shared memory of tfjs's threaded wasm build and for the
-// unshared memory of its single-threaded one. Run after editing a .wat file: `npm run build:wasm`.
+// unshared memory of its single-threaded one, and the same two again with relaxed SIMD: in the
+// products of FMA_PARTS every f32x4.add of an f32x4.mul becomes one f32x4.relaxed_madd (the CPU's
+// fused multiply-add where it has one). Run after editing a .wat file: `npm run build:wasm`.
 // test/unit/accel/simd-kernels.test.ts checks that the committed file is what this writes.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -20,16 +22,76 @@ export const PARTS = [
   'cross-entropy',
   'work',
 ]
+/** The parts whose products become fused multiply-adds in the relaxed variant. */
+export const FMA_PARTS = ['gemm']
 export const OUT = `${dir}kernels.wasm.ts`
 const SHARED = '(memory 1 65536 shared)'
 const MARKER = '  ;; @parts\n'
 
-/** The whole module's text: module.wat with every part in place of its marker. */
-export function moduleText() {
+/** The end (exclusive) of the balanced s-expression that opens at text[start] === '('. */
+function closing(text, start) {
+  let depth = 0
+  for (let i = start; i < text.length; i++) {
+    if (text[i] === ';' && text[i + 1] === ';') i = text.indexOf('\n', i) >>> 0
+    else if (text[i] === '(') depth++
+    else if (text[i] === ')' && --depth === 0) return i + 1
+  }
+  throw new Error(`unbalanced parentheses at ${start}`)
+}
+
+/** The two operands of the s-expression text `(op A B)`, or null if it has another shape. */
+function operands(expr, op) {
+  if (!expr.startsWith(`(${op}`) || !/\s/.test(expr[op.length + 1] ?? '')) return null
+  const args = []
+  let i = op.length + 1
+  while (i < expr.length - 1) {
+    if (expr[i] === '(') {
+      const end = closing(expr, i)
+      args.push(expr.slice(i, end))
+      i = end
+    } else if (/\s/.test(expr[i])) i++
+    else return null
+  }
+  return args.length === 2 ? args : null
+}
+
+/**
+ * The text with every `(f32x4.add X (f32x4.mul A B))` (either order of the add's operands) turned
+ * into `(f32x4.relaxed_madd A B X)`: a * b + x in one instruction, fused where the CPU can.
+ */
+export function fuseMultiplyAdds(text) {
+  let out = ''
+  let i = 0
+  for (;;) {
+    const at = text.indexOf('(f32x4.add', i)
+    if (at < 0) return out + text.slice(i)
+    const end = closing(text, at)
+    const add = operands(text.slice(at, end), 'f32x4.add')
+    const product = add && (operands(add[1], 'f32x4.mul') ?? operands(add[0], 'f32x4.mul'))
+    if (!add || !product) {
+      out += text.slice(i, at + 1)
+      i = at + 1
+      continue
+    }
+    const other = operands(add[1], 'f32x4.mul') ? add[0] : add[1]
+    const [a, b] = product.map(fuseMultiplyAdds)
+    out += `${text.slice(i, at)}(f32x4.relaxed_madd ${a} ${b} ${fuseMultiplyAdds(other)})`
+    i = end
+  }
+}
+
+/**
+ * The whole module's text: module.wat with every part in place of its marker; with `relaxed`,
+ * the products of FMA_PARTS fused (fuseMultiplyAdds).
+ */
+export function moduleText(relaxed = false) {
   const frame = readFileSync(`${dir}module.wat`, 'utf8')
   if (!frame.includes(MARKER)) throw new Error(`module.wat must hold the line ${MARKER.trim()}`)
-  const parts = PARTS.map((p) => readFileSync(`${dir}${p}.wat`, 'utf8').trimEnd()).join('\n\n')
-  return frame.replace(MARKER, `${parts}\n`)
+  const part = (p) => {
+    const text = readFileSync(`${dir}${p}.wat`, 'utf8').trimEnd()
+    return relaxed && FMA_PARTS.includes(p) ? fuseMultiplyAdds(text) : text
+  }
+  return frame.replace(MARKER, `${PARTS.map(part).join('\n\n')}\n`)
 }
 
 /** The generated TypeScript source for the current .wat files. */
@@ -37,8 +99,11 @@ export async function generate() {
   const wabt = await wabtInit()
   const text = moduleText()
   if (!text.includes(SHARED)) throw new Error(`module.wat must import its memory as ${SHARED}`)
-  const bytes = (source) => {
-    const features = { simd: true, threads: true }
+  const relaxedText = moduleText(true)
+  if (!relaxedText.includes('f32x4.relaxed_madd'))
+    throw new Error(`no product to fuse in ${FMA_PARTS.join(', ')}`)
+  const bytes = (source, relaxed = false) => {
+    const features = { simd: true, threads: true, relaxed_simd: relaxed }
     const mod = wabt.parseWat('module.wat', source, features)
     try {
       mod.validate(features)
@@ -49,12 +114,18 @@ export async function generate() {
   }
   const shared = bytes(text)
   const unshared = bytes(text.replace(SHARED, '(memory 1)'))
+  const relaxedShared = bytes(relaxedText, true)
+  const relaxedUnshared = bytes(relaxedText.replace(SHARED, '(memory 1)'), true)
   return [
     '// Generated by scripts/build-wasm.mjs from simd/*.wat: do not edit.',
     '/** The kernels module for a shared memory (tfjs with threads). */',
     `export const SHARED_MEMORY_MODULE = '${shared}'`,
     '/** The same module for an unshared memory (tfjs on one thread). */',
     `export const UNSHARED_MEMORY_MODULE = '${unshared}'`,
+    '/** The shared-memory module with relaxed SIMD: its products are fused multiply-adds. */',
+    `export const RELAXED_SHARED_MEMORY_MODULE = '${relaxedShared}'`,
+    '/** The unshared-memory module with relaxed SIMD. */',
+    `export const RELAXED_UNSHARED_MEMORY_MODULE = '${relaxedUnshared}'`,
     '',
   ].join('\n')
 }

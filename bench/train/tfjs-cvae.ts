@@ -1,47 +1,10 @@
-// Synthfold's default conv CVAE (balanced preset, at its batch size) on the best backend this
-// machine loads: training images/s over full optimiser steps, generation samples/s, peak RSS, as JSON.
-// SIZE and CHANNELS (default 28 and 1) pick the images; colour trains with the Gaussian likelihood
-// unless RECONSTRUCTION says otherwise.
-import { initBackend } from '../../src/core/accel/backend'
-import { Trainer } from '../../src/core/training/trainer'
-import { PRESETS, resolveSettings } from '../../src/shared/train-settings'
+// Synthfold's default conv CVAE (setup.ts) on the best backend this machine loads: training
+// images/s over full optimiser steps, generation samples/s, peak RSS, as JSON.
+import { benchModel, WARMUP as warmup } from './setup'
 import * as tf from '@tensorflow/tfjs-core'
 
 const steps = Number(process.argv[2] ?? 40)
-const info = await initBackend((process.env.SYNTHFOLD_BACKEND as 'wasm') ?? 'auto')
-// The preset's batch size unless BATCH says otherwise (run.mjs passes the same to PyTorch).
-const B = Number(process.env.BATCH) || PRESETS.balanced.batchSize
-// Both sides warm up for `warmup` steps (V8 compiles the step's JavaScript in tiers over the first
-// ~20 batches; PyTorch gets the same number), then time `steps`.
-const warmup = 20
-const n = B * (steps + warmup)
-const size = Number(process.env.SIZE) || 28
-const channels = Number(process.env.CHANNELS) || 1
-const data = {
-  size,
-  channels,
-  classNames: Array.from({ length: 10 }, (_, i) => `c${i}`),
-  pixels: Uint8Array.from({ length: n * size * size * channels }, () =>
-    Math.floor(Math.random() * 256),
-  ),
-  labels: Int32Array.from({ length: n }, (_, i) => i % 10),
-  ids: Int32Array.from({ length: n }, (_, i) => i + 1),
-  count: n,
-}
-const settings = resolveSettings(
-  {
-    preset: 'balanced',
-    batchSize: B,
-    validationSplit: 0,
-    classBalanced: false,
-    // The CVAE itself, as in the PyTorch reference; default runs add the auxiliary classifier.
-    classLossWeight: Number(process.env.CLASS_LOSS_WEIGHT ?? 0),
-    epochs: 1,
-    reconstruction: (process.env.RECONSTRUCTION ?? (channels >= 3 ? 'gaussian' : 'bce')) as 'bce',
-  },
-  { size, channels, imageCount: 20_000 },
-)
-const trainer = new Trainer(data, settings)
+const { trainer, settings, info, batchSize: B, simdPath } = await benchModel(steps)
 let t0 = 0
 let t1 = 0
 let timed = 0
@@ -88,5 +51,6 @@ console.log(
     backend: info.backend,
     device: info.device,
     threads: info.threads,
+    simdPath,
   }),
 )

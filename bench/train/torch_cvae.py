@@ -93,6 +93,20 @@ for _ in range(steps):
     step()
 train = steps * B / (time.perf_counter() - t)
 
+if os.environ.get('PROFILE') == '1':
+    # where a step's time goes (bench/train/profile.ts prints the same for Synthfold's side)
+    from torch.profiler import profile, ProfilerActivity
+    n = 10
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(n):
+            step()
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events) / n / 1000
+    print(f'profile: {S}x{S}x{C}, batch {B}, {torch.get_num_threads()} threads; step {total:.2f} ms of operator time')
+    for e in sorted(events, key=lambda e: -e.self_cpu_time_total)[:18]:
+        ms = e.self_cpu_time_total / n / 1000
+        print(f'  {e.key:<40} {ms:8.3f} ms {100 * ms / total:6.1f}%  x{e.count / n:g}')
+
 with torch.no_grad():
     z = torch.randn(256, D)
     yy = F.one_hot(torch.randint(0, K, (256,)), K).float()

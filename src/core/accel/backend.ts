@@ -11,7 +11,7 @@ import type { BackendInfo, BackendName } from '../../shared/backend'
 import { wasmBackend } from './heap'
 import { registerWasmKernels } from './register'
 import { setSimdThreads } from './pool'
-import { simdKernelsUnavailable } from './simd-module'
+import { relaxedSimdUnavailable, simdKernelsUnavailable, simdPath } from './simd-module'
 import { enableWasmThreadsForNode, wantedWasmThreads } from './node-threads'
 
 const nodeRequire = createRequire(import.meta.url)
@@ -92,10 +92,16 @@ async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
       notes.push(
         `wasm: Synthfold's SIMD kernels are not in use (${unavailable}); elementwise work runs as JavaScript loops, slower`,
       )
+    const relaxedOff = relaxedSimdUnavailable(wasmBackend())
+    if (relaxedOff)
+      notes.push(
+        `wasm: Synthfold's kernels run without relaxed SIMD (${relaxedOff}); products multiply and add separately`,
+      )
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))
+    const relaxed = simdPath(wasmBackend()) === 'relaxed' ? ' relaxed' : ''
     return {
       backend: 'wasm',
-      device: `${cpuName()} via WebAssembly${simd ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}`,
+      device: `${cpuName()} via WebAssembly${simd ? `${relaxed} SIMD` : ''}, ${threads} thread${threads === 1 ? '' : 's'}`,
       notes,
       threads,
       simd,

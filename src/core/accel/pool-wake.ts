@@ -3,6 +3,8 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 import { heapF32, type WasmBackendLike } from './heap'
 
 let poolPing: (() => void) | null = null
+/** SYNTHFOLD_POOL_WAKE=0 leaves XNNPACK's threads to sleep (for measurements, bench/HISTORY.md). */
+const wake = process.env.SYNTHFOLD_POOL_WAKE !== '0'
 
 /**
  * Keeps the threads of tfjs's XNNPACK pool from falling asleep: a tiny broadcast product, which
@@ -13,7 +15,7 @@ let poolPing: (() => void) | null = null
  * the middle of that stretch.
  */
 export function keepPoolAwake(): void {
-  poolPing?.()
+  if (wake) poolPing?.()
 }
 
 function makePoolPing(original: KernelFunc): () => void {

@@ -21,10 +21,14 @@ import { simdKernels, simdModule, type SimdKernels } from './simd-module'
  * reproduces a run. Without a shared memory (tfjs on one thread) the caller does every slot alone.
  */
 
-/** Control block: i32 words; 0-1 and 4.. are described in simd/*.wat (`work`), 2 counts jobs. */
+/**
+ * Control block: i32 words; 0-1 and 4.. are described in simd/*.wat (`work`), 2 counts jobs, 3
+ * is how long workers spin before they sleep.
+ */
 const CTL_BYTES = 128
 const DONE = 1
 const SEQ = 2
+const SPIN = 3
 /** How long the caller waits for a worker's slot before giving up on the job. */
 let workerTimeoutMs = 30_000
 
@@ -51,7 +55,7 @@ export interface Pool {
   broken: boolean
 }
 
-const pools = new WeakMap<WebAssembly.Memory, Pool>()
+const pools = new WeakMap<SimdKernels, Pool>()
 let wantedThreads = 1
 
 /** How many threads (the caller's included) may share a job; set from tfjs's own pool size. */
@@ -71,21 +75,39 @@ const { module, memory, ctl, thread } = workerData
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports
 const i32 = new Int32Array(memory.buffer)
 const seq = (ctl >> 2) + ${SEQ}
+const spinWord = (ctl >> 2) + ${SPIN}
 let seen = 0
-// sleeps until a job is published; unref'd, it ends with the process
+// sleeps until a job is published (after checking as many times as the last job said); unref'd,
+// it ends with the process
 for (;;) {
+  const spin = Atomics.load(i32, spinWord)
+  for (let i = 0; i < spin && Atomics.load(i32, seq) === seen; i++);
   Atomics.wait(i32, seq, seen)
   seen = Atomics.load(i32, seq)
   k.work(ctl, thread)
 }
 `
 
+/**
+ * How many times a worker checks for the next job before it sleeps, and the caller for the last
+ * slot before it waits (SYNTHFOLD_POOL_SPIN, default 0: straight to Atomics.wait). Each job
+ * carries it to the workers (control word 3). Measured in bench/HISTORY.md (2026-12-04).
+ */
+let spin = Math.max(0, Math.floor(Number(process.env.SYNTHFOLD_POOL_SPIN) || 0))
+
+/** Sets that count (bench/train/ab.ts compares counts in one process). */
+export function setPoolSpin(checks: number): void {
+  spin = Math.max(0, Math.floor(checks))
+}
+
 /** The pool on this backend's memory, started on first use; null without the SIMD module. */
 export function pool(backend: WasmBackendLike): Pool | null {
   const kernels = simdKernels(backend)
   const shared = simdModule(backend)
   if (!kernels || !shared) return null
-  const known = pools.get(shared.memory)
+  // One pool per build of the module (setRelaxedSimdEnabled switches builds): each has its own
+  // workers and control block, so no worker runs a slot of a job of the other build.
+  const known = pools.get(kernels)
   if (known) return known.broken ? null : known
   const b = backend as MallocBackend
   const ctl = b.wasm._malloc(CTL_BYTES) >>> 0
@@ -120,7 +142,7 @@ export function pool(backend: WasmBackendLike): Pool | null {
       }
     }
   p.threads = 1 + p.workers.length
-  pools.set(shared.memory, p)
+  pools.set(kernels, p)
   return p
 }
 
@@ -137,6 +159,7 @@ export function runJob(p: Pool, kind: number, params: number[], slots: number): 
   // Closed first (next slot 0xffff: no job has that many), so that a worker still looking at the
   // last job cannot claim a slot while the parameters are half written.
   Atomics.store(i32, w, (p.job << 16) | 0xffff)
+  i32[w + SPIN] = spin
   i32[w + 4] = slots
   i32[w + 5] = kind
   i32.set(params, w + 6)
@@ -148,6 +171,7 @@ export function runJob(p: Pool, kind: number, params: number[], slots: number): 
     Atomics.notify(i32, w + SEQ)
   }
   p.kernels.work(p.ctl, 0)
+  for (let i = 0; i < spin && Atomics.load(i32, w + DONE) < slots; i++);
   for (;;) {
     const done = Atomics.load(i32, w + DONE)
     if (done >= slots) return
