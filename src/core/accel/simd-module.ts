@@ -1,5 +1,6 @@
 import { SHARED_MEMORY_MODULE, UNSHARED_MEMORY_MODULE } from './simd/kernels.wasm'
 import type { WasmBackendLike } from './heap'
+import { envVar } from '../util/runtime'
 
 /**
  * Synthfold's WebAssembly SIMD kernels (simd/*.wat), instantiated on the memory of tfjs's
@@ -109,7 +110,7 @@ export interface SimdKernels {
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>()
 const modules = new WeakMap<WebAssembly.Memory, WebAssembly.Module>()
 let failure: string | null = null
-let enabled = process.env.SYNTHFOLD_SIMD_KERNELS !== '0'
+let enabled = envVar('SYNTHFOLD_SIMD_KERNELS') !== '0'
 
 /** Turns the kernels off (the plain JavaScript loops run instead): for tests and comparisons. */
 export function setSimdKernelsEnabled(on: boolean): void {
