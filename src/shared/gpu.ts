@@ -1,3 +1,5 @@
+import type { ModelFamily, TrainSettings } from './train-settings'
+
 /*
  * What the GPU trainer page (src/renderer/gpu-trainer) reports: the WebGPU adapter Chromium gave
  * it, and the numeric check of the trainers on that adapter against a reference backend.
@@ -32,6 +34,8 @@ export interface FamilyCheck {
   targetLosses: number[]
   /** max |a - b| / max(|a|, |b|, 1e-6) over the steps' losses. */
   lossRelDiff: number
+  /** The steps' Adam learning rate: no element moves more than this a step. */
+  learningRate: number
   /** max |a - b| over every trained variable after the steps. */
   weightAbsDiff: number
   /** The largest absolute value among those variables (to read the difference against). */
@@ -55,4 +59,34 @@ export interface PageRunResult {
   /** Mean pixel value of a few generated images (a finite, non-constant check). */
   generatedMean: number
   generatedStd: number
+}
+
+/** Images handed to the page (the e2e test decodes the shipped sample in Node and sends these). */
+export interface GpuPageImages {
+  size: number
+  channels: number
+  classNames: string[]
+  /** uint8 pixels, image after image, as numbers (what page.evaluate can carry). */
+  pixels: number[]
+  labels: number[]
+}
+
+/** What the GPU trainer page offers whoever drives it, as `window.synthfoldGpu`. */
+export interface GpuPageApi {
+  adapter(): Promise<GpuAdapterReport>
+  /** The numeric check of one family (FamilyCheck). */
+  check(
+    family: ModelFamily,
+    target: BrowserBackendName,
+    reference: BrowserBackendName,
+  ): Promise<FamilyCheck>
+  /** A whole run on the page: the fast preset with `overrides`. */
+  run(
+    images: GpuPageImages,
+    backend: BrowserBackendName,
+    family: ModelFamily,
+    overrides: Partial<TrainSettings>,
+  ): Promise<PageRunResult>
+  /** The tfjs backends registered in the page, and the one in use. */
+  backends(): { registered: string[]; current: string }
 }

@@ -193,6 +193,7 @@ export async function checkFamily(
     referenceLosses: ref.losses,
     targetLosses: got.losses,
     lossRelDiff,
+    learningRate: s.learningRate,
     weightAbsDiff,
     weightScale,
     worstVariable,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
+import type { GpuPageApi } from '../../shared/gpu'
 import { adapterReport } from './adapter'
 import { checkFamily } from './check'
 import { runOnPage } from './run'
@@ -8,7 +9,7 @@ import { runOnPage } from './run'
  * backend. It reports the adapter and exposes the checks to whoever drives the page (the e2e test
  * test/e2e/gpu.spec.ts, bench/gpu/check.sh) as `window.synthfoldGpu`.
  */
-const api = {
+const api: GpuPageApi = {
   adapter: adapterReport,
   check: checkFamily,
   run: runOnPage,
@@ -18,8 +19,6 @@ const api = {
     current: tf.getBackend(),
   }),
 }
-
-export type GpuPageApi = typeof api
 
 declare global {
   interface Window {

@@ -3,21 +3,11 @@ import { Trainer } from '../../core/training/trainer'
 import { VqTrainer } from '../../core/training/vq-trainer'
 import type { TrainingData } from '../../core/training/data'
 import { resolveSettings, type ModelFamily, type TrainSettings } from '../../shared/train-settings'
-import type { BrowserBackendName, PageRunResult } from '../../shared/gpu'
+import type { BrowserBackendName, GpuPageImages, PageRunResult } from '../../shared/gpu'
 import { useBackend } from './backends'
 import { generatedPixels } from './check'
 
-/** Images handed to the page (the e2e test decodes the shipped sample in Node and sends these). */
-export interface PageImages {
-  size: number
-  channels: number
-  classNames: string[]
-  /** uint8 pixels, image after image, as numbers (what page.evaluate can carry). */
-  pixels: number[]
-  labels: number[]
-}
-
-export function toTrainingData(d: PageImages): TrainingData {
+export function toTrainingData(d: GpuPageImages): TrainingData {
   return {
     size: d.size,
     channels: d.channels,
@@ -34,7 +24,7 @@ export function toTrainingData(d: PageImages): TrainingData {
  * Trainer), then a few generated images. Settings are the fast preset, shrunk by `overrides`.
  */
 export async function runOnPage(
-  images: PageImages,
+  images: GpuPageImages,
   backend: BrowserBackendName,
   family: ModelFamily,
   overrides: Partial<TrainSettings>,
@@ -68,7 +58,7 @@ export async function runOnPage(
       return { mean: mv.mean.dataSync()[0], variance: mv.variance.dataSync()[0] }
     })
     return {
-      backend,
+      backend: tf.getBackend() as BrowserBackendName,
       family,
       epochs,
       losses,
