@@ -11,7 +11,7 @@ import { layerZones } from './eslint.layers.js'
 const BROWSER_SAFE = [
   'src/core/training/{trainer,vq-trainer,data,clipping,schedules,shift,estimate}.ts',
   'src/core/models/**/*.ts',
-  'src/core/accel/{ops,fused-adam,cross-entropy,elementwise,pool-wake,heap,simd-module}.ts',
+  'src/core/accel/{ops,fused-adam,cross-entropy,elementwise,pool-wake,heap,simd-module,gpu-choice}.ts',
   'src/core/util/{random,runtime}.ts',
   'src/renderer/gpu-trainer/**/*.ts',
 ]
