@@ -55,6 +55,8 @@ export interface PageRunResult {
   epochs: number
   losses: number[]
   imagesPerSecond: number
+  /** Each epoch's training images per second (the first includes compiling the shaders). */
+  epochImagesPerSecond: number[]
   seconds: number
   /** Mean pixel value of a few generated images (a finite, non-constant check). */
   generatedMean: number

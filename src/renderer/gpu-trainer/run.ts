@@ -39,6 +39,7 @@ export async function runOnPage(
   const began = performance.now()
   try {
     const losses: number[] = []
+    const epochImagesPerSecond: number[] = []
     let images = 0
     let seconds = 0
     const epochs = t instanceof VqTrainer ? t.totalEpochs : s.epochs
@@ -49,6 +50,7 @@ export async function runOnPage(
       )
       if (!m) throw new Error(`epoch ${e + 1} stopped early`)
       losses.push(m.loss)
+      epochImagesPerSecond.push(m.imagesPerSecond)
       images += m.imagesPerSecond * m.seconds
       seconds += m.seconds
     }
@@ -63,6 +65,7 @@ export async function runOnPage(
       epochs,
       losses,
       imagesPerSecond: seconds > 0 ? images / seconds : 0,
+      epochImagesPerSecond,
       seconds: (performance.now() - began) / 1000,
       generatedMean: mean,
       generatedStd: Math.sqrt(variance),
