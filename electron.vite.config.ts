@@ -30,7 +30,12 @@ export default defineConfig({
   },
   renderer: {
     root: 'src/renderer',
-    build: { rollupOptions: { input: resolve('src/renderer/index.html') } },
+    build: {
+      rollupOptions: {
+        // The app, and the GPU trainer page (src/renderer/gpu-trainer: the core's trainers on WebGPU).
+        input: { index: resolve('src/renderer/index.html'), gpu: resolve('src/renderer/gpu.html') },
+      },
+    },
     plugins: [vue()],
   },
 })

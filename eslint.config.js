@@ -7,6 +7,15 @@ import prettier from 'eslint-config-prettier'
 import globals from 'globals'
 import { layerZones } from './eslint.layers.js'
 
+/** Files the GPU trainer page runs (in a browser renderer): the trainers and all they import. */
+const BROWSER_SAFE = [
+  'src/core/training/{trainer,vq-trainer,data,clipping,schedules,shift,estimate}.ts',
+  'src/core/models/**/*.ts',
+  'src/core/accel/{ops,fused-adam,cross-entropy,elementwise,pool-wake,heap,simd-module,gpu-choice}.ts',
+  'src/core/util/{random,runtime}.ts',
+  'src/renderer/gpu-trainer/**/*.ts',
+]
+
 export default tseslint.config(
   {
     ignores: [
@@ -98,6 +107,37 @@ export default tseslint.config(
         'window',
         'document',
         'navigator',
+      ],
+    },
+  },
+  {
+    // The trainers and what they reach run in a browser renderer too (the GPU trainer page,
+    // src/renderer/gpu-trainer): no Node modules or globals there. Node-only work (the database,
+    // files, checkpoints, previews) lives beside them in files not listed here (data-load.ts...).
+    files: BROWSER_SAFE,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['electron', 'better-sqlite3', 'sharp'].map((name) => ({
+            name,
+            message: 'This file runs in the GPU trainer page too (BROWSER_SAFE, eslint.config.js).',
+          })),
+          patterns: [
+            {
+              regex: '^node:',
+              message: 'This file runs in the GPU trainer page too: no Node modules here.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        'process',
+        'require',
+        'Buffer',
+        '__dirname',
+        'setImmediate',
       ],
     },
   },

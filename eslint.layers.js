@@ -1,7 +1,8 @@
 // Which part of src/ may import which: each entry lists what a folder may import besides itself
 // (and npm packages). Everything else is refused by import-x/no-restricted-paths, so a new import
 // against the layering fails `npm run lint`. From the bottom: shared and util; db and accel;
-// datasets, models, training, export, generation, evaluate, studio; jobs; handlers; core.ts; then the shells.
+// datasets, models, training, export, generation, evaluate, studio; jobs; handlers; core.ts; then the shells
+// (the GPU trainer page imports the browser-safe trainers directly: see BROWSER_SAFE in eslint.config.js).
 // ARCHITECTURE.md draws the same picture.
 
 /** The parts, as folders (or single files) under the project root. */
@@ -26,7 +27,9 @@ const PARTS = {
   cli: 'src/cli',
   main: 'src/main',
   preload: 'src/preload',
-  renderer: 'src/renderer',
+  renderer: 'src/renderer/src',
+  /** The GPU trainer page: the core's trainers in a browser renderer (a second renderer entry). */
+  gpu: 'src/renderer/gpu-trainer',
 }
 
 /**
@@ -77,6 +80,7 @@ const ALLOWED = {
   main: ['shared', 'core', 'jobs'],
   preload: ['shared'],
   renderer: ['shared'],
+  gpu: ['shared', 'util', 'models', 'training'],
 }
 
 /** The zones for import-x/no-restricted-paths: for each part, every part it may not import. */

@@ -32,7 +32,7 @@ import {
 } from '../../src/core/audit/scores'
 import { Generator } from '../../src/core/generation/generator'
 import { features } from '../../src/core/generation/features'
-import { loadAuditData } from '../../src/core/training/data'
+import { loadAuditData } from '../../src/core/training/data-load'
 import { dbFile } from '../../src/core/util/paths'
 import { rng } from '../../src/core/util/random'
 import type { AuditSummary } from '../../src/shared/audit'

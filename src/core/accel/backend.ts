@@ -13,6 +13,7 @@ import { registerWasmKernels } from './register'
 import { setSimdThreads } from './pool'
 import { relaxedSimdUnavailable, simdKernelsUnavailable, simdPath } from './simd-module'
 import { enableWasmThreadsForNode, wantedWasmThreads } from './node-threads'
+import { rendererOnlyNotes } from './gpu-choice'
 
 const nodeRequire = createRequire(import.meta.url)
 let current: Promise<BackendInfo> | null = null
@@ -33,6 +34,7 @@ async function choose(prefer: BackendName | 'auto'): Promise<BackendInfo> {
     const native = await tryNative(notes)
     if (native) return native
   } else notes.push(`tensorflow: not tried (backend ${prefer} was asked for)`)
+  notes.push(...rendererOnlyNotes())
   if (prefer === 'auto' || prefer === 'wasm') {
     const wasm = await tryWasm(notes)
     if (wasm) return wasm

@@ -5,6 +5,7 @@ import {
   UNSHARED_MEMORY_MODULE,
 } from './simd/kernels.wasm'
 import type { WasmBackendLike } from './heap'
+import { envVar } from '../util/runtime'
 
 /**
  * Synthfold's WebAssembly SIMD kernels (simd/*.wat), instantiated on the memory of tfjs's
@@ -130,8 +131,8 @@ interface Loaded {
 /** The builds loaded on each memory, by whether the relaxed one was allowed. */
 let instances = new WeakMap<WebAssembly.Memory, Map<boolean, Loaded>>()
 let failure: string | null = null
-let enabled = process.env.SYNTHFOLD_SIMD_KERNELS !== '0'
-let relaxedWanted = process.env.SYNTHFOLD_RELAXED_SIMD !== '0'
+let enabled = envVar('SYNTHFOLD_SIMD_KERNELS') !== '0'
+let relaxedWanted = envVar('SYNTHFOLD_RELAXED_SIMD') !== '0'
 let validate = (bytes: Uint8Array<ArrayBuffer>): boolean => WebAssembly.validate(bytes)
 
 /** Turns the kernels off (the plain JavaScript loops run instead): for tests and comparisons. */

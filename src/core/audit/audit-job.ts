@@ -3,7 +3,8 @@ import type { BackendInfo } from '../../shared/backend'
 import type { AuditJob, AuditRow, FromTrainer } from '../../shared/ml-protocol'
 import { features } from '../generation/features'
 import { Generator } from '../generation/generator'
-import { loadAuditData, type TrainingData } from '../training/data'
+import { type TrainingData } from '../training/data'
+import { loadAuditData } from '../training/data-load'
 import {
   anomalyScores,
   combineProbabilities,

@@ -9,7 +9,8 @@ import sharp from 'sharp'
 import BetterSqlite3 from 'better-sqlite3'
 import { Generator } from '../generation/generator'
 import { readPng } from '../generation/generate'
-import { loadTrainingData, type TrainingData } from '../training/data'
+import { type TrainingData } from '../training/data'
+import { loadTrainingData } from '../training/data-load'
 import type {
   StudioEndpoint,
   StudioJob,

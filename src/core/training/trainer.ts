@@ -4,6 +4,7 @@ import type { EpochMetrics } from '../../shared/runs'
 import type { TrainSettings } from '../../shared/train-settings'
 import { batchArrays, epochOrder, splitIndices, type TrainingData } from './data'
 import { rng } from '../util/random'
+import { envVar, yieldToEvents } from '../util/runtime'
 import { FusedAdam } from '../accel/ops'
 import { cvaeLoss, reconstructionLoss } from '../models/cvae/loss'
 import { imqMmd, waeLoss } from '../models/wae/loss'
@@ -41,7 +42,7 @@ export class DivergedError extends Error {
  * epoch E report a non-finite loss, exactly as a diverging model would.
  */
 export function injectedDivergence(epoch: number, batch: number): boolean {
-  const m = /^diverge@(\d+):(\d+)$/.exec(process.env.SYNTHFOLD_FAULT ?? '')
+  const m = /^diverge@(\d+):(\d+)$/.exec(envVar('SYNTHFOLD_FAULT') ?? '')
   return m !== null && Number(m[1]) === epoch && Number(m[2]) === batch
 }
 
@@ -168,7 +169,7 @@ export class Trainer {
     let sum = { loss: 0, reconstruction: 0, kl: 0 }
     for (let b = 0; b < batches; b++) {
       // Let queued messages (a cancel) in: synchronous backends never yield on their own.
-      await new Promise((resolve) => setImmediate(resolve))
+      await yieldToEvents()
       if (shouldStop()) return null
       if (b > 0) await atBatch?.()
       const idx = order.slice(b * s.batchSize, (b + 1) * s.batchSize)

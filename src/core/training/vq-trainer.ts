@@ -3,6 +3,7 @@ import type { EpochMetrics } from '../../shared/runs'
 import { vqSettings, type TrainSettings } from '../../shared/train-settings'
 import { batchArrays, epochOrder, splitIndices, type TrainingData } from './data'
 import { rng } from '../util/random'
+import { yieldToEvents } from '../util/runtime'
 import { FusedAdam } from '../accel/ops'
 import { globalNormScale } from './clipping'
 import { learningRateAt } from './schedules'
@@ -145,7 +146,7 @@ export class VqTrainer {
     const sum = { loss: 0, reconstruction: 0, commitment: 0 }
     let restarted = 0
     for (let b = 0; b < batches; b++) {
-      await new Promise((resolve) => setImmediate(resolve))
+      await yieldToEvents()
       if (shouldStop()) return null
       if (b > 0) await atBatch?.()
       const idx = order.slice(b * s.batchSize, (b + 1) * s.batchSize)
@@ -338,7 +339,7 @@ export class VqTrainer {
     const started = performance.now()
     let sum = 0
     for (let b = 0; b < batches; b++) {
-      await new Promise((resolve) => setImmediate(resolve))
+      await yieldToEvents()
       if (shouldStop()) return null
       if (b > 0) await atBatch?.()
       const idx = order.slice(b * s.batchSize, (b + 1) * s.batchSize)
