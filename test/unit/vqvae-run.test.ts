@@ -8,7 +8,7 @@ import { readPng } from '../../src/core/generation/generate'
 import type { GenerationSummary } from '../../src/shared/generation'
 import type { RunSummary } from '../../src/shared/runs'
 import type { AuditSummary } from '../../src/shared/audit'
-import { loadAuditData } from '../../src/core/training/data'
+import { loadAuditData } from '../../src/core/training/data-load'
 import { importAndWait, ok } from './helpers/core'
 import { tmp } from './helpers/messy'
 

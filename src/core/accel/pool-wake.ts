@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
 import { heapF32, type WasmBackendLike } from './heap'
+import { envVar } from '../util/runtime'
 
 let poolPing: (() => void) | null = null
 /** SYNTHFOLD_POOL_WAKE=0 leaves XNNPACK's threads to sleep (for measurements, bench/HISTORY.md). */
-const wake = process.env.SYNTHFOLD_POOL_WAKE !== '0'
+const wake = envVar('SYNTHFOLD_POOL_WAKE') !== '0'
 
 /**
  * Keeps the threads of tfjs's XNNPACK pool from falling asleep: a tiny broadcast product, which
