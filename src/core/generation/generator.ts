@@ -287,14 +287,7 @@ export class Generator {
         const [mu, raw] = this.enc.apply([x, y]) as tf.Tensor2D[]
         const logvar = this.pointCodes ? tf.zerosLike(raw) : raw
         const logits = this.dec.apply([mu, y]) as tf.Tensor4D
-        const perPixel =
-          kind === 'bce'
-            ? tf.sub(
-                tf.add(tf.relu(logits), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))),
-                tf.mul(logits, x),
-              )
-            : tf.square(tf.sub(tf.sigmoid(logits), x))
-        const r = tf.sum(perPixel, [1, 2, 3])
+        const r = reconstructionPerImage(kind, logits, x)
         const d = tf.sum(
           tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar))),
           1,
@@ -502,14 +495,7 @@ export class VqGenerator extends Generator {
           codeDim,
         ])
         const logits = this.dec.apply([q, y]) as tf.Tensor4D
-        const perPixel =
-          kind === 'bce'
-            ? tf.sub(
-                tf.add(tf.relu(logits), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))),
-                tf.mul(logits, x),
-              )
-            : tf.square(tf.sub(tf.sigmoid(logits), x))
-        return [tf.sum(perPixel, [1, 2, 3]), this.prior.gridNll(idx, y)]
+        return [reconstructionPerImage(kind, logits, x), this.prior.gridNll(idx, y)]
       })
       reconstruction.set(rec.dataSync() as Float32Array, p0)
       kl.set(rate.dataSync() as Float32Array, p0)
@@ -565,6 +551,22 @@ export class VqGenerator extends Generator {
     this.codebook.dispose()
     this.prior.dispose()
   }
+}
+
+/**
+ * Each image's reconstruction error summed over its pixels: the cross-entropy on logits (stable
+ * form) for 'bce', squared error of the sigmoid otherwise. The audit's per-label scores use it.
+ */
+function reconstructionPerImage(
+  kind: CheckpointMeta['settings']['reconstruction'],
+  logits: tf.Tensor4D,
+  x: tf.Tensor4D,
+): tf.Tensor1D {
+  const perPixel =
+    kind === 'bce'
+      ? tf.sub(tf.add(tf.relu(logits), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))), tf.mul(logits, x))
+      : tf.square(tf.sub(tf.sigmoid(logits), x))
+  return tf.sum(perPixel, [1, 2, 3]) as tf.Tensor1D
 }
 
 /** uint8 images as one float block in [0, 1], image j at j * record. */
