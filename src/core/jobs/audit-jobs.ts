@@ -1,27 +1,18 @@
 import { AppError } from '../../shared/result'
 import type { AuditEvent, AuditSummary } from '../../shared/audit'
-import type { AuditJob, FromTrainer } from '../../shared/ml-protocol'
+import type { FromTrainer } from '../../shared/ml-protocol'
 import type { AuditsRepo } from '../db/audits-repo'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { RunsRepo } from '../db/runs-repo'
-import { startTrainerProcess, type TrainerProcess } from './ml-launcher'
+import { etaSeconds, JobSupervisor, type Ended } from './job-supervisor'
 import type { SpawnWorker } from './worker-process'
-
-interface Live {
-  proc: TrainerProcess
-  runId: number
-  cancelRequested: boolean
-  started: number
-  outcome: { status: 'completed' | 'cancelled'; method: string } | null
-  ended: Promise<void>
-}
 
 /**
  * The supervisor of audits: one ML process per audit, the only writer of their rows. The process
  * reads the database; the scores come back as messages.
  */
 export class AuditManager {
-  private readonly live = new Map<number, Live>()
+  private readonly jobs: JobSupervisor<{ method: string }>
 
   constructor(
     private readonly ctx: {
@@ -34,7 +25,23 @@ export class AuditManager {
       spawn?: SpawnWorker
     },
     private readonly emit: (e: AuditEvent) => void,
-  ) {}
+  ) {
+    const { audits } = ctx
+    this.jobs = new JobSupervisor(
+      {
+        noun: 'audit',
+        exists: (id) => !!audits.get(id),
+        markRunning: (id, pid) => audits.markRunning(id, pid),
+        emitStatus: (id) => this.emit({ type: 'status', audit: this.get(id) }),
+        onMessage: (id, live, m) => this.onMessage(id, live.key, live.started, m),
+        completed: (id, o, seconds) =>
+          audits.finish(id, 'completed', { method: o.method, seconds }),
+        cancelled: (id, seconds) => audits.finish(id, 'cancelled', { seconds }),
+        failed: (id, error, seconds) => audits.finish(id, 'failed', { seconds, error }),
+      },
+      ctx.spawn,
+    )
+  }
 
   get(id: number): AuditSummary {
     const a = this.ctx.audits.get(id)
@@ -82,7 +89,7 @@ export class AuditManager {
       datasetId: run.datasetId,
       checkpoint: { kind, epoch: ck.epoch },
     })
-    this.launch(id, run.id, {
+    this.jobs.launch(id, run.id, {
       mode: 'audit',
       auditId: id,
       dbPath: this.ctx.dbPath,
@@ -95,108 +102,44 @@ export class AuditManager {
   }
 
   cancel(id: number): boolean {
-    const l = this.live.get(id)
-    if (!l) {
-      this.get(id)
-      return false
-    }
-    l.cancelRequested = true
-    l.proc.cancel()
-    return true
+    if (this.jobs.cancel(id)) return true
+    this.get(id) // not_found for an id that names nothing
+    return false
   }
 
   /** Whether an audit of this run is running (the run must not be deleted meanwhile). */
   isAuditing(runId: number): boolean {
-    return [...this.live.values()].some((l) => !l.outcome && l.runId === runId)
+    return this.jobs.isBusy(runId)
   }
 
-  async shutdown(): Promise<void> {
-    await Promise.all(
-      [...this.live.entries()].map(([id, l]) => {
-        if (!l.outcome) this.cancel(id)
-        return l.ended
-      }),
-    )
+  shutdown(): Promise<void> {
+    return this.jobs.shutdown()
   }
 
-  private launch(id: number, runId: number, job: AuditJob): void {
-    let ended = (): void => undefined
-    const live: Live = {
-      proc: undefined as unknown as TrainerProcess,
-      runId,
-      cancelRequested: false,
-      started: Date.now(),
-      outcome: null,
-      ended: new Promise<void>((r) => (ended = r)),
-    }
-    let error: string | null = null
-    live.proc = startTrainerProcess(
-      job,
-      (m) => {
-        if (m.type === 'error') error = m.error.message
-        else if (!this.ctx.audits.get(id)) live.proc.cancel()
-        else this.onMessage(id, live, m)
-      },
-      (code, signal) => {
-        this.live.delete(id)
-        try {
-          this.finish(id, live, error, code, signal)
-          this.emit({ type: 'status', audit: this.get(id) })
-        } catch {
-          // the row is gone (its run was deleted) or the database takes no more writes
-        }
-        ended()
-      },
-      this.ctx.spawn,
-    )
-    this.live.set(id, live)
-    this.ctx.audits.markRunning(id, live.proc.proc.pid ?? 0)
-    this.emit({ type: 'status', audit: this.get(id) })
-  }
-
-  private finish(
+  private onMessage(
     id: number,
-    live: Live,
-    error: string | null,
-    code: number | null,
-    signal: string | null,
-  ): void {
-    const seconds = (Date.now() - live.started) / 1000
-    if (live.outcome?.status === 'completed')
-      this.ctx.audits.finish(id, 'completed', { method: live.outcome.method, seconds })
-    else if (live.outcome?.status === 'cancelled' || live.cancelRequested)
-      this.ctx.audits.finish(id, 'cancelled', { seconds })
-    else {
-      const tail = live.proc.stderrTail()
-      this.ctx.audits.finish(id, 'failed', {
-        seconds,
-        error:
-          error ??
-          `The audit process stopped unexpectedly (${signal ?? `exit code ${code}`}).${tail ? ` Last output: ${tail}` : ''}`,
-      })
-    }
-  }
-
-  private onMessage(id: number, live: Live, m: FromTrainer): void {
+    runId: number,
+    started: number,
+    m: FromTrainer,
+  ): Ended<{ method: string }> | undefined {
     if (m.type === 'audit-started') {
       this.ctx.audits.setStarted(id, m.classNames)
       this.emit({ type: 'status', audit: this.get(id) })
     } else if (m.type === 'audit-progress') {
       // scoring is most of the time; the neighbour pass is reported as its own phase
-      const elapsed = (Date.now() - live.started) / 1000
       this.emit({
         type: 'progress',
         progress: {
           auditId: id,
-          runId: live.runId,
+          runId,
           phase: m.phase,
           done: m.done,
           of: m.of,
-          etaSeconds:
-            m.phase === 'scoring' && m.done > 0 ? (elapsed / m.done) * (m.of - m.done) : null,
+          etaSeconds: m.phase === 'scoring' ? etaSeconds(started, m.done, m.of) : null,
         },
       })
     } else if (m.type === 'audit-rows') this.ctx.audits.addRows(id, m.rows)
-    else if (m.type === 'audit-done') live.outcome = { status: m.outcome, method: m.method }
+    else if (m.type === 'audit-done') return { status: m.outcome, method: m.method }
+    return undefined
   }
 }

@@ -13,24 +13,15 @@ import type { EvaluationsRepo } from '../db/evaluations-repo'
 import type { GenerationsRepo } from '../db/generations-repo'
 import type { RunsRepo } from '../db/runs-repo'
 import type { SamplesRepo } from '../db/samples-repo'
-import { startTrainerProcess, type TrainerProcess } from './ml-launcher'
+import { etaSeconds, JobSupervisor, type Ended } from './job-supervisor'
 import type { SpawnWorker } from './worker-process'
-
-interface Live {
-  proc: TrainerProcess
-  generationId: number
-  cancelRequested: boolean
-  started: number
-  outcome: { status: 'completed' | 'cancelled'; error: null } | null
-  ended: Promise<void>
-}
 
 /**
  * The supervisor of downstream checks: one ML process per evaluation, the only writer of their
  * rows. The process reads the database; results come back as messages.
  */
 export class EvaluationManager {
-  private readonly live = new Map<number, Live>()
+  private readonly jobs: JobSupervisor<object>
 
   constructor(
     private readonly ctx: {
@@ -45,7 +36,29 @@ export class EvaluationManager {
       spawn?: SpawnWorker
     },
     private readonly emit: (e: EvaluationEvent) => void,
-  ) {}
+  ) {
+    const { evaluations } = ctx
+    this.jobs = new JobSupervisor(
+      {
+        noun: 'evaluation',
+        exists: (id) => !!evaluations.get(id),
+        markRunning: (id, pid) => evaluations.markRunning(id, pid),
+        emitStatus: (id) => this.emit({ type: 'status', evaluation: this.get(id) }),
+        onMessage: (id, live, m) => this.onMessage(id, live.started, m),
+        completed: (id, _o, seconds) => {
+          const arms = this.get(id).arms
+          evaluations.finish(id, 'completed', {
+            best: arms.length ? bestArm(arms).name : null,
+            verdict: verdict(arms),
+            seconds,
+          })
+        },
+        cancelled: (id, seconds) => evaluations.finish(id, 'cancelled', { seconds }),
+        failed: (id, error, seconds) => evaluations.finish(id, 'failed', { seconds, error }),
+      },
+      ctx.spawn,
+    )
+  }
 
   get(id: number): EvaluationSummary {
     const e = this.ctx.evaluations.get(id)
@@ -109,101 +122,26 @@ export class EvaluationManager {
       epochs: a.epochs ?? null,
       backend: 'auto',
     }
-    this.launch(id, job)
+    this.jobs.launch(id, g.id, job)
     return this.get(id)
   }
 
   cancel(id: number): boolean {
-    const l = this.live.get(id)
-    if (!l) {
-      this.get(id) // not_found for an id that names nothing
-      return false
-    }
-    l.cancelRequested = true
-    l.proc.cancel()
-    return true
+    if (this.jobs.cancel(id)) return true
+    this.get(id) // not_found for an id that names nothing
+    return false
   }
 
   /** Whether a check of this generation is running (its generation must not be deleted). */
   isEvaluating(generationId: number): boolean {
-    return [...this.live.values()].some((l) => !l.outcome && l.generationId === generationId)
+    return this.jobs.isBusy(generationId)
   }
 
-  async shutdown(): Promise<void> {
-    await Promise.all(
-      [...this.live.entries()].map(([id, l]) => {
-        if (!l.outcome) this.cancel(id)
-        return l.ended
-      }),
-    )
+  shutdown(): Promise<void> {
+    return this.jobs.shutdown()
   }
 
-  private launch(id: number, job: EvaluateJob): void {
-    let ended = (): void => undefined
-    const live: Live = {
-      proc: undefined as unknown as TrainerProcess,
-      generationId: this.ctx.evaluations.get(id)!.generationId,
-      cancelRequested: false,
-      started: Date.now(),
-      outcome: null,
-      ended: new Promise<void>((r) => (ended = r)),
-    }
-    let error: string | null = null
-    live.proc = startTrainerProcess(
-      job,
-      (m) => {
-        if (m.type === 'error') error = m.error.message
-        else if (!this.ctx.evaluations.get(id)) {
-          // its row is gone (the generation or dataset was deleted): stop the work
-          live.proc.cancel()
-        } else this.onMessage(id, live, m)
-      },
-      (code, signal) => {
-        this.live.delete(id)
-        try {
-          this.finish(id, live, error, code, signal)
-          this.emit({ type: 'status', evaluation: this.get(id) })
-        } catch {
-          // the row is gone (its generation was deleted) or the database takes no more writes
-        }
-        ended()
-      },
-      this.ctx.spawn,
-    )
-    this.live.set(id, live)
-    this.ctx.evaluations.markRunning(id, live.proc.proc.pid ?? 0)
-    this.emit({ type: 'status', evaluation: this.get(id) })
-  }
-
-  private finish(
-    id: number,
-    live: Live,
-    error: string | null,
-    code: number | null,
-    signal: string | null,
-  ): void {
-    const seconds = (Date.now() - live.started) / 1000
-    if (live.outcome?.status === 'completed') {
-      const arms = this.get(id).arms
-      this.ctx.evaluations.finish(id, 'completed', {
-        best: arms.length ? bestArm(arms).name : null,
-        verdict: verdict(arms),
-        seconds,
-      })
-    } else if (live.outcome?.status === 'cancelled' || live.cancelRequested) {
-      this.ctx.evaluations.finish(id, 'cancelled', { seconds })
-    } else {
-      const tail = live.proc.stderrTail()
-      this.ctx.evaluations.finish(id, 'failed', {
-        seconds,
-        error:
-          error ??
-          `The evaluation process stopped unexpectedly (${signal ?? `exit code ${code}`}).${tail ? ` Last output: ${tail}` : ''}`,
-      })
-    }
-  }
-
-  private onMessage(id: number, live: Live, m: FromTrainer): void {
+  private onMessage(id: number, started: number, m: FromTrainer): Ended<object> | undefined {
     if (m.type === 'eval-started') {
       this.ctx.evaluations.setStarted(id, m.heldOut, m.syntheticImages)
       this.emit({ type: 'status', evaluation: this.get(id) })
@@ -212,7 +150,6 @@ export class EvaluationManager {
         this.ctx.evaluations.setArms(id, m.arms)
         this.emit({ type: 'status', evaluation: this.get(id) })
       }
-      const elapsed = (Date.now() - live.started) / 1000
       this.emit({
         type: 'progress',
         progress: {
@@ -220,12 +157,13 @@ export class EvaluationManager {
           done: m.done,
           of: m.of,
           arm: m.arm,
-          etaSeconds: m.done > 0 ? (elapsed / m.done) * (m.of - m.done) : null,
+          etaSeconds: etaSeconds(started, m.done, m.of),
         },
       })
     } else if (m.type === 'eval-done') {
       this.ctx.evaluations.setArms(id, m.arms)
-      live.outcome = { status: m.outcome, error: null }
+      return { status: m.outcome }
     }
+    return undefined
   }
 }
