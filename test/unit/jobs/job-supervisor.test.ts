@@ -99,7 +99,8 @@ describe('JobSupervisor', () => {
     sup.launch(2, 20, job)
     procs[1].say({
       type: 'error',
-      error: { code: 'internal', message: 'disk full' },
+      error: { name: 'Error', message: 'disk full' },
+      diverged: false,
     } as FromTrainer)
     procs[1].exit(1)
     expect(log.filter((l) => l.startsWith('failed'))).toEqual([
