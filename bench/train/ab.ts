@@ -5,9 +5,11 @@
 // Prints each arm's median step time over its blocks and the ratio. AB picks the comparison:
 //   AB=relaxed  the relaxed-SIMD build of the kernels against the plain one (default)
 //   AB=spin     pool workers spinning SPIN checks (default 20000) before they sleep, against 0
+//   AB=matmul   matrix products on Synthfold's pool (matmul-job.ts) against XNNPACK
 // LOAD=1 runs bench/train/burn.mjs (one busy thread) beside it for the whole run.
 // Usage: node --import tsx bench/train/ab.ts
 import { spawn } from 'node:child_process'
+import { setPoolMatMulEnabled } from '../../src/core/accel/matmul'
 import { setPoolSpin } from '../../src/core/accel/pool'
 import { setRelaxedSimdEnabled } from '../../src/core/accel/simd-module'
 import { benchModel, WARMUP } from './setup'
@@ -22,10 +24,15 @@ const arms =
         { name: `spin ${spinChecks}`, apply: () => setPoolSpin(spinChecks) },
         { name: 'spin 0', apply: () => setPoolSpin(0) },
       ]
-    : [
-        { name: 'relaxed', apply: () => setRelaxedSimdEnabled(true) },
-        { name: 'plain', apply: () => setRelaxedSimdEnabled(false) },
-      ]
+    : which === 'matmul'
+      ? [
+          { name: 'pool gemm', apply: () => setPoolMatMulEnabled(true) },
+          { name: 'xnnpack', apply: () => setPoolMatMulEnabled(false) },
+        ]
+      : [
+          { name: 'relaxed', apply: () => setRelaxedSimdEnabled(true) },
+          { name: 'plain', apply: () => setRelaxedSimdEnabled(false) },
+        ]
 const burner =
   process.env.LOAD === '1'
     ? spawn(process.execPath, ['bench/train/burn.mjs', String(process.pid)], { stdio: 'ignore' })

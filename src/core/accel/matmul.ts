@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { DataId, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core'
-import { output, view, type KernelArgs } from './heap'
+import { output, view, type KernelArgs, type WasmBackendLike } from './heap'
+import { matrixProduct, pooledMatrixProduct } from './matmul-job'
+import { envVar } from '../util/runtime'
 
 /**
  * BatchMatMul for the wasm backend. tfjs 4.22 runs a product on XNNPACK only without transposed
@@ -22,6 +24,35 @@ const PACK = 2.2
 const TRANSPOSE = 0.3
 /** Fixed cost of an extra kernel call, in the same units (about 30 µs). */
 const CALL = 100_000
+/**
+ * Products of at least this many multiply-adds (M K N) of fresh operands run on Synthfold's pool
+ * (matmul-job.ts) instead of XNNPACK, which packs B first on one thread. SYNTHFOLD_POOL_MATMUL=0
+ * keeps every product on XNNPACK (for measurements, bench/README.md).
+ */
+const POOL_MIN_WORK = 1 << 16
+let poolProducts = envVar('SYNTHFOLD_POOL_MATMUL') !== '0'
+/** Turns the pool's products on or off (tests, bench/train/ab.ts). */
+export function setPoolMatMulEnabled(on: boolean): void {
+  poolProducts = on
+}
+
+/**
+ * Which transposes a product on the pool needs: `gemm` takes op(A) by strides but B only as
+ * K x N rows. For a transposed B, either B is transposed (N K elements), or C^T = B op(A)^T is
+ * computed, B's rows being op(A)-like, with op(A)^T as K x M rows (a transpose of A unless A is
+ * stored transposed) and C^T transposed back (M N): whichever moves fewer elements.
+ */
+export function planPoolProduct(
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
+): { swapped: boolean } {
+  if (!transposeB) return { swapped: false }
+  return { swapped: (transposeA ? 0 : m * k) + m * n < n * k }
+}
+
 /** Products with this tensor as untransposed B so far: tells reused weights from fresh ones. */
 const usesAsB = new WeakMap<DataId, number>()
 
@@ -75,6 +106,15 @@ export function makeBatchMatMul(original: KernelFunc) {
     const key = typeof b.dataId === 'object' ? b.dataId : null
     const uses = (key && usesAsB.get(key)) ?? 0
     if (key && !transposeB) usesAsB.set(key, uses + 1)
+    if (
+      single &&
+      b.dtype === 'float32' &&
+      poolProducts &&
+      uses < 2 &&
+      m * k * n >= POOL_MIN_WORK &&
+      pooledMatrixProduct(args.backend as WasmBackendLike)
+    )
+      return pooledProduct(args.backend as WasmBackendLike, a, b, m, k, n, transposeA, transposeB)
     const plan = single
       ? planMatMul(m, k, n, transposeA, transposeB, uses >= 2)
       : { swapped: false }
@@ -104,4 +144,42 @@ export function makeBatchMatMul(original: KernelFunc) {
       }),
     )
   }
+}
+
+/** op(A) op(B) on the pool (matmul-job.ts), with the transposes `planPoolProduct` picks. */
+function pooledProduct(
+  backend: WasmBackendLike,
+  a: TensorInfo,
+  b: TensorInfo,
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
+): TensorInfo {
+  const lead = a.shape.slice(0, -2)
+  if (!transposeB) {
+    const out = backend.makeOutput([...lead, m, n], 'float32')
+    matrixProduct(backend, a, transposeA, b, out, m, k, n)
+    return out
+  }
+  return output(
+    tf.tidy(() => {
+      if (!planPoolProduct(m, k, n, transposeA, transposeB).swapped) {
+        const B = swapLast(view(b))
+        const out = tf
+          .engine()
+          .makeTensorFromTensorInfo(backend.makeOutput([...lead, m, n], 'float32'))
+        matrixProduct(backend, a, transposeA, B, out, m, k, n)
+        return out
+      }
+      // C^T (n x m) = B op(A)^T: B (n x k rows) as the strided operand, op(A)^T as k x m rows.
+      const At = transposeA ? view(a) : swapLast(view(a))
+      const ct = tf
+        .engine()
+        .makeTensorFromTensorInfo(backend.makeOutput([...lead, n, m], 'float32'))
+      matrixProduct(backend, b, false, At, ct, n, k, m)
+      return swapLast(ct)
+    }),
+  )
 }

@@ -6,7 +6,8 @@
   ;; published complete; a thread that read anything of a finished job claims nothing of the next,
   ;; and which thread did which slot never changes the result. Control block (i32
   ;; words at ctl): 0 job << 16 | next slot, 1 slots done, 2 used by JavaScript, 4 the job's
-  ;; slots, 5 its kind (1 filter gradient, 2 convolution, 3 transposed convolution), then its
+  ;; slots, 5 its kind (1 filter gradient, 2 convolution, 3 transposed convolution, 4 matrix
+  ;; product), then its
   ;; parameters (below). Returns the
   ;; slots this call did.
   (func (export "work") (param $ctl i32) (param $thread i32) (result i32)
@@ -23,7 +24,9 @@
         (then (call $filter_grad_slot (local.get $ctl) (local.get $thread) (local.get $slot)))
         (else (if (i32.eq (i32.load offset=20 (local.get $ctl)) (i32.const 2))
           (then (call $conv_slot (local.get $ctl) (local.get $thread) (local.get $slot)))
-          (else (call $tconv_slot (local.get $ctl) (local.get $thread) (local.get $slot))))))
+          (else (if (i32.eq (i32.load offset=20 (local.get $ctl)) (i32.const 3))
+            (then (call $tconv_slot (local.get $ctl) (local.get $thread) (local.get $slot)))
+            (else (call $gemm_slot (local.get $ctl) (local.get $slot))))))))
       (drop (i32.atomic.rmw.add offset=4 (local.get $ctl) (i32.const 1)))
       (drop (memory.atomic.notify offset=4 (local.get $ctl) (i32.const 1)))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
@@ -147,3 +150,28 @@
         (f32.load (i32.add (local.get $src) (local.get $i)))))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br $next))))
+
+  ;; One slot of a matrix product split into blocks of c: c = op(a) b (or c += if accumulate),
+  ;; as `gemm` takes it, the block rows i0 .. i0 + rowBlock and columns j0 .. j0 + colBlock of
+  ;; c. Every element of c is the same sum in the same order whichever block holds it, and the
+  ;; blocks depend on the shape only, so the result does not depend on the threads.
+  ;; Parameters: a, ars, acs, b, ldb, c, ldc (pointers and strides in bytes), M, N, K,
+  ;; accumulate, rowBlock, colBlock, column blocks. Slot s is row block s / column blocks,
+  ;; column block s mod column blocks.
+  (func $gemm_slot (param $ctl i32) (param $slot i32)
+    (local $i0 i32) (local $j0 i32) (local $rows i32) (local $cols i32)
+    (local.set $i0 (i32.mul (i32.div_u (local.get $slot) (i32.load offset=76 (local.get $ctl))) (i32.load offset=68 (local.get $ctl))))
+    (local.set $j0 (i32.mul (i32.rem_u (local.get $slot) (i32.load offset=76 (local.get $ctl))) (i32.load offset=72 (local.get $ctl))))
+    (local.set $rows (i32.sub (i32.load offset=52 (local.get $ctl)) (local.get $i0)))
+    (if (i32.gt_u (local.get $rows) (i32.load offset=68 (local.get $ctl))) (then (local.set $rows (i32.load offset=68 (local.get $ctl)))))
+    (local.set $cols (i32.sub (i32.load offset=56 (local.get $ctl)) (local.get $j0)))
+    (if (i32.gt_u (local.get $cols) (i32.load offset=72 (local.get $ctl))) (then (local.set $cols (i32.load offset=72 (local.get $ctl)))))
+    (call $gemm
+      (i32.add (i32.load offset=24 (local.get $ctl)) (i32.mul (local.get $i0) (i32.load offset=28 (local.get $ctl))))
+      (i32.load offset=28 (local.get $ctl)) (i32.load offset=32 (local.get $ctl))
+      (i32.add (i32.load offset=36 (local.get $ctl)) (i32.shl (local.get $j0) (i32.const 2)))
+      (i32.load offset=40 (local.get $ctl))
+      (i32.add (i32.load offset=44 (local.get $ctl)) (i32.add (i32.mul (local.get $i0) (i32.load offset=48 (local.get $ctl)))
+        (i32.shl (local.get $j0) (i32.const 2))))
+      (i32.load offset=48 (local.get $ctl))
+      (local.get $rows) (local.get $cols) (i32.load offset=60 (local.get $ctl)) (i32.load offset=64 (local.get $ctl))))
