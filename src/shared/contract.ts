@@ -23,6 +23,8 @@ import type {
   StudioEvent,
   StudioImage,
   StudioMap,
+  CodeGridResult,
+  ResampleResult,
 } from './studio'
 import type { AuditEvent, AuditImage, AuditSummary, OverrideItem } from './audit'
 import type { MethodName } from './names'
@@ -118,6 +120,11 @@ const endpoint = z.union([
   z.strictObject({ imageId: id }),
   z.strictObject({ path: z.string().trim().min(1).max(4096) }),
   z.strictObject({ class: classRef }),
+])
+/** A region resampling's start: a real image, or the prior's sample of a class for a seed. */
+const codeSource = z.union([
+  z.strictObject({ imageId: id }),
+  z.strictObject({ class: classRef, seed: z.number().int().min(0).max(2 ** 31 - 1) }),
 ])
 const latentCode = z.array(z.number().finite()).min(1).max(1024)
 
@@ -329,6 +336,27 @@ const schemas = {
     values: z.array(z.number().finite().min(-10).max(10)).min(1).max(15),
     checkpoint: checkpointKind,
   }),
+  'studio.codes': z.strictObject({
+    runId: id,
+    source: codeSource,
+    checkpoint: checkpointKind,
+  }),
+  'studio.resample': z.strictObject({
+    runId: id,
+    source: codeSource,
+    /** The rectangle of the code grid to resample, in cells. */
+    region: z.strictObject({
+      row: z.number().int().min(0),
+      col: z.number().int().min(0),
+      rows: z.number().int().min(1),
+      cols: z.number().int().min(1),
+    }),
+    temperature: z.number().finite().min(0).max(3).default(1),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    /** Variants, seeds seed, seed + 1, ... */
+    count: z.number().int().min(1).max(16).default(6),
+    checkpoint: checkpointKind,
+  }),
   'audits.start': z.strictObject({ runId: id }),
   'audits.latest': z.strictObject({ runId: id }),
   'audits.get': z.strictObject({ auditId: id }),
@@ -447,6 +475,8 @@ export interface MethodResults {
   }
   'studio.decode': { images: StudioImage[] }
   'studio.traverse': { rows: StudioImage[][] }
+  'studio.codes': CodeGridResult
+  'studio.resample': ResampleResult
   'audits.start': AuditSummary
   /** The run's newest audit, and its newest completed one (the one whose scores are read). */
   'audits.latest': { latest: AuditSummary | null; completed: AuditSummary | null }

@@ -19,6 +19,9 @@ import type {
   MapFeatures,
   MapMethod,
   StudioImage,
+  CodeRegion,
+  CodeGridResult,
+  ResampleResult,
 } from './studio'
 
 /** One generated sample as the generation process reports it (main stores it). */
@@ -139,6 +142,9 @@ export interface StudioJob {
 /** An end of an interpolation: a real image (through its latent mean) or a class (its prior mean). */
 export type StudioEndpoint = { imageId: number } | { classIndex: number }
 
+/** What a region resampling starts from: a real image's code grid, or a prior sample (class, seed). */
+export type CodeSource = { imageId: number } | { classIndex: number; seed: number }
+
 export type StudioRequest =
   | {
       kind: 'map'
@@ -158,6 +164,14 @@ export type StudioRequest =
     }
   | { kind: 'dimensions'; classIndex: number; by: DimensionRanking; count: number }
   | { kind: 'decode'; classIndex: number; latents: number[][] }
+  | { kind: 'codes'; source: CodeSource }
+  | {
+      kind: 'resample'
+      source: CodeSource
+      region: CodeRegion
+      temperature: number
+      seeds: number[]
+    }
   | {
       kind: 'traverse'
       classIndex: number
@@ -175,6 +189,8 @@ export interface StudioReplies {
   dimensions: { dims: LatentDimension[]; base: number[]; images: number }
   decode: { images: StudioImage[] }
   traverse: { rows: StudioImage[][] }
+  codes: CodeGridResult
+  resample: ResampleResult
 }
 
 export type ToTrainer =

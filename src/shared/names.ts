@@ -53,6 +53,8 @@ export const methodNames = [
   'studio.dimensions',
   'studio.decode',
   'studio.traverse',
+  'studio.codes',
+  'studio.resample',
   'audits.start',
   'audits.latest',
   'audits.get',

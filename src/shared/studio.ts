@@ -9,16 +9,51 @@ export type MapFeatures = 'latent' | 'classifier'
 export type InterpolationPath = 'linear' | 'spherical'
 export type DimensionRanking = 'kl' | 'variance'
 
-/** Model families whose latent space is continuous (the studio's interpolation and sliders need one). */
+/** Model families whose latent space is continuous (the studio's sliders need one). */
 export const CONTINUOUS_FAMILIES = ['cvae', 'wae'] as const
 
-/** Why the studio refuses a family, or null when it can serve it. */
-export function latentToolsRefusal(family: string): string | null {
-  if ((CONTINUOUS_FAMILIES as readonly string[]).includes(family)) return null
-  return (
-    `A ${family} run has no continuous latent space: the studio's map, interpolation and ` +
-    'sliders work on continuous latents (cvae, wae) only.'
-  )
+/** The studio's tools: the map and interpolation serve every family, sliders continuous ones, region resampling discrete ones. */
+export type StudioTool = 'map' | 'interpolate' | 'sliders' | 'resample'
+
+/** Why the studio refuses a tool for a family, or null when it can serve it. */
+export function latentToolsRefusal(family: string, tool: StudioTool = 'sliders'): string | null {
+  const continuous = (CONTINUOUS_FAMILIES as readonly string[]).includes(family)
+  if (tool === 'map' || tool === 'interpolate') return null
+  if (tool === 'sliders' && !continuous)
+    return (
+      `A ${family} run has no continuous latent space: latent sliders and traversals work on ` +
+      'continuous latents (cvae, wae) only; resample a region of its code grid instead.'
+    )
+  if (tool === 'resample' && family !== 'vqvae')
+    return `A ${family} run has no code grid: resampling a region works on VQ-VAE runs; use the latent sliders instead.`
+  return null
+}
+
+/** A rectangle of a code grid, in cells: top-left row and column, and its size. */
+export interface CodeRegion {
+  row: number
+  col: number
+  rows: number
+  cols: number
+}
+
+/** A code grid and its decode: the image a region resampling starts from. */
+export interface CodeGridResult {
+  grid: number
+  codebookSize: number
+  classIndex: number
+  /** grid * grid code indices, raster order. */
+  codes: number[]
+  image: StudioImage
+}
+
+/** Variants of a code grid with one region resampled by the prior. */
+export interface ResampleResult extends CodeGridResult {
+  region: CodeRegion
+  temperature: number
+  seeds: number[]
+  grids: number[][]
+  images: StudioImage[]
 }
 
 /** A decoded image as raw pixels (row-major, `channels` a pixel), base64, for a canvas to draw. */

@@ -413,7 +413,37 @@ export class VqGenerator extends Generator {
 
   /** Decodes code grids (latents) with given class indices. */
   override decode(latents: Float32Array[], classes: number[], batch = 256): Uint8Array[] {
-    const { grid, codeDim, classes: k } = this.vq
+    return this.decodeGrids(
+      latents,
+      (from, to) => oneHot(classes.slice(from, to), this.vq.classes),
+      batch,
+    )
+  }
+
+  /**
+   * Decodes code grids under soft labels (one vector of class weights per grid): a VQ
+   * interpolation across two classes moves the label as a continuous model's does.
+   */
+  override decodeMixed(latents: Float32Array[], labels: Float32Array[], batch = 256): Uint8Array[] {
+    const k = this.vq.classes
+    return this.decodeGrids(
+      latents,
+      (from, to) => {
+        const ys = labels.slice(from, to)
+        const flat = new Float32Array(ys.length * k)
+        ys.forEach((y, j) => flat.set(y, j * k))
+        return tf.tensor2d(flat, [ys.length, k])
+      },
+      batch,
+    )
+  }
+
+  private decodeGrids(
+    latents: Float32Array[],
+    label: (from: number, to: number) => tf.Tensor2D,
+    batch: number,
+  ): Uint8Array[] {
+    const { grid, codeDim } = this.vq
     const cells = grid * grid
     const out: Uint8Array[] = []
     for (let i = 0; i < latents.length; i += batch) {
@@ -431,7 +461,7 @@ export class VqGenerator extends Generator {
           grid,
           codeDim,
         ])
-        const y = oneHot(classes.slice(i, i + batch), k)
+        const y = label(i, i + grids.length)
         const logits = this.dec.apply([codes, y]) as tf.Tensor4D
         return tf.cast(tf.round(tf.mul(tf.sigmoid(logits), 255)), 'int32')
       })
@@ -442,6 +472,88 @@ export class VqGenerator extends Generator {
         out.push(Uint8Array.from(data.subarray(j * per, (j + 1) * per)))
     }
     return out
+  }
+
+  /** The code grid's side and the codebook's size, for the studio's region picker. */
+  get codeGrid(): { grid: number; codebookSize: number; codeDim: number } {
+    const { grid, codebookSize, codeDim } = this.vq
+    return { grid, codebookSize, codeDim }
+  }
+
+  /**
+   * The encoder's continuous output before quantisation, flattened (grid * grid * codeDim, cell
+   * by cell in raster order): what a VQ interpolation walks through, quantising every step.
+   */
+  encodeContinuous(images: Uint8Array[], batch = 256): Float32Array[] {
+    const { size, channels, grid, codeDim } = this.vq
+    const per = grid * grid * codeDim
+    const out: Float32Array[] = []
+    for (let i = 0; i < images.length; i += batch) {
+      const imgs = images.slice(i, i + batch)
+      const flat = toUnitFloats(imgs, size * size * channels)
+      const z = tf.tidy(
+        () => this.enc.apply(tf.tensor4d(flat, [imgs.length, size, size, channels])) as tf.Tensor,
+      )
+      const data = z.dataSync() as Float32Array
+      z.dispose()
+      for (let j = 0; j < imgs.length; j++) out.push(data.slice(j * per, (j + 1) * per))
+    }
+    return out
+  }
+
+  /** Continuous encoder outputs (as encodeContinuous gives them) to code grids: the nearest codes. */
+  quantise(zs: Float32Array[]): Float32Array[] {
+    const { grid, codeDim } = this.vq
+    const cells = grid * grid
+    if (!zs.length) return []
+    const flat = new Float32Array(zs.length * cells * codeDim)
+    zs.forEach((z, j) => {
+      if (z.length !== cells * codeDim)
+        throw new Error(`An encoder output of this model has ${cells * codeDim} numbers, not ${z.length}.`)
+      flat.set(z, j * cells * codeDim)
+    })
+    const codes = tf.tidy(() =>
+      nearestCodes(tf.tensor2d(flat, [zs.length * cells, codeDim]), this.codebook).dataSync(),
+    )
+    return zs.map((_, j) => Float32Array.from(codes.subarray(j * cells, (j + 1) * cells)))
+  }
+
+  /**
+   * Code grids as their codebook vectors, flattened (grid * grid * codeDim): the quantised
+   * encoder output, which the studio's map projects (two grids that differ in codes whose
+   * vectors are close are close, as indices never are).
+   */
+  embedCodes(grids: Float32Array[]): Float32Array[] {
+    const { grid, codeDim } = this.vq
+    const cells = grid * grid
+    if (!grids.length) return []
+    const flat = new Int32Array(grids.length * cells)
+    grids.forEach((g, j) => flat.set(g, j * cells))
+    const v = tf.tidy(() => tf.gather(this.codebook, tf.tensor1d(flat, 'int32')).dataSync())
+    const per = cells * codeDim
+    return grids.map((_, j) => Float32Array.from(v.subarray(j * per, (j + 1) * per)))
+  }
+
+  /**
+   * Resamples a rectangular region of a code grid with the prior, one variant per seed (see
+   * PixelCnnPrior.resampleRegion); `temperature` divides the prior's logits as it is (1 draws as
+   * the prior learned, 0 takes the most likely code).
+   */
+  resampleRegion(
+    codes: ArrayLike<number>,
+    classIndex: number,
+    region: { row: number; col: number; rows: number; cols: number },
+    seeds: number[],
+    temperature: number,
+  ): Float32Array[] {
+    return this.prior
+      .resampleRegion(codes, classIndex, region, seeds, temperature)
+      .map((g) => Float32Array.from(g))
+  }
+
+  /** The prior's most likely grid of a class (argmax code by code): a class's typical grid. */
+  typicalGrid(classIndex: number): Float32Array {
+    return Float32Array.from(this.prior.sample(classIndex, [1], 0)[0])
   }
 
   /**

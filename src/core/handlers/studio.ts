@@ -1,5 +1,6 @@
 import type { MethodName, MethodResults, ParsedArgs } from '../../shared/contract'
 import { AppError } from '../../shared/result'
+import type { CodeSource } from '../../shared/ml-protocol'
 import type { StudioManager } from '../jobs/studio-jobs'
 import { absoluteFolder, isEmptyFolder } from '../util/out-folder'
 
@@ -16,7 +17,7 @@ export function studioHandlers(studio: StudioManager): StudioHandlers {
   }
   const latentDim = (runId: number, zs: number[][], kind: 'best' | 'last') => {
     const d = studio.run(runId).settings.latentDim
-    studio.checkpoint(runId, kind)
+    studio.checkpoint(runId, kind, 'sliders')
     for (const z of zs)
       if (z.length !== d)
         throw new AppError(
@@ -24,6 +25,11 @@ export function studioHandlers(studio: StudioManager): StudioHandlers {
           `A latent code of run ${runId} has ${d} numbers, not ${z.length}.`,
         )
   }
+  const codeSource = (
+    runId: number,
+    src: { imageId: number } | { class: string | number; seed: number },
+  ): CodeSource =>
+    'imageId' in src ? src : { classIndex: classIndex(runId, src.class), seed: src.seed }
   return {
     'studio.map': (a) => studio.map(a),
     'studio.cancel': ({ jobId }) => ({ cancelled: studio.cancel(jobId) }),
@@ -49,6 +55,19 @@ export function studioHandlers(studio: StudioManager): StudioHandlers {
         outDir,
       })
     },
+    'studio.codes': (a) =>
+      studio.request(a.runId, a.checkpoint, {
+        kind: 'codes',
+        source: codeSource(a.runId, a.source),
+      }),
+    'studio.resample': (a) =>
+      studio.request(a.runId, a.checkpoint, {
+        kind: 'resample',
+        source: codeSource(a.runId, a.source),
+        region: a.region,
+        temperature: a.temperature,
+        seeds: Array.from({ length: a.count }, (_, i) => a.seed + i),
+      }),
     'studio.dimensions': async (a) => {
       const c = classIndex(a.runId, a.class)
       const r = await studio.request(a.runId, a.checkpoint, {

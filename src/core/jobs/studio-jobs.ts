@@ -12,6 +12,7 @@ import {
   type MapMethod,
   type StudioEvent,
   type StudioMap,
+  type StudioTool,
 } from '../../shared/studio'
 import type { RunSummary } from '../../shared/runs'
 import type { RunsRepo } from '../db/runs-repo'
@@ -79,8 +80,8 @@ export class StudioManager {
     return run
   }
 
-  /** The checkpoint the studio reads (the wanted kind, else the other), refusing discrete families. */
-  checkpoint(runId: number, kind: 'best' | 'last') {
+  /** The checkpoint the studio reads (the wanted kind, else the other), refusing a tool its family has no use for. */
+  checkpoint(runId: number, kind: 'best' | 'last', tool: StudioTool = 'map') {
     const found = this.ctx.runs.checkpoint(runId, kind)
     const ck = found
       ? { ...found, kind }
@@ -96,7 +97,7 @@ export class StudioManager {
     } catch {
       throw new AppError('not_found', `The checkpoint of run ${runId} is missing from disk.`)
     }
-    const refusal = latentToolsRefusal(family)
+    const refusal = latentToolsRefusal(family, tool)
     if (refusal) throw new AppError('unsupported', refusal)
     return ck
   }
@@ -109,7 +110,13 @@ export class StudioManager {
     progress?: Pending['progress'],
     onSent?: (id: number, s: Session) => void,
   ): Promise<StudioReplies[K]> {
-    const ck = this.checkpoint(runId, kind)
+    const tool: StudioTool =
+      req.kind === 'codes' || req.kind === 'resample'
+        ? 'resample'
+        : req.kind === 'map' || req.kind === 'interpolate'
+          ? req.kind
+          : 'sliders'
+    const ck = this.checkpoint(runId, kind, tool)
     const s = this.session(runId, ck)
     await s.ready
     if (s.idle) clearTimeout(s.idle)

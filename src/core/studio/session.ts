@@ -7,17 +7,19 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import BetterSqlite3 from 'better-sqlite3'
-import { Generator } from '../generation/generator'
+import { Generator, VqGenerator } from '../generation/generator'
 import { readPng } from '../generation/generate'
+import { DEFAULT_TEMPERATURE } from '../../shared/generation'
 import { type TrainingData } from '../training/data'
 import { loadTrainingData } from '../training/data-load'
 import type {
+  CodeSource,
   StudioEndpoint,
   StudioJob,
   StudioReplies,
   StudioRequest,
 } from '../../shared/ml-protocol'
-import { latentToolsRefusal, type StudioImage } from '../../shared/studio'
+import { latentToolsRefusal, type StudioImage, type StudioTool } from '../../shared/studio'
 import {
   dimensionStats,
   interpolateLabels,
@@ -58,13 +60,17 @@ export class StudioSession {
   ) {}
 
   static open(job: StudioJob): StudioSession {
-    const gen = Generator.load(job.checkpointDir)
-    const refusal = latentToolsRefusal(modelFamily(gen.meta.settings))
-    if (refusal) {
-      gen.dispose()
-      throw new Error(refusal)
-    }
-    return new StudioSession(job, gen)
+    return new StudioSession(job, Generator.load(job.checkpointDir))
+  }
+
+  /** Refuses a tool the run's family has no use for (sliders on a VQ-VAE, regions on a CVAE). */
+  private require(tool: StudioTool): void {
+    const refusal = latentToolsRefusal(modelFamily(this.gen.meta.settings), tool)
+    if (refusal) throw new Error(refusal)
+  }
+
+  private get vq(): VqGenerator | null {
+    return this.gen instanceof VqGenerator ? this.gen : null
   }
 
   async handle<K extends StudioRequest['kind']>(
@@ -79,8 +85,21 @@ export class StudioSession {
       case 'interpolate':
         return (await this.interpolate(r)) as StudioReplies[K]
       case 'dimensions':
+        this.require('sliders')
         return this.dimensions(r) as StudioReplies[K]
+      case 'codes': {
+        this.require('resample')
+        const src = this.codeSource(r.source)
+        return {
+          ...this.codeInfo(src.codes, src.classIndex),
+          image: this.image(this.gen.decode([src.codes], [src.classIndex])[0]),
+        } as StudioReplies[K]
+      }
+      case 'resample':
+        this.require('resample')
+        return this.resample(r) as StudioReplies[K]
       case 'decode': {
+        this.require('sliders')
         const zs = r.latents.map((z) => this.latent(z))
         const px = this.gen.decode(
           zs,
@@ -89,6 +108,7 @@ export class StudioSession {
         return { images: px.map((p) => this.image(p)) } as StudioReplies[K]
       }
       case 'traverse': {
+        this.require('sliders')
         this.classIndex(r.classIndex)
         const grid = traversal(this.latent(r.base), r.dims, r.values)
         const flat = grid.flat()
@@ -166,10 +186,14 @@ export class StudioSession {
     const out: Float32Array[] = []
     for (let i = 0; i < imgs.length; i += ENCODE_BATCH) {
       const b = imgs.slice(i, i + ENCODE_BATCH)
+      const vq = this.vq
+      // a VQ-VAE's codes are indices: the map projects their codebook vectors instead
       const f =
-        features === 'latent'
-          ? this.gen.encode(b, classes.slice(i, i + ENCODE_BATCH), ENCODE_BATCH)
-          : this.gen.classifierFeatures(b, ENCODE_BATCH)
+        features === 'classifier'
+          ? this.gen.classifierFeatures(b, ENCODE_BATCH)
+          : vq
+            ? vq.embedCodes(vq.encode(b, [], ENCODE_BATCH))
+            : this.gen.encode(b, classes.slice(i, i + ENCODE_BATCH), ENCODE_BATCH)
       out.push(...f)
       progress(Math.min(imgs.length, i + ENCODE_BATCH))
       await new Promise((r) => setImmediate(r))
@@ -238,6 +262,17 @@ export class StudioSession {
 
   /** An endpoint's latent code and class: a real image's mean under its label, or a class's prior mean. */
   endpoint(e: StudioEndpoint): { z: Float32Array; classIndex: number } {
+    const vq = this.vq
+    if (vq) {
+      // the continuous encoder output before quantisation; a class's end is its prior's most
+      // likely grid, as its codebook vectors (the discrete model's nearest thing to a prior mean)
+      if ('classIndex' in e) {
+        const c = this.classIndex(e.classIndex)
+        return { z: vq.embedCodes([vq.typicalGrid(c)])[0], classIndex: c }
+      }
+      const { i, c } = this.realImage(e.imageId)
+      return { z: vq.encodeContinuous([this.pixelsOf(i)])[0], classIndex: c }
+    }
     if ('classIndex' in e) {
       const c = this.classIndex(e.classIndex)
       const mean = this.gen.meta.latentStats?.mean[c]
@@ -246,13 +281,50 @@ export class StudioSession {
         classIndex: c,
       }
     }
-    const real = this.images()
-    const i = real.byId.get(e.imageId)
-    if (i === undefined) throw new Error(`No image ${e.imageId} in this run's dataset.`)
-    const c = real.runClass[i]
-    if (c < 0) throw new Error(`Image ${e.imageId} is of a class this run was not trained on.`)
+    const { i, c } = this.realImage(e.imageId)
     const [z] = this.gen.encode([this.pixelsOf(i)], [c])
     return { z, classIndex: c }
+  }
+
+  private realImage(imageId: number): { i: number; c: number } {
+    const real = this.images()
+    const i = real.byId.get(imageId)
+    if (i === undefined) throw new Error(`No image ${imageId} in this run's dataset.`)
+    const c = real.runClass[i]
+    if (c < 0) throw new Error(`Image ${imageId} is of a class this run was not trained on.`)
+    return { i, c }
+  }
+
+  /** A resampling's starting grid: a real image's codes, or the prior's sample for a class and seed. */
+  private codeSource(src: CodeSource): { codes: Float32Array; classIndex: number } {
+    const vq = this.vq!
+    if ('imageId' in src) {
+      const { i, c } = this.realImage(src.imageId)
+      return { codes: vq.encode([this.pixelsOf(i)], [])[0], classIndex: c }
+    }
+    const c = this.classIndex(src.classIndex)
+    return { codes: vq.latentsForSeeds(c, [src.seed], DEFAULT_TEMPERATURE)[0], classIndex: c }
+  }
+
+  private codeInfo(codes: Float32Array, classIndex: number) {
+    const { grid, codebookSize } = this.vq!.codeGrid
+    return { grid, codebookSize, classIndex, codes: Array.from(codes) }
+  }
+
+  private resample(r: Extract<StudioRequest, { kind: 'resample' }>): StudioReplies['resample'] {
+    const vq = this.vq!
+    const src = this.codeSource(r.source)
+    const grids = vq.resampleRegion(src.codes, src.classIndex, r.region, r.seeds, r.temperature)
+    const px = vq.decode([src.codes, ...grids], new Array<number>(grids.length + 1).fill(src.classIndex))
+    return {
+      ...this.codeInfo(src.codes, src.classIndex),
+      image: this.image(px[0]),
+      region: r.region,
+      temperature: r.temperature,
+      seeds: r.seeds,
+      grids: grids.map((g) => Array.from(g)),
+      images: px.slice(1).map((p) => this.image(p)),
+    }
   }
 
   private async interpolate(
@@ -260,7 +332,9 @@ export class StudioSession {
   ): Promise<StudioReplies['interpolate']> {
     const a = this.endpoint(r.from)
     const b = this.endpoint(r.to)
-    const zs = interpolateLatents(a.z, b.z, r.steps, r.path)
+    const path = interpolateLatents(a.z, b.z, r.steps, r.path)
+    // a VQ-VAE's frames are quantised step by step, so each one decodes a valid code grid
+    const zs = this.vq ? this.vq.quantise(path) : path
     const ys = interpolateLabels(a.classIndex, b.classIndex, this.gen.meta.shape.classes, r.steps)
     const px = this.gen.decodeMixed(zs, ys)
     const t = Array.from({ length: r.steps }, (_, i) => i / (r.steps - 1))

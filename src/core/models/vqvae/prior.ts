@@ -189,15 +189,57 @@ export class PixelCnnPrior {
     return out
   }
 
-  private sampleBatch(labels: number[], seeds: number[], temperature: number): Int32Array[] {
+  /**
+   * Resamples the codes of a region of a grid: one variant per seed, each drawn position by
+   * position in raster order over the region's cells from softmax(logits / temperature), every
+   * other code kept as given. The prior is causal, so a region's code is conditioned on every code
+   * before it in raster order (the kept ones above and left, and the region's own earlier draws);
+   * the kept codes after the region condition nothing, they stay as they were.
+   */
+  resampleRegion(
+    codes: ArrayLike<number>,
+    classIndex: number,
+    region: { row: number; col: number; rows: number; cols: number },
+    seeds: number[],
+    temperature: number,
+  ): Int32Array[] {
+    const g = this.shape.grid
+    if (codes.length !== g * g)
+      throw new Error(`A code grid of this prior has ${g * g} codes, not ${codes.length}.`)
+    const { row, col, rows, cols } = region
+    if (row < 0 || col < 0 || rows < 1 || cols < 1 || row + rows > g || col + cols > g)
+      throw new Error(`The region must lie inside the ${g} x ${g} code grid.`)
+    const positions: number[] = []
+    for (let r = row; r < row + rows; r++) for (let c = col; c < col + cols; c++) positions.push(r * g + c)
+    return this.sampleBatch(
+      new Array<number>(seeds.length).fill(classIndex),
+      seeds,
+      temperature,
+      Int32Array.from(codes),
+      positions,
+    )
+  }
+
+  /**
+   * Draws the codes at `positions` (raster order; every position when none are given) for each
+   * seed, starting from `start` (a grid every variant begins as; zeros when none is given).
+   */
+  private sampleBatch(
+    labels: number[],
+    seeds: number[],
+    temperature: number,
+    start?: Int32Array,
+    positions?: number[],
+  ): Int32Array[] {
     const { grid: g, codebookSize: k, classes } = this.shape
     const n = seeds.length
     const cells = g * g
     const codes = new Int32Array(n * cells)
+    if (start) for (let j = 0; j < n; j++) codes.set(start, j * cells)
     const streams = seeds.map((s) => rng(s))
     const y = oneHot(labels, classes)
     const p = new Float64Array(k)
-    for (let pos = 0; pos < cells; pos++) {
+    for (const pos of positions ?? Array.from({ length: cells }, (_, i) => i)) {
       const row = Math.floor(pos / g)
       const col = pos % g
       const l = tf.tidy(() => {
