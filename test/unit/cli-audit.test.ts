@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn, spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { trainedSample } from './helpers/trained-sample'
+import { trainedSample, TRAINED_SAMPLE_HOOK_MS } from './helpers/trained-sample'
 
 /**
  * `synthfold audit`, `relabel` and `exclude` are public interfaces: the real bin/synthfold.js on
@@ -19,7 +19,7 @@ describe('synthfold audit, relabel and exclude (real process, sample dataset)', 
   beforeAll(async () => {
     ;({ home, datasetId, runId } = await trainedSample('cli-audit'))
     name = cli('datasets', '--json').json().datasets[0].name
-  }, 300_000)
+  }, TRAINED_SAMPLE_HOOK_MS)
   afterAll(() => rmSync(home, { recursive: true, force: true }))
   const cli = (...args: string[]) => {
     const r = spawnSync(process.execPath, [BIN, ...args], {

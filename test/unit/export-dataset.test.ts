@@ -10,7 +10,7 @@ import { initBackend } from '../../src/core/accel/backend'
 import { Generator } from '../../src/core/generation/generator'
 import type { ExportSummary } from '../../src/shared/export'
 import { ok } from './helpers/core'
-import { trainedSample } from './helpers/trained-sample'
+import { trainedSample, TRAINED_SAMPLE_HOOK_MS } from './helpers/trained-sample'
 import { tmp } from './helpers/messy'
 import { python } from './export/helpers'
 
@@ -54,7 +54,7 @@ describe('exporting a reviewed dataset (real sample data, real SQLite, real file
     const ids = (await ok(core.call('samples.ids', { generationId: gid, status: 'accepted' }))).ids
     await ok(core.call('samples.decide', { decisions: [{ id: ids[0], status: 'rejected' }] }))
     synthetic = ids.length - 1
-  }, 120_000)
+  }, TRAINED_SAMPLE_HOOK_MS)
   afterAll(async () => {
     await core.close()
     rmSync(home, { recursive: true, force: true })

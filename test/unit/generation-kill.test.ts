@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { Core } from '../../src/core/core'
 import type { GenerationSummary } from '../../src/shared/generation'
 import { ok } from './helpers/core'
-import { trainedSample } from './helpers/trained-sample'
+import { trainedSample, TRAINED_SAMPLE_HOOK_MS } from './helpers/trained-sample'
 
 const BIN = join(import.meta.dirname, '../../bin/synthfold.js')
 
@@ -38,7 +38,7 @@ describe('a generation killed half-way', () => {
   beforeAll(async () => {
     ;({ home, runId } = await trainedSample('gen-kill'))
     core = new Core({ home, shell: 'cli' })
-  }, 120_000)
+  }, TRAINED_SAMPLE_HOOK_MS)
   afterAll(async () => {
     await core.close()
     rmSync(home, { recursive: true, force: true })

@@ -7,7 +7,7 @@ import { initBackend } from '../../src/core/accel/backend'
 import { readPng } from '../../src/core/generation/generate'
 import type { GenerationProgress, GenerationSummary } from '../../src/shared/generation'
 import { ok } from './helpers/core'
-import { trainedSample } from './helpers/trained-sample'
+import { trainedSample, TRAINED_SAMPLE_HOOK_MS } from './helpers/trained-sample'
 
 function generationDone(core: Core, id: () => number): Promise<GenerationSummary> {
   return new Promise((resolve) => {
@@ -42,7 +42,7 @@ describe('class-balanced generation from a trained run (real Fashion-MNIST sampl
     )
     id = gen.id
     gen = await done
-  }, 180_000)
+  }, TRAINED_SAMPLE_HOOK_MS)
   afterAll(async () => {
     await core.close()
     rmSync(home, { recursive: true, force: true })

@@ -6,7 +6,7 @@ import { Core } from '../../../src/core/core'
 import { ARM_NAMES, type EvaluationSummary } from '../../../src/shared/evaluation'
 import type { GenerationSummary } from '../../../src/shared/generation'
 import { ok } from '../helpers/core'
-import { trainedSample } from '../helpers/trained-sample'
+import { trainedSample, TRAINED_SAMPLE_HOOK_MS } from '../helpers/trained-sample'
 
 const BIN = join(import.meta.dirname, '../../../bin/synthfold.js')
 
@@ -47,7 +47,7 @@ describe('synthfold evaluate (real process, sample dataset)', () => {
     } finally {
       await core.close()
     }
-  }, 240_000)
+  }, TRAINED_SAMPLE_HOOK_MS)
   afterAll(() => rmSync(home, { recursive: true, force: true }))
 
   const cli = (...args: string[]) => {

@@ -9,7 +9,7 @@ import { readPng } from '../../../src/core/generation/generate'
 import { applyTransform } from '../../../src/core/augment/transforms'
 import type { GenerationSummary } from '../../../src/shared/generation'
 import { ok } from '../helpers/core'
-import { trainedSample } from '../helpers/trained-sample'
+import { trainedSample, TRAINED_SAMPLE_HOOK_MS } from '../helpers/trained-sample'
 import { tmp } from '../helpers/messy'
 
 function generationDone(core: Core, id: () => number): Promise<GenerationSummary> {
@@ -70,7 +70,7 @@ describe('classic augmentation as a generation mode (shipped sample)', () => {
     )
     id = gen.id
     gen = await done
-  }, 240_000)
+  }, TRAINED_SAMPLE_HOOK_MS)
   afterAll(async () => {
     await core.close()
     rmSync(home, { recursive: true, force: true })

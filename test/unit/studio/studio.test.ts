@@ -11,7 +11,7 @@ import { loadTrainingData } from '../../../src/core/training/data-load'
 import type { StudioEvent, StudioImage } from '../../../src/shared/studio'
 import type { GenerationSummary } from '../../../src/shared/generation'
 import { ok } from '../helpers/core'
-import { trainedSample } from '../helpers/trained-sample'
+import { trainedSample, TRAINED_SAMPLE_HOOK_MS } from '../helpers/trained-sample'
 
 const BIN = join(import.meta.dirname, '../../../bin/synthfold.js')
 const SAMPLE = join(import.meta.dirname, '../../../resources/sample-fashion-mnist')
@@ -34,7 +34,7 @@ describe('the latent studio (real ML process, sample dataset)', () => {
     ;({ home, datasetId, runId } = await trainedSample('studio'))
     core = new Core({ home, shell: 'cli' })
     await initBackend('auto')
-  }, 240_000)
+  }, TRAINED_SAMPLE_HOOK_MS)
   afterAll(async () => {
     await core?.close()
     rmSync(home, { recursive: true, force: true })

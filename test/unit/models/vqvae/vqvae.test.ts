@@ -244,4 +244,41 @@ describe('the PixelCNN prior over the code grid', () => {
     opt.dispose()
     prior.dispose()
   })
+
+  it('resamples only the region of a code grid, the same for the same seed', () => {
+    const g = 5
+    const k = 8
+    const prior = new PixelCnnPrior({
+      grid: g,
+      codebookSize: k,
+      classes: 2,
+      filters: 16,
+      layers: 3,
+      seed: 3,
+    })
+    const rand = rng(5)
+    // random weights: every code has some probability, so a draw at temperature 1 varies
+    for (const v of prior.variables)
+      v.assign(tf.randomNormal(v.shape, 0, 0.3, 'float32', Math.floor(rand() * 1e6)))
+    const base = Int32Array.from({ length: g * g }, () => Math.floor(rand() * k))
+    const region = { row: 1, col: 2, rows: 2, cols: 3 }
+    const inside = (i: number) =>
+      Math.floor(i / g) >= 1 && Math.floor(i / g) < 3 && i % g >= 2 && i % g < 5
+    const seeds = [11, 12, 13, 14]
+    const out = prior.resampleRegion(base, 1, region, seeds, 1)
+    expect(out).toHaveLength(4)
+    let changedInside = 0
+    for (const grid of out)
+      for (let i = 0; i < g * g; i++) {
+        if (!inside(i)) expect(grid[i]).toBe(base[i])
+        else if (grid[i] !== base[i]) changedInside++
+      }
+    expect(changedInside).toBeGreaterThan(4) // 24 cells drawn from 8 codes each
+    const again = prior.resampleRegion(base, 1, region, seeds, 1)
+    expect(again.map((a) => Array.from(a))).toEqual(out.map((a) => Array.from(a)))
+    expect(() =>
+      prior.resampleRegion(base, 1, { row: 4, col: 4, rows: 2, cols: 1 }, [1], 1),
+    ).toThrow(/inside the 5 x 5/)
+    prior.dispose()
+  })
 })
