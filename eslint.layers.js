@@ -62,7 +62,7 @@ const ALLOWED = {
     'shared',
     'util',
     'db',
-    'accel:ops,backend',
+    'accel:ops,backend,gpu-choice',
     'datasets',
     'models',
     'training',

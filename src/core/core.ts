@@ -19,6 +19,7 @@ import { pidAlive } from './util/process'
 import { RunsRepo } from './db/runs-repo'
 import { RunManager } from './jobs/run-jobs'
 import type { SpawnWorker } from './jobs/worker-process'
+import type { OpenGpuPage } from '../shared/gpu'
 import { runHandlers } from './handlers/runs'
 import { deleteGenerations, genHandlers } from './handlers/generations'
 import { datasetHandlers } from './handlers/datasets'
@@ -47,6 +48,8 @@ export interface CoreOptions {
   pickFolder?: () => Promise<string | null>
   /** How training processes start (Electron passes utilityProcess; default child_process.fork). */
   spawnWorker?: SpawnWorker
+  /** The desktop app's GPU window, where runs may train on WebGPU or WebGL (gpu-host.ts). */
+  openGpuPage?: OpenGpuPage
 }
 
 type Handlers = {
@@ -101,6 +104,7 @@ export class Core {
         home: this.home,
         dbPath: dbFile(this.home),
         spawn: opts.spawnWorker,
+        openGpuPage: opts.openGpuPage,
       },
       (e) => this.emit('run', e),
     )

@@ -46,6 +46,8 @@ const page = {
 }
 
 const backendName = z.enum(['auto', 'tensorflow', 'wasm', 'cpu'])
+/** A run's backend: webgpu and webgl are the desktop app's GPU window (refused elsewhere). */
+const trainBackend = z.enum(['auto', 'tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu'])
 
 export const MIN_SIZE = 28
 export const MAX_SIZE = 128
@@ -149,9 +151,9 @@ const schemas = {
   'runs.start': z.strictObject({
     datasetId: id,
     settings: trainSettings.partial().default({}),
-    backend: backendName.optional(),
+    backend: trainBackend.optional(),
   }),
-  'runs.resume': z.strictObject({ runId: id, backend: backendName.optional() }),
+  'runs.resume': z.strictObject({ runId: id, backend: trainBackend.optional() }),
   'runs.cancel': z.strictObject({ runId: id }),
   'runs.list': z.strictObject({ datasetId: id.optional() }),
   'runs.get': z.strictObject({ runId: id }),

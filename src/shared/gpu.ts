@@ -92,3 +92,26 @@ export interface GpuPageApi {
   /** The tfjs backends registered in the page, and the one in use. */
   backends(): { registered: string[]; current: string }
 }
+
+/**
+ * One end of the channel between a GPU run's host (main) and the trainer page: a MessagePort in
+ * the page, Electron's MessagePortMain in main, a worker_threads MessagePort in the unit tests.
+ */
+export interface GpuPort {
+  /** `transfer`: buffers the receiver takes over (a copy where the ends are in two processes). */
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void
+  onMessage(listener: (message: unknown) => void): void
+  /** Fires once when the other end is gone: closed, its page crashed or its window destroyed. */
+  onClose(listener: (reason: string) => void): void
+  close(): void
+}
+
+/** Opens a trainer page (the desktop app's hidden GPU window) and the port to it. */
+export type OpenGpuPage = () => Promise<GpuPort>
+
+/** WebGL2 in a page: its unmasked renderer string, or why there is none. */
+export interface WebGlReport {
+  available: boolean
+  renderer: string
+  reason?: string
+}

@@ -83,6 +83,17 @@ export type TrainJob =
       /** Train without the dataset's evaluation split (false for runs from before it). */
       excludeHeldOut: boolean
     }
+  /** The forecast of a run trained in the GPU window, from its written checkpoints. */
+  | {
+      mode: 'forecast'
+      dbPath: string
+      home: string
+      datasetId: number
+      settings: TrainSettings
+      runDir: string
+      excludeHeldOut: boolean
+      backend: BackendName | 'auto'
+    }
   | {
       mode: 'sample'
       checkpointDir: string

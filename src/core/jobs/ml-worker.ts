@@ -11,12 +11,13 @@ import BetterSqlite3 from 'better-sqlite3'
 import { initBackend } from '../accel/backend'
 import { restoreTrainer, saveCheckpoint } from '../training/checkpoint'
 import { loadTrainingData } from '../training/data-load'
+import { splitIndices } from '../training/data'
 import { writePreviews } from '../training/preview'
 import { measurePresetSpeeds } from '../training/estimate'
 import { Generator } from '../generation/generator'
 import { DivergedError, Trainer } from '../training/trainer'
 import { VqTrainer } from '../training/vq-trainer'
-import { totalEpochs } from '../../shared/train-settings'
+import { runLoop } from '../training/run-loop'
 import { runGeneration } from '../generation/generate'
 import { runEvaluation } from '../evaluate/evaluate-job'
 import { runAudit } from '../audit/audit-job'
@@ -126,24 +127,21 @@ async function run(job: TrainJob): Promise<void> {
       files: await exportGenerator(job.checkpointDir, job.out),
     })
 
-  const db = new BetterSqlite3(job.dbPath, { readonly: true, fileMustExist: true })
-  const data = loadTrainingData(
-    db,
-    job.home,
-    job.datasetId,
-    job.excludeHeldOut ? 'exclude' : 'include',
-  )
-  db.close()
+  if (job.mode === 'forecast') {
+    // a run trained elsewhere (the GPU window): the forecast from its written checkpoints
+    const data = readData(job)
+    return sendForecast(
+      { data, split: splitIndices(data.labels, job.settings.validationSplit, job.settings.seed) },
+      job.runDir,
+    )
+  }
+  const data = readData(job)
   const trainer =
     job.settings.model === 'vqvae'
       ? new VqTrainer(data, job.settings)
       : new Trainer(data, job.settings)
-  const vq = trainer instanceof VqTrainer ? trainer : null
   let best: number | null = null
   if (job.resumeFrom) best = (await restoreTrainer(trainer, job.resumeFrom)).bestValLoss
-  // A VQ-VAE's best checkpoint in stage 2 is the best prior: stage 1's best (by reconstruction,
-  // with an untrained prior) gives way to the first prior epoch.
-  if (vq && vq.epoch === job.settings.epochs) best = null
   send({
     type: 'started',
     backend,
@@ -151,140 +149,37 @@ async function run(job: TrainJob): Promise<void> {
     valImages: trainer.split.val.length,
     epoch: trainer.epoch,
   })
-
-  const s = job.settings
-  // The budget counts wall time over every session of the run: a resumed run has its earlier
-  // sessions' seconds from the checkpoint. Settings from before budgets have none (0: no budget).
-  const budget = s.timeBudgetSeconds ?? 0
-  const epochs = totalEpochs(s)
-  const sessionStart = Date.now()
-  const trainedBefore = trainer.trainedSeconds
-  const clock = (): number =>
-    (trainer.trainedSeconds = trainedBefore + (Date.now() - sessionStart) / 1000)
-  // Never before a best checkpoint exists: a run stopped in its first epoch would leave nothing
-  // to generate from, so a plan whose one epoch is over the budget trains that epoch.
-  // A VQ-VAE's budget ends its stage 1 (the prior then trains), and its prior may take half as long
-  // again: a run stopped before its prior trained would have nothing to sample from.
-  const overBudget = (): boolean =>
-    budget > 0 && best !== null && clock() >= (vq && vq.stage === 'prior' ? budget * 1.5 : budget)
-  let sinceBest = 0
-  let lastSent = 0
-  let lastSaved = Date.now()
-  const save = async (kind: 'last' | 'best', quick = false): Promise<void> => {
-    const dir = join(job.runDir, kind)
-    try {
-      await saveCheckpoint(trainer, dir, best, quick)
-    } catch (err) {
-      if (!isDiskFull(err)) throw err
-      throw Object.assign(new Error(`could not write the ${kind} checkpoint (${dir})`), {
-        code: 'ENOSPC',
-      })
-    }
-    if (kind === 'last') lastSaved = Date.now()
-    send({ type: 'checkpoint', kind, epoch: trainer.epoch, dir, bestValLoss: best })
-  }
-  // However long an epoch, a kill loses at most about this much training: `last` is also written
-  // at the first batch or epoch boundary after it has passed.
-  const lastEvery = 1000 * Number(process.env.SYNTHFOLD_LAST_CHECKPOINT_SECONDS ?? 60)
-  const due = (): boolean => Date.now() - lastSaved >= lastEvery
-  const previewEvery = 3000
-  let lastPreview = 0
-  let previewCost = 0
-  // Stopped by the budget (measured speed was off, or the machine got busy): the best checkpoint
-  // stays the best, `last` keeps the steps since, and the run counts as done.
-  const budgetStop = async (last: 'saved' | 'quick' | 'full'): Promise<void> => {
-    if (last !== 'saved') await save('last', last === 'quick')
-    sendForecast(trainer, job.runDir)
-    send({ type: 'done', outcome: 'time-budget', epochs: trainer.epoch })
-  }
-  /** Ends a VQ-VAE's stage 1 early: the run goes on to train the prior. */
-  const toPrior = (): void => {
-    vq!.skipToPrior()
-    best = null
-    sinceBest = 0
-  }
-  while (trainer.epoch < epochs) {
-    if (overBudget()) {
-      if (vq?.stage !== 'vq') return budgetStop('saved')
-      toPrior()
-    }
-    const metrics = await trainer.trainEpoch(
-      (p) => {
-        const now = Date.now()
-        if (now - lastSent < 250 && p.batch !== p.batches) return
-        lastSent = now
-        send({ type: 'progress', ...p })
-      },
-      () => stop || overBudget(),
-      async () => {
-        if (due()) await save('last', true)
-      },
-    )
-    clock()
-    if (!metrics && !stop && vq?.stage === 'vq') {
-      await save('last', true)
-      toPrior()
-      continue
-    }
-    if (!metrics && !stop) return budgetStop('quick')
-    if (!metrics) {
-      // cancelled: the checkpoint keeps the latent prior fitted at the last epoch's end
-      await save('last', true)
-      return send({ type: 'done', outcome: 'cancelled', epochs: trainer.epoch })
-    }
-    send({ type: 'epoch', metrics })
-    const score = metrics.valLoss ?? metrics.loss
-    const improved = best === null || score < best
-    if (improved) {
-      best = score
-      sinceBest = 0
-      await save('best')
-    } else sinceBest++
-    const savedLast =
-      trainer.epoch % s.checkpointEvery === 0 ||
-      trainer.epoch === epochs ||
-      trainer.epoch === s.epochs ||
-      due()
-    if (savedLast) await save('last')
-    let earlyStop =
-      s.earlyStoppingPatience > 0 &&
-      sinceBest >= s.earlyStoppingPatience &&
-      trainer.split.val.length > 0
-    if (vq && (earlyStop || vq.epoch === s.epochs) && vq.epoch <= s.epochs) {
-      // stage 1 is over (all its epochs, or early stopping): the prior trains next. `last` is
-      // written at the prior's start (epoch = stage 1's epochs), so a kill during the prior's first
-      // epoch resumes with the prior, not with more of an autoencoder early stopping ended
-      const early = vq.epoch < s.epochs
-      toPrior()
-      if (early) await save('last')
-      earlyStop = false
-    }
-    const budgetOver = trainer.epoch < epochs && overBudget() && vq?.stage !== 'vq'
-    // after the checkpoints, so the previews reuse their latent statistics (a cancel that arrives
-    // meanwhile is seen at the next epoch's first batch). A small dataset's epochs take a fraction
-    // of a second: previews every epoch would cost it a fifth of its training time, so they are
-    // written at most every few seconds, and always at the first and the final epoch.
-    const ending = trainer.epoch === epochs || earlyStop || budgetOver
-    const firstSamples = vq !== null && vq.priorEpochsDone === 1
-    // Previews that cost seconds (a VQ-VAE's prior samples its grids code by code) wait at least
-    // four times what the last one took, so they never take more than a fifth of the run.
-    const wait = Math.max(previewEvery, 4 * previewCost)
-    if (trainer.epoch === 1 || ending || firstSamples || Date.now() - lastPreview >= wait) {
-      const began = Date.now()
-      await writePreviews(trainer, job.runDir, s.seed + trainer.epoch)
-      lastPreview = Date.now()
-      previewCost = lastPreview - began
+  await runLoop(trainer, best, {
+    send,
+    save: async (kind, bestValLoss, quick) => {
+      const dir = join(job.runDir, kind)
+      try {
+        await saveCheckpoint(trainer, dir, bestValLoss, quick)
+      } catch (err) {
+        if (!isDiskFull(err)) throw err
+        throw Object.assign(new Error(`could not write the ${kind} checkpoint (${dir})`), {
+          code: 'ENOSPC',
+        })
+      }
+      send({ type: 'checkpoint', kind, epoch: trainer.epoch, dir, bestValLoss })
+    },
+    previews: async (seed) => {
+      await writePreviews(trainer, job.runDir, seed)
       send({ type: 'preview', epoch: trainer.epoch })
-    }
-    if (earlyStop) {
-      if (!savedLast) await save('last')
-      sendForecast(trainer, job.runDir)
-      return send({ type: 'done', outcome: 'early-stopped', epochs: trainer.epoch })
-    }
-    if (budgetOver) return budgetStop(savedLast ? 'saved' : 'full')
+    },
+    forecast: async () => sendForecast(trainer, job.runDir),
+    stopped: () => stop,
+    lastEvery: 1000 * Number(process.env.SYNTHFOLD_LAST_CHECKPOINT_SECONDS ?? 60),
+  })
+}
+
+function readData(job: Extract<TrainJob, { mode: 'train' | 'forecast' }>) {
+  const db = new BetterSqlite3(job.dbPath, { readonly: true, fileMustExist: true })
+  try {
+    return loadTrainingData(db, job.home, job.datasetId, job.excludeHeldOut ? 'exclude' : 'include')
+  } finally {
+    db.close()
   }
-  sendForecast(trainer, job.runDir)
-  send({ type: 'done', outcome: 'completed', epochs: trainer.epoch })
 }
 
 /**
@@ -292,7 +187,10 @@ async function run(job: TrainJob): Promise<void> {
  * checkpoint a generation uses by default (the best one). A forecast that fails costs the run
  * nothing: the run page then simply has none.
  */
-function sendForecast(trainer: Trainer | VqTrainer, runDir: string): void {
+function sendForecast(
+  trainer: Pick<Trainer | VqTrainer, 'data' | 'split'>,
+  runDir: string,
+): void {
   const kind = existsSync(join(runDir, 'best', 'checkpoint.json')) ? 'best' : 'last'
   let gen: Generator | null = null
   try {

@@ -13,10 +13,12 @@ import {
 } from '../../shared/train-settings'
 import type { DatasetsRepo } from '../db/datasets-repo'
 import type { RunsRepo } from '../db/runs-repo'
-import type { BackendInfo, BackendName } from '../../shared/backend'
+import { isPageBackend, type BackendInfo, type BackendName } from '../../shared/backend'
+import type { OpenGpuPage } from '../../shared/gpu'
 import { assertFolderFree, folderInUse } from '../util/paths'
 import { diskFullMessage, isDiskFull } from '../util/disk'
-import { runTrainerJob, startTrainerProcess, type TrainerProcess } from './ml-launcher'
+import { runTrainerJob, startTrainerProcess } from './ml-launcher'
+import { startGpuRun, type RunTrainer } from './gpu-host'
 import type { SpawnWorker } from './worker-process'
 import type { FromTrainer } from '../../shared/ml-protocol'
 
@@ -34,7 +36,7 @@ function budgetMessage(s: TrainSettings, epochs: number, bestEpoch: number | nul
 type Outcome = { status: 'completed' | 'cancelled' | 'failed' | 'diverged'; error: string | null }
 
 interface Live {
-  proc: TrainerProcess
+  proc: RunTrainer
   /** What the process reported before ending; recorded when it has exited. */
   outcome: Outcome | null
   cancelRequested: boolean
@@ -57,6 +59,8 @@ export class RunManager {
       home: string
       dbPath: string
       spawn?: SpawnWorker
+      /** The desktop app's GPU window (absent in the CLI and the web host: they train on the CPU). */
+      openGpuPage?: OpenGpuPage
     },
     private readonly emit: (e: RunEvent) => void,
   ) {}
@@ -70,6 +74,7 @@ export class RunManager {
     input: Partial<TrainSettings>,
     backend: BackendName | 'auto' = 'auto',
   ): Promise<RunSummary> {
+    this.assertBackend(backend)
     const ds = this.ctx.datasets.get(datasetId)
     if (!ds) throw new AppError('not_found', `No dataset with id ${datasetId}.`)
     if (ds.status === 'importing')
@@ -116,6 +121,7 @@ export class RunManager {
     const run = this.ctx.runs.get(runId)
     if (!run) throw new AppError('not_found', `No run with id ${runId}.`)
     if (this.live.has(runId)) throw new AppError('conflict', `Run ${runId} is already running.`)
+    this.assertBackend(backend)
     if (run.status === 'completed')
       throw new AppError('conflict', `Run ${runId} has already finished all its epochs.`)
     const from = this.resumePoint(runId)
@@ -267,6 +273,15 @@ export class RunManager {
     )
   }
 
+  /** webgpu and webgl train only in the desktop app's GPU window. */
+  private assertBackend(backend: BackendName | 'auto'): void {
+    if (isPageBackend(backend) && !this.ctx.openGpuPage)
+      throw new AppError(
+        'invalid_argument',
+        `The ${backend} backend trains only in the desktop app, which owns the GPU (its hidden GPU window); the CLI and the web host train on the CPU: use auto, tensorflow, wasm or cpu.`,
+      )
+  }
+
   private launch(
     runId: number,
     datasetId: number,
@@ -288,29 +303,40 @@ export class RunManager {
     }
     let ended = (): void => undefined
     const live: Live = {
-      proc: undefined as unknown as TrainerProcess,
+      proc: undefined as unknown as RunTrainer,
       outcome: null,
       cancelRequested: false,
       ended: new Promise<void>((resolve) => (ended = resolve)),
     }
-    live.proc = startTrainerProcess(
-      job,
-      (m) => this.onMessage(runId, settings, live, m),
-      (code, signal) => {
-        // The run counts as running until its process is gone, so a resume never meets a live one.
-        this.live.delete(runId)
-        const how = signal ? `it was ended by ${signal}` : `it exited with code ${code}`
-        const tail = live.proc.stderrTail()
-        const outcome: Outcome = live.outcome ?? {
-          status: 'failed',
-          error: `The training process stopped unexpectedly (${how}).${tail ? ` Last output: ${tail}` : ''}`,
-        }
-        void this.record(runId, outcome).then(ended)
-      },
-      this.ctx.spawn,
-    )
+    const onMessage = (m: FromTrainer): void => this.onMessage(runId, settings, live, m)
+    const onExit = (code: number | null, signal: string | null): void => {
+      // The run counts as running until its process is gone, so a resume never meets a live one.
+      this.live.delete(runId)
+      const how = signal ? `it was ended by ${signal}` : `it exited with code ${code}`
+      const tail = live.proc.stderrTail()
+      const outcome: Outcome = live.outcome ?? {
+        status: 'failed',
+        error: `The training process stopped unexpectedly (${how}).${tail ? ` Last output: ${tail}` : ''}`,
+      }
+      void this.record(runId, outcome).then(ended)
+    }
+    // The desktop app asks its GPU window first unless a CPU backend was asked for; the host
+    // falls back to the ML process where the backend chain says so.
+    const openPage = this.ctx.openGpuPage
+    if (openPage && (backend === 'auto' || isPageBackend(backend))) {
+      live.proc = startGpuRun(job, onMessage, onExit, {
+        openPage,
+        spawn: this.ctx.spawn,
+        onSpawned: (pid) => {
+          if (this.live.has(runId)) this.ctx.runs.markStarted(runId, pid ?? 0)
+        },
+      })
+    } else {
+      const p = startTrainerProcess(job, onMessage, onExit, this.ctx.spawn)
+      live.proc = { pid: () => p.proc.pid, stderrTail: p.stderrTail, cancel: p.cancel }
+    }
     this.live.set(runId, live)
-    this.ctx.runs.markStarted(runId, live.proc.proc.pid ?? 0)
+    this.ctx.runs.markStarted(runId, live.proc.pid() ?? 0)
     this.emit({ type: 'status', run: this.ctx.runs.get(runId)! })
   }
 

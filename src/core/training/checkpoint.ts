@@ -1,43 +1,22 @@
-import * as tf from '@tensorflow/tfjs-core'
+import type * as tf from '@tensorflow/tfjs-core'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { TrainSettings } from '../../shared/train-settings'
-import type { CvaeShape } from '../models/cvae/model'
-import type { LatentStats, Trainer } from './trainer'
-import { VqTrainer } from './vq-trainer'
+import type { Trainer } from './trainer'
+import type { VqTrainer } from './vq-trainer'
+import {
+  applyCheckpointState,
+  checkpointState,
+  stateTensors,
+  type CheckpointMeta,
+  type CheckpointState,
+} from './checkpoint-state'
 
-/** The last four belong to VQ-VAE checkpoints only (a CVAE's has none of them). */
-type TensorGroup =
-  | 'encoder'
-  | 'decoder'
-  | 'classifier'
-  | 'optimizer'
-  | 'classifierOptimizer'
-  | 'codebook'
-  | 'quantizer'
-  | 'prior'
-  | 'priorOptimizer'
-
-export interface CheckpointMeta {
-  format: 1
-  epoch: number
-  shape: CvaeShape
-  settings: TrainSettings
-  classNames: string[]
-  bestValLoss: number | null
-  /** Seconds trained up to this checkpoint, for the time budget (absent before budgets). */
-  trainedSeconds?: number
-  /** Fitted class-conditional prior used for sampling (absent in very old checkpoints). */
-  latentStats?: LatentStats
-  /** Layer weights (encoder then decoder) and optimiser state, in file order. */
-  tensors: { name: string; shape: number[]; group: TensorGroup }[]
-}
+export type { CheckpointMeta, CheckpointState } from './checkpoint-state'
 
 /**
  * Writes weights and optimiser state to `<dir>.tmp`, then renames it to `dir`: a reader never sees
  * a half-written checkpoint, and a crash leaves at worst a .tmp folder that the next save replaces.
- * `quick` (a cancel) stores the latent prior fitted last (at most an epoch old) instead of a new
- * pass over the whole dataset, which takes seconds on thousands of large images.
+ * `quick` (a cancel) stores the latent prior fitted last instead of a new pass over the dataset.
  */
 export async function saveCheckpoint(
   trainer: Trainer | VqTrainer,
@@ -45,68 +24,25 @@ export async function saveCheckpoint(
   bestValLoss: number | null,
   quick = false,
 ): Promise<void> {
+  writeCheckpoint(dir, await checkpointState(trainer, bestValLoss, quick))
+}
+
+/**
+ * Writes a checkpoint made elsewhere (the GPU trainer page sends its state to main) the same way:
+ * through `<dir>.tmp`, renamed into place.
+ */
+export function writeCheckpoint(dir: string, state: CheckpointState): void {
   const tmp = `${dir}.tmp`
   rmSync(tmp, { recursive: true, force: true })
   mkdirSync(tmp, { recursive: true })
-  const groups: [
-    CheckpointMeta['tensors'][number]['group'],
-    { name: string; tensor: tf.Tensor }[],
-  ][] = [
-    [
-      'encoder',
-      trainer.model.encoder.weights.map((w) => ({ name: w.originalName, tensor: w.read() })),
-    ],
-    [
-      'decoder',
-      trainer.model.decoder.weights.map((w) => ({ name: w.originalName, tensor: w.read() })),
-    ],
-    [
-      'classifier',
-      trainer.model.classifier.weights.map((w) => ({ name: w.originalName, tensor: w.read() })),
-    ],
-    ['optimizer', await trainer.optimizer.getWeights()],
-    ['classifierOptimizer', await trainer.classifierOptimizer.getWeights()],
-  ]
-  const temporary: tf.Tensor[] = []
-  if (trainer instanceof VqTrainer) {
-    const state = trainer.quantizer.state()
-    temporary.push(...state.map((t) => t.tensor))
-    groups.push(
-      ['codebook', [{ name: 'codebook', tensor: trainer.quantizer.codebook }]],
-      ['quantizer', state],
-      ['prior', trainer.prior.variables.map((v, i) => ({ name: `prior_${i}`, tensor: v }))],
-      ['priorOptimizer', await trainer.priorOptimizer.getWeights()],
-    )
-  }
-  const tensors: CheckpointMeta['tensors'] = []
-  const chunks: Buffer[] = []
-  for (const [group, list] of groups) {
-    for (const { name, tensor } of list) {
-      const data = (await tensor.data()) as Float32Array
-      chunks.push(Buffer.from(new Float32Array(data).buffer))
-      tensors.push({ name, shape: tensor.shape, group })
-    }
-  }
-  tf.dispose(temporary)
-  const meta: CheckpointMeta = {
-    format: 1,
-    epoch: trainer.epoch,
-    shape: trainer.model.shape,
-    settings: trainer.settings,
-    classNames: trainer.data.classNames,
-    bestValLoss,
-    trainedSeconds: trainer.trainedSeconds,
-    latentStats:
-      trainer instanceof VqTrainer
-        ? undefined
-        : quick
-          ? trainer.latestLatentStats()
-          : trainer.latentStats(),
-    tensors,
-  }
+  const { meta } = state
   try {
-    const weights = Buffer.concat(chunks)
-    if (injectedDiskFull(trainer.epoch)) {
+    const weights = Buffer.from(
+      state.weights.buffer,
+      state.weights.byteOffset,
+      state.weights.byteLength,
+    )
+    if (injectedDiskFull(meta.epoch)) {
       writeFileSync(join(tmp, 'weights.bin'), weights.subarray(0, weights.length >> 1))
       throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC' })
     }
@@ -137,34 +73,25 @@ export function readCheckpointMeta(dir: string): CheckpointMeta {
   return JSON.parse(readFileSync(file, 'utf8')) as CheckpointMeta
 }
 
+/** A checkpoint folder's metadata and weights, as values. */
+export function readCheckpointState(dir: string): CheckpointState {
+  const meta = readCheckpointMeta(dir)
+  const bin = readFileSync(join(dir, 'weights.bin'))
+  if (bin.byteLength % 4)
+    throw new Error(`Checkpoint ${dir} is damaged (weights file size does not match).`)
+  // a copy: the block outlives this read (it may be sent to the GPU page as a transfer)
+  const weights = new Float32Array(bin.byteLength / 4)
+  new Uint8Array(weights.buffer).set(bin)
+  return { meta, weights }
+}
+
 /** Loads a checkpoint's tensors, grouped; the caller disposes them. */
 export function readCheckpointTensors(dir: string): {
   meta: CheckpointMeta
   groups: Record<string, tf.Tensor[]>
 } {
-  const meta = readCheckpointMeta(dir)
-  const bin = readFileSync(join(dir, 'weights.bin'))
-  const all = new Float32Array(bin.buffer, bin.byteOffset, bin.byteLength / 4)
-  const groups: Record<TensorGroup, tf.Tensor[]> = {
-    encoder: [],
-    decoder: [],
-    classifier: [],
-    optimizer: [],
-    classifierOptimizer: [],
-    codebook: [],
-    quantizer: [],
-    prior: [],
-    priorOptimizer: [],
-  }
-  let at = 0
-  for (const t of meta.tensors) {
-    const n = t.shape.reduce((a, b) => a * b, 1)
-    groups[t.group].push(tf.tensor(all.slice(at, at + n), t.shape, 'float32'))
-    at += n
-  }
-  if (at !== all.length)
-    throw new Error(`Checkpoint ${dir} is damaged (weights file size does not match).`)
-  return { meta, groups }
+  const state = readCheckpointState(dir)
+  return { meta: state.meta, groups: stateTensors(state, `Checkpoint ${dir}`) }
 }
 
 /** Restores weights and optimiser state into a trainer built with the same settings. */
@@ -172,28 +99,5 @@ export async function restoreTrainer(
   trainer: Trainer | VqTrainer,
   dir: string,
 ): Promise<CheckpointMeta> {
-  const { meta, groups } = readCheckpointTensors(dir)
-  trainer.model.encoder.setWeights(groups.encoder)
-  trainer.model.decoder.setWeights(groups.decoder)
-  if (groups.classifier.length) trainer.model.classifier.setWeights(groups.classifier)
-  const named = (group: TensorGroup) => {
-    const names = meta.tensors.filter((t) => t.group === group).map((t) => t.name)
-    return groups[group].map((tensor, i) => ({ name: names[i], tensor }))
-  }
-  if (groups.optimizer.length) await trainer.optimizer.setWeights(named('optimizer'))
-  if (groups.classifierOptimizer.length) {
-    await trainer.classifierOptimizer.setWeights(named('classifierOptimizer'))
-  }
-  if (trainer instanceof VqTrainer) {
-    if (!groups.codebook.length) throw new Error(`Checkpoint ${dir} is not a VQ-VAE's.`)
-    trainer.quantizer.setState(groups.codebook[0], groups.quantizer)
-    trainer.prior.variables.forEach((v, i) => v.assign(groups.prior[i]))
-    if (groups.priorOptimizer.length)
-      await trainer.priorOptimizer.setWeights(named('priorOptimizer'))
-  }
-  for (const t of Object.values(groups).flat()) t.dispose()
-  trainer.weightsChanged()
-  trainer.epoch = meta.epoch
-  trainer.trainedSeconds = meta.trainedSeconds ?? 0
-  return meta
+  return applyCheckpointState(trainer, readCheckpointState(dir), `Checkpoint ${dir}`)
 }
