@@ -9,7 +9,7 @@ import { layerZones } from './eslint.layers.js'
 
 /** Files the GPU trainer page runs (in a browser renderer): the trainers and all they import. */
 const BROWSER_SAFE = [
-  'src/core/training/{trainer,vq-trainer,data,clipping,schedules,shift,estimate}.ts',
+  'src/core/training/{trainer,vq-trainer,data,clipping,schedules,shift,estimate,run-loop,checkpoint-state,preview-images,page-protocol}.ts',
   'src/core/models/**/*.ts',
   'src/core/accel/{ops,fused-adam,cross-entropy,elementwise,pool-wake,heap,simd-module,gpu-choice}.ts',
   'src/core/util/{random,runtime}.ts',
