@@ -211,8 +211,63 @@ describe('a VQ-VAE run through the app core (real Fashion-MNIST sample)', () => 
     g.dispose()
   }, 180_000)
 
-  it('the studio, which needs a continuous latent, refuses it with a message', async () => {
+  it('the studio refuses latent sliders with a message that points to region resampling', async () => {
     const dims = await core.call('studio.dimensions', { runId: run.id, class: 0 })
     expect(dims.ok).toBe(false)
+    if (!dims.ok) expect(dims.error.message).toMatch(/resample a region of its code grid/)
   })
+
+  it('the studio maps its code grids, interpolates valid grids and resamples a region', async () => {
+    const map = await ok(core.call('studio.map', { runId: run.id, method: 'pca', wait: true }))
+    if (map.status !== 'ready') throw new Error('the map did not wait')
+    const pts = map.map.real
+    expect(pts.ids.length).toBe(356)
+    expect(pts.x.every(Number.isFinite) && pts.y.every(Number.isFinite)).toBe(true)
+    // a map of code grids separates classes: the spread of the class centres is not nil
+    const cx = (c: number) => {
+      const xs = pts.x.filter((_, i) => pts.classIndex[i] === c)
+      return xs.reduce((a, b) => a + b, 0) / xs.length
+    }
+    const centres = [0, 1, 2, 3].map(cx)
+    expect(Math.max(...centres) - Math.min(...centres)).toBeGreaterThan(0)
+
+    const [a, b] = [pts.ids[0], pts.ids[200]]
+    const strip = await ok(
+      core.call('studio.interpolate', {
+        runId: run.id,
+        from: { imageId: a },
+        to: { imageId: b },
+        steps: 5,
+      }),
+    )
+    expect(strip.images).toHaveLength(5)
+    expect(strip.t[0]).toBe(0)
+    expect(strip.t[4]).toBe(1)
+    // the strip's ends are the endpoints' reconstructions: their code grids, decoded
+    const ends = await ok(core.call('studio.codes', { runId: run.id, source: { imageId: a } }))
+    expect(strip.images[0].pixels).toBe(ends.image.pixels)
+
+    const region = { row: 2, col: 2, rows: 3, cols: 3 }
+    const req = { runId: run.id, source: { imageId: a }, region, temperature: 1, seed: 5, count: 3 }
+    const r = await ok(core.call('studio.resample', req))
+    expect(r.grids).toHaveLength(3)
+    expect(r.images).toHaveLength(3)
+    const g = r.grid
+    let changed = 0
+    for (const grid of r.grids)
+      for (let i = 0; i < g * g; i++) {
+        const [row, col] = [Math.floor(i / g), i % g]
+        const inside = row >= 2 && row < 5 && col >= 2 && col < 5
+        if (!inside) expect(grid[i]).toBe(ends.codes[i])
+        else if (grid[i] !== ends.codes[i]) changed++
+      }
+    expect(changed).toBeGreaterThan(0)
+    const again = await ok(core.call('studio.resample', req))
+    expect(again.images.map((i) => i.pixels)).toEqual(r.images.map((i) => i.pixels))
+    const outside = await core.call('studio.resample', {
+      ...req,
+      region: { row: g - 1, col: 0, rows: 2, cols: 1 },
+    })
+    expect(outside.ok).toBe(false)
+  }, 180_000)
 })
