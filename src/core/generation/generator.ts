@@ -10,6 +10,13 @@ import { vqDecoder, vqEncoder, type VqShape } from '../models/vqvae/model'
 import { PRIOR_FILTERS, PRIOR_LAYERS, PixelCnnPrior } from '../models/vqvae/prior'
 import { nearestCodes } from '../models/vqvae/quantizer'
 
+/** Rows of class weights (soft labels, k each) as one [rows, k] tensor. */
+function softLabels(ys: Float32Array[], k: number): tf.Tensor2D {
+  const flat = new Float32Array(ys.length * k)
+  ys.forEach((y, j) => flat.set(y, j * k))
+  return tf.tensor2d(flat, [ys.length, k])
+}
+
 /**
  * A trained CVAE loaded from a checkpoint, for sampling, reconstruction and encoding. All work is
  * batched; results are uint8 pixels (size x size x channels per image) or float latent means.
@@ -130,16 +137,7 @@ export class Generator {
    */
   decodeMixed(latents: Float32Array[], labels: Float32Array[], batch = 256): Uint8Array[] {
     const k = this.meta.shape.classes
-    return this.decodeWith(
-      latents,
-      (from, to) => {
-        const ys = labels.slice(from, to)
-        const flat = new Float32Array(ys.length * k)
-        ys.forEach((y, j) => flat.set(y, j * k))
-        return tf.tensor2d(flat, [ys.length, k])
-      },
-      batch,
-    )
+    return this.decodeWith(latents, (from, to) => softLabels(labels.slice(from, to), k), batch)
   }
 
   private decodeWith(
@@ -426,16 +424,7 @@ export class VqGenerator extends Generator {
    */
   override decodeMixed(latents: Float32Array[], labels: Float32Array[], batch = 256): Uint8Array[] {
     const k = this.vq.classes
-    return this.decodeGrids(
-      latents,
-      (from, to) => {
-        const ys = labels.slice(from, to)
-        const flat = new Float32Array(ys.length * k)
-        ys.forEach((y, j) => flat.set(y, j * k))
-        return tf.tensor2d(flat, [ys.length, k])
-      },
-      batch,
-    )
+    return this.decodeGrids(latents, (from, to) => softLabels(labels.slice(from, to), k), batch)
   }
 
   private decodeGrids(
@@ -509,7 +498,9 @@ export class VqGenerator extends Generator {
     const flat = new Float32Array(zs.length * cells * codeDim)
     zs.forEach((z, j) => {
       if (z.length !== cells * codeDim)
-        throw new Error(`An encoder output of this model has ${cells * codeDim} numbers, not ${z.length}.`)
+        throw new Error(
+          `An encoder output of this model has ${cells * codeDim} numbers, not ${z.length}.`,
+        )
       flat.set(z, j * cells * codeDim)
     })
     const codes = tf.tidy(() =>
