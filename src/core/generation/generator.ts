@@ -1,3 +1,4 @@
+import type { CodeRegion } from '../../shared/studio'
 import * as tf from '@tensorflow/tfjs-core'
 import { readCheckpointTensors, type CheckpointMeta } from '../training/checkpoint'
 import { rng } from '../util/random'
@@ -533,7 +534,7 @@ export class VqGenerator extends Generator {
   resampleRegion(
     codes: ArrayLike<number>,
     classIndex: number,
-    region: { row: number; col: number; rows: number; cols: number },
+    region: CodeRegion,
     seeds: number[],
     temperature: number,
   ): Float32Array[] {

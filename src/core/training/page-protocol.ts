@@ -10,16 +10,10 @@ import type { PreviewImages } from './preview-images'
  * images and a resumed run's state; the page sends back metrics, checkpoint states and preview
  * pixels, which main writes as the ML process would.
  */
+import type { TrainingData } from './data'
 
-/** A dataset's images for the page: the buffers move (transfer) with the message. */
-export interface PageTrainingData {
-  size: number
-  channels: number
-  classNames: string[]
-  pixels: Uint8Array
-  labels: Int32Array
-  ids: Int32Array
-}
+/** A dataset's images for the page (its count is the labels' length): the buffers move (transfer). */
+export type PageTrainingData = Omit<TrainingData, 'count'>
 
 export type ToPage =
   | { type: 'probe' }

@@ -1,3 +1,4 @@
+import type { CodeRegion } from '../../../shared/studio'
 import * as tf from '@tensorflow/tfjs-core'
 import { rng } from '../../util/random'
 import { oneHot } from '../cvae/model'
@@ -199,7 +200,7 @@ export class PixelCnnPrior {
   resampleRegion(
     codes: ArrayLike<number>,
     classIndex: number,
-    region: { row: number; col: number; rows: number; cols: number },
+    region: CodeRegion,
     seeds: number[],
     temperature: number,
   ): Int32Array[] {
@@ -210,7 +211,8 @@ export class PixelCnnPrior {
     if (row < 0 || col < 0 || rows < 1 || cols < 1 || row + rows > g || col + cols > g)
       throw new Error(`The region must lie inside the ${g} x ${g} code grid.`)
     const positions: number[] = []
-    for (let r = row; r < row + rows; r++) for (let c = col; c < col + cols; c++) positions.push(r * g + c)
+    for (let r = row; r < row + rows; r++)
+      for (let c = col; c < col + cols; c++) positions.push(r * g + c)
     return this.sampleBatch(
       new Array<number>(seeds.length).fill(classIndex),
       seeds,
